@@ -1,0 +1,67 @@
+"""jobc: compile declarative HPC job specs into one Slurm batch script.
+
+    spec text --source.load--> data + source map --frontends--> IR --passes--> IR --backend--> script
+
+`compile_spec` is the whole pipeline; the CLI adds file handling and formats
+diagnostics. Heavy modules (pydantic, jinja2) are imported inside functions so
+that `jobc --help` and `jobc --version` start fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
+    from .site import Site
+    from .source import SourceMap
+
+
+@dataclass(frozen=True)
+class Compiled:
+    script: str
+    warnings: tuple["Diagnostic", ...]
+    has_secrets: bool
+    source_map: "SourceMap"
+
+
+def compile_spec(text: str, *, name: str = "job.yaml", site: "Site | None" = None, redact: bool = False,
+                 options: dict | None = None) -> Compiled:
+    """Compile spec `text` (the file `name` decides JSON or YAML). Raises `SpecError`."""
+    from . import frontends
+    from .backend.render import render_script
+    from .diagnostics import SpecError
+    from .passes import run_passes
+    from .site import Site
+    from .source import guess_format, load
+
+    site = site or Site()
+    source = load(text, guess_format(name, text))
+    try:
+        job = frontends.data_to_ir(source.data, name=name, options=options or {})
+        job = run_passes(job, site)
+        script = render_script(job, site, redact=redact)
+    except SpecError as exc:
+        exc.source_map = source.source_map
+        raise
+    return Compiled(script, job.warnings, _has_secrets(job), source.source_map)
+
+
+def _has_secrets(job) -> bool:
+    from dataclasses import fields, is_dataclass
+
+    from . import ir
+
+    def visit(value) -> bool:
+        if isinstance(value, ir.Secret):
+            return True
+        if isinstance(value, tuple):
+            return any(visit(v) for v in value)
+        if is_dataclass(value):
+            return any(visit(getattr(value, f.name)) for f in fields(value))
+        return False
+
+    return visit(job)

@@ -1,0 +1,1 @@
+"""The backend: IR -> one bash script, through the Jinja templates in `templates/`."""

@@ -1,0 +1,97 @@
+"""Shell quoting, by construction.
+
+The Jinja environment finalizes every `{{ value }}` through `finalize`: a plain
+string is quoted with `shlex.quote`, so no user value can become shell syntax.
+Only `Sh` values (shell text that one of these helpers built) pass unchanged.
+
+Three other contexts have their own rules:
+- `#SBATCH` lines (`sbatch_value`): sbatch's own tokenizer, not the shell's;
+- comments (`comment`): a newline would end the comment and start code;
+- site paths (`site_path`): `${NAME}` may refer to the job's environment, and
+  nothing else in the string is special.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+
+class Sh(str):
+    """Shell text that is safe as it is (produced by this module)."""
+
+
+def quote(value: Any) -> Sh:
+    if isinstance(value, Sh):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("booleans have no shell rendering; decide in the template")
+    if isinstance(value, int):
+        return Sh(str(value))
+    if not isinstance(value, str):
+        raise TypeError(f"cannot render {type(value).__name__} into a script")
+    return Sh(shlex.quote(value))
+
+
+def finalize(value: Any) -> Any:
+    if value is None:
+        raise TypeError("a template rendered None: a pass left a field unset")
+    return quote(value)
+
+
+def words(values: Any) -> Sh:
+    """Quote each value and join them with spaces (an argv)."""
+    return Sh(" ".join(quote(v) for v in values))
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./:@%,+=-]+\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class DirectiveError(ValueError):
+    pass
+
+
+def sbatch_value(value: str) -> Sh:
+    """A value for `#SBATCH --key=VALUE`, following sbatch's tokenizer.
+
+    An unquoted `#` ends the line, an unquoted space is an error, backslashes are
+    dropped, and quotes of either kind group: so plain values stay plain, others
+    are wrapped in the quote they do not contain, and the rest is refused.
+    """
+    if _CONTROL.search(value):
+        raise DirectiveError("must not contain newlines or other control characters")
+    if _PLAIN.match(value):
+        return Sh(value)
+    if "\\" in value:
+        raise DirectiveError("must not contain a backslash (sbatch drops them)")
+    if '"' not in value:
+        return Sh(f'"{value}"')
+    if "'" not in value:
+        return Sh(f"'{value}'")
+    raise DirectiveError("cannot contain both kinds of quotes")
+
+
+def comment(value: str) -> Sh:
+    """Text safe inside a `# comment`: control characters shown escaped, on one line."""
+    return Sh(_CONTROL.sub(lambda m: repr(m.group())[1:-1], value))
+
+
+_SITE_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def site_path(value: str) -> Sh:
+    """A double-quoted string where only `${NAME}` expands (site profile paths)."""
+    out = []
+    pos = 0
+    for match in _SITE_VAR.finditer(value):
+        out.append(_dq_literal(value[pos:match.start()]))
+        out.append("${" + match.group(1) + "}")
+        pos = match.end()
+    out.append(_dq_literal(value[pos:]))
+    return Sh('"' + "".join(out) + '"')
+
+
+def _dq_literal(text: str) -> str:
+    return re.sub(r'([\\"$`])', r"\\\1", text)

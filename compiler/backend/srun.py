@@ -1,0 +1,68 @@
+"""The command line of one `srun` step, built as an argv of quoted words.
+
+A step always states its resources (Slurm 22.05 and later do not pass the
+job's `--cpus-per-task` on to steps, and a step without them takes the whole
+allocation). The command runs as `SHELL -c COMMAND`, or as an argv, behind the
+task wrappers the step needs: `jobc_task` records the step id when the step
+runs in a background group (so it can be signalled), `unshare` maps root.
+Containers and networks add their wrappers through `task_wrappers`.
+"""
+
+from __future__ import annotations
+
+from .. import ir
+from ..site import Site
+from .quoting import Sh, quote, words
+
+
+def srun_options(step: ir.RunStep, job: ir.Job) -> list[Sh]:
+    res = step.resources
+    assert isinstance(res, ir.Resources), "resolve_defaults must run first"
+    opts = [
+        Sh(f"--job-name={quote(step.name or 'step')}"),
+        Sh(f"--ntasks={res.tasks}"),
+        Sh(f"--cpus-per-task={res.cpus_per_task}"),
+        Sh(f"--mem-per-cpu={res.mem_per_cpu}M"),
+    ]
+    if job.resources.gpus_per_task or res.gpus_per_task:
+        opts.append(Sh(f"--gpus-per-task={res.gpus_per_task}"))
+    if step.disable_cpu_binding:
+        opts.append(Sh("--cpu-bind=none"))
+    if step.mpi:
+        opts.append(Sh(f"--mpi={quote(step.mpi)}"))
+    if step.work_dir is not None and step.container is None:
+        opts.append(Sh(f"--chdir={quote(step.work_dir)}"))
+    else:
+        opts.append(Sh('--chdir="$STORAGE_PATH"'))
+    return opts
+
+
+def command_argv(step: ir.RunStep) -> list[Sh]:
+    if step.argv is not None:
+        return [quote(a) for a in step.argv]
+    return [quote(step.shell), Sh("-c"), quote(step.command)]
+
+
+def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
+    """The wrappers before the command, outermost first."""
+    wrappers: list[Sh] = []
+    if in_group:
+        wrappers += [Sh("bash"), Sh("-c"), Sh("'jobc_task \"$@\"'"), Sh("jobc-task")]
+    if step.container is None and step.network.mode == "host" and step.map_root:
+        wrappers += [quote(site.tool("unshare")), Sh("--user"), Sh("--map-root-user"), Sh("--mount")]
+    return wrappers
+
+
+def srun_line(step: ir.RunStep, job: ir.Job, site: Site, in_group: bool) -> Sh:
+    head = words([site.tool("srun")] + srun_options(step, job))
+    tail = words(task_wrappers(step, site, in_group) + command_argv(step))
+    return Sh(f"{head} \\\n    -- {tail}")
+
+
+def needs_task_library(step: ir.RunStep, in_group: bool) -> bool:
+    return in_group
+
+
+def step_setup(step: ir.RunStep, job: ir.Job, site: Site) -> list[Sh]:
+    """Shell lines run in the batch script before the step's srun (image fetch, config files)."""
+    return []

@@ -1,0 +1,218 @@
+"""The `jobc` command line.
+
+Exit codes: 0 ok, 2 invalid spec or usage, 70 internal error (a bug in jobc).
+Diagnostics print one per line as `file:line:col: field.path: message`. Heavy
+modules are imported inside the commands, so `--help` and `--version` import
+neither pydantic nor jinja2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+
+EXIT_INVALID = 2
+EXIT_INTERNAL = 70
+MAX_DIAGNOSTICS = 50
+
+app = typer.Typer(
+    name="jobc",
+    help="Compile a declarative HPC job spec (DeepSquare job or bfabric app, JSON or YAML) into one Slurm batch script.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jobc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """jobc: job specs in, one sbatch script out."""
+
+
+def _read(spec: str) -> str:
+    if spec == "-":
+        return sys.stdin.read()
+    try:
+        with open(spec, encoding="utf-8") as fh:
+            return fh.read()
+    except UnicodeDecodeError:
+        raise _Usage(f"{spec}: not UTF-8 text") from None
+    except OSError as exc:
+        raise _Usage(f"{spec}: {exc.strerror}") from None
+
+
+class _Usage(Exception):
+    """A problem with the command line or the files it names (exit code 2)."""
+
+
+def _where(spec: str, line: int | None, col: int | None) -> str:
+    shown = "<stdin>" if spec == "-" else spec
+    return f"{shown}:{line}:{col}" if line else shown
+
+
+def _print_diagnostics(spec: str, diagnostics, source_map, fallback: tuple[int, int] | None = None) -> None:
+    shown = list(diagnostics)[:MAX_DIAGNOSTICS]
+    for diag in shown:
+        pos = source_map.locate(diag.path, key=diag.message.startswith("not a ")) if source_map else None
+        pos = pos or fallback
+        typer.echo(diag.render(_where(spec, *(pos or (None, None)))), err=True)
+    if len(diagnostics) > MAX_DIAGNOSTICS:
+        typer.echo(f"…and {len(diagnostics) - MAX_DIAGNOSTICS} more", err=True)
+
+
+def _report(spec: str, exc) -> None:
+    from .diagnostics import SourceError
+
+    if isinstance(exc, SourceError):
+        _print_diagnostics(spec, exc.diagnostics, None, (exc.line, exc.col))
+    else:
+        _print_diagnostics(spec, exc.diagnostics, exc.source_map)
+
+
+def _site(site_file: Optional[str], sbatch: List[str]):
+    from .site import load_site
+
+    return load_site(site_file or os.environ.get("JOBC_SITE")).with_sbatch(sbatch or [])
+
+
+def _guarded(run) -> None:
+    """Run a command body, mapping expected failures to exit codes and anything else to 70."""
+    from .diagnostics import SpecError
+    from .site import SiteError
+
+    try:
+        run()
+    except SpecError:
+        raise typer.Exit(EXIT_INVALID)
+    except (_Usage, SiteError) as exc:
+        typer.echo(f"jobc: {exc}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 70
+        typer.echo(f"jobc: internal error: {type(exc).__name__}: {exc}", err=True)
+        typer.echo("jobc: this is a bug in jobc; please report it with the spec that caused it", err=True)
+        raise typer.Exit(EXIT_INTERNAL)
+
+
+@app.command()
+def compile(
+    spec: str = typer.Argument(..., help="The spec: a .json, .yaml or .yml file, or - for standard input."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the script here (atomically) and print its path."),
+    site_file: Optional[str] = typer.Option(None, "--site", help="Site profile (TOML). Default: $JOBC_SITE, else built-in defaults."),
+    sbatch: List[str] = typer.Option([], "--sbatch", help="Extra #SBATCH directive as key=value (repeatable), e.g. partition=gpu."),
+    job_name: Optional[str] = typer.Option(None, "--job-name", help="Slurm job name (default: the spec's file name)."),
+    redact: bool = typer.Option(False, "--redact", help="Replace every secret by a marker naming its field (for review)."),
+) -> None:
+    """Compile SPEC into one sbatch script."""
+
+    def run() -> None:
+        from . import compile_spec
+        from .diagnostics import SpecError
+
+        text = _read(spec)
+        site = _site(site_file, sbatch)
+        try:
+            result = compile_spec(text, name=spec, site=site, redact=redact, options={"job_name": job_name})
+        except SpecError as exc:
+            _report(spec, exc)
+            raise
+        _print_diagnostics(spec, result.warnings, result.source_map)
+        if output is None:
+            sys.stdout.write(result.script)
+            return
+        _write_atomically(output, result.script, private=result.has_secrets and not redact)
+        typer.echo(output)
+
+    _guarded(run)
+
+
+@app.command()
+def validate(
+    specs: List[str] = typer.Argument(..., help="Spec files to check (or - for standard input)."),
+    site_file: Optional[str] = typer.Option(None, "--site", help="Site profile (TOML)."),
+) -> None:
+    """Check specs offline and report every problem of every file."""
+
+    def run() -> None:
+        from . import compile_spec
+        from .diagnostics import SpecError
+
+        site = _site(site_file, [])
+        failed = False
+        for spec in specs:
+            try:
+                result = compile_spec(_read(spec), name=spec, site=site)
+            except SpecError as exc:
+                _report(spec, exc)
+                failed = True
+                continue
+            except _Usage as exc:
+                typer.echo(f"jobc: {exc}", err=True)
+                failed = True
+                continue
+            _print_diagnostics(spec, result.warnings, result.source_map)
+            typer.echo(f"{spec}: ok", err=True)
+        if failed:
+            raise typer.Exit(EXIT_INVALID)
+
+    _guarded(run)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a job spec (for editors such as yaml-language-server)."""
+
+    def run() -> None:
+        import json
+
+        from .schema import job_schema
+
+        sys.stdout.write(json.dumps(job_schema(), indent=2, sort_keys=True) + "\n")
+
+    _guarded(run)
+
+
+def _write_atomically(path: str, text: str, *, private: bool) -> None:
+    """Write `text` to `path` through a temporary file in the same directory, then rename it."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".jobc-", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise _Usage(f"{path}: cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if not private:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main() -> None:
+    app()

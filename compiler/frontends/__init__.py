@@ -1,0 +1,34 @@
+"""Frontends: one per spec kind, each turning parsed data into the IR.
+
+The kind is recognised from the content (a DeepSquare job has `steps` and
+`resources`; a bfabric app has `versions` or `commands`), not from the file name.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .. import ir
+from ..diagnostics import Diagnostic, fail
+
+
+def data_to_ir(data: Any, *, name: str, options: dict[str, Any]) -> ir.Job:
+    from . import deepsquare
+
+    job_name = options.get("job_name") or _job_name(name)
+    if data is None:
+        fail([Diagnostic((), "the spec is empty")])
+    return _with_source(deepsquare.to_ir(data, name=job_name), name)
+
+
+def _job_name(file_name: str) -> str:
+    base = os.path.basename(file_name)
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return stem if stem and stem != "-" else "jobc"
+
+
+def _with_source(job: ir.Job, name: str) -> ir.Job:
+    from dataclasses import replace
+
+    return replace(job, source_name=os.path.basename(name) if name != "-" else "stdin")

@@ -1,0 +1,153 @@
+"""Field types shared by the frontends' pydantic models.
+
+Each type states one rule of the specs, with the exact message a user sees.
+Plain YAML scalars arrive as `source.Plain` (text plus typed value): string
+fields take the text the user wrote, integer and boolean fields take the value.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Callable, Union
+
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from ..source import Plain
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def invalid(message: str) -> PydanticCustomError:
+    return PydanticCustomError("jobc", message)
+
+
+def _text(value: Any) -> Any:
+    return value.text if isinstance(value, Plain) else value
+
+
+def _typed(value: Any) -> Any:
+    return value.value if isinstance(value, Plain) else value
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise invalid("must not contain NUL characters")
+    return value
+
+
+def _int32(value: int) -> int:
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise invalid(f"must be a 32-bit integer ({INT32_MIN} to {INT32_MAX})")
+    return value
+
+
+def as_list(value: Any) -> Any:
+    """GraphQL input coercion: a single value where a list is expected is a one-element list."""
+    return value if isinstance(value, list) or value is None else [value]
+
+
+def rule(check: Callable[[str], bool], message: str) -> AfterValidator:
+    def validate(value: str) -> str:
+        if not check(value):
+            raise invalid(message)
+        return value
+
+    return AfterValidator(validate)
+
+
+Str = Annotated[str, BeforeValidator(_text), AfterValidator(_no_nul)]
+Int = Annotated[int, BeforeValidator(_typed), AfterValidator(_int32)]
+Bool = Annotated[bool, BeforeValidator(_typed)]
+AtLeast1 = Annotated[Int, Field(ge=1)]
+AtLeast0 = Annotated[Int, Field(ge=0)]
+
+
+def ListOf(item: Any) -> Any:
+    return Annotated[list[item], BeforeValidator(as_list, json_schema_input_type=Union[item, list[item]])]
+
+
+def OneOf(*choices: str) -> Any:
+    allowed = ", ".join(choices)
+
+    return Annotated[Str, rule(lambda v: v in choices, f"must be one of {allowed}"),
+                     Field(json_schema_extra={"enum": list(choices)})]
+
+
+_POSIX_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_HANDLE = re.compile(r"[A-Za-z0-9_]+\Z")
+_WG_KEY = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=\Z")
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_posix_name(value: str) -> bool:
+    return bool(_POSIX_NAME.match(value))
+
+
+def _is_cidr(value: str) -> bool:
+    if "/" not in value:
+        return False
+    try:
+        ipaddress.ip_interface(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_host(value: str) -> bool:
+    return _is_ip(value) or bool(_HOST.match(value))
+
+
+def _is_endpoint(value: str) -> bool:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+        return False
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return is_host(host)
+
+
+def _is_http_url(value: str) -> bool:
+    return bool(re.match(r"https?://[^\s/]+", value)) and not _CONTROL.search(value) and " " not in value
+
+
+def _is_registry(value: str) -> bool:
+    host, _, port = value.partition(":")
+    return is_host(host) and (not port or port.isdigit())
+
+
+def _is_image(value: str) -> bool:
+    if not value or _CONTROL.search(value) or any(c.isspace() for c in value) or "://" in value:
+        return False
+    if value.startswith("/"):
+        return True
+    first, slash, _ = value.partition("/")
+    return not (slash and ("." in first or ":" in first or first == "localhost"))
+
+
+PosixName = Annotated[Str, rule(is_posix_name, "must be a POSIX name: letters, digits and underscores, not starting with a digit")]
+HandleName = Annotated[Str, rule(lambda v: bool(_HANDLE.match(v)), "must be snake_case: letters, digits and underscores")]
+Cidr = Annotated[Str, rule(_is_cidr, "must be a CIDR address such as 10.0.0.2/24 or fd00::2/64")]
+IpAddress = Annotated[Str, rule(_is_ip, "must be an IP address such as 1.1.1.1")]
+WireguardKey = Annotated[Str, rule(lambda v: bool(_WG_KEY.match(v)), "must be a WireGuard key: 44 characters of base64 ending in '=' (as printed by wg genkey)")]
+Endpoint = Annotated[Str, rule(_is_endpoint, "must be host:port, such as 203.0.113.7:51820")]
+HostName = Annotated[Str, rule(is_host, "must be a host name or IP address")]
+HttpUrl = Annotated[Str, rule(_is_http_url, "must be an http:// or https:// URL without spaces")]
+Port = Annotated[Int, rule(lambda v: 1 <= v <= 65535, "must be a port number between 1 and 65535")]
+AbsolutePath = Annotated[Str, rule(lambda v: v.startswith("/"), "must start with /")]
+RegistryHost = Annotated[Str, rule(_is_registry, "must be a registry host such as registry-1.docker.io")]
+ImageRef = Annotated[Str, rule(_is_image, "must be an image such as library/ubuntu:latest or an absolute path; give the registry in registry")]
+Credential = Annotated[Str, rule(lambda v: bool(v) and not _CONTROL.search(v) and not any(c.isspace() for c in v),
+                                 "must be non-empty, without spaces or control characters")]
+MountPath = Annotated[Str, rule(lambda v: v.startswith("/") and ":" not in v and "," not in v,
+                                "must be an absolute path without ':' or ','")]

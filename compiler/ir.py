@@ -1,0 +1,242 @@
+"""The intermediate representation: what a job does, in plain frozen dataclasses.
+
+It knows nothing of JSON, YAML, DeepSquare or bfabric. Frontends build it; the
+passes in `jobc.passes` return new IR (with `dataclasses.replace`), never mutate
+it; the backend renders it. Every node carries the field path it came from, so a
+pass can report a problem at the right place in the user's file.
+
+Fields a pass fills in start as `None` (or empty) and are documented as "set by"
+that pass; the backend may rely on them only after the whole pipeline has run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from .diagnostics import Diagnostic, FieldPath
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that must never reach a command line; `field` names it for `--redact`."""
+
+    value: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Resources:
+    tasks: int
+    cpus_per_task: int
+    mem_per_cpu: int  # MB
+    gpus_per_task: int
+
+    @property
+    def cpus(self) -> int:
+        return self.tasks * self.cpus_per_task
+
+    @property
+    def mem(self) -> int:
+        return self.cpus * self.mem_per_cpu
+
+    @property
+    def gpus(self) -> int:
+        return self.tasks * self.gpus_per_task
+
+
+@dataclass(frozen=True)
+class PartialResources:
+    """Step resources as written: `None` means "inherit" (resolved by `resolve_defaults`)."""
+
+    tasks: int | None = None
+    cpus_per_task: int | None = None
+    mem_per_cpu: int | None = None
+    gpus_per_task: int | None = None
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    key: str
+    value: str
+    path: FieldPath = ()
+
+
+@dataclass(frozen=True)
+class HttpTransport:
+    url: str
+    path: FieldPath = ()
+    file_name: str = ""  # set by plan_transport: the downloaded file's name, or the uploaded archive's
+
+
+@dataclass(frozen=True)
+class S3Transport:
+    region: str
+    bucket_url: str
+    key_path: str
+    access_key_id: str
+    secret_access_key: Secret
+    endpoint_url: str
+    delete_sync: bool = False
+    path: FieldPath = ()
+    url: str = ""  # set by plan_transport: s3://bucket/prefix/ of the synced directory
+
+
+Transport = Union[HttpTransport, S3Transport]
+
+
+@dataclass(frozen=True)
+class Mount:
+    host_dir: str
+    container_dir: str
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class Container:
+    image: str
+    registry: str | None = None
+    username: str | None = None
+    password: Secret | None = None
+    runtime: Literal["enroot", "apptainer"] = "enroot"
+    hosted: bool = False
+    x11: bool = False
+    mounts: tuple[Mount, ...] = ()
+    path: FieldPath = ()
+    # set by plan_containers:
+    image_source: str | None = None  # "docker://…" reference to import, or None for a local file
+    image_file: str | None = None  # local image path, relative to $STORAGE_PATH unless absolute on the host
+    image_file_base: str | None = None  # shell variable the local path is relative to
+
+
+@dataclass(frozen=True)
+class WireguardPeer:
+    public_key: str
+    allowed_ips: tuple[str, ...] = ()
+    endpoint: str | None = None
+    preshared_key: Secret | None = None
+    persistent_keepalive: int | None = None
+
+
+@dataclass(frozen=True)
+class Wireguard:
+    addresses: tuple[str, ...]
+    private_key: Secret
+    peers: tuple[WireguardPeer, ...] = ()
+    path: FieldPath = ()
+    interface: str = ""  # set by plan_networks: net0, net1, …
+
+
+@dataclass(frozen=True)
+class Bore:
+    address: str
+    port: int
+    target_port: int
+    path: FieldPath = ()
+    interface: str = ""  # set by plan_networks
+
+
+NetworkInterface = Union[Wireguard, Bore]
+
+
+@dataclass(frozen=True)
+class Network:
+    mode: Literal["host", "slirp4netns"] = "host"
+    dns: tuple[str, ...] = ()
+    interfaces: tuple[NetworkInterface, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """What every step kind has: a display name, the handles it awaits, its origin."""
+
+    name: str | None = None
+    depends_on: tuple[str, ...] = ()
+    path: FieldPath = ()
+    awaits: tuple[int, ...] = ()  # set by check_handles: the launch slots named by depends_on
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStep(Step):
+    """One command, launched as one `srun` step."""
+
+    command: str
+    shell: str = "/bin/sh"
+    resources: Resources | PartialResources = field(default_factory=PartialResources)
+    env: tuple[EnvVar, ...] = ()
+    container: Container | None = None
+    network: Network = field(default_factory=Network)
+    map_root: bool = False
+    work_dir: str | None = None
+    disable_cpu_binding: bool = False
+    mpi: str | None = None
+    argv: tuple[str, ...] | None = None  # run as an argv instead of `shell -c command`
+
+
+@dataclass(frozen=True)
+class ItemsLoop:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RangeLoop:
+    begin: int
+    end: int
+    increment: int = 1
+
+    def values(self) -> range:
+        stop = self.end + (1 if self.increment > 0 else -1)
+        return range(self.begin, stop, self.increment)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopStep(Step):
+    """A `for` loop; each iteration runs `steps` in order, iterations maybe concurrently."""
+
+    over: ItemsLoop | RangeLoop
+    parallel: bool = False
+    steps: tuple["AnyStep", ...] = ()
+    variable: str = ""  # set by lower_loops: "item" or "index"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaunchStep(Step):
+    """Steps run in the background; awaited by handle, signalled when the enclosing scope ends."""
+
+    handle: str | None = None
+    signal: int = 15  # 0 = never signalled
+    steps: tuple["AnyStep", ...] = ()
+    slot: int = 0  # set by check_handles: unique number, names the shell variable holding its PID
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteStep(Step):
+    """A step with nothing to run: it only prints its name."""
+
+
+AnyStep = Union[RunStep, LoopStep, LaunchStep, NoteStep]
+
+
+@dataclass(frozen=True)
+class Sbatch:
+    """One `#SBATCH --key=value` directive from the site profile, CLI or a frontend."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    resources: Resources
+    steps: tuple[AnyStep, ...]
+    env: tuple[EnvVar, ...] = ()
+    input: Transport | None = None
+    input_mode: int | None = None
+    output: Transport | None = None
+    continuous_output_sync: bool = False
+    enable_logging: bool = False
+    sbatch: tuple[Sbatch, ...] = ()
+    source_name: str = ""
+    work_dir: str | None = None
+    warnings: tuple[Diagnostic, ...] = ()

@@ -1,0 +1,33 @@
+"""Give each `for` loop its variable, and warn about ranges that run no iteration.
+
+An `items` loop exports `$item`, a `range` loop `$index` (decision 8). An inner
+loop of the same kind shadows the outer variable for its body. A range whose
+increment points away from its end (`begin: 1, end: 3, increment: -1`) is valid
+and empty; it is most likely a mistake, so it gets a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .. import ir
+from ..diagnostics import Diagnostic, warning
+from .walk import map_steps
+
+
+def lower_loops(job: ir.Job, site: object = None) -> ir.Job:
+    notes: list[Diagnostic] = []
+
+    def lower(step: ir.AnyStep) -> ir.AnyStep:
+        if not isinstance(step, ir.LoopStep):
+            return step
+        if isinstance(step.over, ir.RangeLoop):
+            r = step.over
+            if not r.values():
+                notes.append(warning(step.path + ("for", "range"),
+                                     f"runs no iteration: from {r.begin} by {r.increment} never reaches {r.end}"))
+            return replace(step, variable="index")
+        return replace(step, variable="item")
+
+    steps = map_steps(job.steps, lower)
+    return replace(job, steps=steps, warnings=job.warnings + tuple(notes))

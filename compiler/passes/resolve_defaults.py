@@ -1,0 +1,53 @@
+"""Fill in what a spec may leave out, and check steps fit in the job's allocation.
+
+- a step's `tasks` defaults to 1, its CPUs, memory and GPUs per task to the job's;
+- slirp4netns maps the user to root (the reference says so), so `map_root` is set;
+- a container without a registry pulls from registry-1.docker.io.
+
+A step asking for more than the job holds would make `srun` fail at run time,
+minutes into the job; it is reported here instead, at the step's `resources`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .. import ir
+from ..diagnostics import error, fail
+from ..site import Site
+from .walk import map_steps
+
+DEFAULT_REGISTRY = "registry-1.docker.io"
+
+
+def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
+    problems = []
+
+    def resolve(step: ir.AnyStep) -> ir.AnyStep:
+        if not isinstance(step, ir.RunStep) or isinstance(step.resources, ir.Resources):
+            return step
+        given = step.resources
+        res = ir.Resources(
+            tasks=given.tasks if given.tasks is not None else 1,
+            cpus_per_task=given.cpus_per_task if given.cpus_per_task is not None else job.resources.cpus_per_task,
+            mem_per_cpu=given.mem_per_cpu if given.mem_per_cpu is not None else job.resources.mem_per_cpu,
+            gpus_per_task=given.gpus_per_task if given.gpus_per_task is not None else job.resources.gpus_per_task,
+        )
+        where = step.path + ("resources",)
+        for what, asked, held, unit in (
+            ("CPUs", res.cpus, job.resources.cpus, ""),
+            ("memory", res.mem, job.resources.mem, " MB"),
+            ("GPUs", res.gpus, job.resources.gpus, ""),
+        ):
+            if asked > held:
+                problems.append(error(where, f"asks for {asked}{unit} {what} in all, more than the job's {held}{unit}"))
+        container = step.container
+        if container is not None and container.registry is None and not container.image.startswith("/"):
+            container = replace(container, registry=DEFAULT_REGISTRY)
+        map_root = step.map_root or step.network.mode == "slirp4netns"
+        return replace(step, resources=res, container=container, map_root=map_root)
+
+    steps = map_steps(job.steps, resolve)
+    if problems:
+        fail(problems)
+    return replace(job, steps=steps)

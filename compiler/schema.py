@@ -1,0 +1,14 @@
+"""The JSON Schema of a job spec, from the same models that validate it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def job_schema() -> dict[str, Any]:
+    from .frontends.deepsquare_models import Job
+
+    schema = Job.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "DeepSquare job (jobc)"
+    return schema

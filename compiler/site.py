@@ -1,0 +1,130 @@
+"""The site profile: everything that differs between clusters.
+
+A profile is a TOML file (`--site FILE`, or the `JOBC_SITE` environment
+variable). Every key has a default that works on a plain Slurm cluster, so no
+profile is needed to start. Unknown keys are errors, like in specs.
+
+    [sbatch]            # extra #SBATCH directives, e.g. partition = "gpu"
+    partition = "gpu"
+
+    [paths]
+    storage_root = "${HOME}/.jobc/jobs"   # ${NAME} refers to the job's environment
+
+    [tools]
+    srun = "srun"
+
+    [options]
+    sync_interval = 30
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+TOOLS = {
+    "srun": "srun",
+    "scancel": "scancel",
+    "curl": "curl",
+    "s5cmd": "s5cmd",
+    "tar": "tar",
+    "unzip": "unzip",
+    "enroot": "enroot",
+    "apptainer": "apptainer",
+    "unshare": "unshare",
+    "slirp4netns": "slirp4netns",
+    "wg_quick": "wg-quick",
+    "bore": "bore",
+    "flock": "flock",
+}
+
+PATHS = {
+    "storage_root": "${HOME}/.jobc/jobs",
+    "image_cache": "${HOME}/.jobc/images",
+    "hosted_images": "/opt/software/deepsquare-hosted",
+    "x11_socket_dir": "/tmp/.X11-unix",
+}
+
+OPTIONS: dict[str, Any] = {
+    "sync_interval": 30,
+    "logger": "",
+    "launch_grace": 10,
+}
+
+_NAME = re.compile(r"[a-z][a-z0-9-]*\Z")
+
+
+class SiteError(ValueError):
+    """A bad site profile or `--sbatch` flag (exit code 2, like a bad spec)."""
+
+
+@dataclass(frozen=True)
+class Site:
+    sbatch: tuple[tuple[str, str], ...] = ()
+    tools: dict[str, str] = field(default_factory=lambda: dict(TOOLS))
+    paths: dict[str, str] = field(default_factory=lambda: dict(PATHS))
+    options: dict[str, Any] = field(default_factory=lambda: dict(OPTIONS))
+
+    def tool(self, name: str) -> str:
+        return self.tools[name]
+
+    def with_sbatch(self, pairs: list[str]) -> "Site":
+        """Add `key=value` directives from the command line; later ones win."""
+        current = dict(self.sbatch)
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            key = key.strip().removeprefix("--")
+            if not sep or not _NAME.match(key):
+                raise SiteError(f"--sbatch {pair!r}: expected key=value, such as partition=gpu")
+            current[key] = value
+        return replace(self, sbatch=tuple(current.items()))
+
+
+def load_site(path: str | None) -> Site:
+    if not path:
+        return Site()
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise SiteError(f"{path}: cannot read site profile: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteError(f"{path}: invalid TOML: {exc}") from None
+    return site_from_dict(data, where=path)
+
+
+def site_from_dict(data: dict[str, Any], *, where: str = "site profile") -> Site:
+    site = Site()
+    known = {f.name for f in fields(Site)}
+    for section, values in data.items():
+        if section not in known:
+            raise SiteError(f"{where}: unknown section [{section}] (known: {', '.join(sorted(known))})")
+        if not isinstance(values, dict):
+            raise SiteError(f"{where}: [{section}] must be a table")
+    sbatch = []
+    for key, value in data.get("sbatch", {}).items():
+        if not _NAME.match(key):
+            raise SiteError(f"{where}: sbatch.{key}: not an sbatch option name")
+        sbatch.append(f"{key}={_scalar(value, f'sbatch.{key}', where)}")
+    site = site.with_sbatch(sbatch)
+    merged = {}
+    for section, defaults in (("tools", TOOLS), ("paths", PATHS), ("options", OPTIONS)):
+        table = dict(defaults)
+        for key, value in data.get(section, {}).items():
+            if key not in defaults:
+                raise SiteError(f"{where}: {section}.{key}: unknown key (known: {', '.join(sorted(defaults))})")
+            expected = type(defaults[key])
+            if not isinstance(value, expected) or isinstance(value, bool) != isinstance(defaults[key], bool):
+                raise SiteError(f"{where}: {section}.{key}: must be a {expected.__name__}")
+            table[key] = value
+        merged[section] = table
+    return replace(site, **merged)
+
+
+def _scalar(value: Any, key: str, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise SiteError(f"{where}: {key}: must be a string or an integer")
+    return str(value)

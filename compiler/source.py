@@ -1,0 +1,274 @@
+"""Reading a spec file into plain data plus a map from field paths to positions.
+
+YAML goes through PyYAML's `compose()`, so every node keeps its mark; JSON goes
+through the standard library's pure-Python scanner with hooks that record where
+each value starts. Both produce the same thing: plain dicts/lists/scalars and a
+`SourceMap`.
+
+YAML traps are closed here rather than in the models:
+- duplicate keys are errors (PyYAML would silently keep the last one);
+- only `true`/`false`, `null`/`~`/empty and decimal integers are typed; every
+  other plain scalar (`on`, `NO`, `1.10`, `12:30`, `0x1F`) stays a string;
+- a plain scalar that looks like an int or bool is a `Plain`, which keeps its
+  source text, so a string field receives exactly what the user wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import json.decoder
+import json.scanner
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .diagnostics import FieldPath, SourceError
+
+MAX_DEPTH = 200
+MAX_NODES = 200_000
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULL = {"", "~", "null", "Null", "NULL"}
+
+
+@dataclass(frozen=True)
+class Plain:
+    """An unquoted YAML scalar typed as int or bool, with the text the user wrote."""
+
+    text: str
+    value: int | bool
+
+
+@dataclass
+class SourceMap:
+    """Field path -> (line, col), both 1-based."""
+
+    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: FieldPath, *, key: bool = False) -> tuple[int, int] | None:
+        """Position of `path`, or of its nearest enclosing field that has one."""
+        path = tuple(path)
+        if key and path in self.key_positions:
+            return self.key_positions[path]
+        while True:
+            if path in self.positions:
+                return self.positions[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+@dataclass(frozen=True)
+class Source:
+    data: Any
+    source_map: SourceMap
+    fmt: str
+
+
+def load(text: str, fmt: str) -> Source:
+    """Parse `text` as `fmt` ("json" or "yaml")."""
+    if fmt == "json":
+        return _load_json(text)
+    return _load_yaml(text)
+
+
+def guess_format(name: str, text: str) -> str:
+    lowered = name.lower()
+    if lowered.endswith(".json"):
+        return "json"
+    if lowered.endswith((".yaml", ".yml")):
+        return "yaml"
+    return "json" if text.lstrip().startswith(("{", "[")) else "yaml"
+
+
+# --- YAML -----------------------------------------------------------------------
+
+
+def _load_yaml(text: str) -> Source:
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise SourceError(f"invalid YAML: {problem}", line, col) from None
+    except yaml.YAMLError as exc:
+        raise SourceError(f"invalid YAML: {exc}", 1, 1) from None
+    except RecursionError:
+        raise SourceError("invalid YAML: nested too deeply", 1, 1) from None
+    smap = SourceMap()
+    if node is None:
+        return Source(None, smap, "yaml")
+    builder = _YamlBuilder(smap)
+    return Source(builder.build(node, (), 0), smap, "yaml")
+
+
+class _YamlBuilder:
+    def __init__(self, smap: SourceMap):
+        self.smap = smap
+        self.count = 0
+        self.active: set[int] = set()
+
+    def build(self, node: Any, path: FieldPath, depth: int) -> Any:
+        import yaml
+
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise SourceError(f"spec too large: more than {MAX_NODES} values (YAML aliases expand)", *_mark(node))
+        if depth > MAX_DEPTH:
+            raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *_mark(node))
+        self.smap.positions.setdefault(path, _mark(node))
+        if isinstance(node, yaml.ScalarNode):
+            return _yaml_scalar(node)
+        if id(node) in self.active:
+            raise SourceError("recursive YAML alias", *_mark(node))
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path, depth)
+        finally:
+            self.active.discard(id(node))
+        raise SourceError("unsupported YAML node", *_mark(node))
+
+    def _mapping(self, node: Any, path: FieldPath, depth: int) -> dict:
+        import yaml
+
+        out: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise SourceError("YAML merge keys (<<) are not supported in specs", *_mark(key_node))
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SourceError("mapping keys must be plain strings", *_mark(key_node))
+            key = key_node.value
+            if key in out:
+                line, col = _mark(key_node)
+                first = self.smap.key_positions.get(path + (key,), (0, 0))
+                raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", line, col)
+            self.smap.key_positions[path + (key,)] = _mark(key_node)
+            out[key] = self.build(value_node, path + (key,), depth + 1)
+        return out
+
+
+def _mark(node: Any) -> tuple[int, int]:
+    mark = node.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+def _yaml_scalar(node: Any) -> Any:
+    text = node.value
+    if node.style is not None:  # quoted or block scalar: always a string
+        return text
+    if node.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
+                        "tag:yaml.org,2002:null", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"):
+        return text
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return Plain(text, _BOOL[text])
+    if _INT.match(text):
+        return Plain(text, int(text))
+    return text
+
+
+# --- JSON -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _At:
+    value: Any
+    offset: int
+
+
+class _PositionDecoder(json.JSONDecoder):
+    """The stdlib decoder with its pure-Python scanner, recording value offsets."""
+
+    def __init__(self) -> None:
+        super().__init__(object_pairs_hook=self._pairs)
+        self.parse_object = self._object
+        self.parse_array = self._array
+        self.scan_once = self._wrap(json.scanner.py_make_scanner(self))
+
+    @staticmethod
+    def _wrap(scan_once):
+        def scan(s, idx):
+            value, end = scan_once(s, idx)
+            return _At(value, idx), end
+
+        return scan
+
+    def _object(self, s_and_end, strict, scan_once, *rest):
+        return json.decoder.JSONObject(s_and_end, strict, self._wrap(scan_once), *rest)
+
+    def _array(self, s_and_end, scan_once, *rest):
+        return json.decoder.JSONArray(s_and_end, self._wrap(scan_once), *rest)
+
+    @staticmethod
+    def _pairs(pairs):
+        return _Pairs(pairs)
+
+
+class _Pairs(list):
+    """Keys in source order, duplicates kept so they can be reported."""
+
+
+def _load_json(text: str) -> Source:
+    decoder = _PositionDecoder()
+    try:
+        root, end = decoder.scan_once(text, _skip_ws(text, 0))
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except StopIteration as exc:
+        line, col = _line_col(text, exc.value)
+        raise SourceError("invalid JSON: expecting a value", line, col) from None
+    except RecursionError:
+        raise SourceError("invalid JSON: nested too deeply", 1, 1) from None
+    end = _skip_ws(text, end)
+    if end != len(text):
+        line, col = _line_col(text, end)
+        raise SourceError("invalid JSON: extra data after the document", line, col)
+    smap = SourceMap()
+    lines = _LineIndex(text)
+    return Source(_unwrap(root, (), smap, lines, 0), smap, "json")
+
+
+def _unwrap(at: _At, path: FieldPath, smap: SourceMap, lines: "_LineIndex", depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *lines.at(at.offset))
+    smap.positions.setdefault(path, lines.at(at.offset))
+    value = at.value
+    if isinstance(value, _Pairs):
+        out: dict = {}
+        for key, item in value:
+            if key in out:
+                raise SourceError(f"duplicate key {key!r}", *lines.at(item.offset))
+            smap.key_positions[path + (key,)] = lines.at(item.offset)
+            out[key] = _unwrap(item, path + (key,), smap, lines, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [_unwrap(item, path + (i,), smap, lines, depth + 1) for i, item in enumerate(value)]
+    return value
+
+
+def _skip_ws(text: str, idx: int) -> int:
+    return json.decoder.WHITESPACE.match(text, idx).end()
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    return _LineIndex(text).at(offset)
+
+
+class _LineIndex:
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def at(self, offset: int) -> tuple[int, int]:
+        import bisect
+
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1

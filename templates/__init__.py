@@ -1,0 +1,1 @@
+"""The Jinja templates of the backend, shipped inside the jobc package."""
