@@ -22,6 +22,16 @@ class Sh(str):
     """Shell text that is safe as it is (produced by this module)."""
 
 
+# A newline inside a quoted value travels as NUL while the script is assembled, so that indenting a
+# block never touches the inside of a string; `restore_newlines` puts it back. NUL cannot occur in a
+# spec string (the frontends reject it) nor in a bash script.
+QUOTED_NEWLINE = "\x00"
+
+
+def restore_newlines(script: str) -> str:
+    return script.replace(QUOTED_NEWLINE, "\n")
+
+
 def quote(value: Any) -> Sh:
     if isinstance(value, Sh):
         return value
@@ -31,7 +41,7 @@ def quote(value: Any) -> Sh:
         return Sh(str(value))
     if not isinstance(value, str):
         raise TypeError(f"cannot render {type(value).__name__} into a script")
-    return Sh(shlex.quote(value))
+    return Sh(shlex.quote(value).replace("\n", QUOTED_NEWLINE))
 
 
 def finalize(value: Any) -> Any:
@@ -94,4 +104,4 @@ def site_path(value: str) -> Sh:
 
 
 def _dq_literal(text: str) -> str:
-    return re.sub(r'([\\"$`])', r"\\\1", text)
+    return re.sub(r'([\\"$`])', r"\\\1", text).replace("\n", QUOTED_NEWLINE)

@@ -95,7 +95,7 @@ def render_script(job: ir.Job, site: Site, *, redact: bool = False) -> str:
         step_setup=lambda step: srun.step_setup(step, job, site),
         secret=secret,
     )
-    return script + "\n"
+    return quoting.restore_newlines(script) + "\n"
 
 
 def _runs(job: ir.Job) -> Iterable[ir.RunStep]:

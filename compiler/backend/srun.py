@@ -11,6 +11,7 @@ Containers and networks add their wrappers through `task_wrappers`.
 from __future__ import annotations
 
 from .. import ir
+from ..diagnostics import format_path
 from ..site import Site
 from .quoting import Sh, quote, words
 
@@ -19,7 +20,7 @@ def srun_options(step: ir.RunStep, job: ir.Job) -> list[Sh]:
     res = step.resources
     assert isinstance(res, ir.Resources), "resolve_defaults must run first"
     opts = [
-        Sh(f"--job-name={quote(step.name or 'step')}"),
+        Sh(f"--job-name={quote(step.name or format_path(step.path))}"),
         Sh(f"--ntasks={res.tasks}"),
         Sh(f"--cpus-per-task={res.cpus_per_task}"),
         Sh(f"--mem-per-cpu={res.mem_per_cpu}M"),

@@ -223,5 +223,6 @@ def test_cluster_env_targets_this_cluster(slurm):
     r = slurm.run(["scontrol", "show", "config"])
     assert f"ClusterName             = {slurm.name}" in r.stdout
     assert slurm.env["SLURM_CONF"] == str(slurm.conf_path)
+    assert slurm.start_seconds is not None and slurm.start_seconds < 30
     r = slurm.run(["sinfo", "-h", "-o", "%P %D %T"])
     assert r.stdout.split("\n")[0].startswith("debug*"), r.stdout
