@@ -48,11 +48,12 @@ PATHS = {
 
 OPTIONS: dict[str, Any] = {
     "sync_interval": 30,
-    "logger": "",
+    "logger": [],
     "launch_grace": 10,
 }
 
 _NAME = re.compile(r"[a-z][a-z0-9-]*\Z")
+_TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", bool: "true or false"}
 
 
 class SiteError(ValueError):
@@ -118,7 +119,11 @@ def site_from_dict(data: dict[str, Any], *, where: str = "site profile") -> Site
                 raise SiteError(f"{where}: {section}.{key}: unknown key (known: {', '.join(sorted(defaults))})")
             expected = type(defaults[key])
             if not isinstance(value, expected) or isinstance(value, bool) != isinstance(defaults[key], bool):
-                raise SiteError(f"{where}: {section}.{key}: must be a {expected.__name__}")
+                raise SiteError(f"{where}: {section}.{key}: must be {_TYPE_NAMES[expected]}")
+            if expected is list and not all(isinstance(v, str) for v in value):
+                raise SiteError(f"{where}: {section}.{key}: must be a list of strings")
+            if expected is str and ("\x00" in value or (section == "tools" and not value)):
+                raise SiteError(f"{where}: {section}.{key}: must be a non-empty string without NUL")
             table[key] = value
         merged[section] = table
     return replace(site, **merged)

@@ -1,0 +1,27 @@
+#!/bin/bash
+# The project's whole test suite, on a fresh machine: installs what the tests need (Debian packages when
+# run as root, Python packages in .venv), then runs pytest. The real-Slurm tests start their own
+# munge/slurmctld/slurmd on 127.0.0.1 (tests/harness) and stop them by PID; they fail, never skip,
+# when Slurm cannot start. Extra arguments go to pytest (e.g. `-m "not slurm"` for a quick loop).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages=(slurm-wlm munge slirp4netns uidmap wireguard-tools wireguard-go iproute2 curl wget file zip unzip util-linux bzip2 xz-utils)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) != 0 ]]; then
+    echo "tests/run.sh: missing Debian packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  echo "tests/run.sh: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check ".[test]"
+export PATH="$PWD/.venv/bin:$PATH"
+exec .venv/bin/python -m pytest "$@"
