@@ -1,0 +1,82 @@
+"""Quoting helpers: every value survives bash byte-exact, and each context keeps its own rules."""
+
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jobc.backend.quoting import DirectiveError, Sh, comment, quote, restore_newlines, sbatch_value, site_path, words
+
+# Any text bash can hold: everything but NUL, with the characters that matter to a shell made likely.
+shell_text = st.text(
+    alphabet=st.one_of(st.sampled_from(list("'\"\\$`!*?[]{}();&|<>#~%,= \t\n\r")), st.characters(blacklist_characters="\x00")),
+    max_size=40,
+)
+
+
+def bash_echo(script: str) -> bytes:
+    return subprocess.run(["bash", "-c", script], capture_output=True, check=True).stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(shell_text, min_size=1, max_size=4))
+def test_quoted_words_reach_argv_byte_exact(values):
+    script = restore_newlines("printf '%s\\0' " + words(values))
+    assert bash_echo(script) == b"".join(v.encode("utf-8", "surrogatepass") + b"\0" for v in values)
+
+
+def test_quote_passes_shell_text_and_numbers():
+    assert quote(Sh('"$X"')) == '"$X"'
+    assert quote(42) == "42"
+    with pytest.raises(TypeError):
+        quote(True)
+    with pytest.raises(TypeError):
+        quote(None)
+
+
+def test_newline_inside_a_quoted_value_is_held_back_until_the_end():
+    quoted = quote("a\nb")
+    assert "\n" not in quoted
+    assert restore_newlines(quoted) == "'a\nb'"
+
+
+@pytest.mark.parametrize(
+    ("value", "rendered"),
+    [
+        ("gpu", "gpu"),
+        ("02:00:00", "02:00:00"),
+        ("logs/%x-%j.out", "logs/%x-%j.out"),
+        ("my job", '"my job"'),
+        ("a#b", '"a#b"'),
+        ('say "hi"', "'say \"hi\"'"),
+    ],
+)
+def test_sbatch_values_follow_sbatch_tokenizer(value, rendered):
+    assert sbatch_value(value) == rendered
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("a\nb", "must not contain newlines or other control characters"),
+        ("a\rb", "must not contain newlines or other control characters"),
+        ("a\\b", "must not contain a backslash (sbatch drops them)"),
+        ("it's \"x\"", "cannot contain both kinds of quotes"),
+    ],
+)
+def test_sbatch_values_refused(value, message):
+    with pytest.raises(DirectiveError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        sbatch_value(value)
+
+
+def test_comment_keeps_control_characters_on_one_line():
+    assert comment("a\nrm -rf /\r") == "a\\nrm -rf /\\r"
+
+
+def test_site_path_expands_only_braced_names(tmp_path):
+    rendered = site_path('${HOME}/x $(id) `id` "q" \\ $HOME')
+    assert rendered == '"${HOME}/x \\$(id) \\`id\\` \\"q\\" \\\\ \\$HOME"'
+    out = subprocess.run(["bash", "-c", f"printf %s {rendered}"], capture_output=True, text=True,
+                         env={"HOME": "/h"}, check=True).stdout
+    assert out == '/h/x $(id) `id` "q" \\ $HOME'
