@@ -67,10 +67,13 @@ def _where(spec: str, line: int | None, col: int | None) -> str:
 
 
 def _print_diagnostics(spec: str, diagnostics, source_map, fallback: tuple[int, int] | None = None) -> None:
-    shown = list(diagnostics)[:MAX_DIAGNOSTICS]
-    for diag in shown:
+    located = []
+    for diag in diagnostics:
         pos = source_map.locate(diag.path, key=diag.message.startswith("not a ")) if source_map else None
-        pos = pos or fallback
+        located.append((pos or fallback, diag))
+    # In source order, whichever model or pass found them (a stable sort keeps the order of equals).
+    located.sort(key=lambda pair: pair[0] or (0, 0))
+    for pos, diag in located[:MAX_DIAGNOSTICS]:
         typer.echo(diag.render(_where(spec, *(pos or (None, None)))), err=True)
     if len(diagnostics) > MAX_DIAGNOSTICS:
         typer.echo(f"…and {len(diagnostics) - MAX_DIAGNOSTICS} more", err=True)
@@ -106,9 +109,47 @@ def _guarded(run) -> None:
     except (typer.Exit, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 70
-        typer.echo(f"jobc: internal error: {type(exc).__name__}: {exc}", err=True)
-        typer.echo("jobc: this is a bug in jobc; please report it with the spec that caused it", err=True)
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, whatever the exception says
+        typer.echo(f"jobc: internal error (a bug in jobc; please report it with the spec): {detail}", err=True)
         raise typer.Exit(EXIT_INTERNAL)
+
+
+# bfabric app specs only (docs/bfabric.md); shared by compile and validate.
+_APP_VERSION = typer.Option(None, "--app-version", help="App spec: the version to compile (needed when it has several).")
+_APP_ID = typer.Option(None, "--app-id", help="App spec: the app's id, for ${app.id}.")
+_APP_NAME = typer.Option(None, "--app-name", help="App spec: the app's name, for ${app.name}.")
+_WORKUNIT_REF = typer.Option(None, "--workunit-ref", help="App spec: the workunit (id or definition file) passed to dispatch and collect.")
+_WORK_DIR = typer.Option(None, "--work-dir", help="App spec: the work directory (default $STORAGE_PATH/work; relative to the submit directory).")
+_SUBMITTER = typer.Option(None, "--submitter", help="App spec: YAML file of submitters' Slurm parameters (partition, nodelist, mem, time).")
+_CPUS = typer.Option(None, "--cpus-per-task", help="App spec: CPUs of each command (default 1).")
+_MEM = typer.Option(None, "--mem", help="App spec: memory of each command, such as 8G (default: the submitter's mem, else 1G per CPU).")
+_RUNTIME = typer.Option(None, "--container-runtime", help="App spec: run docker commands with docker, apptainer or enroot (default: the site profile's, else docker).")
+
+
+def _app_options(site, sbatch: List[str], *, app_version, app_id, app_name, workunit_ref, work_dir, submitter, cpus,
+                 mem, runtime, validate: bool = False) -> dict:
+    """compile_spec options for an app spec (ignored by DeepSquare jobs unless given)."""
+    options = {
+        "app_version": app_version, "app_id": app_id, "app_name": app_name, "workunit_ref": workunit_ref,
+        "work_dir": work_dir, "cpus_per_task": cpus, "mem": mem, "container_runtime": runtime,
+        "submitters": _submitters(submitter) if submitter else None,
+        "submitters_file": submitter,
+        "site": site,
+        "cli_sbatch_keys": [pair.partition("=")[0].strip().removeprefix("--") for pair in sbatch],
+        "validate": validate,
+    }
+    return options
+
+
+def _submitters(path: str):
+    from .diagnostics import SpecError
+    from .frontends.bfabric import load_submitters
+
+    try:
+        return load_submitters(_read(path), path)
+    except SpecError as exc:
+        _report(path, exc)
+        raise
 
 
 @app.command()
@@ -119,6 +160,15 @@ def compile(
     sbatch: List[str] = typer.Option([], "--sbatch", help="Extra #SBATCH directive as key=value (repeatable), e.g. partition=gpu."),
     job_name: Optional[str] = typer.Option(None, "--job-name", help="Slurm job name (default: the spec's file name)."),
     redact: bool = typer.Option(False, "--redact", help="Replace every secret by a marker naming its field (for review)."),
+    app_version: Optional[str] = _APP_VERSION,
+    app_id: Optional[int] = _APP_ID,
+    app_name: Optional[str] = _APP_NAME,
+    workunit_ref: Optional[str] = _WORKUNIT_REF,
+    work_dir: Optional[str] = _WORK_DIR,
+    submitter: Optional[str] = _SUBMITTER,
+    cpus: Optional[int] = _CPUS,
+    mem: Optional[str] = _MEM,
+    runtime: Optional[str] = _RUNTIME,
 ) -> None:
     """Compile SPEC into one sbatch script."""
 
@@ -129,7 +179,10 @@ def compile(
         text = _read(spec)
         site = _site(site_file, sbatch)
         try:
-            result = compile_spec(text, name=spec, site=site, redact=redact, options={"job_name": job_name})
+            options = _app_options(site, sbatch, app_version=app_version, app_id=app_id, app_name=app_name,
+                                   workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus,
+                                   mem=mem, runtime=runtime)
+            result = compile_spec(text, name=spec, site=site, redact=redact, options={"job_name": job_name, **options})
         except SpecError as exc:
             _report(spec, exc)
             raise
@@ -147,18 +200,30 @@ def compile(
 def validate(
     specs: List[str] = typer.Argument(..., help="Spec files to check (or - for standard input)."),
     site_file: Optional[str] = typer.Option(None, "--site", help="Site profile (TOML)."),
+    app_version: Optional[str] = _APP_VERSION,
+    app_id: Optional[int] = _APP_ID,
+    app_name: Optional[str] = _APP_NAME,
+    workunit_ref: Optional[str] = _WORKUNIT_REF,
+    work_dir: Optional[str] = _WORK_DIR,
+    submitter: Optional[str] = _SUBMITTER,
+    cpus: Optional[int] = _CPUS,
+    mem: Optional[str] = _MEM,
+    runtime: Optional[str] = _RUNTIME,
 ) -> None:
-    """Check specs offline and report every problem of every file."""
+    """Check specs offline and report every problem of every file (an app spec: every version)."""
 
     def run() -> None:
         from . import compile_spec
         from .diagnostics import SpecError
 
         site = _site(site_file, [])
+        options = _app_options(site, [], app_version=app_version, app_id=app_id, app_name=app_name,
+                               workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus,
+                               mem=mem, runtime=runtime, validate=True)
         failed = False
         for spec in specs:
             try:
-                result = compile_spec(_read(spec), name=spec, site=site)
+                result = compile_spec(_read(spec), name=spec, site=site, options=options)
             except SpecError as exc:
                 _report(spec, exc)
                 failed = True
@@ -176,15 +241,19 @@ def validate(
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of a job spec (for editors such as yaml-language-server)."""
+def schema(
+    kind: str = typer.Option("job", "--kind", help="job (DeepSquare job spec) or app (bfabric app spec)."),
+) -> None:
+    """Print the JSON Schema of a job spec or an app spec (for editors such as yaml-language-server)."""
 
     def run() -> None:
         import json
 
-        from .schema import job_schema
+        from .schema import app_schema, job_schema
 
-        sys.stdout.write(json.dumps(job_schema(), indent=2, sort_keys=True) + "\n")
+        if kind not in ("job", "app"):
+            raise _Usage(f"--kind {kind}: must be job or app")
+        sys.stdout.write(json.dumps(job_schema() if kind == "job" else app_schema(), indent=2, sort_keys=True) + "\n")
 
     _guarded(run)
 
@@ -208,9 +277,11 @@ def _write_atomically(path: str, text: str, *, private: bool) -> None:
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):  # a full disk or a directory in the way is not a bug in jobc
+            raise _Usage(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
 
 

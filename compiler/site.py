@@ -70,14 +70,28 @@ class Site:
     def tool(self, name: str) -> str:
         return self.tools[name]
 
-    def with_sbatch(self, pairs: list[str]) -> "Site":
-        """Add `key=value` directives from the command line; later ones win."""
+    def with_sbatch(self, pairs: list[str], *, origin: str = "--sbatch") -> "Site":
+        """Add `key=value` directives from the command line; later ones win.
+
+        Checked here, so that a bad flag is reported as the flag's fault rather
+        than at line 1 of the spec: the spec's resources are not overridable, and
+        the value must fit on an `#SBATCH` line.
+        """
         current = dict(self.sbatch)
         for pair in pairs:
             key, sep, value = pair.partition("=")
             key = key.strip().removeprefix("--")
             if not sep or not _NAME.match(key):
-                raise SiteError(f"--sbatch {pair!r}: expected key=value, such as partition=gpu")
+                raise SiteError(f"{origin} {pair!r}: expected key=value, such as partition=gpu")
+            from .backend.quoting import DirectiveError, sbatch_value
+            from .backend.render import RESOURCE_DIRECTIVES
+
+            if key in RESOURCE_DIRECTIVES:
+                raise SiteError(f"{origin} {key}: set by the spec's resources, not by a directive")
+            try:
+                sbatch_value(value)
+            except DirectiveError as exc:
+                raise SiteError(f"{origin} {key}: {exc}") from None
             current[key] = value
         return replace(self, sbatch=tuple(current.items()))
 
@@ -110,7 +124,7 @@ def site_from_dict(data: dict[str, Any], *, where: str = "site profile") -> Site
         if not _NAME.match(key):
             raise SiteError(f"{where}: sbatch.{key}: not an sbatch option name")
         sbatch.append(f"{key}={_scalar(value, f'sbatch.{key}', where)}")
-    site = site.with_sbatch(sbatch)
+    site = site.with_sbatch(sbatch, origin=f"{where}: sbatch")
     merged = {}
     for section, defaults in (("tools", TOOLS), ("paths", PATHS), ("options", OPTIONS)):
         table = dict(defaults)

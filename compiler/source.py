@@ -96,8 +96,13 @@ def _load_yaml(text: str) -> Source:
         problem = exc.problem or exc.context or "invalid YAML"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise SourceError(f"invalid YAML: {problem}", line, col) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
+        line, col = _LineIndex(text).at(exc.position)
+        name = "NUL" if exc.character == 0 else f"#x{exc.character:04x}"
+        raise SourceError(f"invalid YAML: the {name} character is not allowed", line, col) from None
     except yaml.YAMLError as exc:
-        raise SourceError(f"invalid YAML: {exc}", 1, 1) from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise SourceError(f"invalid YAML: {first}", 1, 1) from None
     except RecursionError:
         raise SourceError("invalid YAML: nested too deeply", 1, 1) from None
     smap = SourceMap()
@@ -245,14 +250,42 @@ def _unwrap(at: _At, path: FieldPath, smap: SourceMap, lines: "_LineIndex", dept
     if isinstance(value, _Pairs):
         out: dict = {}
         for key, item in value:
+            key_at = lines.at(_key_start(lines.text, item.offset))
             if key in out:
-                raise SourceError(f"duplicate key {key!r}", *lines.at(item.offset))
-            smap.key_positions[path + (key,)] = lines.at(item.offset)
+                first = smap.key_positions[path + (key,)]
+                raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", *key_at)
+            smap.key_positions[path + (key,)] = key_at
             out[key] = _unwrap(item, path + (key,), smap, lines, depth + 1)
         return out
     if isinstance(value, list):
         return [_unwrap(item, path + (i,), smap, lines, depth + 1) for i, item in enumerate(value)]
     return value
+
+
+def _key_start(text: str, value_offset: int) -> int:
+    """Offset of the opening quote of the key whose value starts at `value_offset`.
+
+    Walks back over `"key" : ` from the value. Inside a JSON string every `"` is
+    escaped, so the opening quote is the first `"` before the closing one that is
+    preceded by an even number of backslashes.
+    """
+    i = value_offset - 1
+    while i >= 0 and text[i] in " \t\r\n":
+        i -= 1
+    i -= 1  # the colon
+    while i >= 0 and text[i] in " \t\r\n":
+        i -= 1
+    end = i  # the closing quote
+    i = end - 1
+    while i >= 0:
+        if text[i] == '"':
+            slashes = 0
+            while i - 1 - slashes >= 0 and text[i - 1 - slashes] == "\\":
+                slashes += 1
+            if slashes % 2 == 0:
+                return i
+        i -= 1
+    return value_offset
 
 
 def _skip_ws(text: str, idx: int) -> int:
@@ -265,6 +298,7 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 class _LineIndex:
     def __init__(self, text: str):
+        self.text = text
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def at(self, offset: int) -> tuple[int, int]:

@@ -57,6 +57,7 @@ def words(values: Any) -> Sh:
 
 _PLAIN = re.compile(r"[A-Za-z0-9_./:@%,+=-]+\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class DirectiveError(ValueError):
@@ -72,6 +73,8 @@ def sbatch_value(value: str) -> Sh:
     """
     if _CONTROL.search(value):
         raise DirectiveError("must not contain newlines or other control characters")
+    if _SURROGATE.search(value):
+        raise DirectiveError("must be valid UTF-8 text")
     if _PLAIN.match(value):
         return Sh(value)
     if "\\" in value:
@@ -85,7 +88,8 @@ def sbatch_value(value: str) -> Sh:
 
 def comment(value: str) -> Sh:
     """Text safe inside a `# comment`: control characters shown escaped, on one line."""
-    return Sh(_CONTROL.sub(lambda m: repr(m.group())[1:-1], value))
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], value)
+    return Sh(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 _SITE_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -7,6 +7,7 @@ The kind is recognised from the content (a DeepSquare job has `steps` and
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from .. import ir
@@ -14,17 +15,25 @@ from ..diagnostics import Diagnostic, fail
 
 
 def data_to_ir(data: Any, *, name: str, options: dict[str, Any]) -> ir.Job:
-    from . import deepsquare
+    from . import bfabric, deepsquare
 
     job_name = options.get("job_name") or _job_name(name)
     if data is None:
         fail([Diagnostic((), "the spec is empty")])
+    if bfabric.looks_like(data):
+        return _with_source(bfabric.to_ir(data, name=job_name, options=options), name)
+    app_only = [key for key in bfabric.APP_OPTIONS if options.get(key) is not None]
+    if app_only:
+        flags = ", ".join("--" + key.replace("_", "-") for key in app_only)
+        fail([Diagnostic((), f"{flags}: only for bfabric app specs (this is a DeepSquare job)")])
     return _with_source(deepsquare.to_ir(data, name=job_name), name)
 
 
 def _job_name(file_name: str) -> str:
+    """The file's stem, reduced to characters that need no quoting anywhere (`my job.yaml` -> `my_job`)."""
     base = os.path.basename(file_name)
     stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("_")
     return stem if stem and stem != "-" else "jobc"
 
 

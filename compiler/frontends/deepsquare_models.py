@@ -7,12 +7,13 @@ notes (docs/decisions.md) live here, each with its message in `fields.py`.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .fields import (
-    AbsolutePath, AtLeast0, AtLeast1, Bool, Cidr, Credential, Endpoint, HandleName, HostName, HttpUrl,
+    AbsolutePath, AtLeast0, AtLeast1, Bool, Cidr, Credential, Decimal, Endpoint, HandleName, HostName, HttpUrl,
     ImageRef, Int, IpAddress, ListOf, MountPath, OneOf, Port, PosixName, RegistryHost, Str, WireguardKey,
     as_list, invalid, rule,
 )
@@ -20,6 +21,63 @@ from .fields import (
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @classmethod
+    def _checks(cls, data: dict) -> list[str]:
+        """Rules across fields, checked on the mapping as written (see `_all_problems`)."""
+        return []
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _all_problems(cls, data: Any, handler: Any) -> Any:
+        """Report the rules across fields together with the problems of the fields themselves.
+
+        An `after` validator would not run once a field has failed, so a step
+        giving both `run` and `for` with a typo inside `run` would report only
+        the typo. The rules look only at which fields are given, so they can be
+        checked on the raw mapping, before and whatever the fields' validation.
+        """
+        if not isinstance(data, dict) or id(data) in _CHECKING:
+            # pydantic may apply an inherited wrap validator twice to a model used before its
+            # forward references were resolved (Step); the outer application does the checks.
+            return handler(data)
+        problems = cls._checks(data)
+        _CHECKING.add(id(data))
+        try:
+            result = handler(data)
+        except ValidationError as exc:
+            if not problems:
+                raise
+            raise ValidationError.from_exception_data(
+                exc.title, [_problem(message, data) for message in problems] + [_again(e) for e in exc.errors()]
+            ) from None
+        finally:
+            _CHECKING.discard(id(data))
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, [_problem(message, data) for message in problems])
+        return result
+
+
+_CHECKING: set[int] = set()  # ids of the mappings whose checks are running
+
+
+def _given(data: dict, *names: str) -> list[str]:
+    return [name for name in names if data.get(name) is not None]
+
+
+def _problem(message: str, data: Any) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("jobc", message), loc=(), input=data)
+
+
+def _again(err: Any) -> InitErrorDetails:
+    """A line of a caught ValidationError, as it must be given to raise it again."""
+    kind = err["type"]
+    if kind == "jobc":
+        kind = PydanticCustomError("jobc", err["msg"])
+    details = InitErrorDetails(type=kind, loc=tuple(err["loc"]), input=err.get("input"))
+    if err.get("ctx") and kind != "jobc":
+        details["ctx"] = err["ctx"]
+    return details
 
 
 class JobResources(Model):
@@ -57,11 +115,9 @@ class TransportData(Model):
     http: Optional[HTTPData] = None
     s3: Optional[S3Data] = None
 
-    @model_validator(mode="after")
-    def _one_transport(self) -> "TransportData":
-        if (self.http is None) == (self.s3 is None):
-            raise invalid("give exactly one of http, s3")
-        return self
+    @classmethod
+    def _checks(cls, data: dict) -> list[str]:
+        return [] if len(_given(data, "http", "s3")) == 1 else ["give exactly one of http, s3"]
 
 
 class StepRunResources(Model):
@@ -87,11 +143,11 @@ class ContainerRun(Model):
     deepsquareHosted: Optional[Bool] = None
     x11: Optional[Bool] = None
 
-    @model_validator(mode="after")
-    def _credentials_in_pairs(self) -> "ContainerRun":
-        if (self.username is None) != (self.password is None):
-            raise invalid("username and password go together: give both or neither")
-        return self
+    @classmethod
+    def _checks(cls, data: dict) -> list[str]:
+        if len(_given(data, "username", "password")) == 1:
+            return ["username and password go together: give both or neither"]
+        return []
 
 
 class WireguardPeer(Model):
@@ -118,11 +174,9 @@ class NetworkInterface(Model):
     wireguard: Optional[Wireguard] = None
     bore: Optional[Bore] = None
 
-    @model_validator(mode="after")
-    def _one_transport(self) -> "NetworkInterface":
-        if (self.wireguard is None) == (self.bore is None):
-            raise invalid("give exactly one of wireguard, bore")
-        return self
+    @classmethod
+    def _checks(cls, data: dict) -> list[str]:
+        return [] if len(_given(data, "wireguard", "bore")) == 1 else ["give exactly one of wireguard, bore"]
 
 
 class StepRun(Model):
@@ -148,13 +202,12 @@ class StepRun(Model):
             return [part.strip() for part in value[0].split(",")]
         return value
 
-    @model_validator(mode="after")
-    def _network_options_need_slirp(self) -> "StepRun":
-        if self.network != "slirp4netns":
-            given = [name for name in ("dns", "customNetworkInterfaces") if getattr(self, name)]
-            if given:
-                raise invalid(f"{' and '.join(given)} need network: slirp4netns")
-        return self
+    @classmethod
+    def _checks(cls, data: dict) -> list[str]:
+        if data.get("network") not in (None, "host"):  # slirp4netns, or a bad value reported at network
+            return []
+        given = [name for name in ("dns", "customNetworkInterfaces") if data.get(name) not in (None, "", [])]
+        return [f"{' and '.join(given)} need network: slirp4netns"] if given else []
 
 
 class ForRange(Model):
@@ -176,13 +229,12 @@ class StepFor(Model):
     range: Optional[ForRange] = None
     steps: ListOf("Step")
 
-    @model_validator(mode="after")
-    def _items_or_range(self) -> "StepFor":
-        if self.items is not None and self.range is not None:
-            raise invalid("items and range are exclusive: give one of them")
-        if self.items is None and self.range is None:
-            raise invalid("give items or range")
-        return self
+    @classmethod
+    def _checks(cls, data: dict) -> list[str]:
+        given = _given(data, "items", "range")
+        if len(given) == 2:
+            return ["items and range are exclusive: give one of them"]
+        return [] if given else ["give items or range"]
 
 
 class StepAsyncLaunch(Model):
@@ -198,12 +250,12 @@ class Step(Model):
     for_: Optional[StepFor] = Field(default=None, alias="for")
     launch: Optional[StepAsyncLaunch] = None
 
-    @model_validator(mode="after")
-    def _one_action(self) -> "Step":
-        given = [name for name, value in (("run", self.run), ("for", self.for_), ("launch", self.launch)) if value is not None]
+    @classmethod
+    def _checks(cls, data: dict) -> list[str]:
+        given = _given(data, "run", "for", "launch")
         if len(given) > 1:
-            raise invalid(f"run, for and launch are exclusive: this step gives {' and '.join(given)}")
-        return self
+            return [f"run, for and launch are exclusive: this step gives {' and '.join(given)}"]
+        return []
 
 
 class Job(Model):
@@ -213,7 +265,7 @@ class Job(Model):
     env: Optional[ListOf(EnvVar)] = None
     enableLogging: Optional[Bool] = None
     input: Optional[TransportData] = None
-    inputMode: Optional[Annotated[Int, rule(lambda v: 0 <= v <= 512, "must be a decimal mode between 0 and 512 (493 means chmod 755)")]] = None
+    inputMode: Optional[Annotated[Decimal, rule(lambda v: 0 <= v <= 512, "must be a decimal mode between 0 and 512 (493 means chmod 755)")]] = None
     steps: ListOf(Step)
     output: Optional[TransportData] = None
     continuousOutputSync: Optional[Bool] = None

@@ -34,12 +34,22 @@ def _typed(value: Any) -> Any:
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise invalid("must not contain NUL characters")
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        raise invalid("must be valid Unicode text (a lone surrogate such as \\ud800 is not)")
     return value
 
 
 def _int32(value: int) -> int:
     if not INT32_MIN <= value <= INT32_MAX:
         raise invalid(f"must be a 32-bit integer ({INT32_MIN} to {INT32_MAX})")
+    return value
+
+
+def _no_leading_zero(value: Any) -> Any:
+    """`0755` is octal to some YAML readers and decimal to others: refuse to guess."""
+    if isinstance(value, Plain) and re.match(r"[-+]?0[0-9]", value.text):
+        raise invalid(f"must be written in decimal without a leading 0 ({value.text} reads as octal in YAML 1.1; "
+                      "write 493 for chmod 755)")
     return value
 
 
@@ -62,6 +72,7 @@ Int = Annotated[int, BeforeValidator(_typed), AfterValidator(_int32)]
 Bool = Annotated[bool, BeforeValidator(_typed)]
 AtLeast1 = Annotated[Int, Field(ge=1)]
 AtLeast0 = Annotated[Int, Field(ge=0)]
+Decimal = Annotated[Int, BeforeValidator(_no_leading_zero)]
 
 
 def ListOf(item: Any) -> Any:

@@ -69,13 +69,20 @@ def unknown_field_message(root: type[BaseModel], path: FieldPath) -> str:
     def full(name: str) -> str:
         return f"{where}.{name}" if where else name
 
+    one_down = [(f"{name}.{child_name}", child_name) for name in known
+                for child in [model_at(owner, (name,))] if child is not None for child_name in field_names(child)]
+    # A field that exists as written one level down (the "Job (full)" example's `command` on a step)
+    # beats a near miss here; a near miss here beats a near miss one level down (`comand`).
+    for dotted, child_name in one_down:
+        if child_name == key:
+            return f"not a {owner.__name__} field; did you mean {full(dotted)}?"
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
         return f"not a {owner.__name__} field; did you mean {full(close[0])}?"
-    for name in known:
-        child = model_at(owner, (name,))
-        if child is not None and key in field_names(child):
-            return f"not a {owner.__name__} field; did you mean {full(name)}.{key}?"
+    close = difflib.get_close_matches(key, [child_name for _, child_name in one_down], n=1, cutoff=0.75)
+    if close:
+        dotted = next(d for d, child_name in one_down if child_name == close[0])
+        return f"not a {owner.__name__} field; did you mean {full(dotted)}?"
     return f"not a {owner.__name__} field (known fields: {', '.join(known)})"
 
 

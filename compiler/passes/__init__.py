@@ -8,6 +8,7 @@ Each pass is one module exporting one function of the same name,
 from __future__ import annotations
 
 from .. import ir
+from ..diagnostics import Diagnostic, SpecError, fail
 from ..site import Site
 from .check_handles import check_handles
 from .lower_loops import lower_loops
@@ -27,6 +28,22 @@ PASSES = (
 
 
 def run_passes(job: ir.Job, site: Site) -> ir.Job:
+    """Run every pass; a pass that finds problems does not hide those of the passes after it.
+
+    After a failed pass the later ones see the IR as it was before it, so they
+    only check (their results are dropped). A later pass that cannot cope with
+    that IR stops the run: the problems already found are reported.
+    """
+    problems: list[Diagnostic] = []
     for lower in PASSES:
-        job = lower(job, site)
+        try:
+            job = lower(job, site)
+        except SpecError as exc:
+            problems.extend(exc.diagnostics)
+        except Exception:
+            if not problems:
+                raise
+            break
+    if problems:
+        fail(problems)
     return job

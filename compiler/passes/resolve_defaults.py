@@ -33,7 +33,7 @@ def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
             mem_per_cpu=given.mem_per_cpu if given.mem_per_cpu is not None else job.resources.mem_per_cpu,
             gpus_per_task=given.gpus_per_task if given.gpus_per_task is not None else job.resources.gpus_per_task,
         )
-        where = step.path + ("resources",)
+        where = step.path + ("run", "resources")  # a RunStep's path is its step's; resources are in run
         for what, asked, held, unit in (
             ("CPUs", res.cpus, job.resources.cpus, ""),
             ("memory", res.mem, job.resources.mem, " MB"),

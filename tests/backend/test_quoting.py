@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from jobc.backend.quoting import DirectiveError, Sh, comment, quote, restore_newlines, sbatch_value, site_path, words
 
-# Any text bash can hold: everything but NUL, with the characters that matter to a shell made likely.
+# Any text a spec can hold (no NUL, no lone surrogates), with the characters that matter to a shell made likely.
 shell_text = st.text(
-    alphabet=st.one_of(st.sampled_from(list("'\"\\$`!*?[]{}();&|<>#~%,= \t\n\r")), st.characters(blacklist_characters="\x00")),
+    alphabet=st.one_of(st.sampled_from(list("'\"\\$`!*?[]{}();&|<>#~%,= \t\n\r")), st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
     max_size=40,
 )
 

@@ -1,0 +1,284 @@
+"""Pydantic models of the bfabric-app-runner App Specification, one class per model it names.
+
+Field names are the specification's (snake_case), so error paths read like the
+user's file. The models check strings after Mako substitution (bfabric.py
+substitutes first, as bfabric-app-runner does), so a rule sees the value the
+command will get. Rules the specification leaves open are jobc decisions,
+documented in docs/bfabric.md; each message is next to its rule.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from .fields import Bool, PosixName, Str, invalid, is_host, rule
+
+DEFAULT = "[default]"  # a submitter parameter that leaves the site's default
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _command(value: str) -> str:
+    try:
+        shlex.split(value)
+    except ValueError as exc:
+        raise invalid(f"cannot be split into words with shlex.split: {str(exc).lower()}") from None
+    return value
+
+
+def _program(value: str) -> str:
+    if not shlex.split(value):
+        raise invalid("must name a program to run (it is split with shlex.split, not run by a shell)")
+    return value
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise invalid("must not contain newlines or other control characters")
+    return value
+
+
+def _not_option(value: str) -> str:
+    if value.startswith("-"):
+        raise invalid("must not start with '-' (the container engine would read it as an option)")
+    return value
+
+
+def _after(fn):
+    return AfterValidator(fn)
+
+
+Command = Annotated[Str, _after(_command)]
+ShellCommand = Annotated[Str, _after(_command), _after(_program)]
+Text = Annotated[Str, _after(_no_control)]
+Image = Annotated[Str, rule(lambda v: bool(v) and not any(c.isspace() for c in v) and not _CONTROL.search(v),
+                            "must be an image reference such as registry.example.com/app:1.0, without spaces"),
+                  _after(_not_option)]
+MacAddress = Annotated[Str, rule(lambda v: bool(re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}", v)),
+                                 "must be a MAC address such as 02:42:ac:11:00:02")]
+HostName = Annotated[Str, rule(lambda v: is_host(v) and len(v) <= 253, "must be a host name such as worker-1")]
+EngineArg = Annotated[Str, _after(_no_control)]
+
+
+def _path_rules(value: str) -> str:
+    if not value:
+        raise invalid("must not be empty")
+    return _no_control(value)
+
+
+def _host_path(value: str) -> str:
+    _path_rules(value)
+    if value.startswith("~") and not (value == "~" or value.startswith("~/")):
+        raise invalid("only ~ and ~/… are expanded (to $HOME), not ~user")
+    return value
+
+
+def _container_path(value: str) -> str:
+    _path_rules(value)
+    if not value.startswith("/"):
+        raise invalid("must be an absolute path in the container (starting with /)")
+    return value
+
+
+HostPath = Annotated[Str, _after(_host_path)]
+ContainerPath = Annotated[Str, _after(_container_path)]
+
+
+def _pair(value: Any) -> Any:
+    if not isinstance(value, list) or len(value) != 2:
+        raise invalid("must be a pair [host path, container path]")
+    return tuple(value)
+
+
+MountPair = Annotated[tuple[HostPath, ContainerPath], BeforeValidator(_pair)]
+
+
+class MountOptions(Model):
+    """Bind mounts of a docker command: the work directory, the B-Fabric config, and the lists."""
+
+    work_dir_target: Optional[ContainerPath] = None
+    read_only: list[MountPair] = []
+    writeable: list[MountPair] = []
+    share_bfabric_config: Bool = True
+
+
+class CommandShell(Model):
+    """A command split with shlex.split and run as an argv (not a shell script)."""
+
+    type: Literal["shell"]
+    command: ShellCommand
+
+
+class CommandDocker(Model):
+    """A command run in a container by docker or podman (or the site's container runtime)."""
+
+    type: Literal["docker"]
+    image: Image
+    command: Command
+    entrypoint: Optional[Text] = None
+    engine: Literal["docker", "podman"] = "docker"
+    env: dict[PosixName, Str] = {}
+    mac_address: Optional[MacAddress] = None
+    mounts: MountOptions = MountOptions()
+    hostname: Optional[HostName] = None
+    custom_args: list[EngineArg] = []
+
+
+AnyCommand = Annotated[Union[CommandShell, CommandDocker], Field(discriminator="type")]
+
+
+class CommandsSpec(Model):
+    """dispatch ($workunit_ref $work_dir), process ($chunk_dir), collect ($workunit_ref $chunk_dir)."""
+
+    dispatch: AnyCommand
+    process: AnyCommand
+    collect: Optional[AnyCommand] = None
+
+
+# --- submitters -----------------------------------------------------------------------------------
+
+
+def _default_marker(value: Any) -> Any:
+    """`[default]` unquoted is a YAML list holding "default": read it as the marker it looks like."""
+    if isinstance(value, list) and len(value) == 1 and value[0] == "default":
+        return DEFAULT
+    return value
+
+
+def _sbatch_text(value: str) -> str:
+    from ..backend.quoting import DirectiveError, sbatch_value
+
+    if not value:
+        raise invalid(f"must not be empty (write {DEFAULT} for the site's default)")
+    try:
+        sbatch_value(value)
+    except DirectiveError as exc:
+        raise invalid(str(exc)) from None
+    return value
+
+
+_MEM = re.compile(r"([0-9]+)([KMGT]?)B?\Z", re.I)
+_TIME = re.compile(r"([0-9]+(:[0-9]+){0,2}|[0-9]+-[0-9]+(:[0-9]+){0,2})\Z")
+_UNITS_MB = {"K": 1 / 1024, "": 1, "M": 1, "G": 1024, "T": 1024 * 1024}
+
+
+def mem_mb(value: str) -> int:
+    """A Slurm memory size (`8G`, `500M`, `8000` megabytes) in megabytes, rounded up."""
+    match = _MEM.match(value)
+    assert match, value
+    import math
+
+    return math.ceil(int(match.group(1)) * _UNITS_MB[match.group(2).upper()])
+
+
+def _mem(value: str) -> str:
+    if value == DEFAULT:
+        return value
+    match = _MEM.match(value)
+    if not match:
+        raise invalid(f"must be a memory size such as 8G, 500M or 8000 (megabytes), or {DEFAULT}")
+    if mem_mb(value) < 1 or mem_mb(value) > 2**31 - 1:
+        raise invalid("must be between 1M and 2147483647M")
+    return value
+
+
+def _time(value: str) -> str:
+    if value == DEFAULT or value.upper() in ("UNLIMITED", "INFINITE") or _TIME.match(value):
+        return value
+    raise invalid(f"must be a Slurm time limit such as 30, 2:00:00 or 1-12:00:00, or {DEFAULT}")
+
+
+SbatchText = Annotated[Str, BeforeValidator(_default_marker), _after(_sbatch_text)]
+MemSize = Annotated[Str, BeforeValidator(_default_marker), _after(_sbatch_text), _after(_mem)]
+TimeLimit = Annotated[Str, BeforeValidator(_default_marker), _after(_sbatch_text), _after(_time)]
+
+
+class SubmitterParams(Model):
+    """The Slurm parameters of a submitter; `[default]` leaves the site's default."""
+
+    partition: Optional[SbatchText] = None
+    nodelist: Optional[SbatchText] = None
+    mem: Optional[MemSize] = None
+    time: Optional[TimeLimit] = None
+
+
+SubmitterName = Annotated[Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v),
+                                    "must be a submitter name, not empty")]
+
+
+class SubmitterRef(Model):
+    """Reference of a submitter (by name) and overrides of its parameters."""
+
+    name: SubmitterName
+    config: SubmitterParams = SubmitterParams()
+
+
+class SubmittersFile(Model):
+    """The file given with `--submitter`: Slurm parameters of each submitter, by name."""
+
+    submitters: dict[SubmitterName, SubmitterParams]
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+
+def _version_list(value: Any) -> Any:
+    """bfabric-app-runner's `_version_ensure_list`: a single version is a one-element list."""
+    if value is None:
+        raise invalid("must be a version such as 1.0.0, or a list of versions")
+    return value if isinstance(value, list) else [value]
+
+
+VersionName = Annotated[Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v),
+                                  "must be a version such as 1.0.0, not empty")]
+
+
+class AppVersionTemplate(Model):
+    """One version of an app, after its `version` list is expanded."""
+
+    version: VersionName
+    commands: CommandsSpec
+    submitter: SubmitterRef
+    reuse_default_resource: Bool = True
+
+
+class AppVersionMultiTemplate(Model):
+    """An entry of `versions`: one version or a list of versions sharing these commands."""
+
+    version: Annotated[list[VersionName], BeforeValidator(_version_list), Field(min_length=1)]
+    commands: CommandsSpec
+    submitter: SubmitterRef
+    reuse_default_resource: Bool = True
+
+    @field_validator("version", mode="after")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        seen = set()
+        for version in value:
+            if version in seen:
+                raise invalid(f"lists version {version} twice")
+            seen.add(version)
+        return value
+
+
+class BfabricSection(Model):
+    """bfabric-app-runner's settings for B-Fabric (accepted for compatibility; the script does not use them)."""
+
+    app_runner: Str
+    workflow_template_step_id: Optional[Annotated[int, BeforeValidator(lambda v: getattr(v, "value", v))]] = None
+
+
+class AppSpec(Model):
+    """An app specification: its versions (and, optionally, bfabric-app-runner's B-Fabric settings)."""
+
+    versions: Annotated[list[AppVersionMultiTemplate], Field(min_length=1)]
+    bfabric: Optional[BfabricSection] = None

@@ -1,0 +1,487 @@
+"""The `jobc` command line: commands, output files, exit codes, start-up imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import jobc
+from jobc import passes
+from jobc.cli import app
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+HELLO = """\
+resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 512, gpusPerTask: 0}
+steps:
+  - name: hello
+    run:
+      command: echo "hello"
+"""
+
+WITH_SECRET = """\
+resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 512, gpusPerTask: 0}
+output:
+  s3:
+    region: us-east-1
+    bucketUrl: s3://bucket
+    path: /out
+    accessKeyId: AKIAEXAMPLE
+    secretAccessKey: very-secret-value
+    endpointUrl: https://s3.example.org
+steps:
+  - run:
+      command: echo hi > "$DEEPSQUARE_OUTPUT/x"
+"""
+
+INVALID = """\
+resources: {tasks: 0, cpusPerTask: 1, memPerCpu: 512, gpusPerTask: 0}
+steps:
+  - run: {command: x, shell: /bin/zsh}
+"""
+
+
+def invoke(*args: str, input: str | None = None):
+    result = CliRunner().invoke(app, list(args), input=input)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JOBC_SITE", raising=False)
+    Path("job.yaml").write_text(HELLO)
+    Path("secret.yaml").write_text(WITH_SECRET)
+    Path("bad.yaml").write_text(INVALID)
+    return tmp_path
+
+
+def jobc_process(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "JOBC_SITE"}
+    return subprocess.run([sys.executable, "-m", "jobc", *args], cwd=cwd, input=input, capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+# --- help and version ---------------------------------------------------------------------------
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout == f"jobc {jobc.__version__}\n"
+
+
+def test_help() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("compile", "validate", "schema"):
+        assert command in result.stdout
+
+
+def test_command_help() -> None:
+    result = invoke("compile", "--help")
+    assert result.exit_code == 0 and "--sbatch" in result.stdout and "--output" in result.stdout
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_import_neither_pydantic_nor_jinja2(flag: str, tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['jobc', {flag!r}]\n"
+        "from jobc.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core', 'jinja2', 'yaml', 'mako'))\n"
+        "print(repr(heavy), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+# --- compile --------------------------------------------------------------------------------------
+
+
+def test_compile_to_stdout(here: Path) -> None:
+    result = invoke("compile", "job.yaml")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("#!")
+    assert "#SBATCH --ntasks=1" in result.stdout
+    assert result.stderr == ""
+
+
+def test_compile_from_stdin(here: Path) -> None:
+    result = invoke("compile", "-", input=HELLO)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("#!") and "#SBATCH --job-name=jobc" in result.stdout.splitlines()
+    assert "echo \"hello\"" in result.stdout
+
+
+def test_compile_json_from_stdin_is_recognised(here: Path) -> None:
+    spec = '{"resources": {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 1, "gpusPerTask": 0}, "steps": []}'
+    assert invoke("compile", "-", input=spec).exit_code == 0
+
+
+def test_stdin_diagnostics_name_stdin(here: Path) -> None:
+    result = invoke("validate", "-", input=INVALID)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == "<stdin>:1:20: resources.tasks: must be at least 1"
+
+
+def test_output_file_is_written_and_its_path_printed(here: Path) -> None:
+    result = invoke("compile", "job.yaml", "-o", "job.sh")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "job.sh\n"
+    assert Path("job.sh").read_text() == invoke("compile", "job.yaml").stdout
+    assert sorted(os.listdir(here)) == ["bad.yaml", "job.sh", "job.yaml", "secret.yaml"]  # no temporary file left
+
+
+def test_output_path_works_in_command_substitution(here: Path) -> None:
+    """`sbatch "$(jobc compile job.yaml -o job.sh)"`: stdout is exactly the path."""
+    script = f'path="$({sys.executable} -m jobc compile job.yaml -o "out dir.sh")"; test -s "$path" && echo "[$path]"'
+    proc = subprocess.run(["bash", "-c", script], cwd=here, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[out dir.sh]\n"
+
+
+def test_output_file_mode_follows_umask_without_secrets(here: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        assert invoke("compile", "job.yaml", "-o", "job.sh").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat("job.sh").st_mode) == 0o644
+
+
+def test_output_file_with_secrets_is_private(here: Path) -> None:
+    result = invoke("compile", "secret.yaml", "-o", "job.sh")
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(os.stat("job.sh").st_mode) == 0o600
+
+
+def test_output_file_replaces_an_existing_one(here: Path) -> None:
+    Path("job.sh").write_text("old\n")
+    assert invoke("compile", "job.yaml", "-o", "job.sh").exit_code == 0
+    assert Path("job.sh").read_text().startswith("#!")
+
+
+def test_invalid_spec_does_not_create_the_output(here: Path) -> None:
+    result = invoke("compile", "bad.yaml", "-o", "job.sh")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert not Path("job.sh").exists()
+    assert sorted(os.listdir(here)) == ["bad.yaml", "job.yaml", "secret.yaml"]
+
+
+def test_invalid_spec_does_not_truncate_an_existing_output(here: Path) -> None:
+    Path("job.sh").write_text("previous script\n")
+    result = invoke("compile", "bad.yaml", "-o", "job.sh")
+    assert result.exit_code == 2
+    assert Path("job.sh").read_text() == "previous script\n"
+
+
+def test_output_into_a_missing_directory_is_a_clean_error(here: Path) -> None:
+    result = invoke("compile", "job.yaml", "-o", "no/such/dir/job.sh")
+    assert result.exit_code == 2
+    assert result.stderr == "jobc: no/such/dir/job.sh: cannot write: No such file or directory\n"
+
+
+def test_compile_reports_every_problem_in_source_order(here: Path) -> None:
+    result = invoke("compile", "bad.yaml")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "bad.yaml:1:20: resources.tasks: must be at least 1",
+        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh",
+    ]
+
+
+def test_warnings_go_to_stderr_and_the_script_still_compiles(here: Path) -> None:
+    Path("warn.yaml").write_text(HELLO + "  - for: {parallel: false, range: {begin: 1, end: 3, increment: -1}, steps: []}\n")
+    result = invoke("compile", "warn.yaml")
+    assert result.exit_code == 0 and result.stdout.startswith("#!")
+    assert result.stderr == "warn.yaml:6:35: warning: steps[1].for.range: runs no iteration: from 1 by -1 never reaches 3\n"
+
+
+# --- sbatch directives and the site profile -------------------------------------------------------
+
+
+def test_sbatch_directive(here: Path) -> None:
+    result = invoke("compile", "job.yaml", "--sbatch", "partition=gpu", "--sbatch", "--time=01:00:00")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "#SBATCH --partition=gpu" in lines and "#SBATCH --time=01:00:00" in lines
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("ntasks=4", "jobc: --sbatch ntasks: set by the spec's resources, not by a directive"),
+    ("mem=4G", "jobc: --sbatch mem: set by the spec's resources, not by a directive"),
+    ("partition", "jobc: --sbatch 'partition': expected key=value, such as partition=gpu"),
+    ("Bad_Key=1", "jobc: --sbatch 'Bad_Key=1': expected key=value, such as partition=gpu"),
+    ("comment=a\nb", "jobc: --sbatch comment: must not contain newlines or other control characters"),
+])
+def test_bad_sbatch_flags_are_usage_errors(here: Path, flag: str, message: str) -> None:
+    result = invoke("compile", "job.yaml", "--sbatch", flag)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == message + "\n"
+
+
+def test_site_profile(here: Path) -> None:
+    Path("site.toml").write_text('[sbatch]\npartition = "debug"\n[tools]\nsrun = "/opt/slurm/bin/srun"\n')
+    result = invoke("compile", "job.yaml", "--site", "site.toml")
+    assert result.exit_code == 0, result.stderr
+    assert "#SBATCH --partition=debug" in result.stdout.splitlines()
+    assert "/opt/slurm/bin/srun" in result.stdout
+
+
+def test_site_profile_from_the_environment(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("site.toml").write_text('[sbatch]\naccount = "lab"\n')
+    monkeypatch.setenv("JOBC_SITE", "site.toml")
+    assert "#SBATCH --account=lab" in invoke("compile", "job.yaml").stdout.splitlines()
+
+
+@pytest.mark.parametrize("profile, message", [
+    ("[paths]\nnope = 1\n", "jobc: site.toml: paths.nope: unknown key (known: "),
+    ("[tool]\nsrun = 'x'\n", "jobc: site.toml: unknown section [tool] (known: "),
+    ("[tools]\nsrun = 1\n", "jobc: site.toml: tools.srun: must be a string"),
+    ("[options]\nsync_interval = true\n", "jobc: site.toml: options.sync_interval: must be an integer"),
+    ("tools = 1\n", "jobc: site.toml: [tools] must be a table"),
+    ("[sbatch]\nntasks = 2\n", "jobc: site.toml: sbatch ntasks: set by the spec's resources, not by a directive"),
+    ("[paths\n", "jobc: site.toml: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)"),
+])
+def test_bad_site_profile_is_a_clean_error(here: Path, profile: str, message: str) -> None:
+    Path("site.toml").write_text(profile)
+    result = invoke("compile", "job.yaml", "--site", "site.toml")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    if message.endswith("(known: "):  # the list of known keys grows with the profile
+        assert result.stderr.startswith(message)
+    else:
+        assert result.stderr == message + "\n"
+
+
+def test_missing_site_profile(here: Path) -> None:
+    result = invoke("validate", "job.yaml", "--site", "nope.toml")
+    assert result.exit_code == 2
+    assert result.stderr == "jobc: nope.toml: cannot read site profile: No such file or directory\n"
+
+
+# --- validate ---------------------------------------------------------------------------------------
+
+
+def test_validate_reports_every_file(here: Path) -> None:
+    Path("bad2.json").write_text('{"resources": {"tasks": 1}, "steps": []}')
+    result = invoke("validate", "bad.yaml", "job.yaml", "missing.yaml", "bad2.json")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "bad.yaml:1:20: resources.tasks: must be at least 1",
+        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh",
+        "job.yaml: ok",
+        "jobc: missing.yaml: No such file or directory",
+        "bad2.json:1:15: resources.cpusPerTask: is required",
+        "bad2.json:1:15: resources.memPerCpu: is required",
+        "bad2.json:1:15: resources.gpusPerTask: is required",
+    ]
+
+
+def test_validate_ok(here: Path) -> None:
+    result = invoke("validate", "job.yaml", "secret.yaml")
+    assert result.exit_code == 0 and result.stderr == "job.yaml: ok\nsecret.yaml: ok\n"
+
+
+def test_validate_does_not_print_secrets(here: Path) -> None:
+    Path("leak.yaml").write_text(WITH_SECRET.replace("bucketUrl: s3://bucket", "bucketUrl: s3://bucket/"))
+    result = invoke("validate", "leak.yaml")
+    assert result.exit_code == 2 and "very-secret-value" not in result.stderr
+
+
+# --- exit codes ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    [], ["compile"], ["compile", "job.yaml", "--no-such-option"], ["no-such-command"], ["validate"],
+    ["compile", "missing.yaml"], ["compile", "job.yaml", "extra.yaml"],
+])
+def test_usage_errors_exit_2(here: Path, args: list[str]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2, result.stdout + result.stderr
+
+
+def test_not_utf8_is_a_clean_error(here: Path) -> None:
+    Path("latin1.yaml").write_bytes(HELLO.replace("hello", "h\xe9llo").encode("latin-1"))
+    result = invoke("compile", "latin1.yaml")
+    assert result.exit_code == 2 and result.stderr == "jobc: latin1.yaml: not UTF-8 text\n"
+
+
+def test_internal_error_exits_70_with_one_line(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(job, site):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(passes, "PASSES", passes.PASSES[:2] + (broken,))
+    result = invoke("compile", "job.yaml", "-o", "job.sh")
+    assert result.exit_code == 70
+    assert result.stdout == ""
+    assert result.stderr == (
+        "jobc: internal error (a bug in jobc; please report it with the spec): RuntimeError: boom second line\n")
+    assert not Path("job.sh").exists()
+
+
+def test_internal_error_in_a_subprocess_has_no_traceback(here: Path) -> None:
+    probe = (
+        "import sys, jobc.passes as p\n"
+        "def broken(job, site):\n    raise ZeroDivisionError('x')\n"
+        "p.PASSES = (broken,)\n"
+        "sys.argv = ['jobc', 'compile', 'job.yaml']\n"
+        "from jobc.cli import main\nmain()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=here, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 70
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_python_dash_m_jobc(here: Path) -> None:
+    proc = jobc_process("compile", "job.yaml", cwd=here)
+    assert proc.returncode == 0 and proc.stdout.startswith("#!")
+    proc = jobc_process("compile", "bad.yaml", cwd=here)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+# --- schema -------------------------------------------------------------------------------------------
+
+
+def schema() -> dict:
+    result = invoke("schema")
+    assert result.exit_code == 0
+    return json.loads(result.stdout)
+
+
+def test_schema_is_a_json_schema_of_a_job() -> None:
+    s = schema()
+    assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert s["type"] == "object" and s["additionalProperties"] is False
+    assert set(s["required"]) == {"resources", "steps"}
+    assert set(s["properties"]) == {"resources", "env", "enableLogging", "input", "inputMode", "steps", "output",
+                                    "continuousOutputSync"}
+    defs = s["$defs"]
+    assert {"Step", "StepRun", "StepFor", "StepAsyncLaunch", "ContainerRun", "Wireguard", "Bore"} <= set(defs)
+    assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch"}
+    assert defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"] == ["/bin/bash", "/bin/ash", "/bin/sh"]
+
+
+def _check(instance, schema: dict, root: dict, where: str = "") -> list[str]:
+    """A small subset of JSON Schema (what `jobc schema` uses), for when `jsonschema` is not installed."""
+    if "$ref" in schema:
+        return _check(instance, root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root, where)
+    if "anyOf" in schema:
+        results = [_check(instance, branch, root, where) for branch in schema["anyOf"]]
+        shaped = [r for r in results if not (len(r) == 1 and r[0].startswith(f"{where}: not "))]
+        results = shaped or results
+        return [] if any(not r for r in results) else min(results, key=len)
+    if "enum" in schema and instance not in schema["enum"]:
+        return [f"{where}: {instance!r} not in {schema['enum']}"]
+    kind = schema.get("type")
+    types = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+    if kind == "integer":
+        return [] if isinstance(instance, int) and not isinstance(instance, bool) else [f"{where}: not an integer"]
+    if kind in types and not isinstance(instance, types[kind]):
+        return [f"{where}: not {kind}"]
+    problems = []
+    if kind == "object":
+        props = schema.get("properties", {})
+        problems += [f"{where}.{k}: required" for k in schema.get("required", []) if k not in instance]
+        if schema.get("additionalProperties") is False:
+            problems += [f"{where}.{k}: not allowed" for k in instance if k not in props]
+        for key, value in instance.items():
+            if key in props:
+                problems += _check(value, props[key], root, f"{where}.{key}")
+    if kind == "array":
+        for i, item in enumerate(instance):
+            problems += _check(item, schema.get("items", {}), root, f"{where}[{i}]")
+    return problems
+
+
+def _examples() -> list[Path]:
+    return sorted(p for p in EXAMPLES.glob("*") if p.suffix in (".json", ".yaml", ".yml"))
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="no examples/ directory")
+def test_schema_validates_the_examples() -> None:
+    from jobc.source import Plain, load
+
+    def plain(value):
+        if isinstance(value, Plain):
+            return value.value
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    s = schema()
+    try:
+        import jsonschema
+    except ImportError:
+        jsonschema = None
+    checked = 0
+    for path in _examples():
+        text = path.read_text()
+        if CliRunner().invoke(app, ["validate", str(path)]).exit_code != 0:
+            continue  # an example being written: the schema only has to accept valid specs
+        data = plain(load(text, "json" if path.suffix == ".json" else "yaml").data)
+        if jsonschema is not None:
+            jsonschema.validate(data, s)
+        else:
+            assert _check(data, s, s) == [], path.name
+        checked += 1
+    assert checked or not _examples()
+
+
+def test_schema_rejects_what_the_models_reject() -> None:
+    s = schema()
+    bad = {"resources": {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 1, "gpusPerTask": 0},
+           "steps": [{"command": "x"}]}
+    assert _check(bad, s, s) == [".steps[0].command: not allowed"]
+
+
+# --- writing the output ----------------------------------------------------------------------------
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("job.sh").write_text("previous script\n")
+
+    def full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    result = invoke("compile", "job.yaml", "-o", "job.sh")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "jobc: job.sh: cannot write: No space left on device\n"
+    assert Path("job.sh").read_text() == "previous script\n"
+    assert sorted(os.listdir(here)) == ["bad.yaml", "job.sh", "job.yaml", "secret.yaml"]
+
+
+def test_output_onto_a_directory_is_a_clean_error(here: Path) -> None:
+    Path("out").mkdir()
+    result = invoke("compile", "job.yaml", "-o", "out")
+    assert result.exit_code == 2
+    assert result.stderr == "jobc: out: cannot write: Is a directory\n"
+    assert sorted(os.listdir(here)) == ["bad.yaml", "job.yaml", "out", "secret.yaml"]
+
+
+def test_redacted_output_is_not_private(here: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        result = invoke("compile", "secret.yaml", "--redact", "-o", "job.sh")
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(os.stat("job.sh").st_mode) == 0o644
+    assert "very-secret-value" not in Path("job.sh").read_text()
+
+
+def test_secrets_are_in_the_private_script_but_not_on_stdout_when_redacted(here: Path) -> None:
+    assert "very-secret-value" not in invoke("compile", "secret.yaml", "--redact").stdout

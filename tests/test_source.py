@@ -1,0 +1,149 @@
+"""source.py: parsing JSON and YAML into plain data plus positions, and closing YAML's traps."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobc.diagnostics import SourceError
+from jobc.source import MAX_DEPTH, Plain, SourceMap, guess_format, load
+
+
+def err(text: str, fmt: str) -> tuple[str, int, int]:
+    with pytest.raises(SourceError) as info:
+        load(text, fmt)
+    exc = info.value
+    assert len(exc.diagnostics) == 1 and "\n" not in exc.diagnostics[0].message
+    return exc.diagnostics[0].message, exc.line, exc.col
+
+
+# --- JSON positions ---------------------------------------------------------------------------
+
+
+def test_json_value_positions_are_line_and_column_of_the_value() -> None:
+    text = '{\n  "a": {"b": [10, "x"]},\n  "c":\n    true\n}'
+    src = load(text, "json")
+    assert src.data == {"a": {"b": [10, "x"]}, "c": True}
+    pos = src.source_map.positions
+    assert pos[()] == (1, 1)
+    assert pos[("a",)] == (2, 8)
+    assert pos[("a", "b")] == (2, 14)
+    assert pos[("a", "b", 0)] == (2, 15)
+    assert pos[("a", "b", 1)] == (2, 19)
+    assert pos[("c",)] == (4, 5)
+
+
+def test_json_key_positions_are_the_opening_quote_of_the_key() -> None:
+    text = '{"a\\"b" :\n  1, "c\\\\": {"d": 2}}'
+    src = load(text, "json")
+    assert src.data == {'a"b': 1, "c\\": {"d": 2}}
+    keys = src.source_map.key_positions
+    assert keys[('a"b',)] == (1, 2)
+    assert keys[("c\\",)] == (2, 6)
+    assert keys[("c\\", "d")] == (2, 14)
+
+
+def test_json_positions_count_characters_not_bytes() -> None:
+    src = load('{"é": "ü", "x": 1}', "json")
+    assert src.source_map.positions[("x",)] == (1, 17)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"a": 1, "a": 2}', ("duplicate key 'a' (first defined on line 1)", 1, 10)),
+    ('{"a": 1,}', ("invalid JSON: Expecting property name enclosed in double quotes", 1, 9)),
+    ('{"a": 1} {}', ("invalid JSON: extra data after the document", 1, 10)),
+    ("", ("invalid JSON: expecting a value", 1, 1)),
+    ('{"a": "x\ny"}', ("invalid JSON: Invalid control character at", 1, 9)),
+])
+def test_json_errors(text: str, expected: tuple[str, int, int]) -> None:
+    assert err(text, "json") == expected
+
+
+def test_json_nesting_limit() -> None:
+    deep = "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5)
+    message, _, _ = err(deep, "json")
+    assert "nested" in message
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+
+def test_yaml_positions() -> None:
+    src = load("a:\n  b: [1, x]\n  c:\n    - d: 1\n", "yaml")
+    pos, keys = src.source_map.positions, src.source_map.key_positions
+    assert pos[("a", "b", 1)] == (2, 10)
+    assert pos[("a", "c", 0)] == (4, 7)  # a mapping starts at its first key
+    assert keys[("a", "c")] == (3, 3)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("on", "on"), ("NO", "NO"), ("yes", "yes"), ("off", "off"), ("y", "y"),
+    ("1.10", "1.10"), ("12:30", "12:30"), ("0x1F", "0x1F"), ("1e3", "1e3"), ("2001-12-14", "2001-12-14"),
+    (".inf", ".inf"), (".nan", ".nan"), ("1_000", "1_000"), ("0o17", "0o17"),
+    ("'007'", "007"), ('"true"', "true"), ("|\n  block\n", "block\n"),
+    ("true", Plain("true", True)), ("False", Plain("False", False)),
+    ("007", Plain("007", 7)), ("-3", Plain("-3", -3)), ("+12", Plain("+12", 12)),
+    ("null", None), ("~", None), ("", None),
+])
+def test_yaml_scalars(text: str, value: object) -> None:
+    assert load(f"v: {text}", "yaml").data == {"v": value}
+
+
+def test_yaml_tagged_scalars_stay_text() -> None:
+    assert load("v: !!int '12'", "yaml").data == {"v": "12"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a: 1\nb: 2\na: 3\n", ("duplicate key 'a' (first defined on line 1)", 3, 1)),
+    ("x: {a: 1, a: 1}\n", ("duplicate key 'a' (first defined on line 1)", 1, 11)),
+    ("b: &b {c: 1}\na:\n  <<: *b\n", ("YAML merge keys (<<) are not supported in specs", 3, 3)),
+    ("? [a]\n: 1\n", ("mapping keys must be plain strings", 1, 3)),
+    ("a: b\nc: \x00\n", ("invalid YAML: the NUL character is not allowed", 2, 4)),
+    ("a: '\x07'\n", ("invalid YAML: the #x0007 character is not allowed", 1, 5)),
+    ("a: [1\n", ("invalid YAML: expected ',' or ']', but got '<stream end>'", 2, 1)),
+    ("a: b: c\n", ("invalid YAML: mapping values are not allowed here", 1, 5)),
+])
+def test_yaml_errors(text: str, expected: tuple[str, int, int]) -> None:
+    assert err(text, "yaml") == expected
+
+
+def test_yaml_alias_bomb_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        refs = ", ".join([f"*a{i - 1}"] * 10)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    message, _, _ = err("\n".join(lines) + "\n", "yaml")
+    assert message.startswith("spec too large")
+
+
+def test_yaml_aliases_are_copies_located_where_the_value_is_written() -> None:
+    src = load("a: &x {k: 1}\nb: *x\n", "yaml")
+    assert src.data == {"a": {"k": Plain("1", 1)}, "b": {"k": Plain("1", 1)}} and src.data["a"] is not src.data["b"]
+    assert src.source_map.positions[("b", "k")] == (1, 11)  # at the anchor: that is where the text is
+
+
+def test_yaml_nesting_limit() -> None:
+    message, _, _ = err("a: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n", "yaml")
+    assert "nested" in message
+
+
+def test_empty_yaml_is_none() -> None:
+    assert load("# only a comment\n", "yaml").data is None
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def test_locate_falls_back_to_the_nearest_enclosing_field() -> None:
+    smap = SourceMap(positions={(): (1, 1), ("a",): (2, 3)}, key_positions={("a",): (2, 1)})
+    assert smap.locate(("a", "missing", 0)) == (2, 3)
+    assert smap.locate(("a",), key=True) == (2, 1)
+    assert smap.locate(("zzz",)) == (1, 1)
+    assert SourceMap().locate(("a",)) is None
+
+
+@pytest.mark.parametrize("name, text, fmt", [
+    ("job.json", "a: 1", "json"), ("JOB.YML", "{}", "yaml"), ("job.yaml", "{}", "yaml"),
+    ("-", '  {"a": 1}', "json"), ("-", "[1]", "json"), ("-", "a: 1", "yaml"), ("spec", "", "yaml"),
+])
+def test_guess_format(name: str, text: str, fmt: str) -> None:
+    assert guess_format(name, text) == fmt
