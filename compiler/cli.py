@@ -69,7 +69,7 @@ def _where(spec: str, line: int | None, col: int | None) -> str:
 def _print_diagnostics(spec: str, diagnostics, source_map, fallback: tuple[int, int] | None = None) -> None:
     located = []
     for diag in diagnostics:
-        pos = source_map.locate(diag.path, key=diag.message.startswith("not a ")) if source_map else None
+        pos = source_map.locate(diag.path, key=diag.message.startswith(("not a ", "not an "))) if source_map else None
         located.append((pos or fallback, diag))
     # In source order, whichever model or pass found them (a stable sort keeps the order of equals).
     located.sort(key=lambda pair: pair[0] or (0, 0))
@@ -178,16 +178,19 @@ def compile(
 
         text = _read(spec)
         site = _site(site_file, sbatch)
+        options = _app_options(site, sbatch, app_version=app_version, app_id=app_id, app_name=app_name,
+                               workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus,
+                               mem=mem, runtime=runtime)
         try:
-            options = _app_options(site, sbatch, app_version=app_version, app_id=app_id, app_name=app_name,
-                                   workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus,
-                                   mem=mem, runtime=runtime)
             result = compile_spec(text, name=spec, site=site, redact=redact, options={"job_name": job_name, **options})
         except SpecError as exc:
             _report(spec, exc)
             raise
         _print_diagnostics(spec, result.warnings, result.source_map)
         if output is None:
+            if result.has_secrets and not redact and not sys.stdout.isatty():
+                typer.echo("jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
+                           "or use --redact for review", err=True)
             sys.stdout.write(result.script)
             return
         _write_atomically(output, result.script, private=result.has_secrets and not redact)

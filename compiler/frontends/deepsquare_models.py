@@ -207,7 +207,7 @@ class StepRun(Model):
         if data.get("network") not in (None, "host"):  # slirp4netns, or a bad value reported at network
             return []
         given = [name for name in ("dns", "customNetworkInterfaces") if data.get(name) not in (None, "", [])]
-        return [f"{' and '.join(given)} need network: slirp4netns"] if given else []
+        return [f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns (the default is host)"] if given else []
 
 
 class ForRange(Model):
@@ -224,7 +224,7 @@ class ForRange(Model):
 
 
 class StepFor(Model):
-    parallel: Bool
+    parallel: Bool = False  # required by the reference's table, left out by its own "Step (for)" example
     items: Optional[ListOf(Str)] = None
     range: Optional[ForRange] = None
     steps: ListOf("Step")
