@@ -45,12 +45,16 @@ def command_argv(step: ir.RunStep) -> list[Sh]:
 
 
 def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
-    """The wrappers before the command, outermost first."""
+    """The wrappers before the command, outermost first: jobc_task, the namespace, the container."""
+    from . import containers, networks
+
     wrappers: list[Sh] = []
-    if in_group:
+    if in_group or networks.uses_netns(step) or containers.needs_task_function(step):
         wrappers += [Sh("bash"), Sh("-c"), Sh("'jobc_task \"$@\"'"), Sh("jobc-task")]
     if step.container is None and step.network.mode == "host" and step.map_root:
         wrappers += [quote(site.tool("unshare")), Sh("--user"), Sh("--map-root-user"), Sh("--mount")]
+    wrappers += networks.task_wrapper(step)
+    wrappers += containers.task_wrapper(step, site)
     return wrappers
 
 
@@ -61,9 +65,13 @@ def srun_line(step: ir.RunStep, job: ir.Job, site: Site, in_group: bool) -> Sh:
 
 
 def needs_task_library(step: ir.RunStep, in_group: bool) -> bool:
-    return in_group
+    from . import containers, networks
+
+    return in_group or networks.uses_netns(step) or containers.uses_task_library(step)
 
 
 def step_setup(step: ir.RunStep, job: ir.Job, site: Site) -> list[Sh]:
     """Shell lines run in the batch script before the step's srun (image fetch, config files)."""
-    return []
+    from . import containers, networks
+
+    return networks.setup_lines(step) + containers.setup_lines(step, job)

@@ -20,6 +20,8 @@ from .. import ir
 from ..site import Site
 from .walk import map_steps
 
+DOCKER_HUB = ("registry-1.docker.io", "docker.io", "index.docker.io")
+
 
 def plan_containers(job: ir.Job, site: Site) -> ir.Job:
     def plan(step: ir.AnyStep) -> ir.AnyStep:
@@ -39,13 +41,16 @@ def _plan(c: ir.Container) -> ir.Container:
     if c.hosted:
         return replace(c, image_file=c.image, image_file_base="JOBC_HOSTED_IMAGES")
     registry = c.registry or "registry-1.docker.io"
+    image = c.image
+    if registry in DOCKER_HUB and "/" not in image.split(":", 1)[0]:
+        image = f"library/{image}"  # Docker Hub's official images: with an explicit registry host, the prefix is needed
     if c.runtime == "enroot":
         user = f"{c.username}@" if c.username else ""
-        source = f"docker://{user}{registry}#{c.image}"
+        source = f"docker://{user}{registry}#{image}"
         suffix = ".sqsh"
     else:
-        source = f"docker://{registry}/{c.image}"
+        source = f"docker://{registry}/{image}"
         suffix = ".sif"
-    digest = hashlib.sha256(f"{c.runtime} {registry}/{c.image}".encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{c.runtime} {registry}/{image}".encode()).hexdigest()[:12]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", c.image).strip("._") or "image"
     return replace(c, image_source=source, image_file=f"{readable}-{digest}{suffix}", image_file_base="JOBC_IMAGE_CACHE")
