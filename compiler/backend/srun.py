@@ -58,10 +58,21 @@ def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
     return wrappers
 
 
+# Tokens that end one wrapper of the task chain; the next wrapper starts on its own line.
+_WRAPPER_ENDS = {"--", "jobc-task", "jobc-workdir"}
+
+
 def srun_line(step: ir.RunStep, job: ir.Job, site: Site, in_group: bool) -> Sh:
-    head = words([site.tool("srun")] + srun_options(step, job))
-    tail = words(task_wrappers(step, site, in_group) + command_argv(step))
-    return Sh(f"{head} \\\n    -- {tail}")
+    """`srun OPTIONS` on one line, then each task wrapper and the command on lines of their own."""
+    lines = [words([site.tool("srun")] + srun_options(step, job))]
+    current: list[Sh] = [Sh("--")]
+    for token in task_wrappers(step, site, in_group):
+        current.append(token)
+        if token in _WRAPPER_ENDS:
+            lines.append(words(current))
+            current = []
+    lines.append(words(current + command_argv(step)))
+    return Sh(" \\\n    ".join(lines))
 
 
 def needs_task_library(step: ir.RunStep, in_group: bool) -> bool:

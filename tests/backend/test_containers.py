@@ -49,9 +49,12 @@ def step_lines(script: str, name: str) -> list[str]:
 
 
 def srun_command(lines: list[str]) -> str:
-    """The srun line and its continuation, as one line."""
+    """The srun line and its continuation lines, as one line."""
     i = next(i for i, line in enumerate(lines) if line.startswith("srun "))
-    return " ".join(lines[i:i + 2]).replace(" \\ ", " ")
+    j = i
+    while lines[j].endswith(" \\"):
+        j += 1
+    return " ".join(line.removesuffix(" \\") for line in lines[i:j + 1])
 
 
 def shellcheck(script: str, tmp_path: Path) -> None:

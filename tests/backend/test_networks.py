@@ -123,7 +123,8 @@ def test_wireguard_config_file_is_0600_with_the_keys(tmp_path):
     """Run the step's setup lines in bash: the file wg-quick reads, and its mode."""
     script = compile_spec(SPEC).script
     table = re.search(r"\ndeclare -A JOBC_SECRETS=\(\n.*?\n\)\n", script, re.S).group(0)
-    setup = "\n".join(step_lines(script, "vpn")[:-2])  # everything before srun
+    lines = step_lines(script, "vpn")
+    setup = "\n".join(lines[:next(i for i, line in enumerate(lines) if line.startswith("srun "))])
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
     driver = f"set -euo pipefail\numask 022\n{table}\nJOBC_RUN={run}\n{setup}\ntrap - EXIT\necho \"$JOBC_STEP_DIR\"\n"
