@@ -4,15 +4,22 @@ An `items` loop exports `$item`, a `range` loop `$index` (decision 8). An inner
 loop of the same kind shadows the outer variable for its body. A range whose
 increment points away from its end (`begin: 1, end: 3, increment: -1`) is valid
 and empty; it is most likely a mistake, so it gets a warning.
+
+The reference also mentions `{{ .Item }}`. Splicing an item into a command would
+let the item's text become shell syntax, so it is not substituted: a command that
+uses it gets a warning pointing to `$item`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from .. import ir
 from ..diagnostics import Diagnostic, warning
-from .walk import map_steps
+from .walk import map_steps, walk
+
+_GO_ITEM = re.compile(r"\{\{\s*\.Item\s*\}\}")
 
 
 def lower_loops(job: ir.Job, site: object = None) -> ir.Job:
@@ -30,4 +37,7 @@ def lower_loops(job: ir.Job, site: object = None) -> ir.Job:
         return replace(step, variable="item")
 
     steps = map_steps(job.steps, lower)
+    for step in walk(steps):
+        if isinstance(step, ir.RunStep) and _GO_ITEM.search(step.command):
+            notes.append(warning(step.path + ("command",), '{{ .Item }} is not substituted by jobc; use "$item"'))
     return replace(job, steps=steps, warnings=job.warnings + tuple(notes))

@@ -63,3 +63,17 @@ def test_warnings_are_added_to_earlier_ones() -> None:
     earlier = warning(("x",), "earlier")
     out = lower_loops(job(loop(ir.RangeLoop(5, 1)), warnings=(earlier,)), SITE)
     assert out.warnings[0] is earlier and len(out.warnings) == 2
+
+
+@pytest.mark.parametrize("command, warned", [
+    ("echo {{ .Item }}", True),
+    ("echo {{.Item}}", True),
+    ('echo "$item"', False),
+    ("echo '{{ item }}'", False),
+])
+def test_go_template_item_is_not_substituted_and_warned(command: str, warned: bool) -> None:
+    body = run(command, path=("steps", 0, "for", "steps", 0, "run"))
+    out = lower_loops(job(loop(ir.ItemsLoop(("a",)), body)), SITE)
+    assert out.steps[0].steps[0].command == command
+    expected = [("steps[0].for.steps[0].run.command", '{{ .Item }} is not substituted by jobc; use "$item"')]
+    assert [(format_path(w.path), w.message) for w in out.warnings] == (expected if warned else [])
