@@ -39,5 +39,5 @@ def lower_loops(job: ir.Job, site: object = None) -> ir.Job:
     steps = map_steps(job.steps, lower)
     for step in walk(steps):
         if isinstance(step, ir.RunStep) and _GO_ITEM.search(step.command):
-            notes.append(warning(step.path + ("command",), '{{ .Item }} is not substituted by jobc; use "$item"'))
+            notes.append(warning(step.path + ("run", "command"), '{{ .Item }} is not substituted by jobc; use "$item"'))
     return replace(job, steps=steps, warnings=job.warnings + tuple(notes))

@@ -72,7 +72,7 @@ def test_warnings_are_added_to_earlier_ones() -> None:
     ("echo '{{ item }}'", False),
 ])
 def test_go_template_item_is_not_substituted_and_warned(command: str, warned: bool) -> None:
-    body = run(command, path=("steps", 0, "for", "steps", 0, "run"))
+    body = run(command, path=("steps", 0, "for", "steps", 0))
     out = lower_loops(job(loop(ir.ItemsLoop(("a",)), body)), SITE)
     assert out.steps[0].steps[0].command == command
     expected = [("steps[0].for.steps[0].run.command", '{{ .Item }} is not substituted by jobc; use "$item"')]
