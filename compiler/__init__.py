@@ -41,7 +41,7 @@ def compile_spec(text: str, *, name: str = "job.yaml", site: "Site | None" = Non
     site = site or Site()
     source = load(text, guess_format(name, text))
     try:
-        job = frontends.data_to_ir(source.data, name=name, options=options or {})
+        job = frontends.data_to_ir(source.data, name=name, options={"site": site, **(options or {})})
         job = run_passes(job, site)
         script = render_script(job, site, redact=redact)
     except SpecError as exc:

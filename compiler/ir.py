@@ -189,11 +189,21 @@ class RangeLoop:
         return range(self.begin, stop, self.increment)
 
 
+@dataclass(frozen=True)
+class ChunkDirs:
+    """Directories found at run time (bfabric apps): the first `setup` steps run once, in `directory`
+    (a shell word, created if missing); then the other steps run once per chunk directory: each one
+    that `directory`/chunks.yml lists, else each `directory`/*/inputs.yml one level down, sorted."""
+
+    directory: str
+    setup: int = 1
+
+
 @dataclass(frozen=True, kw_only=True)
 class LoopStep(Step):
     """A `for` loop; each iteration runs `steps` in order, iterations maybe concurrently."""
 
-    over: ItemsLoop | RangeLoop
+    over: ItemsLoop | RangeLoop | ChunkDirs
     parallel: bool = False
     steps: tuple["AnyStep", ...] = ()
     variable: str = ""  # set by lower_loops: "item" or "index"

@@ -50,6 +50,7 @@ OPTIONS: dict[str, Any] = {
     "sync_interval": 30,
     "logger": [],
     "launch_grace": 10,
+    "container_runtime": "docker",  # bfabric apps: docker commands run with docker, apptainer or enroot
 }
 
 _NAME = re.compile(r"[a-z][a-z0-9-]*\Z")

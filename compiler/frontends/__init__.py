@@ -24,7 +24,7 @@ def data_to_ir(data: Any, *, name: str, options: dict[str, Any]) -> ir.Job:
         return _with_source(bfabric.to_ir(data, name=job_name, options=options), name)
     app_only = [key for key in bfabric.APP_OPTIONS if options.get(key) is not None]
     if app_only:
-        flags = ", ".join("--" + key.replace("_", "-") for key in app_only)
+        flags = ", ".join(bfabric.APP_OPTIONS[key] for key in app_only)
         fail([Diagnostic((), f"{flags}: only for bfabric app specs (this is a DeepSquare job)")])
     return _with_source(deepsquare.to_ir(data, name=job_name), name)
 

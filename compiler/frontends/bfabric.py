@@ -51,9 +51,10 @@ RUNTIMES = ("docker", "apptainer", "enroot")
 BFABRIC_CONFIG = "/home/user/.bfabricpy.yml"  # where bfabric-app-runner mounts ~/.bfabricpy.yml
 COMMANDS = ("dispatch", "process", "collect")
 
-# Options of compile_spec that only app specs take (the CLI's flags).
-APP_OPTIONS = ("app_version", "app_id", "app_name", "workunit_ref", "work_dir", "cpus_per_task", "mem",
-               "submitters", "container_runtime")
+# Options of compile_spec that only app specs take, and the CLI's flag for each.
+APP_OPTIONS = {"app_version": "--app-version", "app_id": "--app-id", "app_name": "--app-name",
+               "workunit_ref": "--workunit-ref", "work_dir": "--work-dir", "cpus_per_task": "--cpus-per-task",
+               "mem": "--mem", "submitters": "--submitter", "container_runtime": "--container-runtime"}
 
 
 def looks_like(data: Any) -> bool:
@@ -79,6 +80,7 @@ class Settings:
     submitters: dict[str, m.SubmitterParams] | None = None
     submitters_file: str = "the submitter file"
     container_runtime: str = "docker"
+    runtime_origin: str = "--container-runtime"
     cli_sbatch_keys: frozenset[str] = frozenset()
     tools: dict[str, str] = field(default_factory=dict)
     validate_only: bool = False
@@ -86,7 +88,10 @@ class Settings:
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "Settings":
         site = options.get("site")
-        runtime = options.get("container_runtime") or (site.options.get("container_runtime") if site else None)
+        runtime = options.get("container_runtime")
+        origin = "--container-runtime"
+        if runtime is None and site is not None:
+            runtime, origin = site.options.get("container_runtime"), "the site profile's options.container_runtime"
         return cls(
             app_version=options.get("app_version"),
             app_id=options.get("app_id"),
@@ -98,6 +103,7 @@ class Settings:
             submitters=options.get("submitters"),
             submitters_file=options.get("submitters_file") or "the submitter file",
             container_runtime=runtime or "docker",
+            runtime_origin=origin,
             cli_sbatch_keys=frozenset(options.get("cli_sbatch_keys") or ()),
             tools=dict(site.tools) if site else {},
             validate_only=bool(options.get("validate")),
@@ -108,7 +114,7 @@ def check_settings(s: Settings) -> list[Diagnostic]:
     """Problems of the flags themselves (reported for the whole file)."""
     problems = []
     if s.container_runtime not in RUNTIMES:
-        problems.append(error((), f"--container-runtime {s.container_runtime}: must be one of {', '.join(RUNTIMES)}"))
+        problems.append(error((), f"{s.runtime_origin} {s.container_runtime}: must be one of {', '.join(RUNTIMES)}"))
     if s.cpus_per_task < 1:
         problems.append(error((), "--cpus-per-task: must be at least 1"))
     if s.mem is not None:
@@ -222,6 +228,9 @@ def _entries(data: Any, problems: list[Diagnostic]) -> list[tuple[FieldPath, Any
 class _Top(m.Model):
     versions: list[Any]
     bfabric: m.BfabricSection | None = None
+
+
+_Top.__name__ = "AppSpec"  # as messages name it
 
 
 def _expand(data: Any, s: Settings) -> tuple[list[_Version], list[Diagnostic]]:
@@ -354,76 +363,67 @@ def _diagnostic(root: type[BaseModel], err: dict, prefix: FieldPath) -> Diagnost
 
 
 def _without_tags(root: type[BaseModel], loc: tuple) -> FieldPath:
-    out: list = []
+    """The location as the user's file has it: without pydantic's union tags (`dispatch.docker.image`)."""
+    return tuple(part for part, is_tag in _walk(root, loc)[1] if not is_tag)
+
+
+def _walk(root: type[BaseModel], loc: tuple) -> tuple[Any, list[tuple[Any, bool]]]:
+    """The model that validates the value at `loc` (or None), and each element of `loc` marked if it is a tag."""
     model: Any = root
+    marked: list[tuple[Any, bool]] = []
     i = 0
     while i < len(loc):
         part = loc[i]
-        out.append(part)
-        model, skip = _step(model, part, loc[i + 1] if i + 1 < len(loc) else None)
-        i += 1 + skip
-    return tuple(p for p in out if p != "[key]") + (("[key]",) if loc and loc[-1] == "[key]" else ())
+        marked.append((part, False))
+        i += 1
+        if isinstance(part, int) or part == "[key]":
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            model = None
+            continue
+        model, kind = _child(model.model_fields[part].annotation, loc[i] if i < len(loc) else None)
+        if kind in ("tag", "key") and i < len(loc):
+            marked.append((loc[i], kind == "tag"))
+            i += 1
+    return model, marked
 
 
-def _step(model: Any, part: Any, nxt: Any) -> tuple[Any, int]:
-    """The model under `part`, and 1 when the next location element is a union tag to skip."""
-    if not (isinstance(model, type) and issubclass(model, BaseModel)) or isinstance(part, int):
-        return model, 0
-    info = model.model_fields.get(part)
-    if info is None:
-        return None, 0
-    candidates = _models_in(info.annotation)
-    if len(candidates) > 1:
-        for candidate in candidates:
-            tag = typing.get_args(candidate.model_fields["type"].annotation)
-            if nxt in tag:
-                return candidate, 1
-        return None, 0
-    if candidates:
-        return candidates[0], 0
-    return _container_item(info.annotation), 0
-
-
-def _container_item(annotation: Any) -> Any:
-    for arg in typing.get_args(annotation):
-        found = _models_in(arg)
-        if len(found) == 1:
-            return found[0]
-    return None
+def _child(annotation: Any, nxt: Any) -> tuple[Any, str]:
+    """The model under a field of this type; "tag" or "key" when the next location element is a union tag or a
+    mapping key (list indexes are ints and skip themselves)."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, ""
+    if origin is dict:
+        return _child(typing.get_args(annotation)[1], None)[0], "key"
+    if origin in (list, tuple):
+        return _child(typing.get_args(annotation)[0], None)[0], ""
+    options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if len(options) == 1:
+        return _child(options[0], nxt)
+    models = [m_ for m_ in (_child(arg, None)[0] for arg in options) if m_ is not None]
+    if len(models) == 1:
+        return models[0], ""
+    for model in models:
+        if "type" in model.model_fields and nxt in typing.get_args(model.model_fields["type"].annotation):
+            return model, "tag"
+    return None, ""
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    if typing.get_origin(annotation) in (list, dict, tuple):
-        return []
-    found: list[type[BaseModel]] = []
-    for arg in typing.get_args(annotation):
-        for model in _models_in(arg):
-            if model not in found:
-                found.append(model)
-    return found
+    model, _ = _child(annotation, None)
+    return [model] if model is not None else []
 
 
 def _unknown_field(root: type[BaseModel], loc: tuple, prefix: FieldPath) -> str:
-    model: Any = root
-    i = 0
-    parent = loc[:-1]
-    while i < len(parent):
-        nxt = parent[i + 1] if i + 1 < len(parent) else None
-        if isinstance(model, type) and issubclass(model, BaseModel) and not isinstance(parent[i], int):
-            info = model.model_fields.get(parent[i])
-            model, skip = _step(model, parent[i], nxt)
-            if info is not None and model is None:
-                model = _container_item(info.annotation)
-        else:
-            skip = 0
-        i += 1 + skip
+    model, _ = _walk(root, loc[:-1])
     if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return "unknown field"
     key = str(loc[-1])
     known = field_names(model)
-    where = format_path(prefix + _without_tags(root, parent))
+    where = format_path(prefix + _without_tags(root, loc[:-1]))
 
     def full(name: str) -> str:
         return f"{where}.{name}" if where else name
@@ -447,7 +447,7 @@ def _lower(v: _Version, s: Settings, name: str, problems: list[Diagnostic], note
     cpath = v.path + ("commands",)
     params, sbatch = _submitter(model.submitter, v.path + ("submitter",), s, problems)
     resources = _resources(params, s)
-    workunit = s.workunit_ref if s.workunit_ref is not None else "0"
+    workunit = _workunit(s.workunit_ref)
     lower = _Lowering(s, problems, notes)
     steps: list[ir.AnyStep] = [
         lower.run("dispatch", model.commands.dispatch, cpath + ("dispatch",), [workunit, _Var(WORK_DIR)]),
@@ -463,6 +463,15 @@ def _lower(v: _Version, s: Settings, name: str, problems: list[Diagnostic], note
         steps=tuple(steps),
     )
     return ir.Job(name=name, resources=resources, steps=(loop,), sbatch=tuple(sbatch))
+
+
+def _workunit(ref: str | None) -> str:
+    """A workunit id as it is; a workunit definition file relative to the submit directory (as the work dir)."""
+    if ref is None:
+        return "0"  # validate only
+    if ref.isdigit() or ref.startswith("/"):
+        return ref
+    return _word(_Var("SLURM_SUBMIT_DIR"), "/" + ref)
 
 
 def _work_dir(given: str | None) -> str:
@@ -572,15 +581,18 @@ def _word(*parts: Any) -> str:
     """One argv word from literal strings and run-time parts: a plain str when it is all literal."""
     merged: list = []
     for part in parts:
-        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+        literal = isinstance(part, str) and not isinstance(part, Sh)
+        if literal and merged and isinstance(merged[-1], str) and not isinstance(merged[-1], Sh):
             merged[-1] += part
-        elif not (isinstance(part, str) and part == ""):
+        elif part != "":
             merged.append(part)
-    if all(isinstance(p, str) for p in merged):
+    if all(isinstance(p, str) and not isinstance(p, Sh) for p in merged):
         return "".join(merged)
     out = []
     for part in merged:
-        if isinstance(part, str):
+        if isinstance(part, Sh):  # a word built here already
+            out.append(part)
+        elif isinstance(part, str):
             out.append(quote(part))
         elif isinstance(part, _Var):
             out.append(f'"${{{part.name}}}"')

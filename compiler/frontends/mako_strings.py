@@ -36,7 +36,8 @@ AVAILABLE = "${app.id}, ${app.name}, ${app.version}"
 _EXPRESSION = r"""\$\{(?:[^}'"]|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")*\}"""
 _SPECIAL = re.compile(
     rf"(?P<expr>{_EXPRESSION})"
-    r"|(?P<line>(?:(?<=\n)|^)[ \t]*(?:%|\#\#))"  # a control line or a comment line
+    # a control line, a comment line or `%%` (at the very start Mako also skips newlines and other whitespace)
+    r"|(?P<line>(?:(?<=\n)[ \t]*|^\s*)(?:%|\#\#))"
     r"|(?P<backslash>\\(?=\r?\n))"  # an escaped newline
     r"|(?P<tag><(?=/?%))",  # a tag: <%text>, </%def>, <% code %>
     re.S,
@@ -74,7 +75,7 @@ def protect(text: str) -> str:
             return match.group(0)
         if match.group("line"):
             head = match.group(0)
-            stripped = head.lstrip(" \t")
+            stripped = head.lstrip()
             return head[: len(head) - len(stripped)] + _LITERAL[stripped[0]] + stripped[1:]
         return _LITERAL[match.group(0)]
 
@@ -113,7 +114,7 @@ _ONLY = f"only {AVAILABLE} or a quoted string (${{'${{'}} for a literal ${{) can
 
 
 def check_expression(code: str, escapes: str = "") -> None:
-    shown = "${" + code + (f" | {escapes}" if escapes else "") + "}"
+    shown = "${" + (f"{code.strip()} | {escapes}" if escapes else code) + "}"
     if escapes:
         raise SubstitutionError(f"{shown}: Mako filters are not supported; {_ONLY}")
     try:

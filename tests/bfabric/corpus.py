@@ -1,0 +1,159 @@
+"""App specs whose command argvs jobc must render as bfabric-app-runner 0.9.1 does.
+
+Each case is compiled by jobc and loaded by bfabric-app-runner; `needs_fix` marks the cases where a
+mount path or env value is something `shlex.quote` changes, so 0.9.1's argv differs from jobc's by
+exactly the documented double-quoting fix (docs/bfabric.md, "Differences").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    spec: str
+    version: str = "1.0.0"
+    app_id: int = 123
+    app_name: str = "MyApp"
+    needs_fix: tuple[str, ...] = ()  # the commands with such values
+
+
+def _app(commands: str, version: str = '"1.0.0"') -> str:
+    return f"versions:\n  - version: {version}\n    commands:\n{commands}    submitter:\n      name: slurm\n"
+
+
+CASES = [
+    Case("shell-commands", _app("""\
+      dispatch:
+        type: shell
+        command: "python3 dispatch.py --flag"
+      process:
+        type: shell
+        command: "Rscript -e 'cat(\\"a b\\")' --name=${app.name}"
+      collect:
+        type: shell
+        command: "bash -c 'echo $HOME; exit 0' -- x"
+""")),
+    Case("version-list-second", _app("""\
+      dispatch:
+        type: shell
+        command: "run --version ${app.version} --id ${app.id}"
+      process:
+        type: shell
+        command: "process ${app.version}"
+""", version='["1.0.0", "1.1.0", "2.0.0-rc1"]'), version="2.0.0-rc1"),
+    Case("name-sanitized", _app("""\
+      dispatch:
+        type: shell
+        command: "d ${app.name}"
+      process:
+        type: docker
+        image: "registry.example.com/${app.name}:${app.version}"
+        command: "/app/run.sh"
+""", version='"3.1"'), version="3.1", app_name="My App (test)/v2"),
+    Case("docker-defaults", _app("""\
+      dispatch:
+        type: docker
+        image: "ubuntu:22.04"
+        command: "/bin/dispatch"
+      process:
+        type: docker
+        image: "ubuntu:22.04"
+        command: ""
+""")),
+    Case("docker-every-field", _app("""\
+      dispatch:
+        type: shell
+        command: "dispatch"
+      process:
+        type: docker
+        image: "registry.example.com/app:${app.version}"
+        command: "/app/run.sh --threads 4 --label 'x y'"
+        entrypoint: "/usr/bin/env"
+        engine: podman
+        env:
+          APP_VERSION: "${app.version}"
+          APP_ID: "${app.id}"
+          PLAIN: "value"
+        mac_address: "02:42:ac:11:00:02"
+        mounts:
+          work_dir_target: "/work"
+          read_only:
+            - ["/data/reference", "/app/reference"]
+            - ["/data/models/", "/app//models/"]
+          writeable:
+            - ["/scratch/out", "/app/out"]
+          share_bfabric_config: false
+        hostname: "worker-1"
+        custom_args: ["--network=none", "--shm-size", "1g"]
+      collect:
+        type: docker
+        image: "app:1"
+        command: "/collect"
+        mounts:
+          share_bfabric_config: true
+""")),
+    Case("docker-relative-and-home-paths", _app("""\
+      dispatch:
+        type: shell
+        command: "d"
+      process:
+        type: docker
+        image: "app:1"
+        command: "p"
+        mounts:
+          read_only:
+            - ["inputs/ref", "/ref"]
+            - ["~/configs", "/configs"]
+            - ["~", "/home/me"]
+          writeable:
+            - [".", "/here"]
+            - ["./results/", "/results"]
+""")),
+    Case("docker-values-that-shlex-quote-changes", _app("""\
+      dispatch:
+        type: shell
+        command: "d"
+      process:
+        type: docker
+        image: "app:1"
+        command: "p"
+        env:
+          SPACES: "a b"
+          QUOTES: "it's \\"quoted\\""
+          DOLLAR: "$HOME and ${'${'}x}"
+          EMPTY: ""
+          UNICODE: "grüße"
+        mounts:
+          read_only:
+            - ["/data/with space", "/app/with space"]
+            - ["/data/it's", "/app/it's"]
+"""), needs_fix=("process",)),
+    Case("literal-dollars-survive", _app("""\
+      dispatch:
+        type: shell
+        command: "echo $HOME $$ ${'${'}PATH} 100%"
+      process:
+        type: docker
+        image: "app:1"
+        command: "sh -c 'echo $0' x"
+        env:
+          PATTERN: "$1-$2"
+"""), needs_fix=("process",)),
+    Case("empty-optional-fields-are-omitted", _app("""\
+      dispatch:
+        type: shell
+        command: "d"
+      process:
+        type: docker
+        image: "app:1"
+        command: "p"
+        entrypoint: ""
+        mac_address: null
+        hostname: null
+        custom_args: []
+        env: {}
+""")),
+]
