@@ -58,7 +58,7 @@ class PartialResources:
 @dataclass(frozen=True)
 class EnvVar:
     key: str
-    value: str
+    value: "str | Word"
     path: FieldPath = ()
 
 
@@ -146,6 +146,35 @@ class Network:
     interfaces: tuple[NetworkInterface, ...] = ()
 
 
+@dataclass(frozen=True)
+class Var:
+    """A variable of the script, expanded when the step starts (e.g. the work directory)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class UserId:
+    """The numeric id of the user running the step: "uid" or "gid"."""
+
+    which: Literal["uid", "gid"]
+
+
+@dataclass(frozen=True)
+class CsvField:
+    """A field of a comma-separated option value (docker's --mount) with run-time parts: quoted as CSV
+    when the step starts, because only then is its text known."""
+
+    parts: tuple["str | Var | UserId", ...]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One argv word joined from literal text and run-time parts; the backend renders it."""
+
+    parts: tuple["str | Var | UserId | CsvField", ...]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step:
     """What every step kind has: a display name, the handles it awaits, its origin."""
@@ -167,10 +196,10 @@ class RunStep(Step):
     container: Container | None = None
     network: Network = field(default_factory=Network)
     map_root: bool = False
-    work_dir: str | None = None
+    work_dir: "str | Word | None" = None
     disable_cpu_binding: bool = False
     mpi: str | None = None
-    argv: tuple[str, ...] | None = None  # run as an argv instead of `shell -c command`
+    argv: tuple["str | Word", ...] | None = None  # run as an argv instead of `shell -c command`
 
 
 @dataclass(frozen=True)
@@ -248,5 +277,5 @@ class Job:
     enable_logging: bool = False
     sbatch: tuple[Sbatch, ...] = ()
     source_name: str = ""
-    work_dir: str | None = None
+    work_dir: "str | Word | None" = None
     warnings: tuple[Diagnostic, ...] = ()

@@ -42,7 +42,7 @@ def environment():
     root = importlib.resources.files("jobc.templates")
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: (root / name).read_text(encoding="utf-8")),
-        finalize=quoting.finalize,
+        finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
         autoescape=False,
@@ -66,6 +66,11 @@ def environment():
         s3_transport=lambda t: isinstance(t, ir.S3Transport),
     )
     return env
+
+
+def _finalize(value):
+    """Quote a value for the shell; an `ir.Word` (literal and run-time parts) renders as one word."""
+    return srun.render_word(value) if isinstance(value, ir.Word) else quoting.finalize(value)
 
 
 def _indent(text: str, width: int) -> str:

@@ -32,7 +32,7 @@ def srun_options(step: ir.RunStep, job: ir.Job) -> list[Sh]:
     if step.mpi:
         opts.append(Sh(f"--mpi={quote(step.mpi)}"))
     if step.work_dir is not None and step.container is None:
-        opts.append(Sh(f"--chdir={quote(step.work_dir)}"))
+        opts.append(Sh(f"--chdir={render_word(step.work_dir)}"))
     else:
         opts.append(Sh('--chdir="$STORAGE_PATH"'))
     return opts
@@ -40,7 +40,7 @@ def srun_options(step: ir.RunStep, job: ir.Job) -> list[Sh]:
 
 def command_argv(step: ir.RunStep) -> list[Sh]:
     if step.argv is not None:
-        return [quote(a) for a in step.argv]
+        return [render_word(a) for a in step.argv]
     return [quote(step.shell), Sh("-c"), quote(step.command)]
 
 
@@ -86,3 +86,23 @@ def step_setup(step: ir.RunStep, job: ir.Job, site: Site) -> list[Sh]:
     from . import containers, networks
 
     return networks.setup_lines(step) + containers.setup_lines(step, job)
+
+
+_USER_IDS = {"uid": '"$(id -u)"', "gid": '"$(id -g)"'}
+
+
+def render_word(word: "str | ir.Word") -> Sh:
+    """One argv word: literal parts quoted, run-time parts expanded inside double quotes (no splitting)."""
+    if isinstance(word, str):
+        return quote(word)
+    out = []
+    for part in word.parts:
+        if isinstance(part, str):
+            out.append(quote(part))
+        elif isinstance(part, ir.Var):
+            out.append(f'"${{{part.name}}}"')
+        elif isinstance(part, ir.UserId):
+            out.append(_USER_IDS[part.which])
+        else:
+            out.append(f'"$(jobc_csv {render_word(ir.Word(part.parts))})"')
+    return Sh("".join(out))

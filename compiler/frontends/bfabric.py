@@ -11,9 +11,9 @@ collect once per chunk directory that dispatch created.
 
 A command's argv holds values only known at run time: the work directory, the
 chunk directory, `$HOME` (for `~`) and the user's uid:gid (docker's `--user`).
-Such a word is built here as shell text (`backend.quoting.Sh`, which the
-backend passes through unquoted): literal parts are `shlex.quote`d, run-time
-parts are double-quoted expansions, so no value can become shell syntax.
+Such a word is an `ir.Word` of literal text and run-time parts (`ir.Var`,
+`ir.UserId`, `ir.CsvField`); the backend quotes the literal parts and expands
+the others, so no value can become shell syntax.
 
 Docker `--mount` values are CSV (docker and podman read them with Go's
 encoding/csv): a field holding `,` `"` or a newline is wrapped in double
@@ -37,7 +37,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .. import ir
-from ..backend.quoting import Sh, quote
 from ..diagnostics import Diagnostic, FieldPath, SpecError, error, fail, format_path, warning
 from ..source import Plain
 from . import bfabric_models as m
@@ -450,11 +449,11 @@ def _lower(v: _Version, s: Settings, name: str, problems: list[Diagnostic], note
     workunit = _workunit(s.workunit_ref)
     lower = _Lowering(s, problems, notes)
     steps: list[ir.AnyStep] = [
-        lower.run("dispatch", model.commands.dispatch, cpath + ("dispatch",), [workunit, _Var(WORK_DIR)]),
-        lower.run("process", model.commands.process, cpath + ("process",), [_Var(CHUNK_DIR)]),
+        lower.run("dispatch", model.commands.dispatch, cpath + ("dispatch",), [workunit, ir.Var(WORK_DIR)]),
+        lower.run("process", model.commands.process, cpath + ("process",), [ir.Var(CHUNK_DIR)]),
     ]
     if model.commands.collect is not None:
-        steps.append(lower.run("collect", model.commands.collect, cpath + ("collect",), [workunit, _Var(CHUNK_DIR)]))
+        steps.append(lower.run("collect", model.commands.collect, cpath + ("collect",), [workunit, ir.Var(CHUNK_DIR)]))
     loop = ir.LoopStep(
         name=f"app version {v.name}",
         path=cpath,
@@ -471,16 +470,16 @@ def _workunit(ref: str | None) -> str:
         return "0"  # validate only
     if ref.isdigit() or ref.startswith("/"):
         return ref
-    return _word(_Var("SLURM_SUBMIT_DIR"), "/" + ref)
+    return _word(ir.Var("SLURM_SUBMIT_DIR"), "/" + ref)
 
 
 def _work_dir(given: str | None) -> str:
     """The work directory as a shell word: --work-dir (relative to the submit directory), else $STORAGE_PATH/work."""
     if given is None:
-        return _word(_Var("STORAGE_PATH"), "/work")
+        return _word(ir.Var("STORAGE_PATH"), "/work")
     if given.startswith("/"):
         return given
-    return _word(_Var("SLURM_SUBMIT_DIR"), "/" + given)
+    return _word(ir.Var("SLURM_SUBMIT_DIR"), "/" + given)
 
 
 def _submitter(ref: m.SubmitterRef, path: FieldPath, s: Settings, problems: list[Diagnostic]):
@@ -524,7 +523,7 @@ class _Lowering:
         else:
             argv, env = self.site_runtime(cmd, path, args)
         return ir.RunStep(name=name, path=path, command=cmd.command, argv=tuple(argv), env=env,
-                          work_dir=_word(_Var(WORK_DIR)))
+                          work_dir=_word(ir.Var(WORK_DIR)))
 
     def site_runtime(self, cmd: m.CommandDocker, path: FieldPath, args: list) -> tuple[list[str], tuple]:
         runtime = self.s.container_runtime
@@ -556,56 +555,23 @@ class _Lowering:
 # --- argv words ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Var:
-    """A shell variable of the script, expanded when the step starts."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class _Run:
-    """One of jobc's own commands (fixed text), substituted when the step starts."""
-
-    command: str
-
-
-@dataclass(frozen=True)
-class _Csv:
-    """A docker --mount field that holds run-time parts: CSV-quoted at run time by jobc_csv."""
-
-    parts: tuple
-
-
-def _word(*parts: Any) -> str:
+def _word(*parts: Any) -> "str | ir.Word":
     """One argv word from literal strings and run-time parts: a plain str when it is all literal."""
-    merged: list = []
+    flat: list = []
     for part in parts:
-        literal = isinstance(part, str) and not isinstance(part, Sh)
-        if literal and merged and isinstance(merged[-1], str) and not isinstance(merged[-1], Sh):
-            merged[-1] += part
+        if isinstance(part, ir.Word):
+            flat.extend(part.parts)
         elif part != "":
-            merged.append(part)
-    if all(isinstance(p, str) and not isinstance(p, Sh) for p in merged):
-        return "".join(merged)
-    out = []
-    for part in merged:
-        if isinstance(part, Sh):  # a word built here already
-            out.append(part)
-        elif isinstance(part, str):
-            out.append(quote(part))
-        elif isinstance(part, _Var):
-            out.append(f'"${{{part.name}}}"')
-        elif isinstance(part, _Run):
-            out.append(f'"$({part.command})"')
+            flat.append(part)
+    merged: list = []
+    for part in flat:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
         else:
-            out.append(f'"$(jobc_csv {_shell_text(part.parts)})"')
-    return Sh("".join(out))
-
-
-def _shell_text(parts: tuple) -> Sh:
-    word = _word(*parts)
-    return word if isinstance(word, Sh) else quote(word)
+            merged.append(part)
+    if all(isinstance(p, str) for p in merged):
+        return "".join(merged)
+    return ir.Word(tuple(merged))
 
 
 def csv_field(text: str) -> str:
@@ -618,27 +584,27 @@ def csv_field(text: str) -> str:
 def _field(key: str, parts: tuple) -> Any:
     if all(isinstance(p, str) for p in parts):
         return csv_field(key + "".join(parts))
-    return _Csv((key, *parts))
+    return ir.CsvField((key, *parts))
 
 
 def _host_parts(path: str) -> tuple:
     """A host path as bfabric-app-runner resolves it (`Path(p).expanduser().absolute()`), relative to the work dir."""
     if path == "~" or path.startswith("~/"):
         rest = str(PurePosixPath(path))[1:]
-        return (_Var("HOME"), rest)
+        return (ir.Var("HOME"), rest)
     norm = str(PurePosixPath(path))
     if norm.startswith("/"):
         return (norm,)
-    return (_Var(WORK_DIR),) if norm == "." else (_Var(WORK_DIR), "/" + norm)
+    return (ir.Var(WORK_DIR),) if norm == "." else (ir.Var(WORK_DIR), "/" + norm)
 
 
 def _mounts(opts: m.MountOptions) -> list[tuple[tuple, tuple, bool]]:
     """(host parts, container parts, read-only) in bfabric-app-runner's order."""
     out = []
     if opts.share_bfabric_config:
-        out.append(((_Var("HOME"), "/.bfabricpy.yml"), (BFABRIC_CONFIG,), True))
-    target = (_Var(WORK_DIR),) if opts.work_dir_target is None else (str(PurePosixPath(opts.work_dir_target)),)
-    out.append(((_Var(WORK_DIR),), target, False))
+        out.append(((ir.Var("HOME"), "/.bfabricpy.yml"), (BFABRIC_CONFIG,), True))
+    target = (ir.Var(WORK_DIR),) if opts.work_dir_target is None else (str(PurePosixPath(opts.work_dir_target)),)
+    out.append(((ir.Var(WORK_DIR),), target, False))
     for host, container in opts.read_only:
         out.append((_host_parts(host), (str(PurePosixPath(container)),), True))
     for host, container in opts.writeable:
@@ -655,7 +621,7 @@ def _mount_word(host: tuple, target: tuple, read_only: bool, *, target_key: str,
 
 def docker_argv(cmd: m.CommandDocker) -> list[str]:
     """The argv of bfabric-app-runner's `CommandDocker.to_shell()`, with values passed exactly as written."""
-    argv: list[str] = [cmd.engine, "run", "--user", _word(_Run("id -u"), ":", _Run("id -g")), "--rm"]
+    argv: list[str] = [cmd.engine, "run", "--user", _word(ir.UserId("uid"), ":", ir.UserId("gid")), "--rm"]
     for host, target, ro in _mounts(cmd.mounts):
         argv += ["--mount", _mount_word(host, target, ro, target_key="target", ro_flag="readonly")]
     if cmd.entrypoint:
@@ -693,7 +659,7 @@ def enroot_argv(cmd: m.CommandDocker, enroot: str) -> list[str]:
     source = f"docker://{registry}#{rest}" if registry else f"docker://{rest}"
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", rest).strip("._") or "image"
-    image = _word(_Var("JOBC_RUN"), f"/images/{readable}-{digest}.sqsh")
+    image = _word(ir.Var("JOBC_RUN"), f"/images/{readable}-{digest}.sqsh")
     argv: list[str] = ["bash", "-c", ENROOT_START, "jobc-enroot", enroot, source, image, "--rw"]
     for host, target, ro in _mounts(cmd.mounts):
         argv += ["--mount", _word(*host, ":", *target, ":ro" if ro else "")]
