@@ -33,6 +33,7 @@ from __future__ import annotations
 from .. import ir
 from ..site import Site
 from .quoting import Sh, quote, site_path, words
+from .srun import CD_WORKDIR, work_dir
 
 SECRETS = "JOBC_SECRETS"
 X11_IN_CONTAINER = "/tmp/.X11-unix"
@@ -49,13 +50,6 @@ def image_path(c: ir.Container) -> Sh:
     return Sh(f'"${c.image_file_base}"/{quote(c.image_file)}')
 
 
-def work_dir(step: ir.RunStep) -> Sh:
-    """The directory the command starts in: workDir (relative to $STORAGE_PATH), or $STORAGE_PATH."""
-    if step.work_dir is None:
-        return Sh('"$STORAGE_PATH"')
-    if step.work_dir.startswith("/"):
-        return quote(step.work_dir)
-    return Sh(f'"$STORAGE_PATH"/{quote(step.work_dir)}')
 
 
 def env_keys(step: ir.RunStep, job: ir.Job) -> list[str]:
@@ -114,7 +108,7 @@ def task_wrapper(step: ir.RunStep, site: Site) -> list[Sh]:
         if c.x11:
             out += [Sh("--mount"), Sh(f"{x11}:{X11_IN_CONTAINER}")]
         shell = step.shell if step.argv is None else "/bin/sh"
-        out += [Sh("--"), quote(shell), Sh("-c"), quote('cd -- "$JOBC_WORKDIR" && exec "$@"'), Sh("jobc-workdir")]
+        out += [Sh("--"), quote(shell), Sh("-c"), quote(CD_WORKDIR), Sh("jobc-workdir")]
         return out
     out = [quote(site.tool("apptainer")), Sh("exec")]
     if step.map_root:

@@ -31,6 +31,9 @@ class Uses:
     task: bool
     image_cache: bool
     hosted_images: bool
+    groups: bool  # launches or parallel loops: background groups that can be stopped
+    parallel: bool
+    launches: bool
 
 
 @lru_cache(maxsize=1)
@@ -82,10 +85,15 @@ def render_script(job: ir.Job, site: Site, *, redact: bool = False) -> str:
     env = environment()
     template = env.get_template("script.sh.j2")
     group_steps = _steps_in_groups(job.steps, False)
+    launches = any(isinstance(s, ir.LaunchStep) for s in walk(job.steps))
+    parallel = any(isinstance(s, ir.LoopStep) and s.parallel for s in walk(job.steps))
     uses = Uses(
         task=any(srun.needs_task_library(s, id(s) in group_steps) for s in walk(job.steps) if isinstance(s, ir.RunStep)),
         image_cache=any(s.container and s.container.image_file_base == "JOBC_IMAGE_CACHE" for s in _runs(job)),
         hosted_images=any(s.container and s.container.image_file_base == "JOBC_HOSTED_IMAGES" for s in _runs(job)),
+        groups=launches or parallel,
+        parallel=parallel,
+        launches=launches,
     )
 
     def secret(value: ir.Secret) -> Sh:

@@ -31,11 +31,30 @@ def srun_options(step: ir.RunStep, job: ir.Job) -> list[Sh]:
         opts.append(Sh("--cpu-bind=none"))
     if step.mpi:
         opts.append(Sh(f"--mpi={quote(step.mpi)}"))
-    if step.work_dir is not None and step.container is None:
-        opts.append(Sh(f"--chdir={render_word(step.work_dir)}"))
+    if isinstance(step.work_dir, ir.Word) and step.container is None:
+        opts.append(Sh(f"--chdir={render_word(step.work_dir)}"))  # a directory the script made itself
     else:
         opts.append(Sh('--chdir="$STORAGE_PATH"'))
     return opts
+
+
+def _cd_into_work_dir(step: ir.RunStep) -> bool:
+    return step.container is None and isinstance(step.work_dir, str)
+
+
+# workDir is entered with `cd` inside the step, not with `srun --chdir`: srun runs a step whose
+# directory is missing in /tmp, with a warning; `cd` fails the step, as the reference describes.
+CD_WORKDIR = 'cd -- "$JOBC_WORKDIR" && exec "$@"'
+
+
+def work_dir(step: ir.RunStep) -> Sh:
+    """The directory the command starts in: workDir (relative to $STORAGE_PATH), or $STORAGE_PATH."""
+    wd = step.work_dir
+    if wd is None:
+        return Sh('"$STORAGE_PATH"')
+    if isinstance(wd, ir.Word) or wd.startswith("/"):
+        return render_word(wd)
+    return Sh(f'"$STORAGE_PATH"/{quote(wd)}')
 
 
 def command_argv(step: ir.RunStep) -> list[Sh]:
@@ -55,6 +74,8 @@ def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
         wrappers += [quote(site.tool("unshare")), Sh("--user"), Sh("--map-root-user"), Sh("--mount")]
     wrappers += networks.task_wrapper(step)
     wrappers += containers.task_wrapper(step, site)
+    if _cd_into_work_dir(step):
+        wrappers += [quote(step.shell), Sh("-c"), quote(CD_WORKDIR), Sh("jobc-workdir")]
     return wrappers
 
 
@@ -85,7 +106,10 @@ def step_setup(step: ir.RunStep, job: ir.Job, site: Site) -> list[Sh]:
     """Shell lines run in the batch script before the step's srun (image fetch, config files)."""
     from . import containers, networks
 
-    return networks.setup_lines(step) + containers.setup_lines(step, job)
+    lines = networks.setup_lines(step) + containers.setup_lines(step, job)
+    if _cd_into_work_dir(step):
+        lines.append(Sh(f"export JOBC_WORKDIR={work_dir(step)}"))
+    return lines
 
 
 _USER_IDS = {"uid": '"$(id -u)"', "gid": '"$(id -g)"'}

@@ -97,6 +97,17 @@ def job_steps(cluster, job_id: str) -> list[str]:
     return [line for line in r.stdout.splitlines() if line.strip()] if r.returncode == 0 else []
 
 
+def assert_no_steps_left(cluster, job_id: str, timeout: float = 8) -> None:
+    """Once the job has ended, Slurm finishes killing its steps within KillWait: none may remain."""
+    left: list[str] = []
+
+    def gone() -> bool:
+        left[:] = job_steps(cluster, job_id)
+        return not left
+
+    assert wait_until(gone, timeout=timeout), f"steps of job {job_id} still listed by squeue -s: {left}"
+
+
 def wait_until(predicate, timeout: float = 10, interval: float = 0.2) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
