@@ -6,7 +6,9 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=512M
 
-# shellcheck disable=SC2016 # user commands are single-quoted on purpose: they expand in the step, not here
+# shellcheck disable=SC2016,SC2030,SC2031
+# (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
+# step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -17,13 +19,14 @@ export NTASKS=6 CPUS_PER_TASK=1 MEM_PER_CPU=512
 export GPUS_PER_TASK=0 GPUS=0 CPUS=6 MEM=3072
 
 # Storage: shared by the steps of this job; .jobc holds its private files (mode 0700).
-export STORAGE_PATH="${HOME}/.jobc/jobs"/"$SLURM_JOB_ID"
+export STORAGE_PATH="${HOME}/.jobc/jobs/${SLURM_JOB_ID}"
 export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_GRACE=10
 mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
 mkdir -m 700 "$JOBC_RUN"
 touch "$DEEPSQUARE_ENV"
 cd "$STORAGE_PATH"
@@ -66,9 +69,10 @@ jobc_enter_group() {
 }
 
 # Stop a background group: no new step starts, running steps get SIGNAL, and after the grace period
-# whatever is left is cancelled. Returns once the group has ended.
+# whatever is left is cancelled and the group's processes are killed: an srun still waiting for
+# resources is one of them, and would otherwise start its step later. Returns once the group has ended.
 jobc_stop_group() {
-  local pid=$1 signal=$2 waited=0 step
+  local pid=$1 signal=$2 waited=0 step  # waited: in fifths of a second
   local -A signalled=()
   : > "$JOBC_RUN/stop.$pid"
   while kill -0 "$pid" 2>/dev/null; do
@@ -80,17 +84,32 @@ jobc_stop_group() {
         fi
       done < "$JOBC_RUN/steps.$pid"
     fi
-    if (( waited >= JOBC_GRACE )); then
+    if (( waited >= JOBC_GRACE * 5 )); then
       for step in "${!signalled[@]}"; do
         scancel --quiet "$step" 2>/dev/null || true
       done
-      kill -KILL "$pid" 2>/dev/null || true
+      jobc_kill_tree "$pid"
       break
     fi
-    sleep 1
+    sleep 0.2  # a stopped group usually ends at once: on a cancelled job, the exit path has only KillWait
     waited=$((waited + 1))
   done
   wait "$pid" 2>/dev/null || true
+}
+
+# SIGKILL a process and its descendants, each stopped first so that it cannot start another.
+jobc_kill_tree() {
+  local pid=$1 list child
+  local -a children
+  kill -STOP "$pid" 2>/dev/null || return 0
+  for list in /proc/"$pid"/task/*/children; do
+    children=()
+    read -r -a children 2>/dev/null < "$list" || true
+    for child in "${children[@]}"; do
+      jobc_kill_tree "$child"
+    done
+  done
+  kill -KILL "$pid" 2>/dev/null || true
 }
 
 # Wait for the iterations of a parallel loop; the first failure stops the others and is returned.
@@ -172,6 +191,11 @@ jobc_abort_launches() {
 # In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
 jobc_task() {
   local group
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143  # the group was told to stop while this step waited for resources
+    fi
+  done
   if [[ ${SLURM_PROCID:-0} == 0 ]]; then
     for group in ${JOBC_GROUPS-}; do
       printf '%s.%s\n' "$SLURM_JOB_ID" "$SLURM_STEP_ID" >> "$JOBC_RUN/steps.$group"
@@ -217,7 +241,8 @@ jobc_step 'three shards at once'
         (
           jobc_load_env
           srun --job-name='report progress' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-            -- bash -c 'jobc_task "$@"' jobc-task /bin/sh -c 'trap '"'"'echo "shard $index: reporter stopped"; exit 0'"'"' INT
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            /bin/sh -c 'trap '"'"'echo "shard $index: reporter stopped"; exit 0'"'"' INT
 while sleep 5; do echo "shard $index: still running"; done
 '
         )
@@ -229,7 +254,8 @@ while sleep 5; do echo "shard $index: still running"; done
       (
         jobc_load_env
         srun --job-name='process the shard' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-          -- bash -c 'jobc_task "$@"' jobc-task /bin/sh -c './process --shard "$index" --of 3'
+          -- bash -c 'jobc_task "$@"' jobc-task \
+          /bin/sh -c './process --shard "$index" --of 3'
       )
 
       # steps[0].for.steps[2]: fake-root post-processing
@@ -237,7 +263,8 @@ while sleep 5; do echo "shard $index: still running"; done
       (
         jobc_load_env
         srun --job-name='fake-root post-processing' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-          -- bash -c 'jobc_task "$@"' jobc-task unshare --user --map-root-user --mount /bin/sh -c 'id -u && chown -R 0:0 "shard-$index"'
+          -- bash -c 'jobc_task "$@"' jobc-task \
+          unshare --user --map-root-user --mount /bin/sh -c 'id -u && chown -R 0:0 "shard-$index"'
       )
 
       jobc_end_scope 1

@@ -6,7 +6,9 @@
 #SBATCH --cpus-per-task=4
 #SBATCH --mem-per-cpu=4096M
 
-# shellcheck disable=SC2016 # user commands are single-quoted on purpose: they expand in the step, not here
+# shellcheck disable=SC2016,SC2030,SC2031
+# (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
+# step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -17,13 +19,14 @@ export NTASKS=2 CPUS_PER_TASK=4 MEM_PER_CPU=4096
 export GPUS_PER_TASK=0 GPUS=0 CPUS=8 MEM=32768
 
 # Storage: shared by the steps of this job; .jobc holds its private files (mode 0700).
-export STORAGE_PATH="${HOME}/.jobc/jobs"/"$SLURM_JOB_ID"
+export STORAGE_PATH="${HOME}/.jobc/jobs/${SLURM_JOB_ID}"
 export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_GRACE=10
 mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
 mkdir -m 700 "$JOBC_RUN"
 touch "$DEEPSQUARE_ENV"
 cd "$STORAGE_PATH"
@@ -66,9 +69,10 @@ jobc_enter_group() {
 }
 
 # Stop a background group: no new step starts, running steps get SIGNAL, and after the grace period
-# whatever is left is cancelled. Returns once the group has ended.
+# whatever is left is cancelled and the group's processes are killed: an srun still waiting for
+# resources is one of them, and would otherwise start its step later. Returns once the group has ended.
 jobc_stop_group() {
-  local pid=$1 signal=$2 waited=0 step
+  local pid=$1 signal=$2 waited=0 step  # waited: in fifths of a second
   local -A signalled=()
   : > "$JOBC_RUN/stop.$pid"
   while kill -0 "$pid" 2>/dev/null; do
@@ -80,35 +84,32 @@ jobc_stop_group() {
         fi
       done < "$JOBC_RUN/steps.$pid"
     fi
-    if (( waited >= JOBC_GRACE )); then
+    if (( waited >= JOBC_GRACE * 5 )); then
       for step in "${!signalled[@]}"; do
         scancel --quiet "$step" 2>/dev/null || true
       done
-      kill -KILL "$pid" 2>/dev/null || true
+      jobc_kill_tree "$pid"
       break
     fi
-    sleep 1
+    sleep 0.2  # a stopped group usually ends at once: on a cancelled job, the exit path has only KillWait
     waited=$((waited + 1))
   done
   wait "$pid" 2>/dev/null || true
 }
 
-# Wait for the iterations of a parallel loop; the first failure stops the others and is returned.
-jobc_wait_all() {
-  local left=$# rc=0 pid
-  while (( left > 0 )); do
-    wait -n || { rc=$?; break; }
-    left=$((left - 1))
-  done
-  if (( rc != 0 )); then
-    for pid in "$@"; do
-      if kill -0 "$pid" 2>/dev/null; then
-        jobc_stop_group "$pid" TERM &
-      fi
+# SIGKILL a process and its descendants, each stopped first so that it cannot start another.
+jobc_kill_tree() {
+  local pid=$1 list child
+  local -a children
+  kill -STOP "$pid" 2>/dev/null || return 0
+  for list in /proc/"$pid"/task/*/children; do
+    children=()
+    read -r -a children 2>/dev/null < "$list" || true
+    for child in "${children[@]}"; do
+      jobc_kill_tree "$child"
     done
-    wait
-    return "$rc"
-  fi
+  done
+  kill -KILL "$pid" 2>/dev/null || true
 }
 
 declare -A JOBC_LAUNCH_PID=() JOBC_LAUNCH_SIGNAL=() JOBC_LAUNCH_NAME=() JOBC_LAUNCH_RC=() JOBC_LAUNCH_OWNER=()
@@ -172,6 +173,11 @@ jobc_abort_launches() {
 # In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
 jobc_task() {
   local group
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143  # the group was told to stop while this step waited for resources
+    fi
+  done
   if [[ ${SLURM_PROCID:-0} == 0 ]]; then
     for group in ${JOBC_GROUPS-}; do
       printf '%s.%s\n' "$SLURM_JOB_ID" "$SLURM_STEP_ID" >> "$JOBC_RUN/steps.$group"
@@ -208,7 +214,8 @@ jobc_step 'steps[0]'
   (
     jobc_load_env
     srun --job-name=work --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
-      -- bash -c 'jobc_task "$@"' jobc-task /bin/sh -c 'echo "Working"; sleep 15; echo "Working done"'
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      /bin/sh -c 'echo "Working"; sleep 15; echo "Working done"'
   )
 } &
 jobc_launched 1 "$!" 15 'steps[0]'

@@ -8,7 +8,9 @@
 #SBATCH --partition=prx
 #SBATCH --time=4:00:00
 
-# shellcheck disable=SC2016 # user commands are single-quoted on purpose: they expand in the step, not here
+# shellcheck disable=SC2016,SC2030,SC2031
+# (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
+# step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -24,7 +26,6 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-JOBC_GRACE=10
 mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
 rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
 mkdir -m 700 "$JOBC_RUN"
@@ -62,138 +63,11 @@ jobc_load_env() {
   done < "$DEEPSQUARE_ENV"
 }
 
-# Mark the current subshell as a background group: its steps record their ids for jobc_stop_group.
-jobc_enter_group() {
-  JOBC_GROUPS="${JOBC_GROUPS:+$JOBC_GROUPS }$BASHPID"
-  export JOBC_GROUPS
-}
-
-# Stop a background group: no new step starts, running steps get SIGNAL, and after the grace period
-# whatever is left is cancelled and the group's processes are killed: an srun still waiting for
-# resources is one of them, and would otherwise start its step later. Returns once the group has ended.
-jobc_stop_group() {
-  local pid=$1 signal=$2 waited=0 step
-  local -A signalled=()
-  : > "$JOBC_RUN/stop.$pid"
-  while kill -0 "$pid" 2>/dev/null; do
-    if [[ -f $JOBC_RUN/steps.$pid ]]; then
-      while IFS= read -r step; do
-        if [[ -z ${signalled[$step]-} ]]; then
-          signalled[$step]=1
-          scancel --quiet --signal="$signal" "$step" 2>/dev/null || true
-        fi
-      done < "$JOBC_RUN/steps.$pid"
-    fi
-    if (( waited >= JOBC_GRACE )); then
-      for step in "${!signalled[@]}"; do
-        scancel --quiet "$step" 2>/dev/null || true
-      done
-      jobc_kill_tree "$pid"
-      break
-    fi
-    sleep 1
-    waited=$((waited + 1))
-  done
-  wait "$pid" 2>/dev/null || true
-}
-
-# SIGKILL a process and its descendants, each stopped first so that it cannot start another.
-jobc_kill_tree() {
-  local pid=$1 list child
-  local -a children
-  kill -STOP "$pid" 2>/dev/null || return 0
-  for list in /proc/"$pid"/task/*/children; do
-    children=()
-    read -r -a children 2>/dev/null < "$list" || true
-    for child in "${children[@]}"; do
-      jobc_kill_tree "$child"
-    done
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-# Wait for the iterations of a parallel loop; the first failure stops the others and is returned.
-jobc_wait_all() {
-  local left=$# rc=0 pid
-  while (( left > 0 )); do
-    wait -n || { rc=$?; break; }
-    left=$((left - 1))
-  done
-  if (( rc != 0 )); then
-    for pid in "$@"; do
-      if kill -0 "$pid" 2>/dev/null; then
-        jobc_stop_group "$pid" TERM &
-      fi
-    done
-    wait
-    return "$rc"
-  fi
-}
-
-declare -A JOBC_LAUNCH_PID=() JOBC_LAUNCH_SIGNAL=() JOBC_LAUNCH_NAME=() JOBC_LAUNCH_RC=() JOBC_LAUNCH_OWNER=()
-
-# Remember a launch started with `&`: its slot, PID, signal on scope end and display name, and the
-# shell that started it (a subshell inherits these tables, but only the owner may stop the launch).
-jobc_launched() {
-  JOBC_LAUNCH_PID[$1]=$2
-  JOBC_LAUNCH_SIGNAL[$1]=$3
-  JOBC_LAUNCH_NAME[$1]=$4
-  JOBC_LAUNCH_OWNER[$1]=$BASHPID
-}
-
-# dependsOn: wait for a launch; its failure is this scope's failure.
-jobc_await() {
-  local slot=$1 rc=0
-  if [[ -z ${JOBC_LAUNCH_RC[$slot]-} ]]; then
-    wait "${JOBC_LAUNCH_PID[$slot]}" || rc=$?
-    JOBC_LAUNCH_RC[$slot]=$rc
-  fi
-  rc=${JOBC_LAUNCH_RC[$slot]}
-  if (( rc != 0 )); then
-    jobc_log "launch ${JOBC_LAUNCH_NAME[$slot]} failed with exit code $rc"
-    return "$rc"
-  fi
-}
-
-# The end of a step list: send each of its launches its signal (0: let it finish) and wait for it.
-# A launch that failed on its own before being signalled fails the scope.
-jobc_end_scope() {
-  local slot rc failed=0
-  for slot in "$@"; do
-    [[ -z ${JOBC_LAUNCH_RC[$slot]-} ]] || continue
-    rc=0
-    if ! kill -0 "${JOBC_LAUNCH_PID[$slot]}" 2>/dev/null || [[ ${JOBC_LAUNCH_SIGNAL[$slot]} == 0 ]]; then
-      wait "${JOBC_LAUNCH_PID[$slot]}" || rc=$?
-      if (( rc != 0 && failed == 0 )); then
-        jobc_log "launch ${JOBC_LAUNCH_NAME[$slot]} failed with exit code $rc"
-        failed=$rc
-      fi
-    else
-      jobc_stop_group "${JOBC_LAUNCH_PID[$slot]}" "${JOBC_LAUNCH_SIGNAL[$slot]}"
-    fi
-    JOBC_LAUNCH_RC[$slot]=$rc
-  done
-  return "$failed"
-}
-
-# On a failure: stop the launches of this shell that are still running (those with signal 0 are left to Slurm).
-# Launches of enclosing scopes, inherited by this subshell, belong to those scopes and are left alone.
-jobc_abort_launches() {
-  local slot
-  for slot in "${!JOBC_LAUNCH_PID[@]}"; do
-    if [[ ${JOBC_LAUNCH_OWNER[$slot]} == "$BASHPID" && -z ${JOBC_LAUNCH_RC[$slot]-} && ${JOBC_LAUNCH_SIGNAL[$slot]} != 0 ]]; then
-      jobc_stop_group "${JOBC_LAUNCH_PID[$slot]}" "${JOBC_LAUNCH_SIGNAL[$slot]}"
-      JOBC_LAUNCH_RC[$slot]=143
-    fi
-  done
-}
-
 # The exit path runs on success, failure and cancellation: stop launches, push outputs, remove private files.
 jobc_exit() {
   local rc=$?
   trap - EXIT
   set +e
-  jobc_abort_launches
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
