@@ -53,7 +53,7 @@ jobc_load_env() {
       continue
     elif [[ $line != *=* || ! $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
       jobc_log "DEEPSQUARE_ENV: ignoring a line that is not KEY=value"
-    elif [[ $key =~ ^(PATH|LD_PRELOAD|LD_LIBRARY_PATH|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|DEEPSQUARE_[A-Z_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
+    elif [[ $key =~ ^(PATH|LD_PRELOAD|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|NTASKS|CPUS_PER_TASK|MEM_PER_CPU|GPUS_PER_TASK|GPUS|CPUS|MEM|DEEPSQUARE_[A-Za-z0-9_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
       jobc_log "DEEPSQUARE_ENV: $key is reserved, ignoring it"
     else
       export "$key=${line#*=}"

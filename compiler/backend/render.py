@@ -15,6 +15,7 @@ from typing import Iterable
 from .. import ir
 from ..diagnostics import Diagnostic, error, fail, format_path
 from ..passes.walk import walk
+from ..reserved import RESERVED_PATTERN
 from ..site import Site
 from . import quoting, srun
 from .quoting import Sh
@@ -107,6 +108,7 @@ def render_script(job: ir.Job, site: Site, *, redact: bool = False) -> str:
         srun_line=lambda step, in_group: srun.srun_line(step, job, site, in_group),
         step_setup=lambda step: srun.step_setup(step, job, site),
         secret=secret,
+        reserved_pattern=RESERVED_PATTERN,
     )
     return quoting.restore_newlines(script) + "\n"
 

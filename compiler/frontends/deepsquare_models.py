@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .fields import (
-    AbsolutePath, AtLeast0, AtLeast1, Bool, Cidr, Credential, Decimal, Endpoint, HandleName, HostName, HttpUrl,
-    ImageRef, Int, IpAddress, ListOf, MountPath, OneOf, Port, PosixName, RegistryHost, Str, WireguardKey,
+    AbsolutePath, AtLeast0, AtLeast1, Bool, Cidr, Credential, Decimal, Endpoint, EnvName, HandleName, HostName, HttpUrl,
+    ImageRef, Int, IpAddress, ListOf, MountPath, OneOf, Port, RegistryHost, Str, WireguardKey,
     as_list, invalid, rule,
 )
 
@@ -92,7 +92,7 @@ class JobResources(Model):
 class EnvVar(Model):
     """An environment variable; `key` follows POSIX naming."""
 
-    key: PosixName
+    key: EnvName
     value: Str
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Callable, Union
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from ..reserved import describe, is_reserved
 from ..source import Plain
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -147,6 +148,8 @@ def _is_image(value: str) -> bool:
 
 
 PosixName = Annotated[Str, rule(is_posix_name, "must be a POSIX name: letters, digits and underscores, not starting with a digit")]
+EnvName = Annotated[PosixName, rule(lambda v: not is_reserved(v),
+                                    f"is reserved for the script itself ({describe()}): choose another name")]
 HandleName = Annotated[Str, rule(lambda v: bool(_HANDLE.match(v)), "must be snake_case: letters, digits and underscores")]
 Cidr = Annotated[Str, rule(_is_cidr, "must be a CIDR address such as 10.0.0.2/24 or fd00::2/64")]
 IpAddress = Annotated[Str, rule(_is_ip, "must be an IP address such as 1.1.1.1")]
