@@ -243,7 +243,10 @@ jobc_step 'three shards at once'
           srun --job-name='report progress' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
             -- bash -c 'jobc_task "$@"' jobc-task \
             /bin/sh -c 'trap '"'"'echo "shard $index: reporter stopped"; exit 0'"'"' INT
-while sleep 5; do echo "shard $index: still running"; done
+while true; do
+  sleep 5 & wait $!
+  echo "shard $index: still running"
+done
 '
         )
       } &
