@@ -47,7 +47,13 @@ def main_options(
 
 def _read(spec: str) -> str:
     if spec == "-":
-        return sys.stdin.read()
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        if isinstance(data, str):
+            return data
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _Usage("<stdin>: not UTF-8 text") from None
     try:
         with open(spec, encoding="utf-8") as fh:
             return fh.read()

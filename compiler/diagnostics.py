@@ -8,6 +8,7 @@ problem, so the same message text is used by every entry point and test.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, NoReturn
 
@@ -15,14 +16,18 @@ FieldPath = tuple[str | int, ...]
 
 
 def format_path(path: FieldPath) -> str:
-    """`("steps", 2, "run", "shell")` -> `steps[2].run.shell`."""
+    """`("steps", 2, "run", "shell")` -> `steps[2].run.shell`; control characters in keys are shown escaped."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
+            part = _CONTROL.sub(lambda m: repr(m.group())[1:-1], part)
             out += f".{part}" if out else part
     return out
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,10 @@ def _yaml_scalar(node: Any) -> Any:
     if text in _BOOL:
         return Plain(text, _BOOL[text])
     if _INT.match(text):
-        return Plain(text, int(text))
+        try:
+            return Plain(text, int(text))
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            raise SourceError(f"integer too long ({len(text)} characters)", *_mark(node)) from None
     return text
 
 
@@ -194,7 +197,7 @@ class _PositionDecoder(json.JSONDecoder):
     """The stdlib decoder with its pure-Python scanner, recording value offsets."""
 
     def __init__(self) -> None:
-        super().__init__(object_pairs_hook=self._pairs)
+        super().__init__(object_pairs_hook=self._pairs, parse_int=_parse_int)
         self.parse_object = self._object
         self.parse_array = self._array
         self.scan_once = self._wrap(json.scanner.py_make_scanner(self))
@@ -202,7 +205,12 @@ class _PositionDecoder(json.JSONDecoder):
     @staticmethod
     def _wrap(scan_once):
         def scan(s, idx):
-            value, end = scan_once(s, idx)
+            try:
+                value, end = scan_once(s, idx)
+            except _IntTooLong as exc:
+                if exc.offset is None:  # the innermost value: the number itself starts here
+                    exc.offset = idx
+                raise
             return _At(value, idx), end
 
         return scan
@@ -218,6 +226,18 @@ class _PositionDecoder(json.JSONDecoder):
         return _Pairs(pairs)
 
 
+class _IntTooLong(Exception):
+    def __init__(self, digits: int):
+        self.digits, self.offset = digits, None
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        raise _IntTooLong(len(text)) from None
+
+
 class _Pairs(list):
     """Keys in source order, duplicates kept so they can be reported."""
 
@@ -231,6 +251,9 @@ def _load_json(text: str) -> Source:
     except StopIteration as exc:
         line, col = _line_col(text, exc.value)
         raise SourceError("invalid JSON: expecting a value", line, col) from None
+    except _IntTooLong as exc:
+        line, col = _line_col(text, exc.offset or 0)
+        raise SourceError(f"invalid JSON: integer too long ({exc.digits} characters)", line, col) from None
     except RecursionError:
         raise SourceError("invalid JSON: nested too deeply", 1, 1) from None
     end = _skip_ws(text, end)
