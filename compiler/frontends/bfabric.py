@@ -658,7 +658,7 @@ def enroot_argv(cmd: m.CommandDocker, enroot: str) -> list[str]:
     registry, rest = _split_registry(cmd.image)
     source = f"docker://{registry}#{rest}" if registry else f"docker://{rest}"
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", rest).strip("._") or "image"
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", rest).strip("._")[:80].rstrip("._") or "image"  # the hash keeps it unique
     image = _word(ir.Var("JOBC_RUN"), f"/images/{readable}-{digest}.sqsh")
     argv: list[str] = ["bash", "-c", ENROOT_START, "jobc-enroot", enroot, source, image, "--rw"]
     for host, target, ro in _mounts(cmd.mounts):

@@ -52,5 +52,5 @@ def _plan(c: ir.Container) -> ir.Container:
         source = f"docker://{registry}/{image}"
         suffix = ".sif"
     digest = hashlib.sha256(f"{c.runtime} {registry}/{image}".encode()).hexdigest()[:12]
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", c.image).strip("._") or "image"
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", c.image).strip("._")[:80].rstrip("._") or "image"  # the hash keeps it unique
     return replace(c, image_source=source, image_file=f"{readable}-{digest}{suffix}", image_file_base="JOBC_IMAGE_CACHE")

@@ -1,0 +1,503 @@
+"""Hostile strings in every string field of a spec: compiled, then RUN by real bash with fake cluster tools.
+
+Each hypothesis example is one job holding several hostile values in several fields (each value is one
+"case" of the count printed at the end of the session). Every value embeds canaries (`$(touch ...)`,
+backticks, `; touch ...`, a newline then a command, heredoc-terminator lines, ...). A case passes when:
+- jobc compiles the spec, or rejects it with a SpecError (never another exception);
+- the script runs under bash to exit code 0, the value arrives BYTE-EXACT where it belongs (the step
+  command is the probe: tests/security/shims/shim.py records its argv, environment and directory; the
+  fake tools record their argv), and no canary file exists afterwards;
+- secrets (registry password, S3 secret key) never appear in any recorded argv.
+
+Nothing here needs Slurm: `srun` is a shim that parses its options and execs the command.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import csv
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from jobc import compile_spec
+from jobc.diagnostics import SpecError
+from jobc.site import SiteError, site_from_dict
+
+from .conftest import CASES, profile
+
+SHIM = Path(__file__).resolve().parent / "shims" / "shim.py"
+TOOLS = ["srun", "scancel", "s5cmd", "curl", "enroot", "apptainer", "docker", "wg-quick", "bore", "slirp4netns",
+         "unshare", "probe", "dispatch"]
+
+# The canaries: fixed at import, since the strategies (built at import) embed the path.
+CANARY_DIR = tempfile.mkdtemp(prefix="jobc-canary-")
+BIN_DIR = tempfile.mkdtemp(prefix="jobc-sec-bin-")
+for _tool in TOOLS:
+    os.symlink(SHIM, os.path.join(BIN_DIR, _tool))
+atexit.register(shutil.rmtree, CANARY_DIR, True)
+atexit.register(shutil.rmtree, BIN_DIR, True)
+PROBE = os.path.join(BIN_DIR, "probe")
+DISPATCH = os.path.join(BIN_DIR, "dispatch")
+
+_C = CANARY_DIR
+PAYLOADS = [
+    f"$(touch {_C}/dollar)", f"`touch {_C}/tick`", f"; touch {_C}/semi", f" && touch {_C}/and", f"|touch {_C}/pipe",
+    f"\ntouch {_C}/newline\n", f"\rtouch {_C}/cr", f"'; touch {_C}/sq; '", f'"; touch {_C}/dq; "',
+    f"'$(touch {_C}/sq-dollar)'", f'"$(touch {_C}/dq-dollar)"', f"${{x:-$(touch {_C}/brace)}}",
+    f"\\'; touch {_C}/bs-sq #", f'\\"; touch {_C}/bs-dq #', f"<(touch {_C}/procsub)", f"$'\\x27'; touch {_C}/ansi",
+    f"\nEOF\ntouch {_C}/heredoc-eof\nEOF\n", f"\nJOBC_EOF\ntouch {_C}/heredoc-jobc\n", f"\n#SBATCH --x\ntouch {_C}/sb\n",
+    f"%(touch {_C}/pct)s", f"\t; touch {_C}/tab", f"*; touch {_C}/glob", f"\\\ntouch {_C}/continuation",
+]
+ATOMS = list("'\"\\$`!*?[]{}();&|<>#~%,=: \t\n\r") + [
+    "$(", "${", "$((", "))", "$HOME", "${HOME}", "~root", "\\n", "'\"'", "**/", "-", "--", "-n", "-e", "EOF",
+    "\nEOF\n", "JOBC_EOF", "\nJOBC_EOF\n", "é", "日本語", "\u2028", "\x7f", "\x1b[31m", "\U0001f600", "\\\\", "%s",
+    "%%", "%j", "#!", "=x", "a=b", "IFS=", "\x01", "\x0b", "\x0c",
+]
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+_CHUNK = st.one_of(st.sampled_from(PAYLOADS), st.sampled_from(ATOMS), _TEXT)
+_SHORT = st.tuples(st.sampled_from(PAYLOADS), st.lists(_CHUNK, max_size=10)).map(lambda t: t[0] + "".join(t[1]))
+_LONG = st.tuples(st.sampled_from(PAYLOADS), st.integers(300, 3000), st.sampled_from(ATOMS + ["x"])).map(
+    lambda t: t[0] + t[2] * (t[1] // len(t[2])) + t[0])
+HOSTILE = st.one_of(_SHORT, _SHORT, _SHORT, _LONG)
+HOSTILE_SHORT = st.lists(_CHUNK, min_size=0, max_size=6).flatmap(
+    lambda parts: st.sampled_from(PAYLOADS).map(lambda p: p + "".join(parts)))
+
+
+def _no(chars: str, text: str, by: str = "_") -> str:
+    return "".join(by if c in chars else c for c in text)
+
+
+def _no_space_control(text: str) -> str:
+    return "".join("_" if (c.isspace() or ord(c) < 32 or c == "\x7f") else c for c in text)
+
+
+def _trim_bytes(text: str, limit: int) -> str:
+    while len(text.encode()) > limit:
+        text = text[:-1]
+    return text
+
+
+credential = HOSTILE.map(lambda s: _no_space_control(s) or "x")
+# A secret carries a marker no other generated value has, so "not in any argv" cannot match another field.
+secret_credential = credential.map(lambda s: "s3cr3t-" + s)
+# Long image names are kept under 150 bytes: longer ones hit the cache file-name bug (test_long_image_name below).
+image = HOSTILE_SHORT.map(lambda s: "img/" + _trim_bytes(_no_space_control(s).replace("://", "_"), 150))
+mount_path = HOSTILE.map(lambda s: "/" + _no(":,", s))
+http_url = HOSTILE.map(lambda s: "https://h.example/" + _no_space_control(s))
+dir_name = HOSTILE_SHORT.map(lambda s: "d" + _trim_bytes(_no("/", s), 200))
+
+
+def _run_settings(factor: float) -> hsettings:
+    base = profile()
+    return hsettings(parent=base, max_examples=max(1, int(base.max_examples * factor)))
+
+
+# --- running a script ---------------------------------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.log = root / "shim.jsonl"
+        self.probes = root / "probes"
+        self.probes.mkdir()
+        self.storage = root / "storage"
+        self.home = root / "home"
+        self.home.mkdir()
+        self.rc = None
+        self.stderr = ""
+
+    @property
+    def job_storage(self) -> Path:
+        return self.storage / "77"
+
+    def site(self, **sections) -> object:
+        data = {"paths": {"storage_root": str(self.storage), "image_cache": str(self.root / "images")},
+                "options": {"launch_grace": 1}}
+        for key, values in sections.items():
+            data.setdefault(key, {}).update(values)
+        return site_from_dict(data)
+
+    def execute(self, script: str, extra_env: dict | None = None) -> None:
+        path = self.root / "job.sh"
+        path.write_text(script, encoding="utf-8")
+        env = {"PATH": f"{BIN_DIR}:/usr/bin:/bin", "HOME": str(self.home), "SLURM_JOB_ID": "77",
+               "SLURM_SUBMIT_DIR": str(self.root), "SEC_LOG": str(self.log), "LC_ALL": "C.UTF-8",
+               **(extra_env or {})}
+        done = subprocess.run(["bash", str(path)], cwd=self.root, env=env, capture_output=True, timeout=120)
+        self.rc, self.stderr = done.returncode, done.stderr.decode(errors="replace")[-3000:]
+        self.script = script
+
+    def records(self, tool: str | None = None) -> list[dict]:
+        if not self.log.exists():
+            return []
+        # split on "\n" only: str.splitlines would also split inside a value holding U+2028 or \x1c
+        out = [json.loads(line) for line in self.log.read_text(encoding="utf-8").split("\n") if line]
+        return [r for r in out if tool is None or r["tool"] == tool]
+
+    def probe(self, tag: str) -> list[dict]:
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(self.probes.glob(f"{tag}.*.json"))]
+
+    def probe_cmd(self, tag: str) -> str:
+        return shlex.join([PROBE, str(self.probes), tag])
+
+    def check_ok(self) -> None:
+        assert self.rc == 0, f"script failed ({self.rc}):\n{self.stderr}"
+
+    def check_no_secret_in_argv(self, *secrets: str) -> None:
+        for rec in self.records():
+            for word in rec["argv"]:
+                for secret in secrets:
+                    assert secret not in word, f"secret reached the argv of {rec['tool']}: {rec['argv']!r}"
+
+
+def check_canaries() -> None:
+    fired = os.listdir(CANARY_DIR)
+    assert not fired, f"INJECTION: canary {fired} created"
+
+
+@pytest.fixture
+def new_run():
+    roots = []
+
+    def make() -> Run:
+        root = Path(os.path.realpath(tempfile.mkdtemp(prefix="jobc-sec-")))
+        roots.append(root)
+        return Run(root)
+
+    yield make
+    for root in roots:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def compile_or_reject(text: str, n_values: int, **kwargs):
+    """The script, or None when jobc rejects the spec with a SpecError (any other exception fails the test)."""
+    try:
+        return compile_spec(text, **kwargs).script
+    except SpecError as exc:
+        CASES.rejected += n_values
+        CASES.reasons[str(exc).split(":", 1)[-1].strip()[:80]] += 1
+        return None
+
+
+def dump(spec: dict) -> str:
+    return json.dumps(spec)
+
+
+RESOURCES = {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 64, "gpusPerTask": 0}
+
+
+# --- DeepSquare: env values, step names, loop items, workDir (host) -----------------------------------------------
+
+
+@_run_settings(1.3)
+@given(job_env=st.lists(HOSTILE, min_size=8, max_size=40), step_env=st.lists(HOSTILE, min_size=8, max_size=40),
+       name=HOSTILE, items_par=st.lists(HOSTILE, min_size=1, max_size=4),
+       items_seq=st.lists(HOSTILE, min_size=1, max_size=4), loop_name=HOSTILE, wd_abs=dir_name, wd_rel=dir_name)
+def test_env_names_loops_workdir(new_run, job_env, step_env, name, items_par, items_seq, loop_name, wd_abs, wd_rel):
+    run = new_run()
+    abs_dir = run.root / "wd" / wd_abs
+    abs_dir.mkdir(parents=True)
+    rel_dir = run.job_storage / wd_rel
+    rel_dir.mkdir(parents=True)
+    spec = {
+        "resources": RESOURCES,
+        "env": [{"key": f"J{i}", "value": v} for i, v in enumerate(job_env)],
+        "steps": [
+            {"name": name, "run": {"command": run.probe_cmd("env"), "shell": "/bin/bash",
+                                   "env": [{"key": f"S{i}", "value": v} for i, v in enumerate(step_env)]}},
+            {"name": loop_name, "for": {"parallel": True, "items": items_par,
+                                        "steps": [{"name": "par", "run": {"command": run.probe_cmd("par")}}]}},
+            {"for": {"parallel": False, "items": items_seq,
+                     "steps": [{"name": "seq", "run": {"command": run.probe_cmd("seq"), "mapRoot": True}}]}},
+            {"name": "abs", "run": {"command": run.probe_cmd("abs"), "workDir": str(abs_dir)}},
+            {"name": "rel", "run": {"command": run.probe_cmd("rel"), "workDir": wd_rel}},
+        ],
+    }
+    n = len(job_env) + len(step_env) + len(items_par) + len(items_seq) + 4
+    script = compile_or_reject(dump(spec), n, name="job.json", site=run.site())
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    [env] = run.probe("env")
+    for i, v in enumerate(job_env):
+        assert env["env"][f"J{i}"] == v
+    for i, v in enumerate(step_env):
+        assert env["env"][f"S{i}"] == v
+    sruns = run.records("srun")
+    assert sruns[0]["argv"][0] == f"--job-name={name}"
+    assert collections.Counter(p["env"]["item"] for p in run.probe("par")) == collections.Counter(items_par)
+    assert [p["env"]["item"] for p in sorted(run.probe("seq"), key=lambda p: p["t"])] == items_seq
+    [absp] = run.probe("abs")
+    assert absp["cwd"] == str(abs_dir) and absp["realcwd"] == str(abs_dir)
+    [relp] = run.probe("rel")
+    assert relp["realcwd"] == str(rel_dir)
+    CASES.add(n)
+
+
+# --- Containers: image, registry credentials, mounts, env through the container ----------------------------------
+
+
+@pytest.mark.parametrize("runtime", ["apptainer", "enroot"])
+@_run_settings(0.8)
+@given(img=image, user=credential, password=secret_credential, mounts=st.lists(st.tuples(mount_path, mount_path,
+       st.sampled_from(["ro", "rw"])), min_size=1, max_size=4), env=st.lists(HOSTILE, min_size=4, max_size=24),
+       wd=dir_name)
+def test_containers(new_run, runtime, img, user, password, mounts, env, wd):
+    run = new_run()
+    container = {"image": img, "registry": "registry.example.org", "username": user, "password": password,
+                 "apptainer": runtime == "apptainer",
+                 "mounts": [{"hostDir": h, "containerDir": c, "options": o} for h, c, o in mounts]}
+    wd_path = run.root / "cwd" / wd
+    wd_path.mkdir(parents=True)
+    spec = {"resources": RESOURCES, "steps": [{"name": "c", "run": {
+        "container": container, "command": run.probe_cmd("c"), "workDir": str(wd_path),
+        "env": [{"key": f"E{i}", "value": v} for i, v in enumerate(env)]}}]}
+    n = 3 + 2 * len(mounts) + len(env) + 1
+    script = compile_or_reject(dump(spec), n, name="job.json", site=run.site())
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    run.check_no_secret_in_argv(password)
+    tool = run.records(runtime)
+    fetch = [r for r in tool if r["argv"][0] in ("pull", "import")]
+    assert len(fetch) == 1
+    assert fetch[0]["argv"][-1].endswith(img), fetch[0]["argv"]
+    if runtime == "apptainer":
+        assert fetch[0]["env"]["APPTAINER_DOCKER_USERNAME"] == user
+        assert fetch[0]["env"]["APPTAINER_DOCKER_PASSWORD"] == password
+        [ex] = [r for r in tool if r["argv"][0] == "exec"]
+        binds = [ex["argv"][i + 1] for i, w in enumerate(ex["argv"]) if w == "--bind"]
+        pwd = ex["argv"][ex["argv"].index("--pwd") + 1]
+        assert pwd == str(wd_path)
+    else:
+        assert fetch[0]["credentials"] == f"machine registry.example.org login {user} password {password}\n"
+        [start] = [r for r in tool if r["argv"][0] == "start"]
+        binds = [start["argv"][i + 1] for i, w in enumerate(start["argv"]) if w == "--mount"]
+    for h, c, o in mounts:
+        assert f"{h}:{c}" + (":ro" if o == "ro" else "") in binds
+    [probe] = run.probe("c")
+    for i, v in enumerate(env):
+        assert probe["env"][f"E{i}"] == v
+    assert probe["realcwd"] == str(wd_path)
+    CASES.add(n)
+
+
+@pytest.mark.parametrize("runtime", ["apptainer", "enroot"])
+def test_long_image_name(new_run, runtime):
+    """A valid image name of any length gives a cache file name within NAME_MAX (255 bytes)."""
+    run = new_run()
+    spec = {"resources": RESOURCES, "steps": [{"name": "c", "run": {
+        "container": {"image": "img/" + "a" * 240, "apptainer": runtime == "apptainer"},
+        "command": run.probe_cmd("c")}}]}
+    run.execute(compile_spec(dump(spec), name="job.json", site=run.site()).script)
+    run.check_ok()
+    assert len(run.probe("c")) == 1
+
+
+# --- Data transport: S3 (s5cmd) and HTTP (curl) ------------------------------------------------------------------
+
+
+@_run_settings(1.0)
+@given(region=HOSTILE, bucket=HOSTILE_SHORT, path=HOSTILE_SHORT, key_id=HOSTILE, secret=HOSTILE.map(lambda s: "s3cr3t-" + s),
+       out_bucket=HOSTILE_SHORT, out_path=HOSTILE_SHORT, delete=st.booleans())
+def test_s3(new_run, region, bucket, path, key_id, secret, out_bucket, out_path, delete):
+    run = new_run()
+    bucket_url, out_url = "s3://b" + bucket + "b", "s3://o" + out_bucket + "o"
+    common = {"region": region, "accessKeyId": key_id, "secretAccessKey": secret,
+              "endpointUrl": "https://s3.example.org"}
+    spec = {"resources": RESOURCES, "continuousOutputSync": False,
+            "input": {"s3": {**common, "bucketUrl": bucket_url, "path": "/" + path}},
+            "output": {"s3": {**common, "bucketUrl": out_url, "path": "/" + out_path, "deleteSync": delete}},
+            "steps": [{"name": "s", "run": {"command": run.probe_cmd("s")}}]}
+    script = compile_or_reject(dump(spec), 7, name="job.json", site=run.site())
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    s5 = run.records("s5cmd")
+    assert len(s5) == 2, s5
+    run.check_no_secret_in_argv(secret)
+    for rec in s5:
+        assert rec["env"]["AWS_SECRET_ACCESS_KEY"] == secret
+        assert rec["env"]["AWS_ACCESS_KEY_ID"] == key_id
+        assert rec["env"]["AWS_REGION"] == region
+    pull, push = s5
+    assert any(w.startswith(bucket_url + "/" + path) for w in pull["argv"]), pull["argv"]
+    assert any(w.startswith(out_url + "/" + out_path) for w in push["argv"]), push["argv"]
+    assert ("--delete" in push["argv"]) == delete
+    CASES.add(7)
+
+
+@_run_settings(1.0)
+@given(url_in=http_url, url_out=http_url)
+def test_http(new_run, url_in, url_out):
+    run = new_run()
+    spec = {"resources": RESOURCES, "input": {"http": {"url": url_in}}, "output": {"http": {"url": url_out}},
+            "steps": [{"name": "h", "run": {"command": run.probe_cmd("h")}}]}
+    script = compile_or_reject(dump(spec), 2, name="job.json", site=run.site())
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    pull, push = run.records("curl")
+    assert pull["argv"][-1] == url_in
+    assert push["argv"][-1] == url_out
+    CASES.add(2)
+
+
+# --- #SBATCH values: --job-name and the site profile's sbatch table ----------------------------------------------
+
+
+# Half raw, half without what an #SBATCH value may not hold (control characters, backslashes), so
+# that most examples compile and reach the tokenizer check.
+sbatch_text = st.one_of(HOSTILE_SHORT, HOSTILE_SHORT.map(
+    lambda s: "".join(c for c in s if ord(c) >= 32 and c not in "\x7f\\")))
+
+
+def sbatch_tokens(line: str) -> list[str]:
+    """The words of one `#SBATCH` line as sbatch reads them: quotes group, `#` ends, backslashes dropped."""
+    words, cur, quote_char, started = [], [], None, False
+    for c in line:
+        if quote_char:
+            if c == quote_char:
+                quote_char = None
+            else:
+                cur.append(c)
+        elif c in "'\"":
+            quote_char, started = c, True
+        elif c == "#":
+            break
+        elif c in " \t":
+            if started:
+                words.append("".join(cur))
+            cur, started = [], False
+        elif c == "\\":
+            started = True
+        else:
+            cur.append(c)
+            started = True
+    if started:
+        words.append("".join(cur))
+    return words
+
+
+@_run_settings(4.0)
+@given(job_name=sbatch_text, partition=sbatch_text)
+def test_sbatch_values(new_run, job_name, partition):
+    run = new_run()
+    try:
+        site = run.site(sbatch={"partition": partition})
+    except SiteError:
+        site, partition = run.site(), None
+        CASES.rejected += 1
+    spec = {"resources": RESOURCES, "steps": [{"name": "x", "run": {"command": run.probe_cmd("x")}}]}
+    script = compile_or_reject(dump(spec), 1, name="job.json", site=site, options={"job_name": job_name})
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    directives = {}
+    for line in script.split("\n"):  # not splitlines: sbatch reads lines on \n only (U+0085 is text)
+        if line.startswith("#SBATCH "):
+            words = sbatch_tokens(line[len("#SBATCH "):])
+            assert len(words) == 1, line
+            key, _, value = words[0].partition("=")
+            directives[key] = value
+        elif line and not line.startswith("#"):
+            break
+    assert directives["--job-name"] == job_name
+    if partition is not None:
+        assert directives["--partition"] == partition
+    CASES.add(1 if partition is None else 2)
+
+
+# --- bfabric apps: shell argv, docker env values and mount paths -------------------------------------------------
+
+
+def _mounts(argv: list[str]) -> list[dict[str, str]]:
+    out = []
+    for i, word in enumerate(argv):
+        if word == "--mount":
+            fields = next(csv.reader([argv[i + 1]]))
+            out.append({k: v for k, _, v in (f.partition("=") for f in fields)})
+    return out
+
+
+def _yaml_str(value: str) -> str:
+    """A YAML double-quoted scalar: JSON's escapes, except that YAML has no surrogate pairs (\\U instead)."""
+    text = json.dumps(value)
+    return re.sub(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})",
+                  lambda m: "\\U%08x" % (0x10000 + ((int(m[1], 16) - 0xD800) << 10) + int(m[2], 16) - 0xDC00), text)
+
+
+def _mako_literal(value: str) -> str:
+    """bfabric strings are Mako-like templates: `${` is written ${'${'} to stand for itself."""
+    return value.replace("${", "${'${'}")
+
+
+bf_mount_path = mount_path.map(lambda s: "".join(c for c in s if ord(c) >= 32 and c != "\x7f"))
+
+
+@_run_settings(1.5)
+@given(args=st.lists(HOSTILE, min_size=1, max_size=8), env=st.lists(HOSTILE, min_size=2, max_size=16),
+       ro=st.lists(st.tuples(bf_mount_path, bf_mount_path), min_size=1, max_size=3),
+       docker_args=st.lists(HOSTILE, max_size=6))
+def test_bfabric_app(new_run, args, env, ro, docker_args):
+    run = new_run()
+    work = run.root / "work"
+    work.mkdir()
+    dispatch = shlex.join([DISPATCH, str(run.probes), "dispatch", *args])
+    process = shlex.join([PROBE, str(run.probes), "process", *docker_args])
+    y = lambda v: _yaml_str(_mako_literal(v))  # noqa: E731
+    dispatch, process = _mako_literal(dispatch), _mako_literal(process)
+    env_yaml = "".join(f"          E{i}: {y(v)}\n" for i, v in enumerate(env))
+    ro_yaml = "".join(f"            - [{y(h)}, {y(c)}]\n" for h, c in ro)
+    text = ("versions:\n  - version: \"1.0\"\n    commands:\n"
+            f"      dispatch:\n        type: shell\n        command: {_yaml_str(dispatch)}\n"
+            f"      process:\n        type: docker\n        image: docker.io/x/y:1\n"
+            f"        command: {_yaml_str(process)}\n        env:\n{env_yaml}"
+            f"        mounts:\n          read_only:\n{ro_yaml}          share_bfabric_config: false\n"
+            "    submitter:\n      name: slurm\n")
+    site = run.site()
+    opts = {"workunit_ref": "42", "app_id": 1, "app_name": "app", "work_dir": str(work), "site": site,
+            "container_runtime": "docker"}
+    n = len(args) + len(env) + 2 * len(ro) + len(docker_args)
+    script = compile_or_reject(text, n, name="app.yaml", site=site, options=opts)
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    [d] = run.probe("dispatch")
+    assert d["argv"][:len(args)] == args
+    [docker] = run.records("docker")
+    argv = docker["argv"]
+    envs = [argv[i + 1] for i, w in enumerate(argv) if w == "--env"]
+    for i, v in enumerate(env):
+        assert f"E{i}={v}" in envs
+    mounts = _mounts(argv)
+    for h, c in ro:
+        assert {"type": "bind", "source": h, "target": c, "readonly": ""} in mounts, mounts
+    [p] = run.probe("process")
+    assert p["argv"][:len(docker_args)] == docker_args
+    CASES.add(n)
