@@ -33,9 +33,12 @@ cd "$STORAGE_PATH"
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
-# Print a step's name; inside a background group that was asked to stop, stop instead of starting it.
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
 jobc_step() {
   local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143
@@ -342,35 +345,59 @@ jobc_netns_down() {
 }
 export -f jobc_netns jobc_netns_end jobc_netns_slirp jobc_netns_tell jobc_netns_inside jobc_netns_down
 
-# The exit path runs on success, failure and cancellation: stop launches, push outputs, remove private files.
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
   local rc=$?
   trap - EXIT
+  trap '' HUP INT TERM USR1 USR2
   set +e
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
-trap jobc_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-# steps[0]: jupyter lab
-jobc_step 'jupyter lab'
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs.
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    wait "$JOBC_STEPS" 2>/dev/null || true
+  fi
+  exit "$2"
+}
+trap jobc_exit EXIT
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
+
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
 (
-  jobc_load_env
-  export JUPYTER_TOKEN='change me: pass a real token'
-  JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
-  export JOBC_STEP_DIR
-  trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
-  printf 'nameserver %s\n' 10.0.2.3 > "$JOBC_STEP_DIR/resolv.conf"
-  jobc_enroot_import 'docker://registry-1.docker.io#jupyter/base-notebook:2024-05-27' "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh
-  export JOBC_WORKDIR="$STORAGE_PATH"
-  export JOBC_CONTAINER_ENV=JUPYTER_TOKEN
-  srun --job-name='jupyter lab' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
-    -- bash -c 'jobc_task "$@"' jobc-task \
-    jobc_netns --bore bore.example.org 2200 8888 -- \
-    jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
-    /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
-    /bin/sh -c 'start-notebook.sh --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.token="$JUPYTER_TOKEN" --allow-root'
-)
+  # steps[0]: jupyter lab
+  jobc_step 'jupyter lab'
+  (
+    jobc_load_env
+    export JUPYTER_TOKEN='change me: pass a real token'
+    JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
+    export JOBC_STEP_DIR
+    trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
+    printf 'nameserver %s\n' 10.0.2.3 > "$JOBC_STEP_DIR/resolv.conf"
+    jobc_enroot_import 'docker://registry-1.docker.io#jupyter/base-notebook:2024-05-27' "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh
+    export JOBC_WORKDIR="$STORAGE_PATH"
+    export JOBC_CONTAINER_ENV=JUPYTER_TOKEN
+    srun --job-name='jupyter lab' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_netns --bore bore.example.org 2200 8888 -- \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
+      /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
+      /bin/sh -c 'start-notebook.sh --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.token="$JUPYTER_TOKEN" --allow-root'
+  )
+) &
+JOBC_STEPS=$!
+wait "$JOBC_STEPS"

@@ -38,9 +38,12 @@ export EPOCHS=20
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
-# Print a step's name; inside a background group that was asked to stop, stop instead of starting it.
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
 jobc_step() {
   local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143
@@ -217,54 +220,78 @@ jobc_enroot_release() {
 }
 export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_enroot_acquire jobc_enroot_release
 
-# The exit path runs on success, failure and cancellation: stop launches, push outputs, remove private files.
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
   local rc=$?
   trap - EXIT
+  trap '' HUP INT TERM USR1 USR2
   set +e
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
-trap jobc_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-# steps[0]: pick a run name
-jobc_step 'pick a run name'
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs.
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    wait "$JOBC_STEPS" 2>/dev/null || true
+  fi
+  exit "$2"
+}
+trap jobc_exit EXIT
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
+
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
 (
-  jobc_load_env
-  srun --job-name='pick a run name' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-    -- /bin/sh -c 'run_id="resnet50-$(date +%Y%m%d-%H%M%S)"
+  # steps[0]: pick a run name
+  jobc_step 'pick a run name'
+  (
+    jobc_load_env
+    srun --job-name='pick a run name' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c 'run_id="resnet50-$(date +%Y%m%d-%H%M%S)"
 echo "RUN_ID=$run_id" >> "$DEEPSQUARE_ENV"
 echo "CHECKPOINT_DIR=$DEEPSQUARE_OUTPUT/checkpoints/$run_id" >> "$DEEPSQUARE_ENV"
 '
-)
+  )
 
-# steps[1]: train
-jobc_step train
-(
-  jobc_load_env
-  export NCCL_DEBUG=WARN
-  jobc_enroot_import 'docker://registry-1.docker.io#pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime' "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh
-  export JOBC_WORKDIR=/workspace
-  export JOBC_CONTAINER_ENV='WANDB_MODE EPOCHS NCCL_DEBUG'
-  srun --job-name=train --ntasks=2 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-    -- bash -c 'jobc_task "$@"' jobc-task \
-    jobc_enroot "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" --mount /scratch/datasets/imagenet:/data:ro --mount /scratch/cache/torch:/root/.cache/torch -- \
-    /bin/bash -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
-    /bin/bash -c 'set -euo pipefail
+  # steps[1]: train
+  jobc_step train
+  (
+    jobc_load_env
+    export NCCL_DEBUG=WARN
+    jobc_enroot_import 'docker://registry-1.docker.io#pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime' "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh
+    export JOBC_WORKDIR=/workspace
+    export JOBC_CONTAINER_ENV='WANDB_MODE EPOCHS NCCL_DEBUG'
+    srun --job-name=train --ntasks=2 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" --mount /scratch/datasets/imagenet:/data:ro --mount /scratch/cache/torch:/root/.cache/torch -- \
+      /bin/bash -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
+      /bin/bash -c 'set -euo pipefail
 mkdir -p "$CHECKPOINT_DIR"
 torchrun --nproc-per-node=1 train.py \
   --data /data --epochs "$EPOCHS" \
   --run-name "$RUN_ID" --checkpoint-dir "$CHECKPOINT_DIR"
 '
-)
+  )
 
-# steps[2]: summary
-jobc_step summary
-(
-  jobc_load_env
-  srun --job-name=summary --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-    -- /bin/sh -c 'ls -l "$CHECKPOINT_DIR" && echo "run $RUN_ID done"'
-)
+  # steps[2]: summary
+  jobc_step summary
+  (
+    jobc_load_env
+    srun --job-name=summary --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c 'ls -l "$CHECKPOINT_DIR" && echo "run $RUN_ID done"'
+  )
+) &
+JOBC_STEPS=$!
+wait "$JOBC_STEPS"

@@ -36,9 +36,12 @@ export OMPI_MCA_btl='^openib'
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
-# Print a step's name; inside a background group that was asked to stop, stop instead of starting it.
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
 jobc_step() {
   local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143
@@ -215,29 +218,53 @@ jobc_enroot_release() {
 }
 export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_enroot_acquire jobc_enroot_release
 
-# The exit path runs on success, failure and cancellation: stop launches, push outputs, remove private files.
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
   local rc=$?
   trap - EXIT
+  trap '' HUP INT TERM USR1 USR2
   set +e
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
-trap jobc_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-# steps[0]: osu allreduce benchmark
-jobc_step 'osu allreduce benchmark'
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs.
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    wait "$JOBC_STEPS" 2>/dev/null || true
+  fi
+  exit "$2"
+}
+trap jobc_exit EXIT
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
+
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
 (
-  jobc_load_env
-  jobc_enroot_import 'docker://registry-1.docker.io#mpioperator/osu-benchmarks:latest' "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh
-  export JOBC_WORKDIR="$STORAGE_PATH"
-  export JOBC_CONTAINER_ENV=OMPI_MCA_btl
-  srun --job-name='osu allreduce benchmark' --ntasks=16 --cpus-per-task=1 --mem-per-cpu=2048M --cpu-bind=none --mpi=pmix_v4 --chdir="$STORAGE_PATH" \
-    -- bash -c 'jobc_task "$@"' jobc-task \
-    jobc_enroot "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
-    /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
-    /bin/sh -c '/opt/osu/libexec/osu-micro-benchmarks/mpi/collective/osu_allreduce -m 8:1048576'
-)
+  # steps[0]: osu allreduce benchmark
+  jobc_step 'osu allreduce benchmark'
+  (
+    jobc_load_env
+    jobc_enroot_import 'docker://registry-1.docker.io#mpioperator/osu-benchmarks:latest' "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh
+    export JOBC_WORKDIR="$STORAGE_PATH"
+    export JOBC_CONTAINER_ENV=OMPI_MCA_btl
+    srun --job-name='osu allreduce benchmark' --ntasks=16 --cpus-per-task=1 --mem-per-cpu=2048M --cpu-bind=none --mpi=pmix_v4 --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
+      /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
+      /bin/sh -c '/opt/osu/libexec/osu-micro-benchmarks/mpi/collective/osu_allreduce -m 8:1048576'
+  )
+) &
+JOBC_STEPS=$!
+wait "$JOBC_STEPS"

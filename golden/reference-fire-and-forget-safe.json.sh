@@ -33,9 +33,12 @@ cd "$STORAGE_PATH"
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
-# Print a step's name; inside a background group that was asked to stop, stop instead of starting it.
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
 jobc_step() {
   local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143
@@ -191,33 +194,57 @@ jobc_task() {
 }
 export -f jobc_task
 
-# The exit path runs on success, failure and cancellation: stop launches, push outputs, remove private files.
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
   local rc=$?
   trap - EXIT
+  trap '' HUP INT TERM USR1 USR2
   set +e
-  jobc_abort_launches
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
+
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs.
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    wait "$JOBC_STEPS" 2>/dev/null || true
+  fi
+  exit "$2"
+}
 trap jobc_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
 
-# steps[0]
-jobc_step 'steps[0]'
-{
-  jobc_enter_group
-  # steps[0].launch.steps[0]: work
-  jobc_step work
-  (
-    jobc_load_env
-    srun --job-name=work --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
-      -- bash -c 'jobc_task "$@"' jobc-task \
-      /bin/sh -c 'echo "Working"; sleep 15; echo "Working done"'
-  )
-} &
-jobc_launched 1 "$!" 15 'steps[0]'
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
+(
+  trap jobc_abort_launches EXIT
+  # steps[0]
+  jobc_step 'steps[0]'
+  {
+    jobc_enter_group
+    # steps[0].launch.steps[0]: work
+    jobc_step work
+    (
+      jobc_load_env
+      srun --job-name=work --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
+        -- bash -c 'jobc_task "$@"' jobc-task \
+        /bin/sh -c 'echo "Working"; sleep 15; echo "Working done"'
+    )
+  } &
+  jobc_launched 1 "$!" 15 'steps[0]'
 
-jobc_end_scope 1
+  jobc_end_scope 1
+) &
+JOBC_STEPS=$!
+wait "$JOBC_STEPS"

@@ -32,9 +32,12 @@ cd "$STORAGE_PATH"
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
-# Print a step's name; inside a background group that was asked to stop, stop instead of starting it.
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
 jobc_step() {
   local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143
@@ -111,10 +114,12 @@ jobc_stop_continuous_sync() {
   wait "$JOBC_SYNC_PID" 2>/dev/null || true
 }
 
-# The exit path runs on success, failure and cancellation: stop launches, push outputs, remove private files.
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
   local rc=$?
   trap - EXIT
+  trap '' HUP INT TERM USR1 USR2
   set +e
   jobc_stop_continuous_sync
   if ! jobc_push_output "$rc"; then
@@ -124,23 +129,45 @@ jobc_exit() {
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
+
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs.
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    wait "$JOBC_STEPS" 2>/dev/null || true
+  fi
+  exit "$2"
+}
 trap jobc_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
 
 jobc_pull_input
 jobc_start_continuous_sync
 
-# steps[0]: align every sample
-jobc_step 'align every sample'
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
 (
-  jobc_load_env
-  srun --job-name='align every sample' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-    -- /bin/bash -c 'shopt -s nullglob
+  # steps[0]: align every sample
+  jobc_step 'align every sample'
+  (
+    jobc_load_env
+    srun --job-name='align every sample' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
+      -- /bin/bash -c 'shopt -s nullglob
 for fq in "$DEEPSQUARE_INPUT"/*.fastq.gz; do
   sample=$(basename "$fq" .fastq.gz)
   bwa mem -t "$CPUS_PER_TASK" ref.fa "$fq" > "$DEEPSQUARE_OUTPUT/$sample.sam"
 done
 '
-)
+  )
+) &
+JOBC_STEPS=$!
+wait "$JOBC_STEPS"

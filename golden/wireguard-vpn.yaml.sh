@@ -32,9 +32,12 @@ cd "$STORAGE_PATH"
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
-# Print a step's name; inside a background group that was asked to stop, stop instead of starting it.
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
 jobc_step() {
   local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143
@@ -218,43 +221,67 @@ jobc_netns_down() {
 }
 export -f jobc_netns jobc_netns_end jobc_netns_slirp jobc_netns_tell jobc_netns_inside jobc_netns_down
 
-# The exit path runs on success, failure and cancellation: stop launches, push outputs, remove private files.
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
   local rc=$?
   trap - EXIT
+  trap '' HUP INT TERM USR1 USR2
   set +e
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
-trap jobc_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-# steps[0]: query the private API
-jobc_step 'query the private API'
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs.
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    wait "$JOBC_STEPS" 2>/dev/null || true
+  fi
+  exit "$2"
+}
+trap jobc_exit EXIT
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
+
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
 (
-  jobc_load_env
-  JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
-  export JOBC_STEP_DIR
-  trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
-  printf 'nameserver %s\n' 10.8.0.1 1.1.1.1 > "$JOBC_STEP_DIR/resolv.conf"
+  # steps[0]: query the private API
+  jobc_step 'query the private API'
   (
-    umask 077
-    {
-      printf '[Interface]\n'
-      printf 'PrivateKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.privateKey']}"
-      printf 'Address = %s\n' 10.8.0.2/24
-      printf '\n[Peer]\n'
-      printf 'PublicKey = %s\n' Kp6WgyXRuBOyn9OQhyLO+g76wUd2vgtHbZre0iLjOOM=
-      printf 'PresharedKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.peers[0].preSharedKey']}"
-      printf 'AllowedIPs = %s\n' '10.8.0.0/24, 172.16.20.0/24'
-      printf 'Endpoint = %s\n' 203.0.113.7:51820
-      printf 'PersistentKeepalive = %s\n' 25
-    } > "$JOBC_STEP_DIR"/net0.conf
+    jobc_load_env
+    JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
+    export JOBC_STEP_DIR
+    trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
+    printf 'nameserver %s\n' 10.8.0.1 1.1.1.1 > "$JOBC_STEP_DIR/resolv.conf"
+    (
+      umask 077
+      {
+        printf '[Interface]\n'
+        printf 'PrivateKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.privateKey']}"
+        printf 'Address = %s\n' 10.8.0.2/24
+        printf '\n[Peer]\n'
+        printf 'PublicKey = %s\n' Kp6WgyXRuBOyn9OQhyLO+g76wUd2vgtHbZre0iLjOOM=
+        printf 'PresharedKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.peers[0].preSharedKey']}"
+        printf 'AllowedIPs = %s\n' '10.8.0.0/24, 172.16.20.0/24'
+        printf 'Endpoint = %s\n' 203.0.113.7:51820
+        printf 'PersistentKeepalive = %s\n' 25
+      } > "$JOBC_STEP_DIR"/net0.conf
+    )
+    srun --job-name='query the private API' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_netns --wireguard net0 -- \
+      /bin/sh -c 'curl --fail --silent http://172.16.20.5:8080/health'
   )
-  srun --job-name='query the private API' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-    -- bash -c 'jobc_task "$@"' jobc-task \
-    jobc_netns --wireguard net0 -- \
-    /bin/sh -c 'curl --fail --silent http://172.16.20.5:8080/health'
-)
+) &
+JOBC_STEPS=$!
+wait "$JOBC_STEPS"

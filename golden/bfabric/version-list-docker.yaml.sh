@@ -34,9 +34,12 @@ cd "$STORAGE_PATH"
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
-# Print a step's name; inside a background group that was asked to stop, stop instead of starting it.
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
 jobc_step() {
   local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143
@@ -63,149 +66,173 @@ jobc_load_env() {
   done < "$DEEPSQUARE_ENV"
 }
 
-# The exit path runs on success, failure and cancellation: stop launches, push outputs, remove private files.
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
   local rc=$?
   trap - EXIT
+  trap '' HUP INT TERM USR1 USR2
   set +e
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
+
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs.
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    wait "$JOBC_STEPS" 2>/dev/null || true
+  fi
+  exit "$2"
+}
 trap jobc_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
 
-# versions[0].commands: app version 2.1.0
-jobc_step 'app version 2.1.0'
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
 (
-  # A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
-  # shellcheck disable=SC2329 # called by the --mount arguments of docker commands, when the app has some
-  jobc_csv() {
-    if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
-      printf '"%s"' "${1//\"/\"\"}"
-    else
-      printf '%s' "$1"
-    fi
-  }
-
-  # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
-  jobc_yaml_scalar() {
-    local text=$1 out='' i c
-    local single="^'((''|[^'])*)'[[:space:]]*(#.*)?\$" double='^"((\\.|[^"\\])*)"[[:space:]]*(#.*)?$'
-    if [[ $text =~ $single ]]; then
-      REPLY=${BASH_REMATCH[1]//\'\'/\'}
-    elif [[ $text =~ $double ]]; then
-      text=${BASH_REMATCH[1]}
-      for (( i = 0; i < ${#text}; i++ )); do
-        c=${text:i:1}
-        if [[ $c == \\ ]]; then
-          i=$((i + 1))
-          case ${text:i:1} in
-            \\|\"|/) c=${text:i:1} ;;
-            t) c=$'\t' ;;
-            n) c=$'\n' ;;
-            r) c=$'\r' ;;
-            *) return 1 ;;
-          esac
-        fi
-        out+=$c
-      done
-      REPLY=$out
-    else
-      text=${text%%[[:space:]]#*}
-      text=${text%"${text##*[![:space:]]}"}
-      case $text in
-        '' | [][{}\&*!\|\>\'\"%@\`#,]* | [-?:] | [-?:][[:space:]]* | *': '* | *: ) return 1 ;;
-      esac
-      REPLY=$text
-    fi
-  }
-
-  # The chunk directories of work directory $1 into jobc_chunks: those chunks.yml lists (relative to $1),
-  # else each directory of $1 holding an inputs.yml, sorted by name (as bfabric-app-runner does).
-  jobc_list_chunks() {
-    local dir=$1 file=$1/chunks.yml line n=0 state=start chunk empty='^chunks:[[:space:]]*\[[[:space:]]*\][[:space:]]*(#.*)?$'
-    jobc_chunks=()
-    if [[ -e $file ]]; then
-      while IFS= read -r line || [[ -n $line ]]; do
-        n=$((n + 1))
-        line=${line%$'\r'}
-        if [[ $line =~ ^[[:space:]]*(#.*)?$ || $line == --- ]]; then
-          continue
-        elif [[ $state == start && $line =~ ^chunks:[[:space:]]*(#.*)?$ ]]; then
-          state=list
-          continue
-        elif [[ $state == start && $line =~ $empty ]]; then
-          state=empty
-          continue
-        elif [[ $state == list && $line =~ ^[[:space:]]*-[[:space:]]+(.*)$ ]] && jobc_yaml_scalar "${BASH_REMATCH[1]}" && [[ -n $REPLY ]]; then
-          jobc_chunks+=("$REPLY")
-          continue
-        fi
-        jobc_log "$file, line $n: not understood: jobc reads a chunks.yml of the form 'chunks:' followed by '- DIR' lines"
-        return 1
-      done < "$file"
-      if [[ $state == start ]]; then
-        jobc_log "$file: no 'chunks:' list in it"
-        return 1
-      fi
-    else
-      mapfile -d '' -t jobc_chunks < <(
-        shopt -s nullglob dotglob
-        LC_ALL=C
-        for chunk in "$dir"/*/inputs.yml; do
-          chunk=${chunk%/inputs.yml}
-          printf '%s\0' "${chunk##*/}"
-        done
-      )
-      if (( ${#jobc_chunks[@]} == 0 )); then
-        jobc_log "no chunks found in $dir: dispatch wrote neither chunks.yml nor a directory with an inputs.yml"
-        return 1
-      fi
-    fi
-    for n in "${!jobc_chunks[@]}"; do
-      chunk=${jobc_chunks[n]}
-      [[ $chunk == /* ]] || chunk=$dir/$chunk
-      if [[ ! -d $chunk ]]; then
-        jobc_log "chunk $chunk is not a directory"
-        return 1
-      fi
-      jobc_chunks[n]=$chunk
-    done
-  }
-
-  JOBC_WORK_DIR="${STORAGE_PATH}"/work
-  mkdir -p -- "$JOBC_WORK_DIR"
-  JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
-
-  # versions[0].commands.dispatch: dispatch
-  jobc_step dispatch
+  # versions[0].commands: app version 2.1.0
+  jobc_step 'app version 2.1.0'
   (
-    jobc_load_env
-    srun --job-name=dispatch --ntasks=1 --cpus-per-task=1 --mem-per-cpu=16384M --chdir="${JOBC_WORK_DIR}" \
-      -- docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" registry.example.com/Protein_Quant:2.1.0 /app/dispatch.py 90210 "${JOBC_WORK_DIR}"
-  )
+    # A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
+    # shellcheck disable=SC2329 # called by the --mount arguments of docker commands, when the app has some
+    jobc_csv() {
+      if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
+        printf '"%s"' "${1//\"/\"\"}"
+      else
+        printf '%s' "$1"
+      fi
+    }
 
-  jobc_list_chunks "$JOBC_WORK_DIR"
-  for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
-    jobc_log "chunk $JOBC_CHUNK_DIR"
+    # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
+    jobc_yaml_scalar() {
+      local text=$1 out='' i c
+      local single="^'((''|[^'])*)'[[:space:]]*(#.*)?\$" double='^"((\\.|[^"\\])*)"[[:space:]]*(#.*)?$'
+      if [[ $text =~ $single ]]; then
+        REPLY=${BASH_REMATCH[1]//\'\'/\'}
+      elif [[ $text =~ $double ]]; then
+        text=${BASH_REMATCH[1]}
+        for (( i = 0; i < ${#text}; i++ )); do
+          c=${text:i:1}
+          if [[ $c == \\ ]]; then
+            i=$((i + 1))
+            case ${text:i:1} in
+              \\|\"|/) c=${text:i:1} ;;
+              t) c=$'\t' ;;
+              n) c=$'\n' ;;
+              r) c=$'\r' ;;
+              *) return 1 ;;
+            esac
+          fi
+          out+=$c
+        done
+        REPLY=$out
+      else
+        text=${text%%[[:space:]]#*}
+        text=${text%"${text##*[![:space:]]}"}
+        case $text in
+          '' | [][{}\&*!\|\>\'\"%@\`#,]* | [-?:] | [-?:][[:space:]]* | *': '* | *: ) return 1 ;;
+        esac
+        REPLY=$text
+      fi
+    }
+
+    # The chunk directories of work directory $1 into jobc_chunks: those chunks.yml lists (relative to $1),
+    # else each directory of $1 holding an inputs.yml, sorted by name (as bfabric-app-runner does).
+    jobc_list_chunks() {
+      local dir=$1 file=$1/chunks.yml line n=0 state=start chunk empty='^chunks:[[:space:]]*\[[[:space:]]*\][[:space:]]*(#.*)?$'
+      jobc_chunks=()
+      if [[ -e $file ]]; then
+        while IFS= read -r line || [[ -n $line ]]; do
+          n=$((n + 1))
+          line=${line%$'\r'}
+          if [[ $line =~ ^[[:space:]]*(#.*)?$ || $line == --- ]]; then
+            continue
+          elif [[ $state == start && $line =~ ^chunks:[[:space:]]*(#.*)?$ ]]; then
+            state=list
+            continue
+          elif [[ $state == start && $line =~ $empty ]]; then
+            state=empty
+            continue
+          elif [[ $state == list && $line =~ ^[[:space:]]*-[[:space:]]+(.*)$ ]] && jobc_yaml_scalar "${BASH_REMATCH[1]}" && [[ -n $REPLY ]]; then
+            jobc_chunks+=("$REPLY")
+            continue
+          fi
+          jobc_log "$file, line $n: not understood: jobc reads a chunks.yml of the form 'chunks:' followed by '- DIR' lines"
+          return 1
+        done < "$file"
+        if [[ $state == start ]]; then
+          jobc_log "$file: no 'chunks:' list in it"
+          return 1
+        fi
+      else
+        mapfile -d '' -t jobc_chunks < <(
+          shopt -s nullglob dotglob
+          LC_ALL=C
+          for chunk in "$dir"/*/inputs.yml; do
+            chunk=${chunk%/inputs.yml}
+            printf '%s\0' "${chunk##*/}"
+          done
+        )
+        if (( ${#jobc_chunks[@]} == 0 )); then
+          jobc_log "no chunks found in $dir: dispatch wrote neither chunks.yml nor a directory with an inputs.yml"
+          return 1
+        fi
+      fi
+      for n in "${!jobc_chunks[@]}"; do
+        chunk=${jobc_chunks[n]}
+        [[ $chunk == /* ]] || chunk=$dir/$chunk
+        if [[ ! -d $chunk ]]; then
+          jobc_log "chunk $chunk is not a directory"
+          return 1
+        fi
+        jobc_chunks[n]=$chunk
+      done
+    }
+
+    JOBC_WORK_DIR="${STORAGE_PATH}"/work
+    mkdir -p -- "$JOBC_WORK_DIR"
+    JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
+
+    # versions[0].commands.dispatch: dispatch
+    jobc_step dispatch
     (
-      # versions[0].commands.process: process
-      jobc_step process
-      (
-        jobc_load_env
-        srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=16384M --chdir="${JOBC_WORK_DIR}" \
-          -- docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" --env APP_VERSION=2.1.0 --env APP_ID=314 registry.example.com/Protein_Quant:2.1.0 /app/process.py --threads 4 "${JOBC_CHUNK_DIR}"
-      )
-
-      # versions[0].commands.collect: collect
-      jobc_step collect
-      (
-        jobc_load_env
-        srun --job-name=collect --ntasks=1 --cpus-per-task=1 --mem-per-cpu=16384M --chdir="${JOBC_WORK_DIR}" \
-          -- python3 collect.py 90210 "${JOBC_CHUNK_DIR}"
-      )
+      jobc_load_env
+      srun --job-name=dispatch --ntasks=1 --cpus-per-task=1 --mem-per-cpu=16384M --chdir="${JOBC_WORK_DIR}" \
+        -- docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" registry.example.com/Protein_Quant:2.1.0 /app/dispatch.py 90210 "${JOBC_WORK_DIR}"
     )
-  done
-)
+
+    jobc_list_chunks "$JOBC_WORK_DIR"
+    for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
+      jobc_log "chunk $JOBC_CHUNK_DIR"
+      (
+        # versions[0].commands.process: process
+        jobc_step process
+        (
+          jobc_load_env
+          srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=16384M --chdir="${JOBC_WORK_DIR}" \
+            -- docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" --env APP_VERSION=2.1.0 --env APP_ID=314 registry.example.com/Protein_Quant:2.1.0 /app/process.py --threads 4 "${JOBC_CHUNK_DIR}"
+        )
+
+        # versions[0].commands.collect: collect
+        jobc_step collect
+        (
+          jobc_load_env
+          srun --job-name=collect --ntasks=1 --cpus-per-task=1 --mem-per-cpu=16384M --chdir="${JOBC_WORK_DIR}" \
+            -- python3 collect.py 90210 "${JOBC_CHUNK_DIR}"
+        )
+      )
+    done
+  )
+) &
+JOBC_STEPS=$!
+wait "$JOBC_STEPS"
