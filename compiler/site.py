@@ -50,6 +50,7 @@ OPTIONS: dict[str, Any] = {
     "sync_interval": 30,
     "logger": [],
     "launch_grace": 10,
+    "s3_retries": 10,  # s5cmd --retry-count: attempts after a failed request, with backoff (10: about 90 s)
     "container_runtime": "docker",  # bfabric apps: docker commands run with docker, apptainer or enroot
 }
 
@@ -135,6 +136,8 @@ def site_from_dict(data: dict[str, Any], *, where: str = "site profile") -> Site
             expected = type(defaults[key])
             if not isinstance(value, expected) or isinstance(value, bool) != isinstance(defaults[key], bool):
                 raise SiteError(f"{where}: {section}.{key}: must be {_TYPE_NAMES[expected]}")
+            if expected is int and not isinstance(value, bool) and value < 0:
+                raise SiteError(f"{where}: {section}.{key}: must be a non-negative integer")
             if expected is list and not all(isinstance(v, str) for v in value):
                 raise SiteError(f"{where}: {section}.{key}: must be a list of strings")
             if expected is str and ("\x00" in value or (section == "tools" and not value)):

@@ -68,7 +68,7 @@ jobc_load_env() {
 # inherited from the submitter would not match them).
 jobc_s5cmd_input() {
   AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY AWS_SESSION_TOKEN='' AWS_REGION=eu-central-1 \
-    s5cmd --endpoint-url https://s3.eu-central-1.amazonaws.com "$@"
+    s5cmd --retry-count 10 --endpoint-url https://s3.eu-central-1.amazonaws.com "$@"
 }
 
 jobc_pull_input() {
@@ -80,7 +80,7 @@ jobc_pull_input() {
 # inherited from the submitter would not match them).
 jobc_s5cmd_output() {
   AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY AWS_SESSION_TOKEN='' AWS_REGION=eu-central-1 \
-    s5cmd --endpoint-url https://s3.eu-central-1.amazonaws.com "$@"
+    s5cmd --retry-count 10 --endpoint-url https://s3.eu-central-1.amazonaws.com "$@"
 }
 # deleteSync: remove objects that are not in the output, except after a failure (RC, default 0), when
 # the output may be incomplete: then only add and update.

@@ -27,6 +27,7 @@ def test_documented_profile_loads(tmp_path):
         ({"tool": {}}, "site profile: unknown section [tool] (known: options, paths, sbatch, tools)"),
         ({"tools": {"sruns": "x"}}, "site profile: tools.sruns: unknown key"),
         ({"options": {"sync_interval": "30"}}, "site profile: options.sync_interval: must be an integer"),
+        ({"options": {"s3_retries": -1}}, "site profile: options.s3_retries: must be a non-negative integer"),
         ({"options": {"logger": ["a", 1]}}, "site profile: options.logger: must be a list of strings"),
         ({"tools": {"srun": ""}}, "site profile: tools.srun: must be a non-empty string without NUL"),
         ({"sbatch": {"Partition": "x"}}, "site profile: sbatch.Partition: not an sbatch option name"),
