@@ -9,12 +9,15 @@ backticks, `; touch ...`, a newline then a command, heredoc-terminator lines, ..
   fake tools record their argv), and no canary file exists afterwards;
 - secrets (registry password, S3 secret key) never appear in any recorded argv.
 
-Nothing here needs Slurm: `srun` is a shim that parses its options and execs the command.
+Nothing here needs Slurm: `srun` is a shim that parses its options and execs the command; slirp4netns,
+`mount` and wg-quick are shims too, so a slirp4netns step runs without a namespace (nothing is mounted).
+test_injection_slurm.py runs a sample through the real sbatch and srun.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
 import collections
 import csv
 import json
@@ -24,10 +27,10 @@ import shlex
 import shutil
 import subprocess
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -39,7 +42,7 @@ from .conftest import CASES, profile
 
 SHIM = Path(__file__).resolve().parent / "shims" / "shim.py"
 TOOLS = ["srun", "scancel", "s5cmd", "curl", "enroot", "apptainer", "docker", "wg-quick", "bore", "slirp4netns",
-         "unshare", "probe", "dispatch"]
+         "unshare", "mount", "probe", "dispatch"]
 
 # The canaries: fixed at import, since the strategies (built at import) embed the path.
 CANARY_DIR = tempfile.mkdtemp(prefix="jobc-canary-")
@@ -364,6 +367,86 @@ def test_http(new_run, url_in, url_out):
     CASES.add(2)
 
 
+# --- Commands: the text reaches the step's shell byte-exact ------------------------------------------------------
+
+
+@_run_settings(1.0)
+@given(words=st.lists(HOSTILE, min_size=1, max_size=6), shell=st.sampled_from(["/bin/bash", "/bin/sh"]))
+def test_commands(new_run, words, shell):
+    """A command is code by design; what must hold is that its text is not altered on the way to the shell."""
+    run = new_run()
+    command = run.probe_cmd("cmd") + " " + " ".join(shlex.quote(w) for w in words) + "  # " + words[0].split("\n")[0]
+    spec = {"resources": RESOURCES, "steps": [{"name": "c", "run": {"command": command, "shell": shell}}]}
+    script = compile_or_reject(dump(spec), len(words), name="job.json", site=run.site())
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    [srun] = run.records("srun")
+    assert srun["argv"][-3:] == [shell, "-c", command]
+    [probe] = run.probe("cmd")
+    assert probe["argv"] == words
+    CASES.add(len(words))
+
+
+# --- Networks: DNS servers, WireGuard keys, addresses and endpoints, bore addresses ---------------------------------
+
+
+def _mostly_valid(valid: st.SearchStrategy) -> st.SearchStrategy:
+    """These fields have strict formats: hostile values are rejected, so most draws are valid to reach bash."""
+    # 1 in 20, at 7 rather than at a bound: hypothesis favours the bounds of an integer range.
+    return st.tuples(st.integers(0, 19), valid, HOSTILE_SHORT).map(lambda t: t[2] if t[0] == 7 else t[1])
+
+
+wg_key = st.binary(min_size=32, max_size=32).map(lambda b: base64.b64encode(b).decode())
+ip_address = st.one_of(st.ip_addresses(v=4).map(str), st.ip_addresses(v=6).map(str))
+cidr = st.tuples(st.ip_addresses(v=4), st.integers(0, 32)).map(lambda t: f"{t[0]}/{t[1]}")
+host_name = st.from_regex(r"[a-z0-9]([a-z0-9.-]{0,30}[a-z0-9])?", fullmatch=True)
+endpoint = st.tuples(st.one_of(host_name, st.ip_addresses(v=4).map(str)), st.integers(1, 65535)).map(
+    lambda t: f"{t[0]}:{t[1]}")
+
+
+@_run_settings(1.0)
+@given(dns=st.lists(_mostly_valid(ip_address), min_size=1, max_size=3), address=_mostly_valid(cidr),
+       private=_mostly_valid(wg_key), public=_mostly_valid(wg_key), psk=_mostly_valid(wg_key),
+       allowed=st.lists(_mostly_valid(cidr), min_size=1, max_size=3), peer_endpoint=_mostly_valid(endpoint),
+       bore_address=_mostly_valid(host_name), bore_port=st.integers(1, 65535), target=st.integers(1, 65535))
+def test_networks(new_run, dns, address, private, public, psk, allowed, peer_endpoint, bore_address, bore_port,
+                  target):
+    assume(len({private, public, psk}) == 3)
+    run = new_run()
+    # bore runs in the background and is stopped when the command ends: let it record its argv first
+    wait_bore = f"for _ in $(seq 100); do grep -qs '\"tool\": \"bore\"' {shlex.quote(str(run.log))} && break; sleep 0.05; done"
+    spec = {"resources": RESOURCES, "steps": [{"name": "n", "run": {
+        "command": f"{wait_bore}; {run.probe_cmd('n')}", "network": "slirp4netns", "dns": dns,
+        "customNetworkInterfaces": [
+            {"wireguard": {"address": [address], "privateKey": private, "peers": [
+                {"publicKey": public, "preSharedKey": psk, "allowedIPs": allowed, "endpoint": peer_endpoint}]}},
+            {"bore": {"address": bore_address, "port": bore_port, "targetPort": target}}]}}]}
+    n = len(dns) + len(allowed) + 6
+    script = compile_or_reject(dump(spec), n, name="job.json", site=run.site())
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    run.check_no_secret_in_argv(private, psk)
+    for secret in (private, psk):  # only in the secrets table, as `['field.path']=value`
+        assert script.count(secret) == 1 and f"']={secret}\n" in script
+    [resolv] = [r for r in run.records("mount") if "--bind" in r["argv"]]
+    assert resolv["content"] == "".join(f"nameserver {d}\n" for d in dns)
+    [up, down] = run.records("wg-quick")
+    assert [up["argv"][0], down["argv"][0]] == ["up", "down"]
+    assert up["config"] == (f"[Interface]\nPrivateKey = {private}\nAddress = {address}\n\n[Peer]\n"
+                            f"PublicKey = {public}\nPresharedKey = {psk}\nAllowedIPs = {', '.join(allowed)}\n"
+                            f"Endpoint = {peer_endpoint}\n")
+    [bore] = run.records("bore")
+    assert bore["argv"] == ["-s", bore_address, "-p", str(bore_port), "-ls", "localhost", "-lp", str(target)]
+    assert len(run.probe("n")) == 1
+    CASES.add(n)
+
+
 # --- #SBATCH values: --job-name and the site profile's sbatch table ----------------------------------------------
 
 
@@ -497,7 +580,8 @@ def test_bfabric_app(new_run, args, env, ro, docker_args):
         assert f"E{i}={v}" in envs
     mounts = _mounts(argv)
     for h, c in ro:
-        assert {"type": "bind", "source": h, "target": c, "readonly": ""} in mounts, mounts
+        want = {"type": "bind", "source": str(PurePosixPath(h)), "target": str(PurePosixPath(c)), "readonly": ""}
+        assert want in mounts, mounts  # paths normalised as bfabric-app-runner's Path() does
     [p] = run.probe("process")
     assert p["argv"][:len(docker_args)] == docker_args
     CASES.add(n)

@@ -12,8 +12,10 @@ enroot     import creates --output (recording .credentials); start runs the comm
 docker     records, then runs the command after the image (bfabric apps)
 probe      (the step command) writes argv, env and cwd to DIR/TAG.PID.json: `probe DIR TAG [ARGS]`
 dispatch   a probe that also creates one chunk in its last argument (bfabric dispatch)
-others     (s5cmd, curl, scancel, wg-quick, bore, slirp4netns) record and succeed; curl
-           writes a small file for --output
+slirp4netns  records and reports "ready" on --ready-fd=3 (jobc_netns then goes on, without a namespace)
+mount      records (with the text of a --bind source file) and mounts nothing
+wg-quick   records, with the text of the config file it is given
+others     (s5cmd, curl, scancel, bore) record and succeed; curl writes a small file for --output
 """
 import os
 import sys
@@ -50,6 +52,11 @@ def record(**extra):
         os.write(fd, line)
     finally:
         os.close(fd)
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
 
 
 def execvp(argv, env=None):
@@ -146,6 +153,18 @@ def main():
         opts, rest = split_opts(list(ARGS[1:]), {"--mount", "--env", "-e", "--user", "--entrypoint", "--name",
                                                   "--hostname", "--mac-address", "--shm-size", "-v", "-w"})
         execvp(rest[1:])
+    if TOOL == "slirp4netns":
+        record()
+        if "--ready-fd=3" in ARGS:
+            os.write(3, b"1")
+        return 0
+    if TOOL == "mount":
+        source = ARGS[ARGS.index("--bind") + 1] if "--bind" in ARGS else None
+        record(content=_read(source) if source else None)
+        return 0
+    if TOOL == "wg-quick":
+        record(config=_read(ARGS[1]))
+        return 0
     if TOOL == "curl":
         record()
         if "--output" in ARGS:
