@@ -27,6 +27,11 @@ class Sh(str):
 # spec string (the frontends reject it) nor in a bash script.
 QUOTED_NEWLINE = "\x00"
 
+# sbatch refuses a script that holds "\r\n" anywhere ("DOS line breaks"), so a carriage return in a value
+# is written as $'\r' between two single-quoted parts (or double-quoted parts: site paths).
+_CR_IN_SINGLE_QUOTES = "'$'\\r''"
+_CR_IN_DOUBLE_QUOTES = "\"$'\\r'\""
+
 
 def restore_newlines(script: str) -> str:
     return script.replace(QUOTED_NEWLINE, "\n")
@@ -41,7 +46,7 @@ def quote(value: Any) -> Sh:
         return Sh(str(value))
     if not isinstance(value, str):
         raise TypeError(f"cannot render {type(value).__name__} into a script")
-    return Sh(shlex.quote(value).replace("\n", QUOTED_NEWLINE))
+    return Sh(shlex.quote(value).replace("\n", QUOTED_NEWLINE).replace("\r", _CR_IN_SINGLE_QUOTES))
 
 
 def finalize(value: Any) -> Any:
@@ -108,4 +113,4 @@ def site_path(value: str) -> Sh:
 
 
 def _dq_literal(text: str) -> str:
-    return re.sub(r'([\\"$`])', r"\\\1", text).replace("\n", QUOTED_NEWLINE)
+    return re.sub(r'([\\"$`])', r"\\\1", text).replace("\n", QUOTED_NEWLINE).replace("\r", _CR_IN_DOUBLE_QUOTES)

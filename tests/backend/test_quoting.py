@@ -41,6 +41,20 @@ def test_newline_inside_a_quoted_value_is_held_back_until_the_end():
     assert restore_newlines(quoted) == "'a\nb'"
 
 
+def test_carriage_return_never_reaches_the_script_raw():
+    """sbatch refuses a script holding CR LF anywhere ("DOS line breaks"), even inside a quoted value."""
+    value = "a\r\nb\r'c"
+    rendered = restore_newlines(quote(value))
+    assert rendered == "'a'$'\\r''\nb'$'\\r'''\"'\"'c'"
+    assert "\r" not in rendered
+    assert bash_echo("printf %s " + rendered) == value.encode()
+    in_site_path = restore_newlines(site_path("/x\r\n${HOME}"))
+    assert "\r" not in in_site_path
+    out = subprocess.run(["bash", "-c", f"printf %s {in_site_path}"], capture_output=True, env={"HOME": "/h"},
+                         check=True).stdout
+    assert out == b"/x\r\n/h"
+
+
 @pytest.mark.parametrize(
     ("value", "rendered"),
     [
