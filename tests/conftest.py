@@ -1,4 +1,4 @@
-"""Shared helpers of the example tests: the example lists and a way to run the real CLI.
+"""Shared fixtures: the example lists, a way to run the real CLI, and the real Slurm, S3 and HTTP servers.
 
 Tests that take a `valid_example` argument run once per spec directly in examples/, and those that
 take `invalid_example` once per spec in examples/invalid/, with the file name as the test id.
@@ -61,3 +61,57 @@ def run_jobc(*args: str, cwd: Path | str | None = None, stdin: str | None = None
 @pytest.fixture(name="run_jobc")
 def run_jobc_fixture():
     return run_jobc
+
+
+# --- real servers: started once per session, only when a test asks for them ---------------------------------------
+# `slurm` (1 node) and `slurm2` (2 nodes) are separate clusters with their own ports and scratch dirs, so
+# both can run at once. If one cannot start, the fixture raises (the test errors): these tests never skip.
+
+
+@pytest.fixture(scope="session")
+def slurm():
+    from harness.cluster import SlurmCluster
+
+    cluster = SlurmCluster(nodes=1)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def slurm2():
+    from harness.cluster import SlurmCluster
+
+    cluster = SlurmCluster(nodes=2)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def s3():
+    from harness.s3 import S3Server, ensure_s5cmd
+
+    ensure_s5cmd()
+    server = S3Server()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    from harness.http import HttpServer
+
+    server = HttpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

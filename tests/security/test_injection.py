@@ -16,7 +16,6 @@ test_injection_slurm.py runs a sample through the real sbatch and srun.
 
 from __future__ import annotations
 
-import atexit
 import base64
 import collections
 import csv
@@ -39,67 +38,17 @@ from jobc.diagnostics import SpecError
 from jobc.site import SiteError, site_from_dict
 
 from .conftest import CASES, profile
+from .hostile import (BIN_DIR, DISPATCH, HOSTILE, HOSTILE_SHORT, PROBE, check_canaries, no,
+                      no_space_control, trim_bytes)
 
-SHIM = Path(__file__).resolve().parent / "shims" / "shim.py"
-TOOLS = ["srun", "scancel", "s5cmd", "curl", "enroot", "apptainer", "docker", "wg-quick", "bore", "slirp4netns",
-         "unshare", "mount", "probe", "dispatch"]
-
-# The canaries: fixed at import, since the strategies (built at import) embed the path.
-CANARY_DIR = tempfile.mkdtemp(prefix="jobc-canary-")
-BIN_DIR = tempfile.mkdtemp(prefix="jobc-sec-bin-")
-for _tool in TOOLS:
-    os.symlink(SHIM, os.path.join(BIN_DIR, _tool))
-atexit.register(shutil.rmtree, CANARY_DIR, True)
-atexit.register(shutil.rmtree, BIN_DIR, True)
-PROBE = os.path.join(BIN_DIR, "probe")
-DISPATCH = os.path.join(BIN_DIR, "dispatch")
-
-_C = CANARY_DIR
-PAYLOADS = [
-    f"$(touch {_C}/dollar)", f"`touch {_C}/tick`", f"; touch {_C}/semi", f" && touch {_C}/and", f"|touch {_C}/pipe",
-    f"\ntouch {_C}/newline\n", f"\rtouch {_C}/cr", f"'; touch {_C}/sq; '", f'"; touch {_C}/dq; "',
-    f"'$(touch {_C}/sq-dollar)'", f'"$(touch {_C}/dq-dollar)"', f"${{x:-$(touch {_C}/brace)}}",
-    f"\\'; touch {_C}/bs-sq #", f'\\"; touch {_C}/bs-dq #', f"<(touch {_C}/procsub)", f"$'\\x27'; touch {_C}/ansi",
-    f"\nEOF\ntouch {_C}/heredoc-eof\nEOF\n", f"\nJOBC_EOF\ntouch {_C}/heredoc-jobc\n", f"\n#SBATCH --x\ntouch {_C}/sb\n",
-    f"%(touch {_C}/pct)s", f"\t; touch {_C}/tab", f"*; touch {_C}/glob", f"\\\ntouch {_C}/continuation",
-]
-ATOMS = list("'\"\\$`!*?[]{}();&|<>#~%,=: \t\n\r") + [
-    "$(", "${", "$((", "))", "$HOME", "${HOME}", "~root", "\\n", "'\"'", "**/", "-", "--", "-n", "-e", "EOF",
-    "\nEOF\n", "JOBC_EOF", "\nJOBC_EOF\n", "é", "日本語", "\u2028", "\x7f", "\x1b[31m", "\U0001f600", "\\\\", "%s",
-    "%%", "%j", "#!", "=x", "a=b", "IFS=", "\x01", "\x0b", "\x0c",
-]
-_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
-_CHUNK = st.one_of(st.sampled_from(PAYLOADS), st.sampled_from(ATOMS), _TEXT)
-_SHORT = st.tuples(st.sampled_from(PAYLOADS), st.lists(_CHUNK, max_size=10)).map(lambda t: t[0] + "".join(t[1]))
-_LONG = st.tuples(st.sampled_from(PAYLOADS), st.integers(300, 3000), st.sampled_from(ATOMS + ["x"])).map(
-    lambda t: t[0] + t[2] * (t[1] // len(t[2])) + t[0])
-HOSTILE = st.one_of(_SHORT, _SHORT, _SHORT, _LONG)
-HOSTILE_SHORT = st.lists(_CHUNK, min_size=0, max_size=6).flatmap(
-    lambda parts: st.sampled_from(PAYLOADS).map(lambda p: p + "".join(parts)))
-
-
-def _no(chars: str, text: str, by: str = "_") -> str:
-    return "".join(by if c in chars else c for c in text)
-
-
-def _no_space_control(text: str) -> str:
-    return "".join("_" if (c.isspace() or ord(c) < 32 or c == "\x7f") else c for c in text)
-
-
-def _trim_bytes(text: str, limit: int) -> str:
-    while len(text.encode()) > limit:
-        text = text[:-1]
-    return text
-
-
-credential = HOSTILE.map(lambda s: _no_space_control(s) or "x")
+credential = HOSTILE.map(lambda s: no_space_control(s) or "x")
 # A secret carries a marker no other generated value has, so "not in any argv" cannot match another field.
 secret_credential = credential.map(lambda s: "s3cr3t-" + s)
 # Long image names are kept under 150 bytes: longer ones hit the cache file-name bug (test_long_image_name below).
-image = HOSTILE_SHORT.map(lambda s: "img/" + _trim_bytes(_no_space_control(s).replace("://", "_"), 150))
-mount_path = HOSTILE.map(lambda s: "/" + _no(":,", s))
-http_url = HOSTILE.map(lambda s: "https://h.example/" + _no_space_control(s))
-dir_name = HOSTILE_SHORT.map(lambda s: "d" + _trim_bytes(_no("/", s), 200))
+image = HOSTILE_SHORT.map(lambda s: "img/" + trim_bytes(no_space_control(s).replace("://", "_"), 150))
+mount_path = HOSTILE.map(lambda s: "/" + no(":,", s))
+http_url = HOSTILE.map(lambda s: "https://h.example/" + no_space_control(s))
+dir_name = HOSTILE_SHORT.map(lambda s: "d" + trim_bytes(no("/", s), 200))
 
 
 def _run_settings(factor: float) -> hsettings:
@@ -134,6 +83,7 @@ class Run:
         return site_from_dict(data)
 
     def execute(self, script: str, extra_env: dict | None = None) -> None:
+        assert "\r\n" not in script, "sbatch would refuse this script (DOS line breaks)"
         path = self.root / "job.sh"
         path.write_text(script, encoding="utf-8")
         env = {"PATH": f"{BIN_DIR}:/usr/bin:/bin", "HOME": str(self.home), "SLURM_JOB_ID": "77",
@@ -164,11 +114,6 @@ class Run:
             for word in rec["argv"]:
                 for secret in secrets:
                     assert secret not in word, f"secret reached the argv of {rec['tool']}: {rec['argv']!r}"
-
-
-def check_canaries() -> None:
-    fired = os.listdir(CANARY_DIR)
-    assert not fired, f"INJECTION: canary {fired} created"
 
 
 @pytest.fixture
