@@ -115,3 +115,12 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.2) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+def sleep_until_signalled(seconds: int) -> str:
+    """Shell text: `sleep` that a trap interrupts at once (a trap waits for a foreground child to end).
+
+    Slurm signals every process of a step, so the sleep may die before the shell runs its trap; the
+    shell then waits for the trap instead of going on to the next command.
+    """
+    return f"sleep {seconds} & wait $! || {{ sleep 5 & wait $!; }}"

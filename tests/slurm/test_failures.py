@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .jobc_run import assert_no_steps_left, compile_job, out_dir, run_job, wait_until
+from .jobc_run import assert_no_steps_left, compile_job, out_dir, run_job, sleep_until_signalled, wait_until
 
 pytestmark = pytest.mark.slurm
 
@@ -95,7 +95,7 @@ def test_unawaited_launch_failure_fails_its_step_list(slurm, tmp_path):
 
 def test_failure_signals_running_launches_before_the_exit_path(slurm, tmp_path):
     trap = ('trap "echo TERM > \\"\\$OUT/signal-$TAG\\"; exit 0" TERM; touch "$OUT/up-$TAG"; '
-            'sleep 30 & wait $!; touch "$OUT/finished-$TAG"')
+            f'{sleep_until_signalled(30)}; touch "$OUT/finished-$TAG"')
     ran = run_job(slurm, tmp_path, spec(
         launch(run(trap.replace("$TAG", "term"))),
         launch(run('touch "$OUT/up-zero"; sleep 4; touch "$OUT/finished-zero"'), signal=0),
@@ -113,7 +113,7 @@ def test_failure_signals_running_launches_before_the_exit_path(slurm, tmp_path):
 
 def test_cancelled_job_runs_the_exit_path(slurm, tmp_path):
     script = compile_job(tmp_path, spec(
-        launch(run('trap "echo TERM > \\"\\$OUT/signal\\"; exit 0" TERM; sleep 30 & wait $!')),
+        launch(run('trap "echo TERM > \\"\\$OUT/signal\\"; exit 0" TERM; ' + sleep_until_signalled(30))),
         run('touch "$OUT/up"; sleep 30; touch "$OUT/finished"'),
     ), name="job.json")
     out = out_dir(tmp_path)

@@ -18,7 +18,8 @@ import pytest
 
 from harness.s3 import S3Server
 
-from .jobc_run import assert_no_steps_left, compile_job, out_dir, run_job, site_profile, wait_until
+from .jobc_run import (assert_no_steps_left, compile_job, out_dir, run_job, site_profile, sleep_until_signalled,
+                       wait_until)
 
 pytestmark = pytest.mark.slurm
 
@@ -140,9 +141,10 @@ def test_failing_step_http_output_uploaded_and_nothing_left_running(slurm, http_
 
 
 TRAPPED_STEPS = (
-    launch(run(TRAP.format(name="launch-signal") + '; touch "$OUT/up-launch"; sleep 300 & wait $!', "service")),
+    launch(run(TRAP.format(name="launch-signal") + '; touch "$OUT/up-launch"; ' + sleep_until_signalled(300),
+               "service")),
     run(TRAP.format(name="step-signal") + '; echo partial > "$DEEPSQUARE_OUTPUT/partial"; touch "$OUT/up-step"; '
-        'sleep 300 & wait $!; touch "$DEEPSQUARE_OUTPUT/finished"', "long"),
+        + sleep_until_signalled(300) + '; touch "$DEEPSQUARE_OUTPUT/finished"', "long"),
 )
 
 

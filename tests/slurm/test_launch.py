@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .jobc_run import assert_no_steps_left, run_job
+from .jobc_run import assert_no_steps_left, run_job, sleep_until_signalled
 
 pytestmark = pytest.mark.slurm
 
@@ -44,12 +44,11 @@ def t(ran, name: str) -> float:
     return float(ran.read(name))
 
 
-# A launched step that records which signal reached it, then exits 0. `sleep & wait` lets the trap
-# run at once (a trap waits for a foreground child to end).
+# A launched step that records which signal reached it, then exits 0.
 def service(tag: str, seconds: int = 20) -> str:
     return (f'for s in HUP INT QUIT TERM USR1; do trap "echo $s > \\"\\$OUT/signal-{tag}\\"; exit 0" $s; done\n'
             f'touch "$OUT/up-{tag}"\n'
-            f'sleep {seconds} & wait $!\n'
+            f'{sleep_until_signalled(seconds)}\n'
             f'touch "$OUT/finished-{tag}"\n')
 
 

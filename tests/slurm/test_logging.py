@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from .jobc_run import sleep_until_signalled
+
 JOB_TIMEOUT = 90
 RESOURCES = {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 256, "gpusPerTask": 0}
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}"
@@ -137,7 +139,7 @@ def test_cancelled_job_still_pushes_its_log(slurm, s3, tmp_path):
     # On scancel the logger must outlive the exit path (it ignores TERM) so that job.log is complete and pushed.
     bucket = f"logx-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(bucket)
-    steps = [step("wait", "trap 'echo got-term; exit 3' TERM; echo started; sleep 60 & wait $!; echo never")]
+    steps = [step("wait", f"trap 'echo got-term; exit 3' TERM; echo started; {sleep_until_signalled(60)}; echo never")]
     script = compile_job(tmp_path, job(steps, output=s3_output(s3, bucket, "/x")))
     job_id = slurm.sbatch(script)
     local_log = tmp_path / "storage" / job_id / "output" / "job.log"

@@ -11,7 +11,7 @@ import pytest
 
 from jobc.site import site_from_dict
 
-from .jobc_run import run_job
+from .jobc_run import run_job, sleep_until_signalled
 
 pytestmark = pytest.mark.slurm
 
@@ -65,7 +65,7 @@ def test_two_nodes_requested_with_sbatch(slurm2, tmp_path):
 def test_launch_on_both_nodes_gets_its_signal_on_each(slurm2, tmp_path):
     service = ('trap "echo TERM > \\"\\$OUT/signal-\\$SLURMD_NODENAME\\"; exit 0" TERM\n'
                'touch "$OUT/up-$SLURMD_NODENAME"\n'
-               'sleep 30 & wait $!\n'
+               f'{sleep_until_signalled(30)}\n'
                'touch "$OUT/finished-$SLURMD_NODENAME"\n')
     ran = run_job(slurm2, tmp_path, json.dumps({
         "resources": {"tasks": 4, "cpusPerTask": 1, "memPerCpu": 100, "gpusPerTask": 0},
