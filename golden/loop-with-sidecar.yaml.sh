@@ -116,30 +116,17 @@ jobc_kill_tree() {
 }
 
 # Wait for the iterations of a parallel loop; the first failure stops the others and is returned.
-# `wait -n` only blocks until one ends; each status comes from `wait PID`, which bash keeps for every
-# background PID (`wait -n` alone can find no child left, exit 127, when two iterations end at once).
 jobc_wait_all() {
-  local rc=0 status pid
-  local -a running=("$@") still
-  while (( rc == 0 )) && [[ ${running[*]-} ]]; do
-    wait -n 2>/dev/null || true
-    still=()
-    for pid in "${running[@]}"; do
-      if kill -0 "$pid" 2>/dev/null; then
-        still+=("$pid")
-        continue
-      fi
-      status=0
-      wait "$pid" || status=$?
-      if (( rc == 0 )); then
-        rc=$status
-      fi
-    done
-    running=("${still[@]}")
+  local left=$# rc=0 pid
+  while (( left > 0 )); do
+    wait -n || { rc=$?; break; }
+    left=$((left - 1))
   done
   if (( rc != 0 )); then
-    for pid in "${running[@]}"; do
-      jobc_stop_group "$pid" TERM &
+    for pid in "$@"; do
+      if kill -0 "$pid" 2>/dev/null; then
+        jobc_stop_group "$pid" TERM &
+      fi
     done
     wait
     return "$rc"
