@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
+    from .options import CompileOptions
     from .site import Site
     from .source import SourceMap
 
@@ -29,7 +30,7 @@ class Compiled:
 
 
 def compile_spec(text: str, *, name: str = "job.yaml", site: "Site | None" = None, redact: bool = False,
-                 options: dict | None = None) -> Compiled:
+                 options: "CompileOptions | None" = None) -> Compiled:
     """Compile spec `text` (the file `name` decides JSON or YAML). Raises `SpecError`."""
     from . import frontends
     from .backend.render import render_script
@@ -41,7 +42,7 @@ def compile_spec(text: str, *, name: str = "job.yaml", site: "Site | None" = Non
     site = site or Site()
     source = load(text, guess_format(name, text))
     try:
-        job = frontends.data_to_ir(source.data, name=name, options={"site": site, **(options or {})})
+        job = frontends.data_to_ir(source.data, name=name, options=options, site=site)
         job = run_passes(job, site)
         script = render_script(job, site, redact=redact)
     except SpecError as exc:

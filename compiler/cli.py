@@ -132,24 +132,23 @@ _MEM = typer.Option(None, "--mem", help="App spec: memory of each command, such 
 _RUNTIME = typer.Option(None, "--container-runtime", help="App spec: run docker commands with docker, apptainer or enroot (default: the site profile's, else docker).")
 
 
-def _app_options(site, sbatch: List[str], *, app_version, app_id, app_name, workunit_ref, work_dir, submitter, cpus,
-                 mem, runtime, validate: bool = False) -> dict:
-    """compile_spec options for an app spec (ignored by DeepSquare jobs unless given)."""
-    options = {
-        "app_version": app_version, "app_id": app_id, "app_name": app_name, "workunit_ref": workunit_ref,
-        "work_dir": work_dir, "cpus_per_task": cpus, "mem": mem, "container_runtime": runtime,
-        "submitters": _submitters(submitter) if submitter else None,
-        "submitters_file": submitter,
-        "site": site,
-        "cli_sbatch_keys": [pair.partition("=")[0].strip().removeprefix("--") for pair in sbatch],
-        "validate": validate,
-    }
-    return options
+def _options(sbatch: List[str], *, job_name=None, app_version, app_id, app_name, workunit_ref, work_dir, submitter,
+             cpus, mem, runtime, validate: bool = False):
+    """compile_spec options; the app options are refused by DeepSquare jobs when given."""
+    from .options import AppOptions, CompileOptions
+
+    app = AppOptions(
+        app_version=app_version, app_id=app_id, app_name=app_name, workunit_ref=workunit_ref, work_dir=work_dir,
+        cpus_per_task=cpus, mem=mem, container_runtime=runtime,
+        submitters=_submitters(submitter) if submitter else None, submitters_file=submitter,
+        cli_sbatch_keys=frozenset(pair.partition("=")[0].strip().removeprefix("--") for pair in sbatch),
+    )
+    return CompileOptions(job_name=job_name, app=app, validate_only=validate)
 
 
 def _submitters(path: str):
     from .diagnostics import SpecError
-    from .frontends.bfabric import load_submitters
+    from .frontends.bfabric.settings import load_submitters
 
     try:
         return load_submitters(_read(path), path)
@@ -184,11 +183,11 @@ def compile(
 
         text = _read(spec)
         site = _site(site_file, sbatch)
-        options = _app_options(site, sbatch, app_version=app_version, app_id=app_id, app_name=app_name,
-                               workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus,
-                               mem=mem, runtime=runtime)
+        options = _options(sbatch, job_name=job_name, app_version=app_version, app_id=app_id, app_name=app_name,
+                           workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus, mem=mem,
+                           runtime=runtime)
         try:
-            result = compile_spec(text, name=spec, site=site, redact=redact, options={"job_name": job_name, **options})
+            result = compile_spec(text, name=spec, site=site, redact=redact, options=options)
         except SpecError as exc:
             _report(spec, exc)
             raise
@@ -226,9 +225,8 @@ def validate(
         from .diagnostics import SpecError
 
         site = _site(site_file, [])
-        options = _app_options(site, [], app_version=app_version, app_id=app_id, app_name=app_name,
-                               workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus,
-                               mem=mem, runtime=runtime, validate=True)
+        options = _options([], app_version=app_version, app_id=app_id, app_name=app_name, workunit_ref=workunit_ref,
+                           work_dir=work_dir, submitter=submitter, cpus=cpus, mem=mem, runtime=runtime, validate=True)
         failed = False
         for spec in specs:
             try:

@@ -11,8 +11,9 @@ that pass; the backend may rely on them only after the whole pipeline has run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Union
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Callable, Iterator, Literal, Union
 
 from .diagnostics import Diagnostic, FieldPath
 
@@ -87,26 +88,60 @@ Transport = Union[HttpTransport, S3Transport]
 
 @dataclass(frozen=True)
 class Mount:
-    host_dir: str
-    container_dir: str
+    """A bind mount: `host` (a path, maybe with run-time parts) at `target` in the container."""
+
+    host: "str | Word"
+    target: "str | Word"
     read_only: bool
+    path: FieldPath = ()
+
+
+class ImageLocation(Enum):
+    """Where the image file a step runs lives (set by `plan_containers`)."""
+
+    CACHE = "cache"  # the site's image cache, filled from a registry once per job
+    HOSTED = "hosted"  # the site's DeepSquare-hosted images
+    STORAGE = "storage"  # the job's storage
+    INPUT = "input"  # the job's input directory
+    OUTPUT = "output"  # the job's output directory
+    ENGINE = "engine"  # the engine's own image store (docker, podman): no file
+
+
+Runtime = Literal["enroot", "apptainer", "docker", "podman"]
 
 
 @dataclass(frozen=True)
 class Container:
+    """A step's command run in a container, for every runtime.
+
+    The command's argv (or `shell -c command`) follows the image. With `entrypoint`,
+    that program runs with the argv; without it, enroot and `apptainer exec` run the
+    argv itself, while docker, podman and `apptainer run` (`keep_entrypoint`) hand
+    it to the image's own entrypoint.
+    """
+
     image: str
+    runtime: Runtime = "enroot"
     registry: str | None = None
     username: str | None = None
     password: Secret | None = None
-    runtime: Literal["enroot", "apptainer"] = "enroot"
     hosted: bool = False
     x11: bool = False
     mounts: tuple[Mount, ...] = ()
+    mount_storage: bool = True  # the job's storage at the same path, so $STORAGE_PATH stays valid inside
+    start_in_work_dir: bool = True  # else the image's working directory
+    env: tuple["EnvVar", ...] = ()  # set inside the container only
+    entrypoint: str | None = None
+    keep_entrypoint: bool = False
+    extra_args: tuple[str, ...] = ()  # the engine's own options (docker, podman), passed as written
+    hostname: str | None = None
+    mac_address: str | None = None
+    user: "str | Word | None" = None  # docker and podman `--user`
     path: FieldPath = ()
     # set by plan_containers:
     image_source: str | None = None  # "docker://…" reference to import, or None for a local file
-    image_file: str | None = None  # local image path, relative to $STORAGE_PATH unless absolute on the host
-    image_file_base: str | None = None  # shell variable the local path is relative to
+    image_file: str | None = None  # the image file, relative to `image_location`
+    image_location: ImageLocation | None = None
 
 
 @dataclass(frozen=True)
@@ -146,11 +181,21 @@ class Network:
     interfaces: tuple[NetworkInterface, ...] = ()
 
 
+class Place(Enum):
+    """A directory only known when the job runs."""
+
+    STORAGE = "storage"  # the job's storage
+    SUBMIT = "submit"  # where sbatch was run
+    HOME = "home"  # the user's home directory
+    WORK = "work"  # the work directory of a `ChunkDirs` loop
+    CHUNK = "chunk"  # the chunk directory of the current iteration of a `ChunkDirs` loop
+
+
 @dataclass(frozen=True)
 class Var:
-    """A variable of the script, expanded when the step starts (e.g. the work directory)."""
+    """A run-time part of a word, expanded when the step starts (e.g. the work directory)."""
 
-    name: str
+    place: Place
 
 
 @dataclass(frozen=True)
@@ -161,27 +206,40 @@ class UserId:
 
 
 @dataclass(frozen=True)
-class CsvField:
-    """A field of a comma-separated option value (docker's --mount) with run-time parts: quoted as CSV
-    when the step starts, because only then is its text known."""
+class Word:
+    """One argv word joined from literal text and run-time parts; the backend renders it."""
 
     parts: tuple["str | Var | UserId", ...]
 
 
-@dataclass(frozen=True)
-class Word:
-    """One argv word joined from literal text and run-time parts; the backend renders it."""
+FieldPaths = tuple[tuple[str, FieldPath], ...]
 
-    parts: tuple["str | Var | UserId | CsvField", ...]
+
+class Located:
+    """A node that knows where it was written: `path`, and where each of its fields was (`field_paths`).
+
+    Passes report at `node.at("field")`, so a problem points at the user's own field whatever
+    the spec format; a field the frontend did not record falls back to the node's path.
+    """
+
+    path: FieldPath
+    field_paths: FieldPaths
+
+    def at(self, name: str) -> FieldPath:
+        for key, where in self.field_paths:
+            if key == name:
+                return where
+        return self.path
 
 
 @dataclass(frozen=True, kw_only=True)
-class Step:
+class Step(Located):
     """What every step kind has: a display name, the handles it awaits, its origin."""
 
     name: str | None = None
     depends_on: tuple[str, ...] = ()
     path: FieldPath = ()
+    field_paths: FieldPaths = ()
     awaits: tuple[int, ...] = ()  # set by check_handles: the launch slots named by depends_on
 
 
@@ -265,7 +323,7 @@ class Sbatch:
 
 
 @dataclass(frozen=True)
-class Job:
+class Job(Located):
     name: str
     resources: Resources
     steps: tuple[AnyStep, ...]
@@ -279,3 +337,33 @@ class Job:
     source_name: str = ""
     work_dir: "str | Word | None" = None
     warnings: tuple[Diagnostic, ...] = ()
+    path: FieldPath = ()
+    field_paths: FieldPaths = ()
+
+
+# --- the one generic walker over the step tree: each pass writes only the cases it changes ---------
+
+
+def children(step: AnyStep) -> tuple[AnyStep, ...]:
+    return step.steps if isinstance(step, (LoopStep, LaunchStep)) else ()
+
+
+def map_steps(steps: tuple[AnyStep, ...], fn: Callable[[AnyStep], AnyStep]) -> tuple[AnyStep, ...]:
+    """Rebuild the tree bottom-up, applying `fn` to every step after its children."""
+    out = []
+    for step in steps:
+        if isinstance(step, (LoopStep, LaunchStep)):
+            step = replace(step, steps=map_steps(step.steps, fn))
+        out.append(fn(step))
+    return tuple(out)
+
+
+def walk(steps: tuple[AnyStep, ...]) -> Iterator[AnyStep]:
+    """Every step, parents before children, in source order."""
+    for step in steps:
+        yield step
+        yield from walk(children(step))
+
+
+def run_steps(job: Job) -> Iterator[RunStep]:
+    return (s for s in walk(job.steps) if isinstance(s, RunStep))

@@ -16,7 +16,7 @@ def job_schema() -> dict[str, Any]:
 
 def app_schema() -> dict[str, Any]:
     """bfabric app spec: `versions`, each a version (or a list of them) with commands and a submitter."""
-    from .frontends.bfabric_models import AppSpec
+    from .frontends.bfabric.models import AppSpec
 
     schema = AppSpec.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from .directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
+
 TOOLS = {
     "srun": "srun",
     "scancel": "scancel",
@@ -37,6 +39,8 @@ TOOLS = {
     "wg_quick": "wg-quick",
     "bore": "bore",
     "flock": "flock",
+    "docker": "docker",
+    "podman": "podman",
 }
 
 PATHS = {
@@ -85,9 +89,6 @@ class Site:
             key = key.strip().removeprefix("--")
             if not sep or not _NAME.match(key):
                 raise SiteError(f"{origin} {pair!r}: expected key=value, such as partition=gpu")
-            from .backend.quoting import DirectiveError, sbatch_value
-            from .backend.render import RESOURCE_DIRECTIVES
-
             if key in RESOURCE_DIRECTIVES:
                 raise SiteError(f"{origin} {key}: set by the spec's resources, not by a directive")
             try:

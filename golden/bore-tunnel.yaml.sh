@@ -217,7 +217,7 @@ export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_en
 
 # Task side. network: slirp4netns. Run "$@" in a new user, network and mount namespace (the user is root
 # in it) whose interface tap0 is slirp4netns', with the step's resolv.conf, WireGuard interfaces and bore
-# tunnels. Usage: jobc_netns [--wireguard NAME]... [--bore ADDRESS PORT TARGET_PORT]... -- COMMAND...
+# tunnels, as the files of $JOBC_STEP_DIR describe them. Usage: jobc_netns -- COMMAND...
 # The namespace reports its PID in a node-local directory; slirp4netns attaches to it from outside.
 jobc_netns() {
   local rc=0
@@ -275,17 +275,17 @@ jobc_netns_tell() {
 # Inside the namespace: report the PID, wait for tap0, set up DNS, WireGuard and bore, run the command
 # (in a subshell: it may be a function with its own traps), then take them down.
 jobc_netns_inside() {
-  local sync=$1 tries=0 answer name i rc=0
+  local sync=$1 tries=0 answer name i rc=0 address port target
   local -a wireguard=() bore_address=() bore_port=() bore_target=()
-  shift
-  while (( $# )) && [[ $1 != -- ]]; do
-    case $1 in
-      --wireguard) wireguard+=("$2"); shift 2 ;;
-      --bore) bore_address+=("$2"); bore_port+=("$3"); bore_target+=("$4"); shift 4 ;;
-      *) printf 'jobc: jobc_netns: unknown option %s\n' "$1" >&2; return 2 ;;
-    esac
-  done
-  shift
+  shift 2  # the sync directory and --
+  if [[ -f $JOBC_STEP_DIR/wireguard ]]; then
+    mapfile -t wireguard < "$JOBC_STEP_DIR/wireguard"
+  fi
+  if [[ -f $JOBC_STEP_DIR/bore ]]; then
+    while read -r address port target; do
+      bore_address+=("$address") bore_port+=("$port") bore_target+=("$target")
+    done < "$JOBC_STEP_DIR/bore"
+  fi
   printf '%s\n' "$$" > "$sync/pid.new" && mv -f -- "$sync/pid.new" "$sync/pid" || return
   until [[ -e $sync/go ]]; do
     if (( tries++ >= 700 )); then
@@ -388,12 +388,13 @@ trap 'jobc_signalled USR2 140' USR2
     export JOBC_STEP_DIR
     trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
     printf 'nameserver %s\n' 10.0.2.3 > "$JOBC_STEP_DIR/resolv.conf"
+    printf '%s %s %s\n' bore.example.org 2200 8888 > "$JOBC_STEP_DIR"/bore
     jobc_enroot_import 'docker://registry-1.docker.io#jupyter/base-notebook:2024-05-27' "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh
     export JOBC_WORKDIR="$STORAGE_PATH"
     export JOBC_CONTAINER_ENV=JUPYTER_TOKEN
     srun --job-name='jupyter lab' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
       -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_netns --bore bore.example.org 2200 8888 -- \
+      jobc_netns -- \
       jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
       /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
       /bin/sh -c 'start-notebook.sh --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.token="$JUPYTER_TOKEN" --allow-root'

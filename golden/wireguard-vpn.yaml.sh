@@ -93,7 +93,7 @@ declare -A JOBC_SECRETS=(
 
 # Task side. network: slirp4netns. Run "$@" in a new user, network and mount namespace (the user is root
 # in it) whose interface tap0 is slirp4netns', with the step's resolv.conf, WireGuard interfaces and bore
-# tunnels. Usage: jobc_netns [--wireguard NAME]... [--bore ADDRESS PORT TARGET_PORT]... -- COMMAND...
+# tunnels, as the files of $JOBC_STEP_DIR describe them. Usage: jobc_netns -- COMMAND...
 # The namespace reports its PID in a node-local directory; slirp4netns attaches to it from outside.
 jobc_netns() {
   local rc=0
@@ -151,17 +151,17 @@ jobc_netns_tell() {
 # Inside the namespace: report the PID, wait for tap0, set up DNS, WireGuard and bore, run the command
 # (in a subshell: it may be a function with its own traps), then take them down.
 jobc_netns_inside() {
-  local sync=$1 tries=0 answer name i rc=0
+  local sync=$1 tries=0 answer name i rc=0 address port target
   local -a wireguard=() bore_address=() bore_port=() bore_target=()
-  shift
-  while (( $# )) && [[ $1 != -- ]]; do
-    case $1 in
-      --wireguard) wireguard+=("$2"); shift 2 ;;
-      --bore) bore_address+=("$2"); bore_port+=("$3"); bore_target+=("$4"); shift 4 ;;
-      *) printf 'jobc: jobc_netns: unknown option %s\n' "$1" >&2; return 2 ;;
-    esac
-  done
-  shift
+  shift 2  # the sync directory and --
+  if [[ -f $JOBC_STEP_DIR/wireguard ]]; then
+    mapfile -t wireguard < "$JOBC_STEP_DIR/wireguard"
+  fi
+  if [[ -f $JOBC_STEP_DIR/bore ]]; then
+    while read -r address port target; do
+      bore_address+=("$address") bore_port+=("$port") bore_target+=("$target")
+    done < "$JOBC_STEP_DIR/bore"
+  fi
   printf '%s\n' "$$" > "$sync/pid.new" && mv -f -- "$sync/pid.new" "$sync/pid" || return
   until [[ -e $sync/go ]]; do
     if (( tries++ >= 700 )); then
@@ -277,9 +277,10 @@ trap 'jobc_signalled USR2 140' USR2
         printf 'PersistentKeepalive = %s\n' 25
       } > "$JOBC_STEP_DIR"/net0.conf
     )
+    printf '%s\n' net0 > "$JOBC_STEP_DIR"/wireguard
     srun --job-name='query the private API' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
       -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_netns --wireguard net0 -- \
+      jobc_netns -- \
       /bin/sh -c 'curl --fail --silent http://172.16.20.5:8080/health'
   )
 ) &

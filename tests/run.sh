@@ -22,6 +22,6 @@ if ((${#missing[@]})); then
 fi
 
 python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check ".[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"  # editable: the tests run the checkout
 export PATH="$PWD/.venv/bin:$PATH"
 exec .venv/bin/python -m pytest "$@"

@@ -18,9 +18,9 @@ import re
 from pathlib import Path
 
 import pytest
-from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from conftest import EXAMPLES, GOLDEN, INVALID, REPO, example_id, specs_in, valid_examples
+from support import golden_files
 
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN_TEST = "test_golden"
@@ -45,56 +45,9 @@ KNOWN_BUGS: dict[str, str] = {}
 # --- golden scripts -------------------------------------------------------------------------------
 
 
-def _example_of(test_location) -> str:
-    return example_id(test_location.item.callspec.params["valid_example"])
-
-
-def _in_golden(path: str) -> bool:
-    """golden/*.sh only: subdirectories of golden/ belong to other tests (syrupy must not delete them)."""
-    return Path(path).parent == GOLDEN and path.endswith(".sh")
-
-
-class GoldenScript(SingleFileSnapshotExtension):
-    """One plain file per example: golden/<example file name>.sh, holding exactly the script."""
-
-    _write_mode = WriteMode.TEXT
-    file_extension = "sh"
-
-    @classmethod
-    def dirname(cls, *, test_location) -> str:
-        return str(GOLDEN)
-
-    @classmethod
-    def discovery_dirname(cls, *, test_location) -> str:
-        return str(GOLDEN)
-
-    @classmethod
-    def get_file_basename(cls, *, test_location, index) -> str:
-        return _example_of(test_location)
-
-    @classmethod
-    def get_snapshot_name(cls, *, test_location, index=0) -> str:
-        return f"{GOLDEN_TEST}[{_example_of(test_location)}]"
-
-    @classmethod
-    def matches_test_location(cls, *, test_location, snapshot_location: str) -> bool:
-        return _in_golden(snapshot_location)
-
-    def owns_snapshot_collection(self, *, filepath: str, test_location) -> bool:
-        return _in_golden(filepath)
-
-    def read_snapshot_collection(self, *, snapshot_location: str):
-        from syrupy.data import Snapshot, SnapshotCollection
-
-        example = Path(snapshot_location).relative_to(GOLDEN).as_posix()[: -len(".sh")]
-        collection = SnapshotCollection(location=snapshot_location)
-        collection.add(Snapshot(name=f"{GOLDEN_TEST}[{example}]"))
-        return collection
-
-
 @pytest.fixture
 def golden(snapshot):
-    return snapshot.use_extension(GoldenScript)
+    return snapshot.use_extension(golden_files(GOLDEN, GOLDEN_TEST, "valid_example"))
 
 
 def test_golden(valid_example: Path, golden, run_jobc) -> None:

@@ -46,7 +46,7 @@ def test_redacted_script_differs_only_by_the_secrets(path: Path):
     from jobc.frontends import data_to_ir
     from jobc.source import guess_format, load
 
-    job = data_to_ir(load(text, guess_format(path.name, text)).data, name=path.name, options={})
+    job = data_to_ir(load(text, guess_format(path.name, text)).data, name=path.name)
     secrets = {}
 
     def collect(value):

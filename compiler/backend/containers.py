@@ -1,43 +1,66 @@
-"""Containers: fetch the image in the batch script, run the step's command in it on the nodes.
+"""Containers, for every runtime: fetch the image in the batch script, run the command in it on the nodes.
 
 The batch script fetches a registry image once per step run, before `srun`
-(`step_setup`); the task runs the command in it (`task_wrapper`):
+(`setup_lines`); the task runs the command in it (`task_wrapper`):
 
     enroot     jobc_enroot_import SOURCE FILE [REGISTRY USER SECRET]        (batch: netrc credentials, import)
                jobc_enroot IMAGE [--root] --rw --mount HOST:DIR[:ro]… -- \\
-                   SHELL -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir SHELL -c COMMAND
+                   SHELL -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir [ENTRYPOINT] COMMAND…
     apptainer  jobc_apptainer_pull SOURCE FILE [USER SECRET]                (batch: credentials in its env)
-               apptainer exec [--fakeroot] --pwd DIR --bind HOST:DIR[:ro]… IMAGE SHELL -c COMMAND
+               apptainer exec|run [--fakeroot] [--pwd DIR] --bind HOST:DIR[:ro]… IMAGE [ENTRYPOINT] COMMAND…
+    docker     docker|podman run [--user U] --rm --mount type=bind,source=…,target=…[,readonly]… \\
+               [--entrypoint E] [--env K=V]… [--mac-address M] [EXTRA…] [--hostname H] IMAGE COMMAND…
 
 SECRET is the name of the secret (`ir.Secret.field`), never its value: the
 value is in the `JOBC_SECRETS` table that templates/task.sh.j2 renders with
 `secret()` (so `--redact` covers it), and only builtins (`printf`) and
-environment assignments read it. The job's storage is mounted at the same path
-in the container, so $STORAGE_PATH and the DEEPSQUARE_* variables stay valid.
+environment assignments read it. With `mount_storage`, the job's storage is
+mounted at the same path in the container, so $STORAGE_PATH and the
+DEEPSQUARE_* variables stay valid.
 
 enroot has no working-directory flag and starts with a clean environment: the
 directory travels in $JOBC_WORKDIR (never spliced into the command) and the
 variables are passed by name (`--env KEY`): the spec's are listed in
 $JOBC_CONTAINER_ENV, and `jobc_enroot` (templates/container.sh.j2) adds the
 platform's, Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV at run
-time. Apptainer keeps the host environment.
+time. Apptainer keeps the host environment; the container's own variables
+reach it as APPTAINERENV_KEY.
 
 On each node the step's enroot container is created once (under a node-local
 flock; the lock file counts the node's tasks using it) and removed by the last
 task to finish, also when the step is stopped with TERM/INT/HUP; a SIGKILL
 leaves it behind (named jobc-JOB-STEP-NODE, so it is recognisable).
+
+Mount values: enroot takes `HOST:DIR[:ro]` (the frontends refuse paths it
+cannot mount); Apptainer's `--bind` the same, and its `--mount` where a path
+holds `,` or `:` or is only known at run time; docker and podman take
+`--mount` values, which they read as CSV (Go's encoding/csv): a field holding
+`,` `"` or a newline is quoted, at compile time when the text is literal, by
+`jobc_csv` when the step starts otherwise.
 """
 
 from __future__ import annotations
 
+import re
+
 from .. import ir
 from ..site import Site
 from .quoting import Sh, quote, site_path, words
-from .srun import CD_WORKDIR, work_dir
+from .words import CD_WORKDIR, RunTime, glue, join, render_word, work_dir
 
 SECRETS = "JOBC_SECRETS"
 X11_IN_CONTAINER = "/tmp/.X11-unix"
 STORAGE_MOUNT = Sh('"$STORAGE_PATH:$STORAGE_PATH"')
+ENGINES = ("docker", "podman")
+
+# The shell variable each image location is relative to (templates/script.sh.j2 sets them).
+IMAGE_BASES = {
+    ir.ImageLocation.CACHE: "JOBC_IMAGE_CACHE",
+    ir.ImageLocation.HOSTED: "JOBC_HOSTED_IMAGES",
+    ir.ImageLocation.STORAGE: "STORAGE_PATH",
+    ir.ImageLocation.INPUT: "DEEPSQUARE_INPUT",
+    ir.ImageLocation.OUTPUT: "DEEPSQUARE_OUTPUT",
+}
 
 
 def secret_ref(secret: ir.Secret) -> Sh:
@@ -46,29 +69,36 @@ def secret_ref(secret: ir.Secret) -> Sh:
 
 
 def image_path(c: ir.Container) -> Sh:
-    assert c.image_file is not None and c.image_file_base, "plan_containers must run first"
-    return Sh(f'"${c.image_file_base}"/{quote(c.image_file)}')
-
-
+    assert c.image_location is not None, "plan_containers must run first"
+    if c.image_location is ir.ImageLocation.ENGINE:
+        return quote(f"{c.registry}/{c.image}" if c.registry else c.image)
+    assert c.image_file is not None
+    return Sh(f'"${IMAGE_BASES[c.image_location]}"/{quote(c.image_file)}')
 
 
 def env_keys(step: ir.RunStep, job: ir.Job) -> list[str]:
-    """Variables of the spec that enroot passes by name: the job's, then the step's (each once)."""
+    """Variables of the spec that enroot passes by name: the job's, the step's, the container's (each once)."""
+    assert step.container is not None
     keys: dict[str, None] = {}
-    for var in job.env + step.env:
+    for var in job.env + step.env + step.container.env:
         keys.setdefault(var.key, None)
-    if step.container is not None and step.container.x11:
+    if step.container.x11:
         keys.setdefault("DISPLAY", None)
     return list(keys)
 
 
-def uses_task_library(step: ir.RunStep) -> bool:
-    """The secrets table and the fetch functions live in the task library; enroot's runner too."""
-    return step.container is not None
+def is_engine(c: ir.Container | None) -> bool:
+    return c is not None and c.runtime in ENGINES
 
 
 def needs_task_function(step: ir.RunStep) -> bool:
+    """enroot's runner is a function of the task library, started through `jobc_task`."""
     return step.container is not None and step.container.runtime == "enroot"
+
+
+def enters_work_dir(step: ir.RunStep) -> bool:
+    """The container starts the command in the step's work directory itself (so srun need not)."""
+    return step.container is not None and step.container.start_in_work_dir
 
 
 def setup_lines(step: ir.RunStep, job: ir.Job) -> list[Sh]:
@@ -80,14 +110,18 @@ def setup_lines(step: ir.RunStep, job: ir.Job) -> list[Sh]:
         if c.runtime == "enroot":
             args: list = [Sh("jobc_enroot_import"), c.image_source, image_path(c)]
             if c.password is not None:
-                args += [c.registry or "registry-1.docker.io", c.username or "", c.password.field]
+                args += [c.registry, c.username or "", c.password.field]
         else:
             args = [Sh("jobc_apptainer_pull"), c.image_source, image_path(c)]
             if c.password is not None:
                 args += [c.username or "", c.password.field]
         lines.append(words(args))
+    if c.runtime == "apptainer":
+        lines += [Sh(f"export APPTAINERENV_{var.key}={render_word(var.value)}") for var in c.env]
     if c.runtime == "enroot":
-        lines.append(Sh(f"export JOBC_WORKDIR={work_dir(step)}"))
+        lines += [Sh(f"export {var.key}={render_word(var.value)}") for var in c.env]
+        if c.start_in_work_dir:
+            lines.append(Sh(f"export JOBC_WORKDIR={work_dir(step)}"))
         lines.append(Sh(f"export JOBC_CONTAINER_ENV={quote(' '.join(env_keys(step, job)))}"))
     return lines
 
@@ -97,30 +131,112 @@ def task_wrapper(step: ir.RunStep, site: Site) -> list[Sh]:
     c = step.container
     if c is None:
         return []
-    x11 = site_path(site.paths["x11_socket_dir"])
     if c.runtime == "enroot":
-        out: list[Sh] = [Sh("jobc_enroot"), image_path(c)]
-        if step.map_root:
-            out.append(Sh("--root"))
-        out += [Sh("--rw"), Sh("--mount"), STORAGE_MOUNT]
-        for m in c.mounts:
-            out += [Sh("--mount"), _mount(m)]
-        if c.x11:
-            out += [Sh("--mount"), Sh(f"{x11}:{X11_IN_CONTAINER}")]
+        return _enroot(step, c, site)
+    if c.runtime == "apptainer":
+        return _apptainer(step, c, site)
+    return _engine(c, site)
+
+
+def _enroot(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
+    out: list[Sh] = [Sh("jobc_enroot"), image_path(c)]
+    if step.map_root:
+        out.append(Sh("--root"))
+    out.append(Sh("--rw"))
+    if c.mount_storage:
+        out += [Sh("--mount"), STORAGE_MOUNT]
+    for m in c.mounts:
+        out += [Sh("--mount"), _colon_mount(m)]
+    if c.x11:
+        out += [Sh("--mount"), _x11(site)]
+    out.append(Sh("--"))
+    if c.start_in_work_dir:
         shell = step.shell if step.argv is None else "/bin/sh"
-        out += [Sh("--"), quote(shell), Sh("-c"), quote(CD_WORKDIR), Sh("jobc-workdir")]
-        return out
-    out = [quote(site.tool("apptainer")), Sh("exec")]
+        out += [quote(shell), Sh("-c"), quote(CD_WORKDIR), Sh("jobc-workdir")]
+    if c.entrypoint:
+        out.append(quote(c.entrypoint))
+    return out
+
+
+def _apptainer(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
+    run = c.keep_entrypoint and not c.entrypoint
+    out: list[Sh] = [quote(site.tool("apptainer")), Sh("run" if run else "exec")]
     if step.map_root:
         out.append(Sh("--fakeroot"))
-    out += [Sh("--pwd"), work_dir(step), Sh("--bind"), STORAGE_MOUNT]
+    if c.start_in_work_dir:
+        out += [Sh("--pwd"), work_dir(step)]
+    if c.mount_storage:
+        out += [Sh("--bind"), STORAGE_MOUNT]
     for m in c.mounts:
-        out += [Sh("--bind"), _mount(m)]
+        if _is_plain(m.host) and _is_plain(m.target):
+            out += [Sh("--bind"), _colon_mount(m)]
+        else:
+            out += [Sh("--mount"), _csv_mount(m, target_key="destination", read_only="ro")]
     if c.x11:
-        out += [Sh("--bind"), Sh(f"{x11}:{X11_IN_CONTAINER}")]
+        out += [Sh("--bind"), _x11(site)]
+    out.append(image_path(c))
+    if c.entrypoint:
+        out.append(quote(c.entrypoint))
+    return out
+
+
+def _engine(c: ir.Container, site: Site) -> list[Sh]:
+    out: list[Sh] = [quote(site.tool(c.runtime)), Sh("run")]
+    if c.user is not None:
+        out += [Sh("--user"), render_word(c.user)]
+    out.append(Sh("--rm"))
+    for m in c.mounts:
+        out += [Sh("--mount"), _csv_mount(m, target_key="target", read_only="readonly")]
+    if c.entrypoint:
+        out += [Sh("--entrypoint"), quote(c.entrypoint)]
+    for var in c.env:
+        out += [Sh("--env"), render_word(join(f"{var.key}=", var.value))]
+    if c.mac_address:
+        out += [Sh("--mac-address"), quote(c.mac_address)]
+    out += [quote(arg) for arg in c.extra_args]
+    if c.hostname:
+        out += [Sh("--hostname"), quote(c.hostname)]
     out.append(image_path(c))
     return out
 
 
-def _mount(m: ir.Mount) -> Sh:
-    return quote(f"{m.host_dir}:{m.container_dir}" + (":ro" if m.read_only else ""))
+def _x11(site: Site) -> Sh:
+    return Sh(f"{site_path(site.paths['x11_socket_dir'])}:{X11_IN_CONTAINER}")
+
+
+def _colon_mount(m: ir.Mount) -> Sh:
+    return render_word(join(m.host, ":", m.target, ":ro" if m.read_only else ""))
+
+
+def _is_plain(path: "str | ir.Word") -> bool:
+    return isinstance(path, str) and not re.search(r"[,:]", path)
+
+
+def _csv_mount(m: ir.Mount, *, target_key: str, read_only: str) -> Sh:
+    """`type=bind,source=…,target=…[,readonly]`: each field CSV-quoted when it needs it."""
+    parts = ["type=bind,", _csv_field(join("source=", m.host)), ",", _csv_field(join(f"{target_key}=", m.target))]
+    if m.read_only:
+        parts.append("," + read_only)
+    return glue(parts)
+
+
+def csv_field(text: str) -> str:
+    """A field of a docker/podman/apptainer --mount value, as Go's encoding/csv reads it."""
+    if re.search(r'[,"\r\n]', text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_field(word: "str | ir.Word") -> "str | RunTime":
+    if isinstance(word, str):
+        return csv_field(word)
+    return RunTime(f'"$(jobc_csv {render_word(word)})"')
+
+
+def uses_csv(c: ir.Container) -> bool:
+    """Whether a mount of this container quotes a CSV field at run time (`jobc_csv`)."""
+    if c.runtime == "enroot":
+        return False
+    plain_bind = c.runtime == "apptainer"
+    return any(isinstance(part, ir.Word) for m in c.mounts for part in (m.host, m.target)
+               if not (plain_bind and _is_plain(m.host) and _is_plain(m.target)))

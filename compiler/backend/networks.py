@@ -6,12 +6,14 @@ step ends) and writes into it the namespace's resolv.conf and one WireGuard
 config per interface (net0.conf…, umask 077). Files are per job and per step
 run, so two jobs, two steps or two iterations of a loop never share one.
 
-In each task, `jobc_netns` (templates/network.sh.j2) runs the command in
-`unshare --user --map-root-user --net --mount`, attaches slirp4netns to it
-from outside, and inside bind-mounts the resolv.conf, brings up the WireGuard
-interfaces (`wg-quick up`) and starts the bore clients before the command:
-
-    jobc_netns [--wireguard net0]… [--bore ADDRESS PORT TARGET_PORT]… -- COMMAND…
+The same directory describes the namespace to the task, as files: the
+WireGuard interfaces to bring up (`wireguard`, one name a line) and the bore
+tunnels (`bore`, one `ADDRESS PORT TARGET_PORT` a line; host names and ports
+hold no spaces). In each task, `jobc_netns -- COMMAND…`
+(templates/network.sh.j2) runs the command in `unshare --user --map-root-user
+--net --mount`, attaches slirp4netns to it from outside, and inside
+bind-mounts the resolv.conf, brings up the WireGuard interfaces (`wg-quick up`)
+and starts the bore clients before the command.
 
 Keys are read from the `JOBC_SECRETS` table by `printf` (a builtin): they are
 never on a command line, neither here nor in wg-quick (which reads the file).
@@ -46,7 +48,19 @@ def setup_lines(step: ir.RunStep) -> list[Sh]:
     ]
     for wg in wireguards(step):
         lines += wireguard_config(wg)
+    lines += _list_file("wireguard", [[nic.interface] for nic in wireguards(step)])
+    bores = [[nic.address, nic.port, nic.target_port] for nic in step.network.interfaces if isinstance(nic, ir.Bore)]
+    lines += _list_file("bore", bores)
     return lines
+
+
+def _list_file(name: str, rows: list[list]) -> list[Sh]:
+    """`$JOBC_STEP_DIR/NAME`: one line per row, its values separated by spaces."""
+    if not rows:
+        return []
+    fmt = " ".join(["%s"] * len(rows[0])) + "\\n"
+    values = " ".join(words(row) for row in rows)
+    return [Sh(f'printf {quote(fmt)} {values} > "$JOBC_STEP_DIR"/{name}')]
 
 
 def wireguard_config(wg: ir.Wireguard) -> list[Sh]:
@@ -80,13 +94,4 @@ def wireguard_config(wg: ir.Wireguard) -> list[Sh]:
 
 
 def task_wrapper(step: ir.RunStep) -> list[Sh]:
-    if not uses_netns(step):
-        return []
-    out: list[Sh] = [Sh("jobc_netns")]
-    for nic in step.network.interfaces:
-        if isinstance(nic, ir.Wireguard):
-            out += [Sh("--wireguard"), quote(nic.interface)]
-        else:
-            out += [Sh("--bore"), quote(nic.address), quote(nic.port), quote(nic.target_port)]
-    out.append(Sh("--"))
-    return out
+    return [Sh("jobc_netns"), Sh("--")] if uses_netns(step) else []

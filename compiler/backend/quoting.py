@@ -4,8 +4,8 @@ The Jinja environment finalizes every `{{ value }}` through `finalize`: a plain
 string is quoted with `shlex.quote`, so no user value can become shell syntax.
 Only `Sh` values (shell text that one of these helpers built) pass unchanged.
 
-Three other contexts have their own rules:
-- `#SBATCH` lines (`sbatch_value`): sbatch's own tokenizer, not the shell's;
+Other contexts have their own rules:
+- `#SBATCH` lines: sbatch's own tokenizer, not the shell's (`jobc.directives`);
 - comments (`comment`): a newline would end the comment and start code;
 - site paths (`site_path`): `${NAME}` may refer to the job's environment, and
   nothing else in the string is special.
@@ -60,35 +60,8 @@ def words(values: Any) -> Sh:
     return Sh(" ".join(quote(v) for v in values))
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9_./:@%,+=-]+\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class DirectiveError(ValueError):
-    pass
-
-
-def sbatch_value(value: str) -> Sh:
-    """A value for `#SBATCH --key=VALUE`, following sbatch's tokenizer.
-
-    An unquoted `#` ends the line, an unquoted space is an error, backslashes are
-    dropped, and quotes of either kind group: so plain values stay plain, others
-    are wrapped in the quote they do not contain, and the rest is refused.
-    """
-    if _CONTROL.search(value):
-        raise DirectiveError("must not contain newlines or other control characters")
-    if _SURROGATE.search(value):
-        raise DirectiveError("must be valid UTF-8 text")
-    if _PLAIN.match(value):
-        return Sh(value)
-    if "\\" in value:
-        raise DirectiveError("must not contain a backslash (sbatch drops them)")
-    if '"' not in value:
-        return Sh(f'"{value}"')
-    if "'" not in value:
-        return Sh(f"'{value}'")
-    raise DirectiveError("cannot contain both kinds of quotes")
 
 
 def comment(value: str) -> Sh:

@@ -8,33 +8,17 @@ profile: no clock, no randomness, no environment lookups.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
 
 from .. import ir
 from ..diagnostics import Diagnostic, error, fail, format_path
-from ..passes.walk import walk
+from ..directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
 from ..reserved import RESERVED_PATTERN
 from ..site import Site
 from . import quoting, srun
+from .features import features, loop_shellcheck_codes
 from .quoting import Sh
-
-# Directives that the spec's resources decide; a profile or flag may not override them.
-RESOURCE_DIRECTIVES = ("ntasks", "cpus-per-task", "mem-per-cpu", "gpus-per-task", "mem", "gpus", "mem-per-gpu",
-                       "cpus-per-gpu", "ntasks-per-node", "gres", "wrap")
-
-
-@dataclass(frozen=True)
-class Uses:
-    """Which optional parts of the runtime a job needs, so simple jobs stay short."""
-
-    task: bool
-    image_cache: bool
-    hosted_images: bool
-    groups: bool  # launches or parallel loops: background groups that can be stopped
-    parallel: bool
-    launches: bool
+from .words import render_word
 
 
 @lru_cache(maxsize=1)
@@ -74,7 +58,7 @@ def environment():
 
 def _finalize(value):
     """Quote a value for the shell; an `ir.Word` (literal and run-time parts) renders as one word."""
-    return srun.render_word(value) if isinstance(value, ir.Word) else quoting.finalize(value)
+    return render_word(value) if isinstance(value, ir.Word) else quoting.finalize(value)
 
 
 def _indent(text: str, width: int) -> str:
@@ -85,17 +69,7 @@ def _indent(text: str, width: int) -> str:
 def render_script(job: ir.Job, site: Site, *, redact: bool = False) -> str:
     env = environment()
     template = env.get_template("script.sh.j2")
-    group_steps = _steps_in_groups(job.steps, False)
-    launches = any(isinstance(s, ir.LaunchStep) for s in walk(job.steps))
-    parallel = any(isinstance(s, ir.LoopStep) and s.parallel for s in walk(job.steps))
-    uses = Uses(
-        task=any(srun.needs_task_library(s, id(s) in group_steps) for s in walk(job.steps) if isinstance(s, ir.RunStep)),
-        image_cache=any(s.container and s.container.image_file_base == "JOBC_IMAGE_CACHE" for s in _runs(job)),
-        hosted_images=any(s.container and s.container.image_file_base == "JOBC_HOSTED_IMAGES" for s in _runs(job)),
-        groups=launches or parallel,
-        parallel=parallel,
-        launches=launches,
-    )
+    found = features(job)
 
     def secret(value: ir.Secret) -> Sh:
         return quoting.quote(f"<redacted: {value.field}>" if redact else value.value)
@@ -103,31 +77,15 @@ def render_script(job: ir.Job, site: Site, *, redact: bool = False) -> str:
     script = template.render(
         job=job,
         site=site,
-        uses=uses,
+        features=found,
         directives=sbatch_directives(job, site),
-        srun_line=lambda step, in_group: srun.srun_line(step, job, site, in_group),
+        srun_line=lambda step: srun.srun_line(step, job, site, id(step) in found.in_group),
         step_setup=lambda step: srun.step_setup(step, job, site),
+        loop_shellcheck_codes=loop_shellcheck_codes,
         secret=secret,
         reserved_pattern=RESERVED_PATTERN,
     )
     return quoting.restore_newlines(script) + "\n"
-
-
-def _runs(job: ir.Job) -> Iterable[ir.RunStep]:
-    return (s for s in walk(job.steps) if isinstance(s, ir.RunStep))
-
-
-def _steps_in_groups(steps: tuple[ir.AnyStep, ...], inside: bool) -> set[int]:
-    """ids of the run steps that execute inside a background group (a launch or a parallel iteration)."""
-    found: set[int] = set()
-    for step in steps:
-        if isinstance(step, ir.RunStep) and inside:
-            found.add(id(step))
-        elif isinstance(step, ir.LaunchStep):
-            found |= _steps_in_groups(step.steps, True)
-        elif isinstance(step, ir.LoopStep):
-            found |= _steps_in_groups(step.steps, inside or step.parallel)
-    return found
 
 
 def sbatch_directives(job: ir.Job, site: Site) -> list[tuple[str, Sh]]:
@@ -143,8 +101,8 @@ def sbatch_directives(job: ir.Job, site: Site) -> list[tuple[str, Sh]]:
     out: list[tuple[str, Sh]] = []
     for key, value, path in pairs:
         try:
-            out.append((key, quoting.sbatch_value(value)))
-        except quoting.DirectiveError as exc:
+            out.append((key, Sh(sbatch_value(value))))
+        except DirectiveError as exc:
             problems.append(error(path, f"#SBATCH --{key}: {exc}"))
     if problems:
         fail(problems)

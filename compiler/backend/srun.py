@@ -13,7 +13,9 @@ from __future__ import annotations
 from .. import ir
 from ..diagnostics import format_path
 from ..site import Site
+from . import containers, networks
 from .quoting import Sh, quote, words
+from .words import CD_WORKDIR, render_word, work_dir
 
 
 def srun_options(step: ir.RunStep, job: ir.Job) -> list[Sh]:
@@ -31,7 +33,7 @@ def srun_options(step: ir.RunStep, job: ir.Job) -> list[Sh]:
         opts.append(Sh("--cpu-bind=none"))
     if step.mpi:
         opts.append(Sh(f"--mpi={quote(step.mpi)}"))
-    if isinstance(step.work_dir, ir.Word) and step.container is None:
+    if isinstance(step.work_dir, ir.Word) and not containers.enters_work_dir(step):
         opts.append(Sh(f"--chdir={render_word(step.work_dir)}"))  # a directory the script made itself
     else:
         opts.append(Sh('--chdir="$STORAGE_PATH"'))
@@ -42,33 +44,20 @@ def _cd_into_work_dir(step: ir.RunStep) -> bool:
     return step.container is None and isinstance(step.work_dir, str)
 
 
-# workDir is entered with `cd` inside the step, not with `srun --chdir`: srun runs a step whose
-# directory is missing in /tmp, with a warning; `cd` fails the step, as the reference describes.
-CD_WORKDIR = 'cd -- "$JOBC_WORKDIR" && exec "$@"'
-
-
-def work_dir(step: ir.RunStep) -> Sh:
-    """The directory the command starts in: workDir (relative to $STORAGE_PATH), or $STORAGE_PATH."""
-    wd = step.work_dir
-    if wd is None:
-        return Sh('"$STORAGE_PATH"')
-    if isinstance(wd, ir.Word) or wd.startswith("/"):
-        return render_word(wd)
-    return Sh(f'"$STORAGE_PATH"/{quote(wd)}')
-
-
 def command_argv(step: ir.RunStep) -> list[Sh]:
     if step.argv is not None:
         return [render_word(a) for a in step.argv]
     return [quote(step.shell), Sh("-c"), quote(step.command)]
 
 
+def needs_jobc_task(step: ir.RunStep, in_group: bool) -> bool:
+    return in_group or networks.uses_netns(step) or containers.needs_task_function(step)
+
+
 def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
     """The wrappers before the command, outermost first: jobc_task, the namespace, the container."""
-    from . import containers, networks
-
     wrappers: list[Sh] = []
-    if in_group or networks.uses_netns(step) or containers.needs_task_function(step):
+    if needs_jobc_task(step, in_group):
         wrappers += [Sh("bash"), Sh("-c"), Sh("'jobc_task \"$@\"'"), Sh("jobc-task")]
     if step.container is None and step.network.mode == "host" and step.map_root:
         wrappers += [quote(site.tool("unshare")), Sh("--user"), Sh("--map-root-user"), Sh("--mount")]
@@ -96,37 +85,9 @@ def srun_line(step: ir.RunStep, job: ir.Job, site: Site, in_group: bool) -> Sh:
     return Sh(" \\\n    ".join(lines))
 
 
-def needs_task_library(step: ir.RunStep, in_group: bool) -> bool:
-    from . import containers, networks
-
-    return in_group or networks.uses_netns(step) or containers.uses_task_library(step)
-
-
 def step_setup(step: ir.RunStep, job: ir.Job, site: Site) -> list[Sh]:
     """Shell lines run in the batch script before the step's srun (image fetch, config files)."""
-    from . import containers, networks
-
     lines = networks.setup_lines(step) + containers.setup_lines(step, job)
     if _cd_into_work_dir(step):
         lines.append(Sh(f"export JOBC_WORKDIR={work_dir(step)}"))
     return lines
-
-
-_USER_IDS = {"uid": '"$(id -u)"', "gid": '"$(id -g)"'}
-
-
-def render_word(word: "str | ir.Word") -> Sh:
-    """One argv word: literal parts quoted, run-time parts expanded inside double quotes (no splitting)."""
-    if isinstance(word, str):
-        return quote(word)
-    out = []
-    for part in word.parts:
-        if isinstance(part, str):
-            out.append(quote(part))
-        elif isinstance(part, ir.Var):
-            out.append(f'"${{{part.name}}}"')
-        elif isinstance(part, ir.UserId):
-            out.append(_USER_IDS[part.which])
-        else:
-            out.append(f'"$(jobc_csv {render_word(ir.Word(part.parts))})"')
-    return Sh("".join(out))

@@ -12,19 +12,22 @@ from typing import Any
 
 from .. import ir
 from ..diagnostics import Diagnostic, fail
+from ..options import APP_FLAGS, CompileOptions
+from ..site import Site
 
 
-def data_to_ir(data: Any, *, name: str, options: dict[str, Any]) -> ir.Job:
+def data_to_ir(data: Any, *, name: str, options: CompileOptions | None = None, site: Site | None = None) -> ir.Job:
     from . import bfabric, deepsquare
 
-    job_name = options.get("job_name") or _job_name(name)
+    options = options or CompileOptions()
+    job_name = options.job_name or _job_name(name)
     if data is None:
         fail([Diagnostic((), "the spec is empty")])
     if bfabric.looks_like(data):
-        return _with_source(bfabric.to_ir(data, name=job_name, options=options), name)
-    app_only = [key for key in bfabric.APP_OPTIONS if options.get(key) is not None]
+        return _with_source(bfabric.to_ir(data, name=job_name, options=options, site=site or Site()), name)
+    app_only = options.app.given()
     if app_only:
-        flags = ", ".join(bfabric.APP_OPTIONS[key] for key in app_only)
+        flags = ", ".join(APP_FLAGS[key] for key in app_only)
         fail([Diagnostic((), f"{flags}: only for bfabric app specs (this is a DeepSquare job)")])
     return _with_source(deepsquare.to_ir(data, name=job_name), name)
 

@@ -35,6 +35,7 @@ def to_ir(data: Any, *, name: str) -> ir.Job:
         output=_transport(job.output, ("output",)),
         continuous_output_sync=bool(job.continuousOutputSync),
         enable_logging=bool(job.enableLogging),
+        field_paths=(("continuous_output_sync", ("continuousOutputSync",)),),
     )
 
 
@@ -72,10 +73,14 @@ def _steps(steps: list[m.Step], path: FieldPath) -> tuple[ir.AnyStep, ...]:
 
 
 def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
-    common = dict(name=step.name, depends_on=tuple(step.dependsOn or ()), path=path)
+    common: dict[str, Any] = dict(name=step.name, depends_on=tuple(step.dependsOn or ()), path=path)
+    depends_on = (("depends_on", path + ("dependsOn",)),)
     if step.run is not None:
-        return _run(step.run, path + ("run",), common)
+        rpath = path + ("run",)
+        common["field_paths"] = depends_on + (("resources", rpath + ("resources",)), ("command", rpath + ("command",)))
+        return _run(step.run, rpath, common)
     if step.for_ is not None:
+        common["field_paths"] = depends_on + (("over", path + ("for", "range" if step.for_.range else "items")),)
         loop = step.for_
         fpath = path + ("for",)
         if loop.items is not None:
@@ -85,11 +90,12 @@ def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
             over = ir.RangeLoop(loop.range.begin, loop.range.end, loop.range.increment or 1)
         return ir.LoopStep(over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",)), **common)
     if step.launch is not None:
+        common["field_paths"] = depends_on + (("handle", path + ("launch", "handleName")),)
         launch = step.launch
         signal = 15 if launch.signalOnParentStepExit is None else launch.signalOnParentStepExit
         return ir.LaunchStep(handle=launch.handleName, signal=signal,
                              steps=_steps(launch.steps, path + ("launch", "steps")), **common)
-    return ir.NoteStep(**common)
+    return ir.NoteStep(**common, field_paths=depends_on)
 
 
 def _run(run: m.StepRun, path: FieldPath, common: dict) -> ir.RunStep:
@@ -143,6 +149,7 @@ def _container(c: m.ContainerRun | None, path: FieldPath) -> ir.Container | None
         runtime="apptainer" if (c.apptainer or hosted) else "enroot",
         hosted=hosted,
         x11=bool(c.x11),
-        mounts=tuple(ir.Mount(mt.hostDir, mt.containerDir, mt.options == "ro") for mt in c.mounts or ()),
+        mounts=tuple(ir.Mount(mt.hostDir, mt.containerDir, mt.options == "ro", path + ("mounts", i))
+                     for i, mt in enumerate(c.mounts or ())),
         path=path,
     )

@@ -1,8 +1,10 @@
-"""Turning pydantic's validation errors into jobc diagnostics.
+"""Turning pydantic's validation errors into jobc diagnostics, for every spec kind.
 
 Pydantic finds the problems; this module words them the jobc way (what is wrong
 and what is allowed), and for an unknown field suggests the nearest known one,
-also one level down (`steps[0].command` -> `steps[0].run.command`).
+also one level down (`steps[0].command` -> `steps[0].run.command`). Locations
+are shown as the user's file has them: pydantic's tags of discriminated unions
+(`dispatch.docker.image`) are left out.
 """
 
 from __future__ import annotations
@@ -27,89 +29,187 @@ _TYPE_MESSAGES = {
     "model_attributes_type": "must be a mapping of fields",
     "dict_type": "must be a mapping of fields",
     "missing": "is required",
+    "too_short": "must not be empty",
 }
 
 
-def validate(model: type[BaseModel], data: Any) -> tuple[BaseModel | None, list[Diagnostic]]:
-    """Validate `data` against `model`; return the instance or the diagnostics."""
+def validate(model: type[BaseModel], data: Any, prefix: FieldPath = ()) -> tuple[BaseModel | None, list[Diagnostic]]:
+    """Validate `data` (found at `prefix` in the file) against `model`; return the instance or the diagnostics."""
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
-        return None, [Diagnostic((), f"the spec must be a mapping of fields at the top level, not {kind}")]
+        if not prefix:
+            return None, [Diagnostic((), f"the spec must be a mapping of fields at the top level, not {kind}")]
+        return None, [Diagnostic(prefix, f"must be a mapping of fields, not {kind}")]
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        return None, [to_diagnostic(model, err) for err in exc.errors(include_url=False)]
+        return None, [to_diagnostic(model, err, prefix) for err in exc.errors(include_url=False)]
 
 
-def to_diagnostic(model: type[BaseModel], err: dict) -> Diagnostic:
-    path: FieldPath = tuple(err["loc"])
+def to_diagnostic(root: type[BaseModel], err: dict, prefix: FieldPath = ()) -> Diagnostic:
+    loc = tuple(err["loc"])
+    if loc and loc[-1] == "[key]":
+        inner = to_diagnostic(root, {**err, "loc": loc[:-1], "type": _key_kind(err["type"])}, prefix)
+        return Diagnostic(inner.path, f"the name {inner.message}")
+    path = prefix + _without_tags(root, loc)
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
-        return Diagnostic(path, unknown_field_message(model, path))
+        return Diagnostic(path, unknown_field_message(root, loc, prefix))
     if kind == "jobc":
         return Diagnostic(path, err["msg"])
-    if kind in ("greater_than_equal",):
+    if kind == "union_tag_invalid":
+        return Diagnostic(path + (_unquote(ctx["discriminator"]),), f"must be one of {', '.join(_tags_at(root, loc))}")
+    if kind == "union_tag_not_found":
+        return Diagnostic(path, f"needs a {_unquote(ctx['discriminator'])}: {' or '.join(_tags_at(root, loc))}")
+    if kind in ("model_attributes_type", "model_type") and _tags_at(root, loc):
+        tags = " or ".join(_tags_at(root, loc))
+        return Diagnostic(path, f"must be a mapping of fields with a type ({tags})")
+    if kind == "literal_error":
+        return Diagnostic(path, f"must be one of {_unquote(ctx.get('expected', '')).replace(' or ', ', ')}")
+    if kind == "greater_than_equal":
         return Diagnostic(path, f"must be at least {ctx['ge']}")
-    if kind in ("less_than_equal",):
+    if kind == "less_than_equal":
         return Diagnostic(path, f"must be at most {ctx['le']}")
-    if kind in _TYPE_MESSAGES:
-        return Diagnostic(path, _TYPE_MESSAGES[kind])
-    return Diagnostic(path, err["msg"])
+    return Diagnostic(path, _TYPE_MESSAGES.get(kind, err["msg"]))
 
 
-def unknown_field_message(root: type[BaseModel], path: FieldPath) -> str:
-    parent, key = path[:-1], str(path[-1])
-    owner = model_at(root, parent)
-    if owner is None:
+def _key_kind(kind: str) -> str:
+    """A mapping key's error, reported at the key itself (it is not a field, so not an unknown one)."""
+    return "key_" + kind if kind == "extra_forbidden" else kind
+
+
+def _unquote(text: str) -> str:
+    return text.replace("'", "")
+
+
+def unknown_field_message(root: type[BaseModel], loc: tuple, prefix: FieldPath = ()) -> str:
+    owner, _ = _walk(root, loc[:-1])
+    if not (isinstance(owner, type) and issubclass(owner, BaseModel)):
         return "unknown field"
+    key = str(loc[-1])
     known = field_names(owner)
-    where = format_path(parent)
+    where = format_path(prefix + _without_tags(root, loc[:-1]))
+    kind = f"not {'an' if owner.__name__[0] in 'AEIOU' else 'a'} {owner.__name__} field"
 
     def full(name: str) -> str:
         return f"{where}.{name}" if where else name
 
     one_down = [(f"{name}.{child_name}", child_name) for name in known
-                for child in [model_at(owner, (name,))] if child is not None for child_name in field_names(child)]
+                for child in _direct_models(owner.model_fields[_attr(owner, name)].annotation)
+                for child_name in field_names(child)]
     # A field that exists as written one level down (the "Job (full)" example's `command` on a step)
     # beats a near miss here; a near miss here beats a near miss one level down (`comand`).
     for dotted, child_name in one_down:
         if child_name == key:
-            return f"not a {owner.__name__} field; did you mean {full(dotted)}?"
+            return f"{kind}; did you mean {full(dotted)}?"
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
-        return f"not a {owner.__name__} field; did you mean {full(close[0])}?"
+        return f"{kind}; did you mean {full(close[0])}?"
     close = difflib.get_close_matches(key, [child_name for _, child_name in one_down], n=1, cutoff=0.75)
     if close:
         dotted = next(d for d, child_name in one_down if child_name == close[0])
-        return f"not a {owner.__name__} field; did you mean {full(dotted)}?"
-    return f"not a {owner.__name__} field (known fields: {', '.join(known)})"
+        return f"{kind}; did you mean {full(dotted)}?"
+    return f"{kind} (known fields: {', '.join(known)})"
 
 
 def field_names(model: type[BaseModel]) -> list[str]:
     return [info.alias or name for name, info in model.model_fields.items()]
 
 
+def _attr(model: type[BaseModel], name: str) -> str:
+    """The attribute of the field the user writes as `name` (its alias, or its own name)."""
+    return next(n for n, info in model.model_fields.items() if (info.alias or n) == name)
+
+
 def model_at(root: type[BaseModel], path: FieldPath) -> type[BaseModel] | None:
-    """The model class that validates the value at `path`, if any."""
-    current: Any = root
-    for part in path:
-        if isinstance(part, int):
+    """The model class that validates the value at `path` (a location without tags), if any."""
+    model, _ = _walk(root, tuple(path))
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _without_tags(root: type[BaseModel], loc: tuple) -> FieldPath:
+    return tuple(part for part, is_tag in _walk(root, loc)[1] if not is_tag)
+
+
+def _walk(root: type[BaseModel], loc: tuple) -> tuple[Any, list[tuple[Any, bool]]]:
+    """The model that validates the value at `loc` (or None), and each element of `loc` marked if it is a tag."""
+    model: Any = root
+    marked: list[tuple[Any, bool]] = []
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        marked.append((part, False))
+        i += 1
+        if isinstance(part, int) or part == "[key]":
             continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
-        if field is None:
-            return None
-        current = _model_in(field.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            model = None
+            continue
+        names = {(info.alias or n): n for n, info in model.model_fields.items()}
+        if part not in names:
+            model = None
+            continue
+        model, kind = _child(model.model_fields[names[part]].annotation, loc[i] if i < len(loc) else None)
+        if kind in ("tag", "key") and i < len(loc):
+            marked.append((loc[i], kind == "tag"))
+            i += 1
+    return model, marked
 
 
-def _model_in(annotation: Any) -> Any:
+def _child(annotation: Any, nxt: Any) -> tuple[Any, str]:
+    """The model under a field of this type; "tag" or "key" when the next location element is a union tag or a
+    mapping key (list indexes are ints and skip themselves)."""
+    annotation = _unwrap(annotation)
+    origin = typing.get_origin(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+        return annotation, ""
+    if origin is dict:
+        return _child(typing.get_args(annotation)[1], None)[0], "key"
+    if origin in (list, tuple):
+        return _child(typing.get_args(annotation)[0], None)[0], ""
+    options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if len(options) == 1:
+        return _child(options[0], nxt)
+    models = [m for m in (_child(arg, None)[0] for arg in options) if m is not None]
+    if len(models) == 1:
+        return models[0], ""
+    for model in models:
+        if "type" in model.model_fields and nxt in typing.get_args(model.model_fields["type"].annotation):
+            return model, "tag"
+    return None, ""
+
+
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _direct_models(annotation: Any) -> list[type[BaseModel]]:
+    """The model of a field holding one mapping (not a list or a mapping of them), if any."""
+    annotation = _unwrap(annotation)
+    if typing.get_origin(annotation) in (list, tuple, dict):
+        return []
+    options = [_unwrap(arg) for arg in typing.get_args(annotation) if arg is not type(None)] or [annotation]
+    models = [m for m in options if isinstance(m, type) and issubclass(m, BaseModel)]
+    return models if len(models) == 1 else []
+
+
+def _tags_at(root: type[BaseModel], loc: tuple) -> list[str]:
+    """The tags of the discriminated union that validates the value at `loc` (none if it is not one)."""
+    parent, _ = _walk(root, loc[:-1])
+    if not (loc and isinstance(parent, type) and issubclass(parent, BaseModel)):
+        return []
+    names = {(info.alias or n): n for n, info in parent.model_fields.items()}
+    if loc[-1] not in names:
+        return []
+    annotation = _unwrap(parent.model_fields[names[loc[-1]]].annotation)
+    options = [_unwrap(arg) for arg in typing.get_args(annotation) if arg is not type(None)]
+    if len(options) == 1:
+        options = [_unwrap(arg) for arg in typing.get_args(options[0]) if arg is not type(None)]
+    tags = []
+    for model in options:
+        if isinstance(model, type) and issubclass(model, BaseModel) and "type" in model.model_fields:
+            tags += list(typing.get_args(model.model_fields["type"].annotation))
+    return tags if len(tags) > 1 else []

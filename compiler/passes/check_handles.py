@@ -30,7 +30,7 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
         awaits = []
         for i, name in enumerate(step.depends_on):
             if name.lower() not in seen:
-                problems.append(error(step.path + ("dependsOn", i), _unknown(name, seen)))
+                problems.append(error(step.at("depends_on") + (i,), _unknown(name, seen)))
             else:
                 awaits.append(seen[name.lower()])
         step = replace(step, depends_on=tuple(n.lower() for n in step.depends_on), awaits=tuple(awaits))
@@ -40,7 +40,7 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
             handle = step.handle.lower() if step.handle else None
             if handle is not None:
                 if handle in seen:
-                    problems.append(error(step.path + ("launch", "handleName"),
+                    problems.append(error(step.at("handle"),
                                           f"handle {handle!r} is already used by another launch of this step list"))
                 seen[handle] = slot
             step = replace(step, handle=handle, slot=slot, steps=_scope(step.steps, problems, counter))

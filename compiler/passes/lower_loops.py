@@ -17,7 +17,6 @@ from dataclasses import replace
 
 from .. import ir
 from ..diagnostics import Diagnostic, warning
-from .walk import map_steps, walk
 
 _GO_ITEM = re.compile(r"\{\{\s*\.Item\s*\}\}")
 
@@ -31,13 +30,13 @@ def lower_loops(job: ir.Job, site: object = None) -> ir.Job:
         if isinstance(step.over, ir.RangeLoop):
             r = step.over
             if not r.values():
-                notes.append(warning(step.path + ("for", "range"),
+                notes.append(warning(step.at("over"),
                                      f"runs no iteration: from {r.begin} by {r.increment} never reaches {r.end}"))
             return replace(step, variable="index")
         return replace(step, variable="item")
 
-    steps = map_steps(job.steps, lower)
-    for step in walk(steps):
+    steps = ir.map_steps(job.steps, lower)
+    for step in ir.walk(steps):
         if isinstance(step, ir.RunStep) and _GO_ITEM.search(step.command):
-            notes.append(warning(step.path + ("run", "command"), '{{ .Item }} is not substituted by jobc; use "$item"'))
+            notes.append(warning(step.at("command"), '{{ .Item }} is not substituted by jobc; use "$item"'))
     return replace(job, steps=steps, warnings=job.warnings + tuple(notes))

@@ -1,13 +1,16 @@
-"""Decide where each container image comes from and which file a step runs.
+"""Decide where each container image comes from and which file a step runs, for every runtime.
 
-- A registry image is fetched once per job into the site's image cache
-  (`paths.image_cache`): `enroot import` makes a squashfs, `apptainer pull` a
-  SIF. The cache file name is readable and unique (image name plus a hash of
-  the full reference), so concurrent jobs share it.
-- An absolute image path is a file the job already has: `/input/…` is under
-  `$DEEPSQUARE_INPUT`, `/output/…` under `$DEEPSQUARE_OUTPUT`, anything else
-  under `$STORAGE_PATH` (the reference's rule).
-- A DeepSquare-hosted image is a file under the site's `paths.hosted_images`.
+- A registry image run by enroot or Apptainer is fetched once per job into the
+  site's image cache: `enroot import` makes a squashfs, `apptainer pull` a SIF.
+  The cache file name is readable and unique (image name plus a hash of the
+  runtime and the full reference), so concurrent jobs share it. An image
+  without a registry comes from Docker Hub.
+- docker and podman keep images in their own store: the reference goes to the
+  engine as written.
+- An absolute image path is a file the job already has: `/input/…` is in the
+  job's input, `/output/…` in its output, anything else in its storage (the
+  reference's rule).
+- A DeepSquare-hosted image is a file among the site's hosted images.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from dataclasses import replace
 
 from .. import ir
 from ..site import Site
-from .walk import map_steps
 
-DOCKER_HUB = ("registry-1.docker.io", "docker.io", "index.docker.io")
+DEFAULT_REGISTRY = "registry-1.docker.io"
+DOCKER_HUB = (DEFAULT_REGISTRY, "docker.io", "index.docker.io")
+ENGINES = ("docker", "podman")
 
 
 def plan_containers(job: ir.Job, site: Site) -> ir.Job:
@@ -29,18 +33,20 @@ def plan_containers(job: ir.Job, site: Site) -> ir.Job:
             return step
         return replace(step, container=_plan(step.container))
 
-    return replace(job, steps=map_steps(job.steps, plan))
+    return replace(job, steps=ir.map_steps(job.steps, plan))
 
 
 def _plan(c: ir.Container) -> ir.Container:
+    if c.runtime in ENGINES:
+        return replace(c, image_location=ir.ImageLocation.ENGINE)
     if c.image.startswith("/"):
-        for prefix, var in (("/input/", "DEEPSQUARE_INPUT"), ("/output/", "DEEPSQUARE_OUTPUT")):
+        for prefix, where in (("/input/", ir.ImageLocation.INPUT), ("/output/", ir.ImageLocation.OUTPUT)):
             if c.image.startswith(prefix):
-                return replace(c, image_file=c.image[len(prefix):], image_file_base=var)
-        return replace(c, image_file=c.image.lstrip("/"), image_file_base="STORAGE_PATH")
+                return replace(c, image_file=c.image[len(prefix):], image_location=where)
+        return replace(c, image_file=c.image.lstrip("/"), image_location=ir.ImageLocation.STORAGE)
     if c.hosted:
-        return replace(c, image_file=c.image, image_file_base="JOBC_HOSTED_IMAGES")
-    registry = c.registry or "registry-1.docker.io"
+        return replace(c, image_file=c.image, image_location=ir.ImageLocation.HOSTED)
+    registry = c.registry or DEFAULT_REGISTRY
     image = c.image
     if registry in DOCKER_HUB and "/" not in image.split(":", 1)[0]:
         image = f"library/{image}"  # Docker Hub's official images: with an explicit registry host, the prefix is needed
@@ -53,4 +59,5 @@ def _plan(c: ir.Container) -> ir.Container:
         suffix = ".sif"
     digest = hashlib.sha256(f"{c.runtime} {registry}/{image}".encode()).hexdigest()[:12]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", c.image).strip("._")[:80].rstrip("._") or "image"  # the hash keeps it unique
-    return replace(c, image_source=source, image_file=f"{readable}-{digest}{suffix}", image_file_base="JOBC_IMAGE_CACHE")
+    return replace(c, registry=registry, image_source=source, image_file=f"{readable}-{digest}{suffix}",
+                   image_location=ir.ImageLocation.CACHE)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import ir
-from .walk import map_steps
 
 
 def plan_networks(job: ir.Job, site: object = None) -> ir.Job:
@@ -19,4 +18,4 @@ def plan_networks(job: ir.Job, site: object = None) -> ir.Job:
         named = tuple(replace(nic, interface=f"net{i}") for i, nic in enumerate(step.network.interfaces))
         return replace(step, network=replace(step.network, interfaces=named))
 
-    return replace(job, steps=map_steps(job.steps, plan))
+    return replace(job, steps=ir.map_steps(job.steps, plan))

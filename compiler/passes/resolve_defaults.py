@@ -1,8 +1,7 @@
 """Fill in what a spec may leave out, and check steps fit in the job's allocation.
 
 - a step's `tasks` defaults to 1, its CPUs, memory and GPUs per task to the job's;
-- slirp4netns maps the user to root (the reference says so), so `map_root` is set;
-- a container without a registry pulls from registry-1.docker.io.
+- slirp4netns maps the user to root (the reference says so), so `map_root` is set.
 
 A step asking for more than the job holds would make `srun` fail at run time,
 minutes into the job; it is reported here instead, at the step's `resources`.
@@ -15,10 +14,6 @@ from dataclasses import replace
 from .. import ir
 from ..diagnostics import error, fail
 from ..site import Site
-from .walk import map_steps
-
-DEFAULT_REGISTRY = "registry-1.docker.io"
-
 
 def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
     problems = []
@@ -33,7 +28,7 @@ def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
             mem_per_cpu=given.mem_per_cpu if given.mem_per_cpu is not None else job.resources.mem_per_cpu,
             gpus_per_task=given.gpus_per_task if given.gpus_per_task is not None else job.resources.gpus_per_task,
         )
-        where = step.path + ("run", "resources")  # a RunStep's path is its step's; resources are in run
+        where = step.at("resources")
         for what, asked, held, unit in (
             ("CPUs", res.cpus, job.resources.cpus, ""),
             ("memory", res.mem, job.resources.mem, " MB"),
@@ -41,13 +36,10 @@ def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
         ):
             if asked > held:
                 problems.append(error(where, f"asks for {asked}{unit} {what} in all, more than the job's {held}{unit}"))
-        container = step.container
-        if container is not None and container.registry is None and not container.image.startswith("/"):
-            container = replace(container, registry=DEFAULT_REGISTRY)
         map_root = step.map_root or step.network.mode == "slirp4netns"
-        return replace(step, resources=res, container=container, map_root=map_root)
+        return replace(step, resources=res, map_root=map_root)
 
-    steps = map_steps(job.steps, resolve)
+    steps = ir.map_steps(job.steps, resolve)
     if problems:
         fail(problems)
     return replace(job, steps=steps)

@@ -24,6 +24,7 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
+JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
 mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
 rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
 mkdir -m 700 "$JOBC_RUN"
@@ -64,6 +65,58 @@ jobc_load_env() {
   done < "$DEEPSQUARE_ENV"
 }
 
+# A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
+jobc_csv() {
+  if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
+    printf '"%s"' "${1//\"/\"\"}"
+  else
+    printf '%s' "$1"
+  fi
+}
+
+# In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
+jobc_task() {
+  local group
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143  # the group was told to stop while this step waited for resources
+    fi
+  done
+  if [[ ${SLURM_PROCID:-0} == 0 ]]; then
+    for group in ${JOBC_GROUPS-}; do
+      printf '%s.%s\n' "$SLURM_JOB_ID" "$SLURM_STEP_ID" >> "$JOBC_RUN/steps.$group"
+    done
+  fi
+  if declare -F -- "$1" >/dev/null; then
+    "$@"
+  else
+    exec "$@"
+  fi
+}
+export -f jobc_task
+
+# Batch side. Fetch a registry image once into the cache: under a lock, to a temporary name, then `mv`,
+# so concurrent steps and jobs never see half a file. Registry passwords stay out of every argv: enroot
+# reads a netrc file (mode 0600, ENROOT_CONFIG_PATH, this import only), apptainer its environment.
+jobc_apptainer_pull() {
+  local source=$1 file=$2
+  mkdir -p -- "$(dirname -- "$file")"
+  (
+    flock 9 || jobc_log "cannot lock $file.lock; pulling without the lock"
+    [[ -e $file ]] && exit 0
+    local tmp=$file.$SLURM_JOB_ID.$BASHPID.tmp rc=0
+    rm -f -- "$tmp"
+    jobc_log "pulling $source"
+    apptainer pull "$tmp" "$source" || rc=$?
+    if (( rc != 0 )); then
+      rm -f -- "$tmp"
+      jobc_log "apptainer pull of $source failed"
+      exit "$rc"
+    fi
+    mv -f -- "$tmp" "$file"
+  ) 9>>"$file.lock"
+}
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -101,16 +154,6 @@ trap 'jobc_signalled USR2 140' USR2
   # versions[0].commands: app version 1.8.1
   jobc_step 'app version 1.8.1'
   (
-    # A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
-    # shellcheck disable=SC2329 # called by the --mount arguments of docker commands, when the app has some
-    jobc_csv() {
-      if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
-        printf '"%s"' "${1//\"/\"\"}"
-      else
-        printf '%s' "$1"
-      fi
-    }
-
     # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
     jobc_yaml_scalar() {
       local text=$1 out='' i c
@@ -217,9 +260,10 @@ trap 'jobc_signalled USR2 140' USR2
         jobc_step process
         (
           jobc_load_env
+          jobc_apptainer_pull docker://ghcr.io/example/diann:1.8.1 "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-ab3a9609cba7.sif
           export APPTAINERENV_DIANN_MODE='library free'
           srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-            -- apptainer run --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",destination=/home/user/.bfabricpy.yml,ro --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv destination="${JOBC_WORK_DIR}")" --mount type=bind,source=/data/libraries,destination=/libraries,ro docker://ghcr.io/example/diann:1.8.1 diann --threads 8 "${JOBC_CHUNK_DIR}"
+            -- apptainer run --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",destination=/home/user/.bfabricpy.yml,ro --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv destination="${JOBC_WORK_DIR}")" --bind /data/libraries:/libraries:ro "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-ab3a9609cba7.sif diann --threads 8 "${JOBC_CHUNK_DIR}"
         )
       )
     done

@@ -103,16 +103,6 @@ trap 'jobc_signalled USR2 140' USR2
   # versions[0].commands: app version 0.12.1
   jobc_step 'app version 0.12.1'
   (
-    # A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
-    # shellcheck disable=SC2329 # called by the --mount arguments of docker commands, when the app has some
-    jobc_csv() {
-      if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
-        printf '"%s"' "${1//\"/\"\"}"
-      else
-        printf '%s' "$1"
-      fi
-    }
-
     # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
     jobc_yaml_scalar() {
       local text=$1 out='' i c

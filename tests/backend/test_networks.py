@@ -82,8 +82,13 @@ def test_slirp4netns_srun_line():
     srun = srun_command(step_lines(compile_spec(SPEC).script, "vpn"))
     assert srun == (
         'srun --job-name=vpn --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
-        "-- bash -c 'jobc_task \"$@\"' jobc-task jobc_netns --bore bore.example.org 2200 8888 "
-        "--wireguard net1 --wireguard net2 -- /bin/sh -c 'curl http://172.16.20.5:8080/health'")
+        "-- bash -c 'jobc_task \"$@\"' jobc-task jobc_netns -- /bin/sh -c 'curl http://172.16.20.5:8080/health'")
+
+
+def test_the_namespace_is_described_by_files_of_the_step_directory():
+    lines = step_lines(compile_spec(SPEC).script, "vpn")
+    assert "printf '%s\\n' net1 net2 > \"$JOBC_STEP_DIR\"/wireguard" in lines
+    assert "printf '%s %s %s\\n' bore.example.org 2200 8888 > \"$JOBC_STEP_DIR\"/bore" in lines
 
 
 def test_network_task_functions_use_the_site_tools_and_the_required_flags():

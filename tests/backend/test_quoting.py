@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobc.backend.quoting import DirectiveError, Sh, comment, quote, restore_newlines, sbatch_value, site_path, words
+from jobc.backend.quoting import Sh, comment, quote, restore_newlines, site_path, words
 
 # Any text a spec can hold (no NUL, no lone surrogates), with the characters that matter to a shell made likely.
 shell_text = st.text(
@@ -53,35 +53,6 @@ def test_carriage_return_never_reaches_the_script_raw():
     out = subprocess.run(["bash", "-c", f"printf %s {in_site_path}"], capture_output=True, env={"HOME": "/h"},
                          check=True).stdout
     assert out == b"/x\r\n/h"
-
-
-@pytest.mark.parametrize(
-    ("value", "rendered"),
-    [
-        ("gpu", "gpu"),
-        ("02:00:00", "02:00:00"),
-        ("logs/%x-%j.out", "logs/%x-%j.out"),
-        ("my job", '"my job"'),
-        ("a#b", '"a#b"'),
-        ('say "hi"', "'say \"hi\"'"),
-    ],
-)
-def test_sbatch_values_follow_sbatch_tokenizer(value, rendered):
-    assert sbatch_value(value) == rendered
-
-
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("a\nb", "must not contain newlines or other control characters"),
-        ("a\rb", "must not contain newlines or other control characters"),
-        ("a\\b", "must not contain a backslash (sbatch drops them)"),
-        ("it's \"x\"", "cannot contain both kinds of quotes"),
-    ],
-)
-def test_sbatch_values_refused(value, message):
-    with pytest.raises(DirectiveError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        sbatch_value(value)
 
 
 def test_comment_keeps_control_characters_on_one_line():

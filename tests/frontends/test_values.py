@@ -15,7 +15,7 @@ RES = "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\n"
 
 
 def to_ir(text: str, fmt: str = "yaml") -> ir.Job:
-    return frontends.data_to_ir(load(text, fmt).data, name="job.yaml", options={})
+    return frontends.data_to_ir(load(text, fmt).data, name="job.yaml")
 
 
 def test_yaml_1_1_traps_stay_strings_as_written() -> None:
@@ -88,7 +88,7 @@ steps:
     run = loop.steps[0]
     assert isinstance(run, ir.RunStep)
     assert [e.key for e in run.env] == ["C"]
-    assert run.container is not None and run.container.mounts == (ir.Mount("/a", "/b", True),)
+    assert run.container is not None and run.container.mounts == (ir.Mount("/a", "/b", True, run.container.path + ("mounts", 0)),)
     wg = run.network.interfaces[0]
     assert isinstance(wg, ir.Wireguard)
     assert wg.addresses == ("10.0.0.2/24",) and wg.peers[0].allowed_ips == ("10.0.0.1/32",)

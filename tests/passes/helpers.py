@@ -14,16 +14,27 @@ def job(*steps: ir.AnyStep, **fields) -> ir.Job:
     return ir.Job(name="t", steps=tuple(steps), **fields)
 
 
+# The nodes record where their fields are written, as the DeepSquare frontend does: the passes report there.
+
+
 def run(command: str = "true", path: tuple = ("steps", 0), **fields) -> ir.RunStep:
-    return ir.RunStep(command=command, path=path, **fields)
+    where = (("depends_on", path + ("dependsOn",)), ("resources", path + ("run", "resources")),
+             ("command", path + ("run", "command")))
+    return ir.RunStep(command=command, path=path, **{"field_paths": where, **fields})
 
 
 def launch(handle: str | None, *steps: ir.AnyStep, path: tuple = ("steps", 0), **fields) -> ir.LaunchStep:
-    return ir.LaunchStep(handle=handle, steps=tuple(steps), path=path, **fields)
+    where = (("depends_on", path + ("dependsOn",)), ("handle", path + ("launch", "handleName")))
+    return ir.LaunchStep(handle=handle, steps=tuple(steps), path=path, **{"field_paths": where, **fields})
 
 
 def loop(over, *steps: ir.AnyStep, path: tuple = ("steps", 0), **fields) -> ir.LoopStep:
-    return ir.LoopStep(over=over, steps=tuple(steps), path=path, **fields)
+    where = (("depends_on", path + ("dependsOn",)), ("over", path + ("for", "range")))
+    return ir.LoopStep(over=over, steps=tuple(steps), path=path, **{"field_paths": where, **fields})
+
+
+def note(path: tuple = ("steps", 0), **fields) -> ir.NoteStep:
+    return ir.NoteStep(path=path, **{"field_paths": (("depends_on", path + ("dependsOn",)),), **fields})
 
 
 def messages(exc) -> list[tuple[str, str]]:

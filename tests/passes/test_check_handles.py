@@ -8,11 +8,12 @@ from jobc import ir
 from jobc.diagnostics import SpecError
 from jobc.passes.check_handles import check_handles
 
+from . import helpers
 from .helpers import SITE, job, launch, loop, messages, run
 
 
 def note(*depends: str, path: tuple) -> ir.NoteStep:
-    return ir.NoteStep(depends_on=depends, path=path)
+    return helpers.note(depends_on=depends, path=path)
 
 
 def test_awaits_the_slot_of_the_named_launch_case_insensitively() -> None:

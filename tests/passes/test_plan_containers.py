@@ -15,20 +15,20 @@ def planned(container: ir.Container) -> ir.Container:
 
 
 @pytest.mark.parametrize("title, image, base, file", [
-    ("/input/ is under $DEEPSQUARE_INPUT", "/input/app.sqsh", "DEEPSQUARE_INPUT", "app.sqsh"),
-    ("/output/ is under $DEEPSQUARE_OUTPUT", "/output/sub/app.sif", "DEEPSQUARE_OUTPUT", "sub/app.sif"),
-    ("other absolute paths are under $STORAGE_PATH", "/my.squashfs", "STORAGE_PATH", "my.squashfs"),
-    ("/inputs is not /input/", "/inputs/x.sqsh", "STORAGE_PATH", "inputs/x.sqsh"),
+    ("/input/ is in the job's input", "/input/app.sqsh", ir.ImageLocation.INPUT, "app.sqsh"),
+    ("/output/ is in the job's output", "/output/sub/app.sif", ir.ImageLocation.OUTPUT, "sub/app.sif"),
+    ("other absolute paths are in the job's storage", "/my.squashfs", ir.ImageLocation.STORAGE, "my.squashfs"),
+    ("/inputs is not /input/", "/inputs/x.sqsh", ir.ImageLocation.STORAGE, "inputs/x.sqsh"),
 ])
 def test_local_image_files(title: str, image: str, base: str, file: str) -> None:
     c = planned(ir.Container(image=image))
-    assert (c.image_source, c.image_file_base, c.image_file) == (None, base, file)
+    assert (c.image_source, c.image_location, c.image_file) == (None, base, file)
 
 
 def test_enroot_registry_image() -> None:
     c = planned(ir.Container(image="library/ubuntu:latest", registry="registry-1.docker.io"))
     assert c.image_source == "docker://registry-1.docker.io#library/ubuntu:latest"
-    assert c.image_file_base == "JOBC_IMAGE_CACHE"
+    assert c.image_location is ir.ImageLocation.CACHE
     assert c.image_file.startswith("library_ubuntu_latest-") and c.image_file.endswith(".sqsh")
 
 
@@ -63,7 +63,7 @@ def test_docker_hub_official_images(title: str, container: ir.Container, source:
 
 def test_hosted_image() -> None:
     c = planned(ir.Container(image="library/sd:latest", runtime="apptainer", hosted=True))
-    assert (c.image_source, c.image_file_base, c.image_file) == (None, "JOBC_HOSTED_IMAGES", "library/sd:latest")
+    assert (c.image_source, c.image_location, c.image_file) == (None, ir.ImageLocation.HOSTED, "library/sd:latest")
 
 
 @pytest.mark.parametrize("title, a, b", [
@@ -86,3 +86,19 @@ def test_steps_without_containers_and_nested_steps() -> None:
     out = plan_containers(job(launch(None, inner), run(path=("steps", 1))), SITE)
     assert out.steps[0].steps[0].container.image_file == "x.sqsh"
     assert out.steps[1].container is None
+
+
+@pytest.mark.parametrize("title, container, registry", [
+    ("registry image without registry: Docker Hub", ir.Container(image="library/ubuntu:latest"), "registry-1.docker.io"),
+    ("registry given", ir.Container(image="library/ubuntu:latest", registry="r.example.org"), "r.example.org"),
+    ("local image file has no registry", ir.Container(image="/images/app.sqsh"), None),
+    ("docker keeps the reference as written", ir.Container(image="ubuntu:22.04", runtime="docker"), None),
+])
+def test_default_registry(title: str, container: ir.Container, registry: str | None) -> None:
+    assert planned(container).registry == registry
+
+
+@pytest.mark.parametrize("runtime", ["docker", "podman"])
+def test_engines_keep_their_own_images(runtime: str) -> None:
+    c = planned(ir.Container(image="docker.io/fgcz/app:1", runtime=runtime))
+    assert (c.image_source, c.image_file, c.image_location) == (None, None, ir.ImageLocation.ENGINE)

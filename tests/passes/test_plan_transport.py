@@ -57,7 +57,8 @@ def test_s3_url(title: str, key_path: str, url: str) -> None:
     ("no output: warning", None, False, "has no effect without an output"),
 ])
 def test_continuous_output_sync(title: str, output, continuous: bool, warning: str | None) -> None:
-    out = plan_transport(job(output=output, continuous_output_sync=True), SITE)
+    out = plan_transport(job(output=output, continuous_output_sync=True,
+                             field_paths=(("continuous_output_sync", ("continuousOutputSync",)),)), SITE)
     assert out.continuous_output_sync is continuous
     expected = [("continuousOutputSync", "warning", warning)] if warning else []
     assert [(format_path(w.path), w.severity, w.message) for w in out.warnings] == expected

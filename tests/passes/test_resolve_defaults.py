@@ -6,7 +6,7 @@ import pytest
 
 from jobc import ir
 from jobc.diagnostics import SpecError
-from jobc.passes.resolve_defaults import DEFAULT_REGISTRY, resolve_defaults
+from jobc.passes.resolve_defaults import resolve_defaults
 
 from .helpers import JOB_RES, SITE, job, launch, loop, messages, run
 
@@ -64,16 +64,6 @@ def test_every_step_too_large_is_reported() -> None:
 ])
 def test_map_root(title: str, network: ir.Network, map_root: bool, expected: bool) -> None:
     assert resolved(run(network=network, map_root=map_root)).map_root is expected
-
-
-@pytest.mark.parametrize("title, container, registry", [
-    ("registry image without registry", ir.Container(image="library/ubuntu:latest"), DEFAULT_REGISTRY),
-    ("registry given", ir.Container(image="library/ubuntu:latest", registry="r.example.org"), "r.example.org"),
-    ("local image file has no registry", ir.Container(image="/images/app.sqsh"), None),
-])
-def test_default_registry(title: str, container: ir.Container, registry: str | None) -> None:
-    step = resolved(run(container=container))
-    assert step.container.registry == registry
 
 
 def test_already_resolved_steps_are_left_alone() -> None:

@@ -35,6 +35,7 @@ from hypothesis import strategies as st
 
 from jobc import compile_spec
 from jobc.diagnostics import SpecError
+from jobc.options import AppOptions, CompileOptions
 from jobc.site import SiteError, site_from_dict
 
 from .conftest import CASES, profile
@@ -438,7 +439,7 @@ def test_sbatch_values(new_run, job_name, partition):
         site, partition = run.site(), None
         CASES.rejected += 1
     spec = {"resources": RESOURCES, "steps": [{"name": "x", "run": {"command": run.probe_cmd("x")}}]}
-    script = compile_or_reject(dump(spec), 1, name="job.json", site=site, options={"job_name": job_name})
+    script = compile_or_reject(dump(spec), 1, name="job.json", site=site, options=CompileOptions(job_name=job_name))
     if script is None:
         return
     run.execute(script)
@@ -507,8 +508,8 @@ def test_bfabric_app(new_run, args, env, ro, docker_args):
             f"        mounts:\n          read_only:\n{ro_yaml}          share_bfabric_config: false\n"
             "    submitter:\n      name: slurm\n")
     site = run.site()
-    opts = {"workunit_ref": "42", "app_id": 1, "app_name": "app", "work_dir": str(work), "site": site,
-            "container_runtime": "docker"}
+    opts = CompileOptions(app=AppOptions(workunit_ref="42", app_id=1, app_name="app", work_dir=str(work),
+                                         container_runtime="docker"))
     n = len(args) + len(env) + 2 * len(ro) + len(docker_args)
     script = compile_or_reject(text, n, name="app.yaml", site=site, options=opts)
     if script is None:

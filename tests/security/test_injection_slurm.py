@@ -24,6 +24,7 @@ from hypothesis import Phase, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from jobc.options import CompileOptions
 from jobc.site import SiteError, site_from_dict
 
 from .conftest import CASES, profile
@@ -102,7 +103,7 @@ def test_hostile_values_through_real_sbatch_and_srun(slurm, job_root, job_name, 
     except SiteError:
         CASES.rejected += n
         return
-    script = compile_or_reject(dump(spec), n, name="job.json", site=site, options={"job_name": job_name})
+    script = compile_or_reject(dump(spec), n, name="job.json", site=site, options=CompileOptions(job_name=job_name))
     if script is None:
         return
     path = root / "job.sh"

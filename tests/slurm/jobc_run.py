@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobc import compile_spec
+from jobc.options import CompileOptions
 from jobc.site import Site, site_from_dict
 
 
@@ -40,7 +41,7 @@ def compile_job(tmp_path: Path, spec: str, *, name: str = "job.yaml", site: Site
     site = (site or site_profile(tmp_path)).with_sbatch(list(sbatch))
     spec_file = tmp_path / name
     spec_file.write_text(textwrap.dedent(spec))
-    result = compile_spec(spec_file.read_text(), name=name, site=site, options={"job_name": job_name})
+    result = compile_spec(spec_file.read_text(), name=name, site=site, options=CompileOptions(job_name=job_name))
     script = tmp_path / "job.sh"
     script.write_text(result.script)
     script.chmod(0o755)

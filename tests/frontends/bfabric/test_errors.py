@@ -63,7 +63,7 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
                         "    submitter: {name: s}\n", [],
      ["app.yaml:3:15: versions[0].commands.process: is required"]),
     ("command-not-a-mapping", spec(dispatch='"python x.py"'), [],
-     ["app.yaml:4:17: versions[0].commands.dispatch: must be a command: a mapping with type (shell or docker) and command"]),
+     ["app.yaml:4:17: versions[0].commands.dispatch: must be a mapping of fields with a type (shell or docker)"]),
     ("type-missing", spec(dispatch="{command: d}"), [],
      ["app.yaml:4:17: versions[0].commands.dispatch: needs a type: shell or docker"]),
     ("type-unknown", spec(dispatch="{type: exec, command: d}"), [],
@@ -208,7 +208,7 @@ FLAG_CASES: list[tuple[str, str, list[str], list[str]]] = [
       "with --container-runtime apptainer"]),
     ("enroot-path", spec(process=docker(mounts="{read_only: [['/a b', /b]]}")), FLAGS + ["--container-runtime", "enroot"],
      ["app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: must not contain spaces, ':' or ',' "
-      "with --container-runtime enroot (enroot's --mount cannot quote them)"]),
+      "with --container-runtime enroot (enroot cannot mount such paths)"]),
     ("job-flags-on-deepsquare", "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps: []\n",
      ["--app-version", "1", "--workunit-ref", "2"],
      ["app.yaml:1:1: --app-version, --workunit-ref: only for bfabric app specs (this is a DeepSquare job)"]),
@@ -231,10 +231,10 @@ def test_rule(text: str, args: list[str], expected: list[str], tmp_path: Path, m
 
 
 def test_every_message_of_the_models_is_tested() -> None:
-    """Each rule message in bfabric_models.py appears in an expected diagnostic above."""
+    """Each rule message in frontends/bfabric/models.py appears in an expected diagnostic above."""
     import re
 
-    source = (Path(__file__).resolve().parents[2] / "compiler" / "frontends" / "bfabric_models.py").read_text()
+    source = (Path(__file__).resolve().parents[3] / "compiler" / "frontends" / "bfabric" / "models.py").read_text()
     expected = "\n".join(line for case in CASES + FLAG_CASES for line in case[3])
     messages = re.findall(r'"((?:must|cannot|only|lists) [^"{]+)', source)
     assert len(messages) > 15

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobc import compile_spec
+from jobc.options import AppOptions, CompileOptions
 from jobc.site import site_from_dict
 
 FAKE_SRUN = r"""#!/bin/bash
@@ -35,6 +36,18 @@ fi
 if [[ ${JOBC_FAKE_FAIL-} == "$name="* ]]; then
   exit "${JOBC_FAKE_FAIL#*=}"
 fi
+"""
+
+# The site's enroot and apptainer on the batch side: `import --output FILE SOURCE` and `pull FILE SOURCE`
+# record their argv (like srun's) and make FILE, so the step that runs the image can start.
+FAKE_FETCH = r"""#!/bin/bash
+set -eu
+n=$(find "$JOBC_FAKE_LOG" -mindepth 1 -maxdepth 1 | wc -l)
+printf '%s\0' "$@" > "$JOBC_FAKE_LOG/$n-${0##*/}-$1"
+case $1 in
+  import) : > "$3" ;;
+  pull) : > "$2" ;;
+esac
 """
 
 ONE_CHUNK = "mkdir -p chunk-1 && : > chunk-1/inputs.yml"
@@ -62,16 +75,17 @@ def make_dirs(root: Path) -> dict[str, Path]:
 def compile_app(root: Path, spec: str, *, options: dict | None = None, site: dict | None = None) -> tuple[str, dict]:
     """The script for `spec`, with the fake srun and storage under `root`; work dir root/work unless given."""
     dirs = make_dirs(root)
-    srun = root / "srun"
-    srun.write_text(FAKE_SRUN)
-    srun.chmod(0o755)
-    data = {"paths": {"storage_root": str(dirs["storage"])}, "tools": {"srun": str(srun)}}
+    tools = {}
+    for name, text in (("srun", FAKE_SRUN), ("enroot", FAKE_FETCH), ("apptainer", FAKE_FETCH)):
+        tools[name] = root / name
+        tools[name].write_text(text)
+        tools[name].chmod(0o755)
+    data = {"paths": {"storage_root": str(dirs["storage"])}, "tools": {k: str(v) for k, v in tools.items()}}
     for section, values in (site or {}).items():
         data.setdefault(section, {}).update(values)
     profile = site_from_dict(data)
-    opts = {"workunit_ref": "42", "app_id": 1, "app_name": "app", "work_dir": str(dirs["work"]), "site": profile}
-    opts.update(options or {})
-    return compile_spec(spec, name="app.yaml", site=profile, options=opts).script, dirs
+    opts = {"workunit_ref": "42", "app_id": 1, "app_name": "app", "work_dir": str(dirs["work"]), **(options or {})}
+    return compile_spec(spec, name="app.yaml", site=profile, options=CompileOptions(app=AppOptions(**opts))).script, dirs
 
 
 def run_app(root: Path, spec: str, *, options: dict | None = None, site: dict | None = None,

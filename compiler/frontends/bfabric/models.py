@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from .fields import Bool, PosixName, Str, invalid, is_host, rule
+from ..fields import Bool, PosixName, Str, invalid, is_host, rule
 
 DEFAULT = "[default]"  # a submitter parameter that leaves the site's default
 
@@ -155,7 +155,7 @@ def _default_marker(value: Any) -> Any:
 
 
 def _sbatch_text(value: str) -> str:
-    from ..backend.quoting import DirectiveError, sbatch_value
+    from ...directives import DirectiveError, sbatch_value
 
     if not value:
         raise invalid(f"must not be empty (write {DEFAULT} for the site's default)")

@@ -33,7 +33,7 @@ from .corpus import CASES, Case
 from .fake_srun import make_dirs, run_app
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
+REPO = HERE.parents[2]
 VENV = REPO / ".venv-bfabric"
 PACKAGE = "bfabric-app-runner==0.9.1"
 PYTHON312 = Path(os.environ.get("JOBC_PYTHON312", "/root/.pyenv/versions/3.12.1/bin/python3.12"))
@@ -123,7 +123,7 @@ def test_argv_matches_bfabric_app_runner(case: Case, reference, cases_dir) -> No
 
 def test_corpus_covers_every_docker_field() -> None:
     """Every field of CommandDocker and MountOptions appears in the corpus with a non-default value."""
-    from jobc.frontends.bfabric_models import CommandDocker, MountOptions
+    from jobc.frontends.bfabric.models import CommandDocker, MountOptions
 
     text = "\n".join(case.spec for case in CASES)
     for name in list(CommandDocker.model_fields) + list(MountOptions.model_fields):

