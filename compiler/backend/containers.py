@@ -168,10 +168,10 @@ def _apptainer(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
     if c.mount_storage:
         out += [Sh("--bind"), STORAGE_MOUNT]
     for m in c.mounts:
-        if _is_plain(m.host) and _is_plain(m.target):
-            out += [Sh("--bind"), _colon_mount(m)]
-        else:
+        if _takes_csv(c, m):
             out += [Sh("--mount"), _csv_mount(m, target_key="destination", read_only="ro")]
+        else:
+            out += [Sh("--bind"), _colon_mount(m)]
     if c.x11:
         out += [Sh("--bind"), _x11(site)]
     out.append(image_path(c))
@@ -212,6 +212,15 @@ def _is_plain(path: "str | ir.Word") -> bool:
     return isinstance(path, str) and not re.search(r"[,:]", path)
 
 
+def _takes_csv(c: ir.Container, m: ir.Mount) -> bool:
+    """Whether the mount is written as a CSV `--mount` value (else as `HOST:DIR[:ro]`)."""
+    if c.runtime == "enroot":
+        return False
+    if c.runtime == "apptainer":
+        return not (_is_plain(m.host) and _is_plain(m.target))
+    return True
+
+
 def _csv_mount(m: ir.Mount, *, target_key: str, read_only: str) -> Sh:
     """`type=bind,source=…,target=…[,readonly]`: each field CSV-quoted when it needs it."""
     parts = ["type=bind,", _csv_field(join("source=", m.host)), ",", _csv_field(join(f"{target_key}=", m.target))]
@@ -235,8 +244,4 @@ def _csv_field(word: "str | ir.Word") -> "str | RunTime":
 
 def uses_csv(c: ir.Container) -> bool:
     """Whether a mount of this container quotes a CSV field at run time (`jobc_csv`)."""
-    if c.runtime == "enroot":
-        return False
-    plain_bind = c.runtime == "apptainer"
-    return any(isinstance(part, ir.Word) for m in c.mounts for part in (m.host, m.target)
-               if not (plain_bind and _is_plain(m.host) and _is_plain(m.target)))
+    return any(_takes_csv(c, m) and not (isinstance(m.host, str) and isinstance(m.target, str)) for m in c.mounts)
