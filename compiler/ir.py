@@ -212,6 +212,25 @@ class Word:
     parts: tuple["str | Var | UserId", ...]
 
 
+def word(*parts: "str | Var | UserId | Word") -> "str | Word":
+    """One word from literal text, run-time parts and other words: a plain str when it is all literal."""
+    flat: list = []
+    for part in parts:
+        if isinstance(part, Word):
+            flat.extend(part.parts)
+        elif part != "":
+            flat.append(part)
+    merged: list = []
+    for part in flat:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    if all(isinstance(p, str) for p in merged):
+        return "".join(merged)
+    return Word(tuple(merged))
+
+
 FieldPaths = tuple[tuple[str, FieldPath], ...]
 
 

@@ -46,7 +46,7 @@ import re
 from .. import ir
 from ..site import Site
 from .quoting import Sh, quote, site_path, words
-from .words import CD_WORKDIR, RunTime, glue, join, render_word, work_dir
+from .words import CD_WORKDIR, RunTime, glue, render_word, work_dir
 
 SECRETS = "JOBC_SECRETS"
 X11_IN_CONTAINER = "/tmp/.X11-unix"
@@ -190,7 +190,7 @@ def _engine(c: ir.Container, site: Site) -> list[Sh]:
     if c.entrypoint:
         out += [Sh("--entrypoint"), quote(c.entrypoint)]
     for var in c.env:
-        out += [Sh("--env"), render_word(join(f"{var.key}=", var.value))]
+        out += [Sh("--env"), render_word(ir.word(f"{var.key}=", var.value))]
     if c.mac_address:
         out += [Sh("--mac-address"), quote(c.mac_address)]
     out += [quote(arg) for arg in c.extra_args]
@@ -205,7 +205,7 @@ def _x11(site: Site) -> Sh:
 
 
 def _colon_mount(m: ir.Mount) -> Sh:
-    return render_word(join(m.host, ":", m.target, ":ro" if m.read_only else ""))
+    return render_word(ir.word(m.host, ":", m.target, ":ro" if m.read_only else ""))
 
 
 def _is_plain(path: "str | ir.Word") -> bool:
@@ -223,7 +223,7 @@ def _takes_csv(c: ir.Container, m: ir.Mount) -> bool:
 
 def _csv_mount(m: ir.Mount, *, target_key: str, read_only: str) -> Sh:
     """`type=bind,source=…,target=…[,readonly]`: each field CSV-quoted when it needs it."""
-    parts = ["type=bind,", _csv_field(join("source=", m.host)), ",", _csv_field(join(f"{target_key}=", m.target))]
+    parts = ["type=bind,", _csv_field(ir.word("source=", m.host)), ",", _csv_field(ir.word(f"{target_key}=", m.target))]
     if m.read_only:
         parts.append("," + read_only)
     return glue(parts)

@@ -68,22 +68,3 @@ def work_dir(step: ir.RunStep) -> Sh:
     if isinstance(wd, ir.Word) or wd.startswith("/"):
         return render_word(wd)
     return Sh(f'"$STORAGE_PATH"/{quote(wd)}')
-
-
-def join(*parts: "str | ir.Word") -> "str | ir.Word":
-    """Concatenate literal text and words into one word: a plain str when it is all literal."""
-    flat: list = []
-    for part in parts:
-        if isinstance(part, ir.Word):
-            flat.extend(part.parts)
-        elif part:
-            flat.append(part)
-    merged: list = []
-    for part in flat:
-        if isinstance(part, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += part
-        else:
-            merged.append(part)
-    if all(isinstance(p, str) for p in merged):
-        return "".join(merged)
-    return ir.Word(tuple(merged))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import PurePosixPath
-from typing import Any
 
 from ... import ir
 from ...diagnostics import Diagnostic, FieldPath, error, warning
@@ -64,16 +63,16 @@ def _workunit(ref: str | None) -> "str | ir.Word":
         return "0"  # validate only
     if ref.isdigit() or ref.startswith("/"):
         return ref
-    return word(ir.Var(ir.Place.SUBMIT), "/" + ref)
+    return ir.word(ir.Var(ir.Place.SUBMIT), "/" + ref)
 
 
 def _work_dir(given: str | None) -> "str | ir.Word":
     """The work directory as a shell word: --work-dir (relative to the submit directory), else $STORAGE_PATH/work."""
     if given is None:
-        return word(ir.Var(ir.Place.STORAGE), "/work")
+        return ir.word(ir.Var(ir.Place.STORAGE), "/work")
     if given.startswith("/"):
         return given
-    return word(ir.Var(ir.Place.SUBMIT), "/" + given)
+    return ir.word(ir.Var(ir.Place.SUBMIT), "/" + given)
 
 
 def _submitter(ref: m.SubmitterRef, path: FieldPath, s: Settings, problems: list[Diagnostic]):
@@ -110,10 +109,10 @@ class _Commands:
         self.notes = notes
 
     def run(self, name: str, cmd: m.CommandShell | m.CommandDocker, path: FieldPath, args: list) -> ir.RunStep:
-        argv = [*shlex.split(cmd.command), *(word(a) for a in args)]
+        argv = [*shlex.split(cmd.command), *(ir.word(a) for a in args)]
         container = self.container(cmd, path) if isinstance(cmd, m.CommandDocker) else None
         return ir.RunStep(name=name, path=path, command=cmd.command, argv=tuple(argv), container=container,
-                          work_dir=word(WORK_DIR), field_paths=(("command", path + ("command",)),))
+                          work_dir=ir.word(WORK_DIR), field_paths=(("command", path + ("command",)),))
 
     def container(self, cmd: m.CommandDocker, path: FieldPath) -> ir.Container:
         runtime = cmd.engine if self.s.container_runtime == "docker" else self.s.container_runtime
@@ -134,7 +133,7 @@ class _Commands:
             extra_args=tuple(cmd.custom_args) if engine else (),
             hostname=cmd.hostname if engine else None,
             mac_address=cmd.mac_address if engine else None,
-            user=word(ir.UserId("uid"), ":", ir.UserId("gid")) if engine else None,
+            user=ir.word(ir.UserId("uid"), ":", ir.UserId("gid")) if engine else None,
             path=path,
         )
 
@@ -165,40 +164,21 @@ def split_registry(image: str) -> tuple[str | None, str]:
     return None, image
 
 
-def word(*parts: Any) -> "str | ir.Word":
-    """One argv word from literal strings and run-time parts: a plain str when it is all literal."""
-    flat: list = []
-    for part in parts:
-        if isinstance(part, ir.Word):
-            flat.extend(part.parts)
-        elif part != "":
-            flat.append(part)
-    merged: list = []
-    for part in flat:
-        if isinstance(part, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += part
-        else:
-            merged.append(part)
-    if all(isinstance(p, str) for p in merged):
-        return "".join(merged)
-    return ir.Word(tuple(merged))
-
-
 def _host_path(path: str) -> "str | ir.Word":
     """A host path as bfabric-app-runner resolves it (`Path(p).expanduser().absolute()`), relative to the work dir."""
     if path == "~" or path.startswith("~/"):
-        return word(HOME, str(PurePosixPath(path))[1:])
+        return ir.word(HOME, str(PurePosixPath(path))[1:])
     norm = str(PurePosixPath(path))
     if norm.startswith("/"):
         return norm
-    return ir.Word((WORK_DIR,)) if norm == "." else word(WORK_DIR, "/" + norm)
+    return ir.Word((WORK_DIR,)) if norm == "." else ir.word(WORK_DIR, "/" + norm)
 
 
 def mounts(opts: m.MountOptions, path: FieldPath) -> tuple[ir.Mount, ...]:
     """The bind mounts of a docker command, in bfabric-app-runner's order."""
     out = []
     if opts.share_bfabric_config:
-        out.append(ir.Mount(word(HOME, "/.bfabricpy.yml"), BFABRIC_CONFIG, True, path + ("share_bfabric_config",)))
+        out.append(ir.Mount(ir.word(HOME, "/.bfabricpy.yml"), BFABRIC_CONFIG, True, path + ("share_bfabric_config",)))
     work = ir.Word((WORK_DIR,))
     target = work if opts.work_dir_target is None else str(PurePosixPath(opts.work_dir_target))
     out.append(ir.Mount(work, target, False, path + ("work_dir_target",)))
