@@ -44,11 +44,16 @@ def compile_spec(text: str, *, name: str = "job.yaml", site: "Site | None" = Non
     try:
         job = frontends.data_to_ir(source.data, name=name, options=options, site=site)
         job = run_passes(job, site)
-        script = render_script(job, site, redact=redact)
+        script = render_script(job, site, redact=redact, line_of=lambda path: _line(source.source_map, path))
     except SpecError as exc:
         exc.source_map = source.source_map
         raise
     return Compiled(script, job.warnings, _has_secrets(job), source.source_map)
+
+
+def _line(source_map, path) -> int | None:
+    pos = source_map.locate(path, key=True)  # a mapping under a key: the key's line, where a reader looks
+    return pos[0] if pos else None
 
 
 def _has_secrets(job) -> bool:

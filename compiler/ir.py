@@ -277,6 +277,7 @@ class RunStep(Step):
     disable_cpu_binding: bool = False
     mpi: str | None = None
     argv: tuple["str | Word", ...] | None = None  # run as an argv instead of `shell -c command`
+    inherited: tuple[str, ...] = ()  # set by resolve_defaults: the Resources fields taken from the job
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,8 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: render the report
+  # steps[0] "render the report" (apptainer-private-registry.yaml:13)
+  # inherits the job's 4 CPUs/task, 2 GiB/CPU (the step states none of its own)
   jobc_step 'render the report'
   (
     jobc_load_env

@@ -379,7 +379,8 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: jupyter lab
+  # steps[0] "jupyter lab" (bore-tunnel.yaml:13)
+  # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
   jobc_step 'jupyter lab'
   (
     jobc_load_env

@@ -105,10 +105,10 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: -- just a marker: the next step prints the values --
+  # steps[0] "-- just a marker: the next step prints the values --" (env-and-quoting.yaml:24)
   jobc_step '-- just a marker: the next step prints the values --'
 
-  # steps[1]: print them
+  # steps[1] "print them" (env-and-quoting.yaml:26)
   jobc_step 'print them'
   (
     jobc_load_env

@@ -254,7 +254,8 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: pick a run name
+  # steps[0] "pick a run name" (gpu-training.yaml:19)
+  # inherits the job's 8 CPUs/task, 4 GiB/CPU, 1 GPU/task (the step states none of its own)
   jobc_step 'pick a run name'
   (
     jobc_load_env
@@ -265,7 +266,8 @@ echo "CHECKPOINT_DIR=$DEEPSQUARE_OUTPUT/checkpoints/$run_id" >> "$DEEPSQUARE_ENV
 '
   )
 
-  # steps[1]: train
+  # steps[1] "train" (gpu-training.yaml:26)
+  # inherits the job's 8 CPUs/task, 4 GiB/CPU (the step states none of its own)
   jobc_step train
   (
     jobc_load_env
@@ -285,7 +287,8 @@ torchrun --nproc-per-node=1 train.py \
 '
   )
 
-  # steps[2]: summary
+  # steps[2] "summary" (gpu-training.yaml:53)
+  # inherits the job's 8 CPUs/task, 4 GiB/CPU, 1 GPU/task (the step states none of its own)
   jobc_step summary
   (
     jobc_load_env

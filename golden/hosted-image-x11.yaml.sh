@@ -124,7 +124,8 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: render a preview
+  # steps[0] "render a preview" (hosted-image-x11.yaml:16)
+  # inherits the job's 8 CPUs/task, 2 GiB/CPU, 1 GPU/task (the step states none of its own)
   jobc_step 'render a preview'
   (
     jobc_load_env

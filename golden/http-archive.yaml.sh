@@ -183,7 +183,8 @@ chmod -R 755 "$DEEPSQUARE_INPUT"
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: count words
+  # steps[0] "count words" (http-archive.yaml:25)
+  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
   jobc_step 'count words'
   (
     jobc_load_env

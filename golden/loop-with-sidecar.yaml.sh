@@ -247,7 +247,7 @@ trap 'jobc_signalled USR2 140' USR2
 # command has ended, and a signal must be acted on while a step runs.
 (
   trap jobc_abort_launches EXIT
-  # steps[0]: three shards at once
+  # steps[0] "three shards at once" (loop-with-sidecar.yaml:15)
   jobc_step 'three shards at once'
   (
     jobc_pids2=()
@@ -256,15 +256,15 @@ trap 'jobc_signalled USR2 140' USR2
       {
         jobc_enter_group
         trap jobc_abort_launches EXIT
-        # steps[0].for.steps[0]: shard sidecar
+        # steps[0].for.steps[0] "shard sidecar" (loop-with-sidecar.yaml:22)
         jobc_step 'shard sidecar'
         {
           jobc_enter_group
-          # steps[0].for.steps[0].launch.steps[0]: report progress
+          # steps[0].for.steps[0].launch.steps[0] "report progress" (loop-with-sidecar.yaml:27)
           jobc_step 'report progress'
           (
             jobc_load_env
-            srun --job-name='report progress' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+            srun --job-name='report progress'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
               -- bash -c 'jobc_task "$@"' jobc-task \
               /bin/sh -c 'trap '"'"'echo "shard $index: reporter stopped"; exit 0'"'"' INT
 while true; do
@@ -276,20 +276,20 @@ done
         } &
         jobc_launched 1 "$!" 2 progress_reporter
 
-        # steps[0].for.steps[1]: process the shard
+        # steps[0].for.steps[1] "process the shard" (loop-with-sidecar.yaml:35)
         jobc_step 'process the shard'
         (
           jobc_load_env
-          srun --job-name='process the shard' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+          srun --job-name='process the shard'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
             -- bash -c 'jobc_task "$@"' jobc-task \
             /bin/sh -c './process --shard "$index" --of 3'
         )
 
-        # steps[0].for.steps[2]: fake-root post-processing
+        # steps[0].for.steps[2] "fake-root post-processing" (loop-with-sidecar.yaml:38)
         jobc_step 'fake-root post-processing'
         (
           jobc_load_env
-          srun --job-name='fake-root post-processing' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+          srun --job-name='fake-root post-processing'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
             -- bash -c 'jobc_task "$@"' jobc-task \
             unshare --user --map-root-user --mount /bin/sh -c 'id -u && chown -R 0:0 "shard-$index"'
         )

@@ -252,7 +252,7 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: osu allreduce benchmark
+  # steps[0] "osu allreduce benchmark" (mpi-allreduce.json:12)
   jobc_step 'osu allreduce benchmark'
   (
     jobc_load_env

@@ -98,23 +98,23 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: every dataset
+  # steps[0] "every dataset" (nested-loops.yaml:12)
   jobc_step 'every dataset'
   (
     for item in small medium 'large (2024 release)'; do
       export item
       (
-        # steps[0].for.steps[0]: count down the shards
+        # steps[0].for.steps[0] "count down the shards" (nested-loops.yaml:20)
         jobc_step 'count down the shards'
         (
           for (( index = 10; index >= 2; index -= 4 )); do
             export index
             (
-              # steps[0].for.steps[0].for.steps[0]: process one shard
+              # steps[0].for.steps[0].for.steps[0] "process one shard" (nested-loops.yaml:28)
               jobc_step 'process one shard'
               (
                 jobc_load_env
-                srun --job-name='process one shard' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+                srun --job-name='process one shard'" [item=${item:0:40}, index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
                   -- /bin/sh -c 'echo "dataset=$item shard=$index"'
               )
             )

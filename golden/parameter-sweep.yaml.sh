@@ -188,7 +188,7 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: sweep learning rates
+  # steps[0] "sweep learning rates" (parameter-sweep.yaml:12)
   jobc_step 'sweep learning rates'
   (
     jobc_pids2=()
@@ -196,11 +196,12 @@ trap 'jobc_signalled USR2 140' USR2
       export item
       {
         jobc_enter_group
-        # steps[0].for.steps[0]: train one learning rate
+        # steps[0].for.steps[0] "train one learning rate" (parameter-sweep.yaml:17)
+        # inherits the job's 2 CPUs/task, 2 GiB/CPU (the step states none of its own)
         jobc_step 'train one learning rate'
         (
           jobc_load_env
-          srun --job-name='train one learning rate' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
+          srun --job-name='train one learning rate'" [item=${item:0:40}]" --ntasks=1 --cpus-per-task=2 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
             -- bash -c 'jobc_task "$@"' jobc-task \
             /bin/sh -c 'python3 train.py --lr "$item" --out "$DEEPSQUARE_OUTPUT/lr-$item.json"'
         )
@@ -210,7 +211,8 @@ trap 'jobc_signalled USR2 140' USR2
     jobc_wait_all "${jobc_pids2[@]}"
   )
 
-  # steps[1]: collect results
+  # steps[1] "collect results" (parameter-sweep.yaml:23)
+  # inherits the job's 2 CPUs/task, 2 GiB/CPU (the step states none of its own)
   jobc_step 'collect results'
   (
     jobc_load_env

@@ -229,11 +229,12 @@ trap 'jobc_signalled USR2 140' USR2
 # command has ended, and a signal must be acted on while a step runs.
 (
   trap jobc_abort_launches EXIT
-  # steps[0]
+  # steps[0] (reference-async-await.json:9)
   jobc_step 'steps[0]'
   {
     jobc_enter_group
-    # steps[0].launch.steps[0]: work
+    # steps[0].launch.steps[0] "work" (reference-async-await.json:13)
+    # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
     jobc_step work
     (
       jobc_load_env
@@ -244,7 +245,8 @@ trap 'jobc_signalled USR2 140' USR2
   } &
   jobc_launched 1 "$!" 15 task1
 
-  # steps[1]: do-stuff-in-foreground
+  # steps[1] "do-stuff-in-foreground" (reference-async-await.json:22)
+  # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
   jobc_step do-stuff-in-foreground
   (
     jobc_load_env
@@ -252,7 +254,8 @@ trap 'jobc_signalled USR2 140' USR2
       -- /bin/sh -c 'echo I work fast'
   )
 
-  # steps[2]: wait for task1
+  # steps[2] "wait for task1" (reference-async-await.json:28)
+  # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
   jobc_step 'wait for task1'
   jobc_await 1  # task1
   (

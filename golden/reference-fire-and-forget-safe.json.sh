@@ -229,11 +229,12 @@ trap 'jobc_signalled USR2 140' USR2
 # command has ended, and a signal must be acted on while a step runs.
 (
   trap jobc_abort_launches EXIT
-  # steps[0]
+  # steps[0] (reference-fire-and-forget-safe.json:9)
   jobc_step 'steps[0]'
   {
     jobc_enter_group
-    # steps[0].launch.steps[0]: work
+    # steps[0].launch.steps[0] "work" (reference-fire-and-forget-safe.json:13)
+    # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
     jobc_step work
     (
       jobc_load_env

@@ -473,7 +473,7 @@ chmod -R 755 "$DEEPSQUARE_INPUT"
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: ping the wireguard server
+  # steps[0] "ping the wireguard server" (reference-job-full-corrected.json:28)
   jobc_step 'ping the wireguard server'
   (
     jobc_load_env

@@ -126,7 +126,7 @@ jobc_start_logging
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: hello world
+  # steps[0] "hello world" (reference-job-minimal.json:10)
   jobc_step 'hello world'
   (
     jobc_load_env

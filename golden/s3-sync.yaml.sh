@@ -156,7 +156,8 @@ jobc_start_continuous_sync
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: align every sample
+  # steps[0] "align every sample" (s3-sync.yaml:34)
+  # inherits the job's 4 CPUs/task, 2 GiB/CPU (the step states none of its own)
   jobc_step 'align every sample'
   (
     jobc_load_env

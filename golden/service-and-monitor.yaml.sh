@@ -229,11 +229,12 @@ trap 'jobc_signalled USR2 140' USR2
 # command has ended, and a signal must be acted on while a step runs.
 (
   trap jobc_abort_launches EXIT
-  # steps[0]: resource monitor
+  # steps[0] "resource monitor" (service-and-monitor.yaml:13)
   jobc_step 'resource monitor'
   {
     jobc_enter_group
-    # steps[0].launch.steps[0]: vmstat every 10 s
+    # steps[0].launch.steps[0] "vmstat every 10 s" (service-and-monitor.yaml:17)
+    # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
     jobc_step 'vmstat every 10 s'
     (
       jobc_load_env
@@ -244,11 +245,12 @@ trap 'jobc_signalled USR2 140' USR2
   } &
   jobc_launched 1 "$!" 15 'steps[0]'
 
-  # steps[1]: start redis
+  # steps[1] "start redis" (service-and-monitor.yaml:21)
   jobc_step 'start redis'
   {
     jobc_enter_group
-    # steps[1].launch.steps[0]: redis
+    # steps[1].launch.steps[0] "redis" (service-and-monitor.yaml:25)
+    # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
     jobc_step redis
     (
       jobc_load_env
@@ -259,7 +261,8 @@ trap 'jobc_signalled USR2 140' USR2
   } &
   jobc_launched 2 "$!" 15 redis_server
 
-  # steps[2]: load data
+  # steps[2] "load data" (service-and-monitor.yaml:29)
+  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
   jobc_step 'load data'
   (
     jobc_load_env
@@ -273,7 +276,8 @@ redis-cli -p 6379 shutdown save
 '
   )
 
-  # steps[3]: check the dump
+  # steps[3] "check the dump" (service-and-monitor.yaml:39)
+  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
   jobc_step 'check the dump'
   jobc_await 2  # redis_server
   (

@@ -255,7 +255,7 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # steps[0]: query the private API
+  # steps[0] "query the private API" (wireguard-vpn.yaml:13)
   jobc_step 'query the private API'
   (
     jobc_load_env

@@ -30,6 +30,7 @@ class Features:
     csv: bool  # a --mount field is CSV-quoted at run time
     secrets: tuple[ir.Secret, ...]
     in_group: frozenset[int]  # ids of the run steps that execute inside a background group
+    loop_variables: dict[int, tuple[str, ...]]  # id of a run step -> the variables of its loops, outermost first
 
 
 def features(job: ir.Job) -> Features:
@@ -65,7 +66,21 @@ def features(job: ir.Job) -> Features:
         csv=any(containers.uses_csv(c) for c in boxed),
         secrets=tuple(secrets),
         in_group=in_group,
+        loop_variables=_loop_variables(job.steps, ()),
     )
+
+
+def _loop_variables(steps: tuple[ir.AnyStep, ...], outer: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, tuple[str, ...]] = {}
+    for step in steps:
+        if isinstance(step, ir.RunStep):
+            if outer:
+                found[id(step)] = outer
+        elif isinstance(step, ir.LoopStep) and not isinstance(step.over, ir.ChunkDirs):
+            found |= _loop_variables(step.steps, tuple(v for v in outer if v != step.variable) + (step.variable,))
+        else:
+            found |= _loop_variables(ir.children(step), outer)
+    return found
 
 
 def _steps_in_groups(steps: tuple[ir.AnyStep, ...], inside: bool) -> set[int]:

@@ -9,9 +9,10 @@ profile: no clock, no randomness, no environment lookups.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Callable
 
 from .. import ir
-from ..diagnostics import Diagnostic, error, fail, format_path
+from ..diagnostics import Diagnostic, FieldPath, error, fail, format_path
 from ..directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
 from ..reserved import RESERVED_PATTERN
 from ..site import Site
@@ -66,10 +67,22 @@ def _indent(text: str, width: int) -> str:
     return "\n".join(pad + line if line.strip() else line for line in text.split("\n"))
 
 
-def render_script(job: ir.Job, site: Site, *, redact: bool = False) -> str:
+def render_script(job: ir.Job, site: Site, *, redact: bool = False,
+                  line_of: Callable[[FieldPath], int | None] | None = None) -> str:
+    """The script; `line_of` gives the spec line of a field path, for the step comments."""
     env = environment()
     template = env.get_template("script.sh.j2")
     found = features(job)
+
+    def origin(step: ir.AnyStep) -> Sh:
+        """`steps[1] "train" (gpu-training.yaml:27)`: where a reviewer finds the step in the spec."""
+        text = format_path(step.path)
+        if step.name:
+            text += f' "{step.name}"'
+        line = line_of(step.path) if line_of else None
+        if line:
+            text += f" ({job.source_name or 'spec'}:{line})"
+        return quoting.comment(text)
 
     def secret(value: ir.Secret) -> Sh:
         return quoting.quote(f"<redacted: {value.field}>" if redact else value.value)
@@ -79,7 +92,9 @@ def render_script(job: ir.Job, site: Site, *, redact: bool = False) -> str:
         site=site,
         features=found,
         directives=sbatch_directives(job, site),
-        srun_line=lambda step: srun.srun_line(step, job, site, id(step) in found.in_group),
+        srun_line=lambda step: srun.srun_line(step, job, site, found),
+        origin=origin,
+        inherited=srun.inherited_note,
         step_setup=lambda step: srun.step_setup(step, job, site),
         loop_shellcheck_codes=loop_shellcheck_codes,
         secret=secret,

@@ -10,6 +10,8 @@ Containers and networks add their wrappers through `task_wrappers`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import ir
 from ..diagnostics import format_path
 from ..site import Site
@@ -17,12 +19,28 @@ from . import containers, networks
 from .quoting import Sh, quote, words
 from .words import CD_WORKDIR, render_word, work_dir
 
+if TYPE_CHECKING:
+    from .features import Features
 
-def srun_options(step: ir.RunStep, job: ir.Job) -> list[Sh]:
+
+# An iteration's value in a step's name is cut to this many characters (Slurm shows names in columns).
+NAME_VALUE_CHARS = 40
+
+
+def job_name(step: ir.RunStep, loop_variables: tuple[str, ...] = ()) -> Sh:
+    """The step's name; inside loops with each iteration's value, so the iterations can be told apart."""
+    name = quote(step.name or format_path(step.path))
+    if not loop_variables:
+        return name
+    values = ", ".join(f"{v}=${{{v}:0:{NAME_VALUE_CHARS}}}" for v in loop_variables)
+    return Sh(f'{name}" [{values}]"')
+
+
+def srun_options(step: ir.RunStep, job: ir.Job, loop_variables: tuple[str, ...] = ()) -> list[Sh]:
     res = step.resources
     assert isinstance(res, ir.Resources), "resolve_defaults must run first"
     opts = [
-        Sh(f"--job-name={quote(step.name or format_path(step.path))}"),
+        Sh(f"--job-name={job_name(step, loop_variables)}"),
         Sh(f"--ntasks={res.tasks}"),
         Sh(f"--cpus-per-task={res.cpus_per_task}"),
         Sh(f"--mem-per-cpu={res.mem_per_cpu}M"),
@@ -72,11 +90,12 @@ def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
 _WRAPPER_ENDS = {"--", "jobc-task", "jobc-workdir"}
 
 
-def srun_line(step: ir.RunStep, job: ir.Job, site: Site, in_group: bool) -> Sh:
+def srun_line(step: ir.RunStep, job: ir.Job, site: Site, found: "Features") -> Sh:
     """`srun OPTIONS` on one line, then each task wrapper and the command on lines of their own."""
-    lines = [words([site.tool("srun")] + srun_options(step, job))]
+    options = srun_options(step, job, found.loop_variables.get(id(step), ()))
+    lines = [words([site.tool("srun")] + options)]
     current: list[Sh] = [Sh("--")]
-    for token in task_wrappers(step, site, in_group):
+    for token in task_wrappers(step, site, id(step) in found.in_group):
         current.append(token)
         if token in _WRAPPER_ENDS:
             lines.append(words(current))
@@ -91,3 +110,38 @@ def step_setup(step: ir.RunStep, job: ir.Job, site: Site) -> list[Sh]:
     if _cd_into_work_dir(step):
         lines.append(Sh(f"export JOBC_WORKDIR={work_dir(step)}"))
     return lines
+
+
+def memory(mb: int) -> str:
+    """Slurm's megabytes (MiB) in readable units: `4 GiB`, `512 MiB`."""
+    return f"{mb // 1024} GiB" if mb and mb % 1024 == 0 else f"{mb} MiB"
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def resources_text(res: ir.Resources, fields: tuple[str, ...] = ("tasks", "cpus_per_task", "mem_per_cpu", "gpus_per_task")) -> str:
+    """`4 tasks × 8 CPUs, 4 GiB/CPU, 1 GPU/task` (the fields asked for; no GPUs when there are none)."""
+    parts = []
+    cpus = _count(res.cpus_per_task, "CPU")
+    if "tasks" in fields:
+        parts.append(f"{_count(res.tasks, 'task')} × {cpus}")
+    elif "cpus_per_task" in fields:
+        parts.append(f"{cpus}/task")
+    if "mem_per_cpu" in fields:
+        parts.append(f"{memory(res.mem_per_cpu)}/CPU")
+    if "gpus_per_task" in fields and res.gpus_per_task:
+        parts.append(f"{_count(res.gpus_per_task, 'GPU')}/task")
+    return ", ".join(parts)
+
+
+def inherited_note(step: ir.AnyStep) -> str:
+    """A comment line when a step takes GPUs or more than one CPU from the job without asking for them."""
+    if not isinstance(step, ir.RunStep) or not isinstance(step.resources, ir.Resources):
+        return ""
+    res = step.resources
+    if not (("cpus_per_task" in step.inherited and res.cpus_per_task > 1)
+            or ("gpus_per_task" in step.inherited and res.gpus_per_task > 0)):
+        return ""
+    return f"inherits the job's {resources_text(res, step.inherited)} (the step states none of its own)"

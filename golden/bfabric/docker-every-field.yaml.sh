@@ -107,7 +107,7 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # versions[0].commands: app version 3.0
+  # versions[0].commands "app version 3.0" (docker-every-field.yaml:5)
   jobc_step 'app version 3.0'
   (
     # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
@@ -200,7 +200,7 @@ trap 'jobc_signalled USR2 140' USR2
     mkdir -p -- "$JOBC_WORK_DIR"
     JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
 
-    # versions[0].commands.dispatch: dispatch
+    # versions[0].commands.dispatch "dispatch" (docker-every-field.yaml:6)
     jobc_step dispatch
     (
       jobc_load_env
@@ -212,7 +212,7 @@ trap 'jobc_signalled USR2 140' USR2
     for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
       jobc_log "chunk $JOBC_CHUNK_DIR"
       (
-        # versions[0].commands.process: process
+        # versions[0].commands.process "process" (docker-every-field.yaml:9)
         jobc_step process
         (
           jobc_load_env
@@ -220,7 +220,7 @@ trap 'jobc_signalled USR2 140' USR2
             -- podman run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")",target=/work --mount 'type=bind,source=/data/fasta files,target=/app/fasta,readonly' --mount type=bind,"$(jobc_csv source="${HOME}"/references)",target=/app/references,readonly --mount 'type=bind,"source=/data/a,b",target=/app/comma,readonly' --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}"/results)",target=/app/results --entrypoint /usr/bin/env --env APP_NAME=maxquant --env 'TITLE=Quant run: '"'"'A'"'"' vs "B"' --env EMPTY= --mac-address 02:42:ac:11:00:02 --network=none --shm-size 2g --hostname maxquant-worker docker.io/fgcz/maxquant:3.0 /app/run.sh --label 'it'"'"'s a test' --literal '$HOME' "${JOBC_CHUNK_DIR}"
         )
 
-        # versions[0].commands.collect: collect
+        # versions[0].commands.collect "collect" (docker-every-field.yaml:31)
         jobc_step collect
         (
           jobc_load_env

@@ -249,7 +249,7 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # versions[0].commands: app version 1.8.1
+  # versions[0].commands "app version 1.8.1" (docker-via-enroot.yaml:5)
   jobc_step 'app version 1.8.1'
   (
     # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
@@ -342,7 +342,7 @@ trap 'jobc_signalled USR2 140' USR2
     mkdir -p -- "$JOBC_WORK_DIR"
     JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
 
-    # versions[0].commands.dispatch: dispatch
+    # versions[0].commands.dispatch "dispatch" (docker-via-enroot.yaml:6)
     jobc_step dispatch
     (
       jobc_load_env
@@ -354,7 +354,7 @@ trap 'jobc_signalled USR2 140' USR2
     for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
       jobc_log "chunk $JOBC_CHUNK_DIR"
       (
-        # versions[0].commands.process: process
+        # versions[0].commands.process "process" (docker-via-enroot.yaml:9)
         jobc_step process
         (
           jobc_load_env

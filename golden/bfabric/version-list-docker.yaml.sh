@@ -109,7 +109,7 @@ trap 'jobc_signalled USR2 140' USR2
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
 (
-  # versions[0].commands: app version 2.1.0
+  # versions[0].commands "app version 2.1.0" (version-list-docker.yaml:5)
   jobc_step 'app version 2.1.0'
   (
     # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
@@ -202,7 +202,7 @@ trap 'jobc_signalled USR2 140' USR2
     mkdir -p -- "$JOBC_WORK_DIR"
     JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
 
-    # versions[0].commands.dispatch: dispatch
+    # versions[0].commands.dispatch "dispatch" (version-list-docker.yaml:6)
     jobc_step dispatch
     (
       jobc_load_env
@@ -214,7 +214,7 @@ trap 'jobc_signalled USR2 140' USR2
     for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
       jobc_log "chunk $JOBC_CHUNK_DIR"
       (
-        # versions[0].commands.process: process
+        # versions[0].commands.process "process" (version-list-docker.yaml:10)
         jobc_step process
         (
           jobc_load_env
@@ -222,7 +222,7 @@ trap 'jobc_signalled USR2 140' USR2
             -- docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" --env APP_VERSION=2.1.0 --env APP_ID=314 registry.example.com/Protein_Quant:2.1.0 /app/process.py --threads 4 "${JOBC_CHUNK_DIR}"
         )
 
-        # versions[0].commands.collect: collect
+        # versions[0].commands.collect "collect" (version-list-docker.yaml:17)
         jobc_step collect
         (
           jobc_load_env
