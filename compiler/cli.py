@@ -46,21 +46,30 @@ def main_options(
 
 
 def _read(spec: str) -> str:
+    return _read_spec(spec)[0]
+
+
+def _read_spec(spec: str) -> tuple[str, str | None]:
+    """The spec's text and the SHA-256 of its bytes (files: newlines read as `\\n`, as Python does)."""
+    import hashlib
+
     if spec == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
         if isinstance(data, str):
-            return data
+            return data, None
         try:
-            return data.decode("utf-8")
+            return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
         except UnicodeDecodeError:
             raise _Usage("<stdin>: not UTF-8 text") from None
     try:
-        with open(spec, encoding="utf-8") as fh:
-            return fh.read()
+        with open(spec, "rb") as fh:
+            data = fh.read()
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise _Usage(f"{spec}: not UTF-8 text") from None
     except OSError as exc:
         raise _Usage(f"{spec}: {exc.strerror}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n"), hashlib.sha256(data).hexdigest()
 
 
 class _Usage(Exception):
@@ -181,13 +190,13 @@ def compile(
         from . import compile_spec
         from .diagnostics import SpecError
 
-        text = _read(spec)
+        text, digest = _read_spec(spec)
         site = _site(site_file, sbatch)
         options = _options(sbatch, job_name=job_name, app_version=app_version, app_id=app_id, app_name=app_name,
                            workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus, mem=mem,
                            runtime=runtime)
         try:
-            result = compile_spec(text, name=spec, site=site, redact=redact, options=options)
+            result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
         except SpecError as exc:
             _report(spec, exc)
             raise

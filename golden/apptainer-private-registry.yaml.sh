@@ -6,6 +6,17 @@
 #SBATCH --cpus-per-task=4
 #SBATCH --mem-per-cpu=2048M
 
+# jobc 0.1.0, spec sha256 187b0d498fbbd3ca15d8155b6011a6dcdc07a3a298f72b412c126c551128360c
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 4 CPUs, 2 GiB/CPU
+#   steps:
+#     steps[0] "render the report": 1 task × 4 CPUs, 2 GiB/CPU (the job's CPUs, memory, GPUs)
+#       container: ghcr.io/analytics/report-builder:1.4.2 (apptainer)
+#       mount: /shared/reference -> /reference (read-only)
+#       runs as root in a user namespace
+#   secrets: this script holds 1 (steps[0].run.container.password): keep it private (jobc -o writes 0600)
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

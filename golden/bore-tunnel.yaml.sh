@@ -6,6 +6,18 @@
 #SBATCH --cpus-per-task=4
 #SBATCH --mem-per-cpu=4096M
 
+# jobc 0.1.0, spec sha256 0e55bd41162f08cb36bc4bb5b3f5efeb57939ad482ca56837b3418421fa94e87
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 4 CPUs, 4 GiB/CPU
+#   steps:
+#     steps[0] "jupyter lab": 1 task × 4 CPUs, 4 GiB/CPU (the job's CPUs, memory, GPUs)
+#       container: registry-1.docker.io/jupyter/base-notebook:2024-05-27 (enroot)
+#       network: slirp4netns
+#       bore tunnel net0: bore.example.org:2200 -> local port 8888
+#       runs as root in a user namespace
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -6,6 +6,15 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=256M
 
+# jobc 0.1.0, spec sha256 52f74d7288e3ec26fd62c615b21088e306a7f777784cbad57a95997e45ef264f
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 256 MiB/CPU
+#   steps:
+#     steps[0] "-- just a marker: the next step prints the values --": prints its name
+#     steps[1] "print them": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

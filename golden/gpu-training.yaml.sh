@@ -7,6 +7,19 @@
 #SBATCH --mem-per-cpu=4096M
 #SBATCH --gpus-per-task=1
 
+# jobc 0.1.0, spec sha256 73737f5e2c7d243cc54518f38e45fd3ff835599c7c549312ec5b9b9e9b091f9c
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 2 tasks × 8 CPUs, 4 GiB/CPU, 1 GPU/task
+#   steps:
+#     steps[0] "pick a run name": 1 task × 8 CPUs, 4 GiB/CPU, 1 GPU/task (the job's CPUs, memory, GPUs)
+#     steps[1] "train": 2 tasks × 8 CPUs, 4 GiB/CPU, 1 GPU/task (the job's CPUs, memory)
+#       container: registry-1.docker.io/pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime (enroot)
+#       mount: /scratch/datasets/imagenet -> /data (read-only)
+#       mount: /scratch/cache/torch -> /root/.cache/torch
+#     steps[2] "summary": 1 task × 8 CPUs, 4 GiB/CPU, 1 GPU/task (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

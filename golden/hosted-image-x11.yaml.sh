@@ -7,6 +7,15 @@
 #SBATCH --mem-per-cpu=2048M
 #SBATCH --gpus-per-task=1
 
+# jobc 0.1.0, spec sha256 5de35036ffe602900fd754dd72997c0ccadbe5ae62fa52c927d4f445e28feea5
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 8 CPUs, 2 GiB/CPU, 1 GPU/task
+#   steps:
+#     steps[0] "render a preview": 1 task × 8 CPUs, 2 GiB/CPU, 1 GPU/task (the job's CPUs, memory, GPUs)
+#       container: registry-1.deepsquare.run/library/stable-diffusion:latest (apptainer)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -6,6 +6,17 @@
 #SBATCH --cpus-per-task=2
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 7196ab74a656893d2cb7e5455f6987d0bad9cc3f78aeebd9ea410e9115fabf0b
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 2 CPUs, 1 GiB/CPU
+#   input: HTTP https://data.example.org/releases/corpus-v3.tar.gz
+#   output: HTTP https://upload.example.org/results/
+#   logging: the job's output is also logged
+#   steps:
+#     steps[0] "count words": 1 task × 2 CPUs, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

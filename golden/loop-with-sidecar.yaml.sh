@@ -6,6 +6,19 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=512M
 
+# jobc 0.1.0, spec sha256 4e0daca3eedacfbbd3eb9577ed005b55dac9d48508af3c83df7cb1771527cd8f
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 6 tasks × 1 CPU, 512 MiB/CPU
+#   steps:
+#     steps[0] "three shards at once": for $index from 1 to 3 by 1, in parallel
+#       steps[0].for.steps[0] "shard sidecar": launched in the background as progress_reporter (when its step list ends: signal 2)
+#         steps[0].for.steps[0].launch.steps[0] "report progress": 1 task × 1 CPU, 512 MiB/CPU (the job's CPUs, memory, GPUs)
+#       steps[0].for.steps[1] "process the shard": 1 task × 1 CPU, 512 MiB/CPU (the job's CPUs, memory, GPUs)
+#       steps[0].for.steps[2] "fake-root post-processing": 1 task × 1 CPU, 512 MiB/CPU (the job's CPUs, memory, GPUs)
+#         runs as root in a user namespace
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -6,6 +6,15 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=2048M
 
+# jobc 0.1.0, spec sha256 7169fcc304d451c9657dee94b2392b5441b51f6d27550de425ddc91d39513a14
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 16 tasks × 1 CPU, 2 GiB/CPU
+#   steps:
+#     steps[0] "osu allreduce benchmark": 16 tasks × 1 CPU, 2 GiB/CPU (the job's memory, GPUs)
+#       container: registry-1.docker.io/mpioperator/osu-benchmarks:latest (enroot)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

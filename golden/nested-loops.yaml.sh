@@ -6,6 +6,16 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 afcd45ba1caf17ac17139b3bd35ab010309448f08227197a2b074d3c4d02f5b6
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   steps:
+#     steps[0] "every dataset": for $item in 3 items, one after the other
+#       steps[0].for.steps[0] "count down the shards": for $index from 10 to 2 by -4, one after the other
+#         steps[0].for.steps[0].for.steps[0] "process one shard": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

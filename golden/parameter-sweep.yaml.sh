@@ -6,6 +6,16 @@
 #SBATCH --cpus-per-task=2
 #SBATCH --mem-per-cpu=2048M
 
+# jobc 0.1.0, spec sha256 55cb909c669a195573f8bd7bf46988a37a4df30823af972420ab4037ac6d5df5
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 4 tasks × 2 CPUs, 2 GiB/CPU
+#   steps:
+#     steps[0] "sweep learning rates": for $item in 4 items, in parallel
+#       steps[0].for.steps[0] "train one learning rate": 1 task × 2 CPUs, 2 GiB/CPU (the job's CPUs, memory, GPUs)
+#     steps[1] "collect results": 1 task × 2 CPUs, 2 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -6,6 +6,15 @@
 #SBATCH --cpus-per-task=4
 #SBATCH --mem-per-cpu=4096M
 
+# jobc 0.1.0, spec sha256 503cdb4b383e89bfec8747e03d0e1a58f0ea2199f53e8b0384c09ad28ad36bef
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 2 tasks × 4 CPUs, 4 GiB/CPU
+#   steps:
+#     steps[0]: launched in the background (when its step list ends: signal 15)
+#       steps[0].launch.steps[0] "work": 1 task × 4 CPUs, 4 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

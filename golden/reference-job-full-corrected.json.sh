@@ -6,6 +6,21 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 6222a31464e5dfe009b492b303339b47ff4b3cc98d6338bf361be4d15f7a6adb
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   input: HTTP https://my-server/my-file
+#   output: HTTP https://transfer.sh
+#   logging: the job's output is also logged
+#   steps:
+#     steps[0] "ping the wireguard server": 1 task × 1 CPU, 500 MiB/CPU
+#       container: registry-1.docker.io/library/ubuntu:latest (enroot)
+#       network: slirp4netns, dns 1.1.1.1
+#       WireGuard net0: 10.0.0.2/24, 1 peer
+#       runs as root in a user namespace
+#   secrets: this script holds 2 (steps[0].run.customNetworkInterfaces[0].wireguard.privateKey, steps[0].run.customNetworkInterfaces[0].wireguard.peers[0].preSharedKey): keep it private (jobc -o writes 0600)
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

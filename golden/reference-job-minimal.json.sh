@@ -6,6 +6,15 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 820751afce78ff6771f68e0df2436b03c71fbe5d0f2627d0033e70db7d838331
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   logging: the job's output is also logged
+#   steps:
+#     steps[0] "hello world": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -6,6 +6,16 @@
 #SBATCH --cpus-per-task=4
 #SBATCH --mem-per-cpu=2048M
 
+# jobc 0.1.0, spec sha256 901f46328addb9a18f3d9b712762ef3fdcc2b363644319af318b0f61144e360e
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 4 CPUs, 2 GiB/CPU
+#   input: S3 s3://acme-datasets/genomes/2024-06/ (region eu-central-1, endpoint https://s3.eu-central-1.amazonaws.com, key id AKIAIOSFODNN7EXAMPLE)
+#   output: S3 s3://acme-results/alignments/run-42/ (region eu-central-1, endpoint https://s3.eu-central-1.amazonaws.com, key id AKIAIOSFODNN7EXAMPLE), synced while the job runs
+#   steps:
+#     steps[0] "align every sample": 1 task × 4 CPUs, 2 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

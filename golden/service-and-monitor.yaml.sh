@@ -6,6 +6,19 @@
 #SBATCH --cpus-per-task=2
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 5c2118f00ed614cc3c847fd6eb9a138372844db071885cc79b91a87f2eff86b2
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 3 tasks × 2 CPUs, 1 GiB/CPU
+#   steps:
+#     steps[0] "resource monitor": launched in the background (when its step list ends: signal 15)
+#       steps[0].launch.steps[0] "vmstat every 10 s": 1 task × 2 CPUs, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#     steps[1] "start redis": launched in the background as redis_server (when its step list ends: signal 15)
+#       steps[1].launch.steps[0] "redis": 1 task × 2 CPUs, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#     steps[2] "load data": 1 task × 2 CPUs, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#     steps[3] "check the dump" after redis_server: 1 task × 2 CPUs, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -6,6 +6,17 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=512M
 
+# jobc 0.1.0, spec sha256 ed697d54e3f95c8fb873187c13eccc74dd2ab51578d4fcba865adea57b571d9c
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 512 MiB/CPU
+#   steps:
+#     steps[0] "query the private API": 1 task × 1 CPU, 512 MiB/CPU (the job's CPUs, memory, GPUs)
+#       network: slirp4netns, dns 10.8.0.1, 1.1.1.1
+#       WireGuard net0: 10.8.0.2/24, 1 peer
+#       runs as root in a user namespace
+#   secrets: this script holds 2 (steps[0].run.customNetworkInterfaces[0].wireguard.privateKey, steps[0].run.customNetworkInterfaces[0].wireguard.peers[0].preSharedKey): keep it private (jobc -o writes 0600)
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

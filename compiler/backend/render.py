@@ -19,6 +19,7 @@ from ..site import Site
 from . import quoting, srun
 from .features import features, loop_shellcheck_codes
 from .quoting import Sh
+from .summary import header_lines
 from .words import render_word
 
 
@@ -68,8 +69,9 @@ def _indent(text: str, width: int) -> str:
 
 
 def render_script(job: ir.Job, site: Site, *, redact: bool = False,
-                  line_of: Callable[[FieldPath], int | None] | None = None) -> str:
-    """The script; `line_of` gives the spec line of a field path, for the step comments."""
+                  line_of: Callable[[FieldPath], int | None] | None = None, digest: str = "") -> str:
+    """The script; `line_of` gives the spec line of a field path (for the step comments), `digest` the
+    SHA-256 of the spec (for the header)."""
     env = environment()
     template = env.get_template("script.sh.j2")
     found = features(job)
@@ -92,6 +94,7 @@ def render_script(job: ir.Job, site: Site, *, redact: bool = False,
         site=site,
         features=found,
         directives=sbatch_directives(job, site),
+        header=header_lines(job, found.secrets, digest or "unknown"),
         srun_line=lambda step: srun.srun_line(step, job, site, found),
         origin=origin,
         inherited=srun.inherited_note,

@@ -6,6 +6,26 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 0e7926de9900b535b760e0857c0f4a4b73068b1aba6f9eebef7242f07ca23c5f
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   steps:
+#     versions[0].commands "app version 3.0": the first step once in the work directory, then the others for each chunk directory it creates
+#       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#       versions[0].commands.process "process": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: docker.io/fgcz/maxquant:3.0 (podman)
+#         mount: <work> -> /work
+#         mount: /data/fasta files -> /app/fasta (read-only)
+#         mount: <home>/references -> /app/references (read-only)
+#         mount: /data/a,b -> /app/comma (read-only)
+#         mount: <work>/results -> /app/results
+#       versions[0].commands.collect "collect": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: docker.io/fgcz/maxquant:3.0 (docker)
+#         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
+#         mount: <work> -> <work>
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -6,6 +6,20 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 5d5d19e6ff255b3cf0349e57a78f1cce9955e8bc6097ee480cfcce9025d343c7
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   steps:
+#     versions[0].commands "app version 1.8.1": the first step once in the work directory, then the others for each chunk directory it creates
+#       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#       versions[0].commands.process "process": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: ghcr.io/example/diann:1.8.1 (apptainer)
+#         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
+#         mount: <work> -> <work>
+#         mount: /data/libraries -> /libraries (read-only)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -6,6 +6,20 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 ac805b3fe7e2d928702deecb3ca9ca76e5a0e413e42d38902f0a8e9b5ce6d22b
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   steps:
+#     versions[0].commands "app version 1.8.1": the first step once in the work directory, then the others for each chunk directory it creates
+#       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#       versions[0].commands.process "process": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: ghcr.io/example/diann:1.8.1 (enroot)
+#         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
+#         mount: <work> -> <work>
+#         mount: /data/libraries -> /libraries (read-only)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

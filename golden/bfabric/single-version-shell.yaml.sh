@@ -6,6 +6,17 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 17a597ebb747ff25af393e5ba8472c9824ec99dceba6d09bb78eef1221e145eb
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   steps:
+#     versions[0].commands "app version 1.0.0": the first step once in the work directory, then the others for each chunk directory it creates
+#       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#       versions[0].commands.process "process": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#       versions[0].commands.collect "collect": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

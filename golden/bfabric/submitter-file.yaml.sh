@@ -8,6 +8,16 @@
 #SBATCH --time=00:30:00
 #SBATCH --partition=gpu
 
+# jobc 0.1.0, spec sha256 2581d0b11b7a042ff1947046f595c4dff185b405a16c1c05703b253bcee64ae1
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 8 GiB/CPU
+#   steps:
+#     versions[0].commands "app version 0.12.1": the first step once in the work directory, then the others for each chunk directory it creates
+#       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 8 GiB/CPU (the job's CPUs, memory, GPUs)
+#       versions[0].commands.process "process": 1 task × 1 CPU, 8 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -8,6 +8,23 @@
 #SBATCH --partition=prx
 #SBATCH --time=4:00:00
 
+# jobc 0.1.0, spec sha256 90c7e7e11bc6f5920807a381a69868646ede44b6b6291a2c902d56cab8067319
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 16 GiB/CPU
+#   steps:
+#     versions[0].commands "app version 2.1.0": the first step once in the work directory, then the others for each chunk directory it creates
+#       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 16 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: registry.example.com/Protein_Quant:2.1.0 (docker)
+#         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
+#         mount: <work> -> <work>
+#       versions[0].commands.process "process": 1 task × 1 CPU, 16 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: registry.example.com/Protein_Quant:2.1.0 (docker)
+#         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
+#         mount: <work> -> <work>
+#       versions[0].commands.collect "collect": 1 task × 1 CPU, 16 GiB/CPU (the job's CPUs, memory, GPUs)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)

@@ -1,0 +1,117 @@
+"""The header a reviewer reads first: the jobc version, the spec's SHA-256, and what the job does.
+
+Plain `#` comment lines right after the `#SBATCH` lines. Everything in them comes from the IR, so they
+are deterministic; secrets appear only as the names of their fields, so `--redact` changes nothing here.
+"""
+
+from __future__ import annotations
+
+from .. import __version__, ir
+from ..diagnostics import format_path
+from .quoting import comment
+from .srun import resources_text
+
+INDENT = "  "
+
+
+def header_lines(job: ir.Job, secrets: tuple[ir.Secret, ...], digest: str) -> list[str]:
+    """The comment lines, without their leading `# `, each safe in a comment."""
+    lines = [f"jobc {__version__}, spec sha256 {digest}", "",
+             "What this job does (generated from the spec: edit the spec, not this script):",
+             f"{INDENT}resources: {resources_text(job.resources)}"]
+    if job.input is not None:
+        lines.append(f"{INDENT}input: {_transport(job.input)}")
+    if job.output is not None:
+        sync = ", synced while the job runs" if job.continuous_output_sync else ""
+        lines.append(f"{INDENT}output: {_transport(job.output)}{sync}")
+    if job.enable_logging:
+        lines.append(f"{INDENT}logging: the job's output is also logged")
+    lines.append(f"{INDENT}steps:")
+    lines += _steps(job.steps, 2)
+    if secrets:
+        fields = ", ".join(s.field for s in secrets)
+        lines.append(f"{INDENT}secrets: this script holds {len(secrets)} ({fields}): keep it private (jobc -o writes 0600)")
+    else:
+        lines.append(f"{INDENT}secrets: none")
+    return [comment(line) for line in lines]
+
+
+def _transport(t: ir.Transport) -> str:
+    if isinstance(t, ir.HttpTransport):
+        return f"HTTP {t.url}"
+    return f"S3 {t.url or t.bucket_url} (region {t.region}, endpoint {t.endpoint_url}, key id {t.access_key_id})"
+
+
+def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
+    out = []
+    pad = INDENT * depth
+    for step in steps:
+        head = format_path(step.path) + (f' "{step.name}"' if step.name else "")
+        if step.depends_on:
+            head += f" after {', '.join(step.depends_on)}"
+        if isinstance(step, ir.RunStep):
+            out.append(f"{pad}{head}: {_run(step)}")
+            out += [f"{pad}{INDENT}{detail}" for detail in _run_details(step)]
+        elif isinstance(step, ir.LoopStep):
+            out.append(f"{pad}{head}: {_loop(step)}")
+            out += _steps(step.steps, depth + 1)
+        elif isinstance(step, ir.LaunchStep):
+            signal = "left running" if step.signal == 0 else f"signal {step.signal}"
+            handle = f" as {step.handle}" if step.handle else ""
+            out.append(f"{pad}{head}: launched in the background{handle} (when its step list ends: {signal})")
+            out += _steps(step.steps, depth + 1)
+        else:
+            out.append(f"{pad}{head}: prints its name")
+    return out
+
+
+def _run(step: ir.RunStep) -> str:
+    res = step.resources
+    text = resources_text(res) if isinstance(res, ir.Resources) else "resources unresolved"
+    if step.inherited and isinstance(res, ir.Resources):
+        text += " (the job's " + ", ".join(_INHERITED[name] for name in step.inherited) + ")"
+    return text
+
+
+_INHERITED = {"cpus_per_task": "CPUs", "mem_per_cpu": "memory", "gpus_per_task": "GPUs"}
+
+
+def _run_details(step: ir.RunStep) -> list[str]:
+    out = []
+    c = step.container
+    if c is not None:
+        image = f"{c.registry}/{c.image}" if c.registry and c.image_location is not ir.ImageLocation.ENGINE else c.image
+        out.append(f"container: {image} ({c.runtime})")
+        for m in c.mounts:
+            out.append(f"mount: {_path(m.host)} -> {_path(m.target)}{' (read-only)' if m.read_only else ''}")
+    net = step.network
+    if net.mode != "host":
+        dns = f", dns {', '.join(net.dns)}" if net.dns else ""
+        out.append(f"network: {net.mode}{dns}")
+        for nic in net.interfaces:
+            if isinstance(nic, ir.Wireguard):
+                out.append(f"WireGuard {nic.interface or 'interface'}: {', '.join(nic.addresses)}, "
+                           f"{len(nic.peers)} peer{'s' if len(nic.peers) != 1 else ''}")
+            else:
+                out.append(f"bore tunnel {nic.interface or ''}: {nic.address}:{nic.port} -> local port {nic.target_port}")
+    if step.map_root:
+        out.append("runs as root in a user namespace")
+    return out
+
+
+def _loop(step: ir.LoopStep) -> str:
+    mode = "in parallel" if step.parallel else "one after the other"
+    if isinstance(step.over, ir.ItemsLoop):
+        n = len(step.over.items)
+        return f"for ${step.variable or 'item'} in {n} item{'s' if n != 1 else ''}, {mode}"
+    if isinstance(step.over, ir.RangeLoop):
+        r = step.over
+        return f"for ${step.variable or 'index'} from {r.begin} to {r.end} by {r.increment}, {mode}"
+    return "the first step once in the work directory, then the others for each chunk directory it creates"
+
+
+def _path(path: "str | ir.Word") -> str:
+    if isinstance(path, str):
+        return path
+    return "".join(p if isinstance(p, str) else f"<{p.place.value if isinstance(p, ir.Var) else p.which}>"
+                   for p in path.parts)
