@@ -122,10 +122,12 @@ trap 'jobc_signalled USR2 140' USR2
   (
     jobc_load_env
     export GREETING='overridden for this step'
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+printf '%s\n' "$GREETING" "$PATTERN" "$WINDOWS_PATH" "$TWO_LINES"
+printf 'unquoted glob stays a glob here: %s\n' $PATTERN
+JOBC_END
     srun --job-name='print them' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=256M --chdir="$STORAGE_PATH" \
-      -- /bin/bash -c 'printf '"'"'%s\n'"'"' "$GREETING" "$PATTERN" "$WINDOWS_PATH" "$TWO_LINES"
-printf '"'"'unquoted glob stays a glob here: %s\n'"'"' $PATTERN
-'
+      -- /bin/bash -c "$JOBC_COMMAND"
   )
 ) &
 JOBC_STEPS=$!

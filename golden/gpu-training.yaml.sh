@@ -272,11 +272,13 @@ trap 'jobc_signalled USR2 140' USR2
   jobc_step 'pick a run name'
   (
     jobc_load_env
-    srun --job-name='pick a run name' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c 'run_id="resnet50-$(date +%Y%m%d-%H%M%S)"
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+run_id="resnet50-$(date +%Y%m%d-%H%M%S)"
 echo "RUN_ID=$run_id" >> "$DEEPSQUARE_ENV"
 echo "CHECKPOINT_DIR=$DEEPSQUARE_OUTPUT/checkpoints/$run_id" >> "$DEEPSQUARE_ENV"
-'
+JOBC_END
+    srun --job-name='pick a run name' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c "$JOBC_COMMAND"
   )
 
   # steps[1] "train" (gpu-training.yaml:26)
@@ -288,16 +290,18 @@ echo "CHECKPOINT_DIR=$DEEPSQUARE_OUTPUT/checkpoints/$run_id" >> "$DEEPSQUARE_ENV
     jobc_enroot_import 'docker://registry-1.docker.io#pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime' "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh
     export JOBC_WORKDIR=/workspace
     export JOBC_CONTAINER_ENV='WANDB_MODE EPOCHS NCCL_DEBUG'
-    srun --job-name=train --ntasks=2 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-      -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_enroot "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" --mount /scratch/datasets/imagenet:/data:ro --mount /scratch/cache/torch:/root/.cache/torch -- \
-      /bin/bash -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
-      /bin/bash -c 'set -euo pipefail
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+set -euo pipefail
 mkdir -p "$CHECKPOINT_DIR"
 torchrun --nproc-per-node=1 train.py \
   --data /data --epochs "$EPOCHS" \
   --run-name "$RUN_ID" --checkpoint-dir "$CHECKPOINT_DIR"
-'
+JOBC_END
+    srun --job-name=train --ntasks=2 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" --mount /scratch/datasets/imagenet:/data:ro --mount /scratch/cache/torch:/root/.cache/torch -- \
+      /bin/bash -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
+      /bin/bash -c "$JOBC_COMMAND"
   )
 
   # steps[2] "summary" (gpu-training.yaml:53)

@@ -199,11 +199,13 @@ chmod -R 755 "$DEEPSQUARE_INPUT"
   jobc_step 'count words'
   (
     jobc_load_env
-    srun --job-name='count words' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c 'find "$DEEPSQUARE_INPUT" -name '"'"'*.txt'"'"' -exec cat {} + \
-  | tr -s '"'"'[:space:]'"'"' '"'"'\n'"'"' | sort | uniq -c | sort -rn \
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+find "$DEEPSQUARE_INPUT" -name '*.txt' -exec cat {} + \
+  | tr -s '[:space:]' '\n' | sort | uniq -c | sort -rn \
   > "$DEEPSQUARE_OUTPUT/word-counts.txt"
-'
+JOBC_END
+    srun --job-name='count words' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c "$JOBC_COMMAND"
   )
 ) &
 JOBC_STEPS=$!

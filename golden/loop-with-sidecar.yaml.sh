@@ -277,14 +277,16 @@ trap 'jobc_signalled USR2 140' USR2
           jobc_step 'report progress'
           (
             jobc_load_env
-            srun --job-name='report progress'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-              -- bash -c 'jobc_task "$@"' jobc-task \
-              /bin/sh -c 'trap '"'"'echo "shard $index: reporter stopped"; exit 0'"'"' INT
+            IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+trap 'echo "shard $index: reporter stopped"; exit 0' INT
 while true; do
   sleep 5 & wait $!
   echo "shard $index: still running"
 done
-'
+JOBC_END
+            srun --job-name='report progress'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+              -- bash -c 'jobc_task "$@"' jobc-task \
+              /bin/sh -c "$JOBC_COMMAND"
           )
         } &
         jobc_launched 1 "$!" 2 progress_reporter

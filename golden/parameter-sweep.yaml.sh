@@ -226,11 +226,13 @@ trap 'jobc_signalled USR2 140' USR2
   jobc_step 'collect results'
   (
     jobc_load_env
-    srun --job-name='collect results' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c 'for f in "$DEEPSQUARE_OUTPUT"/lr-*.json; do
-  printf '"'"'%s: %s\n'"'"' "$(basename "$f")" "$(cat "$f")"
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+for f in "$DEEPSQUARE_OUTPUT"/lr-*.json; do
+  printf '%s: %s\n' "$(basename "$f")" "$(cat "$f")"
 done
-'
+JOBC_END
+    srun --job-name='collect results' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c "$JOBC_COMMAND"
   )
 ) &
 JOBC_STEPS=$!

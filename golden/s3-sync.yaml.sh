@@ -171,13 +171,15 @@ jobc_start_continuous_sync
   jobc_step 'align every sample'
   (
     jobc_load_env
-    srun --job-name='align every sample' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-      -- /bin/bash -c 'shopt -s nullglob
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+shopt -s nullglob
 for fq in "$DEEPSQUARE_INPUT"/*.fastq.gz; do
   sample=$(basename "$fq" .fastq.gz)
   bwa mem -t "$CPUS_PER_TASK" ref.fa "$fq" > "$DEEPSQUARE_OUTPUT/$sample.sam"
 done
-'
+JOBC_END
+    srun --job-name='align every sample' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
+      -- /bin/bash -c "$JOBC_COMMAND"
   )
 ) &
 JOBC_STEPS=$!

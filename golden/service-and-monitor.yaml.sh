@@ -279,14 +279,16 @@ trap 'jobc_signalled USR2 140' USR2
   jobc_step 'load data'
   (
     jobc_load_env
-    srun --job-name='load data' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c 'for _ in $(seq 1 30); do
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+for _ in $(seq 1 30); do
   redis-cli -p 6379 ping >/dev/null 2>&1 && break
   sleep 1
 done
 redis-cli -p 6379 set greeting "hello from job $SLURM_JOB_ID"
 redis-cli -p 6379 shutdown save
-'
+JOBC_END
+    srun --job-name='load data' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c "$JOBC_COMMAND"
   )
 
   # steps[3] "check the dump" (service-and-monitor.yaml:39)

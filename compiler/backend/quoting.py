@@ -87,3 +87,23 @@ def site_path(value: str) -> Sh:
 
 def _dq_literal(text: str) -> str:
     return re.sub(r'([\\"$`])', r"\\\1", text).replace("\n", QUOTED_NEWLINE).replace("\r", _CR_IN_DOUBLE_QUOTES)
+
+
+def heredoc(text: str, name: str = "JOBC_END") -> tuple[Sh, Sh] | None:
+    """`text` as the body of a quoted heredoc (`<<'NAME'`), for a multi-line command a reviewer can read.
+
+    Returns the delimiter word and the body with its terminator line, or None when `text` cannot be written
+    this way (a carriage return: sbatch refuses a script holding CR LF). The terminator is the first of
+    NAME, NAME_1, NAME_2… that is not a line of `text`, so the choice is deterministic. Lines travel as
+    QUOTED_NEWLINE, so indenting a block never touches them.
+    """
+    if "\r" in text:
+        return None
+    lines = set(text.split("\n"))
+    end = name
+    n = 0
+    while end in lines:
+        n += 1
+        end = f"{name}_{n}"
+    body = text if text.endswith("\n") else text + "\n"
+    return Sh(f"'{end}'"), Sh((body + end).replace("\n", QUOTED_NEWLINE))

@@ -16,7 +16,7 @@ from .. import ir
 from ..diagnostics import format_path
 from ..site import Site
 from . import containers, networks
-from .quoting import Sh, quote, words
+from .quoting import QUOTED_NEWLINE, Sh, heredoc, quote, words
 from .words import CD_WORKDIR, render_word, work_dir
 
 if TYPE_CHECKING:
@@ -62,9 +62,21 @@ def _cd_into_work_dir(step: ir.RunStep) -> bool:
     return step.container is None and isinstance(step.work_dir, str)
 
 
+COMMAND = "JOBC_COMMAND"
+
+
+def _command_heredoc(step: ir.RunStep):
+    """A multi-line shell command is read from a quoted heredoc before srun, so it reads as written."""
+    if step.argv is not None or "\n" not in step.command:
+        return None
+    return heredoc(step.command)
+
+
 def command_argv(step: ir.RunStep) -> list[Sh]:
     if step.argv is not None:
         return [render_word(a) for a in step.argv]
+    if _command_heredoc(step) is not None:
+        return [quote(step.shell), Sh("-c"), Sh(f'"${COMMAND}"')]
     return [quote(step.shell), Sh("-c"), quote(step.command)]
 
 
@@ -109,6 +121,11 @@ def step_setup(step: ir.RunStep, job: ir.Job, site: Site) -> list[Sh]:
     lines = networks.setup_lines(step) + containers.setup_lines(step, job)
     if _cd_into_work_dir(step):
         lines.append(Sh(f"export JOBC_WORKDIR={work_dir(step)}"))
+    doc = _command_heredoc(step)
+    if doc is not None:
+        delimiter, body = doc
+        trim = "" if step.command.endswith("\n") else f"\n{COMMAND}=${{{COMMAND}%$'\\n'}}"
+        lines.append(Sh(f"IFS= read -r -d '' {COMMAND} <<{delimiter} || true{QUOTED_NEWLINE}{body}{trim}"))
     return lines
 
 
