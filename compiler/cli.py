@@ -1,6 +1,7 @@
 """The `jobc` command line.
 
-Exit codes: 0 ok, 2 invalid spec or usage, 70 internal error (a bug in jobc).
+Exit codes: 0 ok, 2 invalid spec or usage, 70 internal error (a bug in jobc), 74 the script could
+not be written (a full disk or a closed pipe, on stdout or -o).
 Diagnostics print one per line as `file:line:col: field.path: message`. Heavy
 modules are imported inside the commands, so `--help` and `--version` import
 neither pydantic nor jinja2.
@@ -205,10 +206,10 @@ def compile(
             if result.has_secrets and not redact and not sys.stdout.isatty():
                 typer.echo("jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
                            "or use --redact for review", err=True)
-            sys.stdout.write(result.script)
+            _write_stdout(result.script)
             return
         _write_atomically(output, result.script, private=result.has_secrets and not redact)
-        typer.echo(output)
+        _write_stdout(output + "\n")
 
     _guarded(run)
 
@@ -269,36 +270,41 @@ def schema(
 
         if kind not in ("job", "app"):
             raise _Usage(f"--kind {kind}: must be job or app")
-        sys.stdout.write(json.dumps(job_schema() if kind == "job" else app_schema(), indent=2, sort_keys=True) + "\n")
+        _write_stdout(json.dumps(job_schema() if kind == "job" else app_schema(), indent=2, sort_keys=True) + "\n")
 
     _guarded(run)
 
 
 def _write_atomically(path: str, text: str, *, private: bool) -> None:
-    """Write `text` to `path` through a temporary file in the same directory, then rename it."""
-    import tempfile
+    """Write the script to `-o PATH`: atomically, or straight to a FIFO or a device (see compiler/output.py)."""
+    from .output import UsageError, WriteError, write_file
 
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".jobc-", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise _Usage(f"{path}: cannot write: {exc.strerror}") from None
+        write_file(path, text, private=private)
+    except UsageError as exc:
+        raise _Usage(str(exc)) from None
+    except WriteError as exc:
+        _write_failed(exc)
+
+
+def _write_stdout(text: str) -> None:
+    """Write to standard output; a full disk or a closed pipe is one `jobc:` line and exit code 74."""
+    from .output import WriteError, write_stdout
+
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if not private:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):  # a full disk or a directory in the way is not a bug in jobc
-            raise _Usage(f"{path}: cannot write: {exc.strerror or exc}") from None
-        raise
+        write_stdout(text)
+    except WriteError as exc:
+        _write_failed(exc)
+
+
+def _write_failed(exc: Exception) -> None:
+    from .output import EXIT_IOERR
+
+    try:
+        typer.echo(f"jobc: {exc}", err=True)
+    except OSError:  # stderr is gone too: the exit code still says it
+        pass
+    raise typer.Exit(EXIT_IOERR)
 
 
 def main() -> None:

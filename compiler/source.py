@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diagnostics import FieldPath, SourceError
+from .diagnostics import Diagnostic, FieldPath, SourceError, SpecError
 
 MAX_DEPTH = 200
 MAX_NODES = 200_000
@@ -30,6 +30,25 @@ MAX_NODES = 200_000
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULL = {"", "~", "null", "Null", "NULL"}
+
+
+class _BadKey(SourceError):
+    """A mapping key that no field could ever have: located at the key, with its field path."""
+
+    def __init__(self, path: FieldPath, message: str, line: int, col: int):
+        self.line, self.col = line, col
+        SpecError.__init__(self, [Diagnostic(path, message)])
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_key(path: FieldPath, key: str, at: tuple[int, int]) -> None:
+    """A lone surrogate (JSON's `"\\ud800"`, YAML's `"\\ud800"`) in a key cannot be printed or compared."""
+    if _SURROGATE.search(key):
+        shown = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
+        raise _BadKey(path + (shown,), "a key must be valid Unicode text (a lone surrogate such as \\ud800 is not)",
+                        *at)
 
 
 @dataclass(frozen=True)
@@ -151,6 +170,7 @@ class _YamlBuilder:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise SourceError("mapping keys must be plain strings", *_mark(key_node))
             key = key_node.value
+            _check_key(path, key, _mark(key_node))
             if key in out:
                 line, col = _mark(key_node)
                 first = self.smap.key_positions.get(path + (key,), (0, 0))
@@ -274,6 +294,7 @@ def _unwrap(at: _At, path: FieldPath, smap: SourceMap, lines: "_LineIndex", dept
         out: dict = {}
         for key, item in value:
             key_at = lines.at(_key_start(lines.text, item.offset))
+            _check_key(path, key, key_at)
             if key in out:
                 first = smap.key_positions[path + (key,)]
                 raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", *key_at)

@@ -404,11 +404,35 @@ jobc_unpack() {
   esac
 }
 
+# Fold a tool's error report into one line: blank lines, leading blanks and repeated lines go; the path $2, when
+# given, is shown as its file name.
+jobc_one_line() {
+  local line out=
+  while IFS= read -r line; do
+    line=${line#"${line%%[![:space:]]*}"}
+    if [[ -n ${2-} ]]; then line=${line//"$2"/${2##*/}}; fi
+    if [[ -n $line && "; $out; " != *"; $line; "* ]]; then out+=${out:+; }$line; fi
+  done <<< "$1"
+  printf '%s' "$out"
+}
+
+# Download and unpack the input; a failure is one line naming the input and the cause, and fails the job
+# (with curl's or the unpacker's exit code) before any step runs.
 jobc_pull_input() {
+  local input=https://my-server/my-file file="$JOBC_RUN/download"/my-file error rc=0
   jobc_log "downloading the input"
   mkdir "$JOBC_RUN/download"
-  curl --fail --location --silent --show-error --output "$JOBC_RUN/download"/my-file https://my-server/my-file
-  jobc_unpack "$JOBC_RUN/download"/my-file "$DEEPSQUARE_INPUT"
+  error=$(curl --globoff --fail --location --silent --show-error --output "$file" https://my-server/my-file 2>&1) || rc=$?
+  if (( rc != 0 )); then
+    jobc_log "input $input: download failed (curl exit code $rc): $(jobc_one_line "${error#curl: (*) }")"
+    return "$rc"
+  fi
+  error=$(jobc_unpack "$file" "$DEEPSQUARE_INPUT" 2>&1) || rc=$?
+  if (( rc != 0 )); then
+    jobc_log "input $input: cannot unpack ${file##*/} (exit code $rc): $(jobc_one_line "$error" "$file")"
+    return "$rc"
+  fi
+  if [[ -n $error ]]; then printf '%s\n' "$error" >&2; fi
   rm -rf "$JOBC_RUN/download"
 }
 
@@ -416,7 +440,7 @@ jobc_pull_input() {
 jobc_push_output() {
   jobc_log "uploading the output"
   tar -czf "$JOBC_RUN/output.tar.gz" -C "$DEEPSQUARE_OUTPUT" .
-  curl --fail --silent --show-error --upload-file "$JOBC_RUN/output.tar.gz" https://transfer.sh
+  curl --globoff --fail --silent --show-error --upload-file "$JOBC_RUN/output.tar.gz" https://transfer.sh
 }
 
 # The job's output goes on to the job's stdout and, each line with a timestamp, into $DEEPSQUARE_OUTPUT/job.log.

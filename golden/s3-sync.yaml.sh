@@ -81,9 +81,34 @@ jobc_s5cmd_input() {
     s5cmd --retry-count 10 --endpoint-url https://s3.eu-central-1.amazonaws.com "$@"
 }
 
+# Fold a tool's error report into one line: blank lines, leading blanks and repeated lines go; the path $2, when
+# given, is shown as its file name.
+jobc_one_line() {
+  local line out=
+  while IFS= read -r line; do
+    line=${line#"${line%%[![:space:]]*}"}
+    if [[ -n ${2-} ]]; then line=${line//"$2"/${2##*/}}; fi
+    if [[ -n $line && "; $out; " != *"; $line; "* ]]; then out+=${out:+; }$line; fi
+  done <<< "$1"
+  printf '%s' "$out"
+}
+
+# Sync the input; a failure (after s5cmd's retries) is one line naming the input and the cause, and fails the
+# job before any step runs. s5cmd's report of each object still goes to the job's output. s5cmd 2.3 exits 0
+# after some errors (a server that is down), so its ERROR lines count too; an empty prefix ("no object found")
+# is an empty input, as before.
 jobc_pull_input() {
+  local input=s3://acme-datasets/genomes/2024-06/ error line rc=0
   jobc_log "syncing the input from S3"
-  jobc_s5cmd_input sync 's3://acme-datasets/genomes/2024-06/*' "$DEEPSQUARE_INPUT/"
+  { error=$(jobc_s5cmd_input sync 's3://acme-datasets/genomes/2024-06/*' "$DEEPSQUARE_INPUT/" 2>&1 >&3); } 3>&1 || rc=$?
+  while IFS= read -r line; do
+    if (( rc == 0 )) && [[ $line == 'ERROR '* && $line != *': no object found' ]]; then rc=1; fi
+  done <<< "$error"
+  if (( rc != 0 )); then
+    jobc_log "input $input: sync failed: $(jobc_one_line "$error")"
+    return "$rc"
+  fi
+  if [[ -n $error ]]; then printf '%s\n' "$error" >&2; fi
 }
 
 # s5cmd against https://s3.eu-central-1.amazonaws.com; the keys are passed in its environment (a session token

@@ -6,12 +6,21 @@ length).  Requests whose path starts with `fail_prefix` (default "/fail/")
 and whose method is in `fail_methods` (default PUT, POST) get `fail_status`
 (default 500), so a test can show that an upload error fails a job.
 
+Two routes stand for a broken server on the input side (GET only):
+- `/status/<code>/...` answers `<code>` (404, 500...) with a short body;
+- `/cut/<rel>` serves the file `root/<rel>` with its full Content-Length, sends the first half of
+  its bytes and closes the connection: a download cut in the middle.
+Every request is recorded with its query string (`Request.query`), so a test can count what a
+client asked for.
+
 The server runs in daemon threads of the test process: it goes away with
 the process even if stop() is never called.
 """
 from __future__ import annotations
 
+import re
 import shutil
+import socket
 import tempfile
 import threading
 import urllib.parse
@@ -29,6 +38,7 @@ class Request:
     path: str
     length: int      # body bytes received (0 for GET/HEAD)
     status: int
+    query: str = ""  # the raw query string, as the client sent it
 
 
 class _Server(ThreadingHTTPServer):
@@ -50,6 +60,9 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def _path(self) -> str:
         return urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+
+    def _query(self) -> str:
+        return urllib.parse.urlsplit(self.path).query
 
     def _fails(self, method: str) -> bool:
         h = self._h()
@@ -105,12 +118,44 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self):
         h = self._h()
+        path, query = self._path(), self._query()
         if self._fails("GET"):
-            h._record("GET", self._path(), 0, h.fail_status)
+            h._record("GET", path, 0, h.fail_status, query)
             self._reply(h.fail_status, b"refused by test server\n")
             return
-        h._record("GET", self._path(), 0, 200)
+        status = re.match(r"/status/([0-9]{3})(/|$)", path)
+        if status:
+            code = int(status.group(1))
+            h._record("GET", path, 0, code, query)
+            self._reply(code, f"status {code} from the test server\n".encode())
+            return
+        if path.startswith("/cut/"):
+            self._cut(path.removeprefix("/cut/"), query)
+            return
+        h._record("GET", path, 0, 200, query)
         super().do_GET()
+
+    def _cut(self, rel: str, query: str) -> None:
+        """Announce the whole file, send half of it, close the connection."""
+        h = self._h()
+        try:
+            data = h.root.joinpath(*PurePosixPath(rel).parts).read_bytes()
+        except OSError:
+            h._record("GET", "/cut/" + rel, 0, 404, query)
+            self._reply(404, b"not found\n")
+            return
+        h._record("GET", "/cut/" + rel, 0, 200, query)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def do_HEAD(self):
         self._h()._record("HEAD", self._path(), 0, 200)
@@ -137,9 +182,9 @@ class HttpServer:
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def _record(self, method: str, path: str, length: int, status: int) -> None:
+    def _record(self, method: str, path: str, length: int, status: int, query: str = "") -> None:
         with self._lock:
-            self.requests.append(Request(method, path, length, status))
+            self.requests.append(Request(method, path, length, status, query))
 
     @property
     def port(self) -> int:
