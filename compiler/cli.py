@@ -10,6 +10,7 @@ neither pydantic nor jinja2.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from typing import List, Optional
 
@@ -167,10 +168,16 @@ def _submitters(path: str):
         raise
 
 
+EXIT_STALE = 1
+
+
 @app.command()
 def compile(
-    spec: str = typer.Argument(..., help="The spec: a .json, .yaml or .yml file, or - for standard input."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the script here (atomically) and print its path."),
+    specs: List[str] = typer.Argument(..., help="Specs: .json, .yaml or .yml files, or - for standard input."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the script here (atomically) and print its path (one spec)."),
+    out_dir: Optional[str] = typer.Option(None, "--out-dir", help="Write each spec's script to DIR/<spec name>.sh and print the paths."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when a script (-o or --out-dir) is not what jobc would write."),
+    diff: bool = typer.Option(False, "--diff", help="Like --check, and print a unified diff (file -> fresh script) of each stale one."),
     site_file: Optional[str] = typer.Option(None, "--site", help="Site profile (TOML). Default: $JOBC_SITE, else built-in defaults."),
     sbatch: List[str] = typer.Option([], "--sbatch", help="Extra #SBATCH directive as key=value (repeatable), e.g. partition=gpu."),
     job_name: Optional[str] = typer.Option(None, "--job-name", help="Slurm job name (default: the spec's file name)."),
@@ -185,33 +192,108 @@ def compile(
     mem: Optional[str] = _MEM,
     runtime: Optional[str] = _RUNTIME,
 ) -> None:
-    """Compile SPEC into one sbatch script."""
+    """Compile each SPEC into one sbatch script (with --check or --diff: check the scripts are current)."""
 
     def run() -> None:
         from . import compile_spec
         from .diagnostics import SpecError
 
-        text, digest = _read_spec(spec)
+        targets = _targets(specs, output, out_dir, checking=check or diff)
+        if out_dir is not None and not (check or diff):
+            try:
+                os.makedirs(out_dir, exist_ok=True)
+            except OSError as exc:
+                raise _Usage(f"--out-dir {out_dir}: cannot create it: {exc.strerror}") from None
         site = _site(site_file, sbatch)
         options = _options(sbatch, job_name=job_name, app_version=app_version, app_id=app_id, app_name=app_name,
                            workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus, mem=mem,
                            runtime=runtime)
-        try:
-            result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
-        except SpecError as exc:
-            _report(spec, exc)
-            raise
-        _print_diagnostics(spec, result.warnings, result.source_map)
-        if output is None:
-            if result.has_secrets and not redact and not sys.stdout.isatty():
-                typer.echo("jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
-                           "or use --redact for review", err=True)
-            _write_stdout(result.script)
-            return
-        _write_atomically(output, result.script, private=result.has_secrets and not redact)
-        _write_stdout(output + "\n")
+        invalid = stale = False
+        for spec, target in zip(specs, targets):
+            try:
+                text, digest = _read_spec(spec)
+                result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
+            except SpecError as exc:
+                _report(spec, exc)
+                invalid = True
+                continue
+            except _Usage as exc:
+                if len(specs) == 1:
+                    raise
+                typer.echo(f"jobc: {exc}", err=True)
+                invalid = True
+                continue
+            _print_diagnostics(spec, result.warnings, result.source_map)
+            if check or diff:
+                stale = _check_current(target, result.script, show_diff=diff) or stale
+            elif target is None:
+                if result.has_secrets and not redact and not sys.stdout.isatty():
+                    typer.echo("jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
+                               "or use --redact for review", err=True)
+                _write_stdout(result.script)
+            else:
+                _write_atomically(target, result.script, private=result.has_secrets and not redact)
+                _write_stdout(target + "\n")
+        if invalid:
+            raise typer.Exit(EXIT_INVALID)
+        if stale:
+            raise typer.Exit(EXIT_STALE)
 
     _guarded(run)
+
+
+def _targets(specs: List[str], output: Optional[str], out_dir: Optional[str], *, checking: bool) -> list:
+    """The file each spec's script goes to (None: standard output)."""
+    if output is not None and out_dir is not None:
+        raise _Usage("-o and --out-dir: give one of them")
+    if output is not None:
+        if len(specs) > 1:
+            raise _Usage(f"-o {output}: names one script, for one spec; use --out-dir for {len(specs)} specs")
+        return [output]
+    if out_dir is not None:
+        if "-" in specs:
+            raise _Usage("--out-dir: standard input has no name to give its script; use -o FILE")
+        targets = [os.path.join(out_dir, _stem(spec) + ".sh") for spec in specs]
+        seen: dict[str, str] = {}
+        for spec, target in zip(specs, targets):
+            if target in seen:
+                raise _Usage(f"--out-dir: {seen[target]} and {spec} would both write {target}")
+            seen[target] = spec
+        return targets
+    if checking:
+        raise _Usage("--check and --diff compare with the scripts written: give -o FILE or --out-dir DIR")
+    if len(specs) > 1:
+        raise _Usage(f"{len(specs)} specs: give --out-dir DIR to write a script for each")
+    return [None]
+
+
+def _stem(spec: str) -> str:
+    base = os.path.basename(spec)
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def _check_current(target: str, fresh: str, *, show_diff: bool) -> bool:
+    """True when `target` is stale or missing; says which file and how to refresh it on stderr."""
+    try:
+        with open(target, encoding="utf-8", newline="") as fh:
+            current: Optional[str] = fh.read()
+    except FileNotFoundError:
+        current = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _Usage(f"{target}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if current == fresh:
+        return False
+    refresh = shlex.join(["jobc", *(a for a in sys.argv[1:] if a not in ("--check", "--diff"))])
+    what = "is missing" if current is None else "is not what jobc writes from its spec"
+    typer.echo(f"jobc: {target} {what}; refresh it with: {refresh}", err=True)
+    if show_diff:
+        import difflib
+
+        lines = difflib.unified_diff((current or "").splitlines(True), fresh.splitlines(True),
+                                     fromfile=target if current is not None else "/dev/null", tofile=f"{target} (fresh)")
+        _write_stdout("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                              for line in lines))
+    return True
 
 
 @app.command()
