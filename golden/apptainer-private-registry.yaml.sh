@@ -36,11 +36,21 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "render the report" (apptainer-private-registry.yaml:13)
+  # inherits the job's 4 CPUs/task, 2 GiB/CPU (the step states none of its own)
+  jobc_step 'render the report'
+  (
+    jobc_load_env
+    jobc_apptainer_pull docker://ghcr.io/analytics/report-builder:1.4.2 "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif ci-bot 'steps[0].run.container.password'
+    srun --job-name='render the report' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
+      -- apptainer exec --fakeroot --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" --bind /shared/reference:/reference:ro "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif /bin/sh -c './build-report --reference /reference --out "$DEEPSQUARE_OUTPUT/report.html"'
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -128,6 +138,14 @@ jobc_apptainer_pull() {
   ) 9>>"$file.lock"
 }
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -161,16 +179,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "render the report" (apptainer-private-registry.yaml:13)
-  # inherits the job's 4 CPUs/task, 2 GiB/CPU (the step states none of its own)
-  jobc_step 'render the report'
-  (
-    jobc_load_env
-    jobc_apptainer_pull docker://ghcr.io/analytics/report-builder:1.4.2 "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif ci-bot 'steps[0].run.container.password'
-    srun --job-name='render the report' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-      -- apptainer exec --fakeroot --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" --bind /shared/reference:/reference:ro "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif /bin/sh -c './build-report --reference /reference --out "$DEEPSQUARE_OUTPUT/report.html"'
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -37,11 +37,33 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "jupyter lab" (bore-tunnel.yaml:13)
+  # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
+  jobc_step 'jupyter lab'
+  (
+    jobc_load_env
+    export JUPYTER_TOKEN='change me: pass a real token'
+    JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
+    export JOBC_STEP_DIR
+    trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
+    printf 'nameserver %s\n' 10.0.2.3 > "$JOBC_STEP_DIR/resolv.conf"
+    printf '%s %s %s\n' bore.example.org 2200 8888 > "$JOBC_STEP_DIR"/bore
+    jobc_enroot_import 'docker://registry-1.docker.io#jupyter/base-notebook:2024-05-27' "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh
+    export JOBC_WORKDIR="$STORAGE_PATH"
+    export JOBC_CONTAINER_ENV=JUPYTER_TOKEN
+    srun --job-name='jupyter lab' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_netns -- \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
+      /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
+      /bin/sh -c 'start-notebook.sh --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.token="$JUPYTER_TOKEN" --allow-root'
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -357,6 +379,14 @@ jobc_netns_down() {
 }
 export -f jobc_netns jobc_netns_end jobc_netns_slirp jobc_netns_tell jobc_netns_inside jobc_netns_down
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -390,28 +420,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "jupyter lab" (bore-tunnel.yaml:13)
-  # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
-  jobc_step 'jupyter lab'
-  (
-    jobc_load_env
-    export JUPYTER_TOKEN='change me: pass a real token'
-    JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
-    export JOBC_STEP_DIR
-    trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
-    printf 'nameserver %s\n' 10.0.2.3 > "$JOBC_STEP_DIR/resolv.conf"
-    printf '%s %s %s\n' bore.example.org 2200 8888 > "$JOBC_STEP_DIR"/bore
-    jobc_enroot_import 'docker://registry-1.docker.io#jupyter/base-notebook:2024-05-27' "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh
-    export JOBC_WORKDIR="$STORAGE_PATH"
-    export JOBC_CONTAINER_ENV=JUPYTER_TOKEN
-    srun --job-name='jupyter lab' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
-      -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_netns -- \
-      jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
-      /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
-      /bin/sh -c 'start-notebook.sh --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.token="$JUPYTER_TOKEN" --allow-root'
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

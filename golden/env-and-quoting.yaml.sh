@@ -33,11 +33,6 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
 
 # Job environment.
 export GREETING='It'"'"'s "quoted" & costs $5 (not $HOME)'
@@ -45,6 +40,27 @@ export PATTERN='*.csv'
 export WINDOWS_PATH='C:\Users\me\data'
 export TWO_LINES='first line
 second line'
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "-- just a marker: the next step prints the values --" (env-and-quoting.yaml:24)
+  jobc_step '-- just a marker: the next step prints the values --'
+
+  # steps[1] "print them" (env-and-quoting.yaml:26)
+  jobc_step 'print them'
+  (
+    jobc_load_env
+    export GREETING='overridden for this step'
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+printf '%s\n' "$GREETING" "$PATTERN" "$WINDOWS_PATH" "$TWO_LINES"
+printf 'unquoted glob stays a glob here: %s\n' $PATTERN
+JOBC_END
+    srun --job-name='print them' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=256M --chdir="$STORAGE_PATH" \
+      -- /bin/bash -c "$JOBC_COMMAND"
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -80,6 +96,14 @@ jobc_load_env() {
   done < "$DEEPSQUARE_ENV"
 }
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -113,22 +137,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "-- just a marker: the next step prints the values --" (env-and-quoting.yaml:24)
-  jobc_step '-- just a marker: the next step prints the values --'
-
-  # steps[1] "print them" (env-and-quoting.yaml:26)
-  jobc_step 'print them'
-  (
-    jobc_load_env
-    export GREETING='overridden for this step'
-    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
-printf '%s\n' "$GREETING" "$PATTERN" "$WINDOWS_PATH" "$TWO_LINES"
-printf 'unquoted glob stays a glob here: %s\n' $PATTERN
-JOBC_END
-    srun --job-name='print them' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=256M --chdir="$STORAGE_PATH" \
-      -- /bin/bash -c "$JOBC_COMMAND"
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

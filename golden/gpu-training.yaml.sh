@@ -39,15 +39,61 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
 
 # Job environment.
 export WANDB_MODE=offline
 export EPOCHS=20
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "pick a run name" (gpu-training.yaml:19)
+  # inherits the job's 8 CPUs/task, 4 GiB/CPU, 1 GPU/task (the step states none of its own)
+  jobc_step 'pick a run name'
+  (
+    jobc_load_env
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+run_id="resnet50-$(date +%Y%m%d-%H%M%S)"
+echo "RUN_ID=$run_id" >> "$DEEPSQUARE_ENV"
+echo "CHECKPOINT_DIR=$DEEPSQUARE_OUTPUT/checkpoints/$run_id" >> "$DEEPSQUARE_ENV"
+JOBC_END
+    srun --job-name='pick a run name' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c "$JOBC_COMMAND"
+  )
+
+  # steps[1] "train" (gpu-training.yaml:26)
+  # inherits the job's 8 CPUs/task, 4 GiB/CPU (the step states none of its own)
+  jobc_step train
+  (
+    jobc_load_env
+    export NCCL_DEBUG=WARN
+    jobc_enroot_import 'docker://registry-1.docker.io#pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime' "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh
+    export JOBC_WORKDIR=/workspace
+    export JOBC_CONTAINER_ENV='WANDB_MODE EPOCHS NCCL_DEBUG'
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+set -euo pipefail
+mkdir -p "$CHECKPOINT_DIR"
+torchrun --nproc-per-node=1 train.py \
+  --data /data --epochs "$EPOCHS" \
+  --run-name "$RUN_ID" --checkpoint-dir "$CHECKPOINT_DIR"
+JOBC_END
+    srun --job-name=train --ntasks=2 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" --mount /scratch/datasets/imagenet:/data:ro --mount /scratch/cache/torch:/root/.cache/torch -- \
+      /bin/bash -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
+      /bin/bash -c "$JOBC_COMMAND"
+  )
+
+  # steps[2] "summary" (gpu-training.yaml:53)
+  # inherits the job's 8 CPUs/task, 4 GiB/CPU, 1 GPU/task (the step states none of its own)
+  jobc_step summary
+  (
+    jobc_load_env
+    srun --job-name=summary --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c 'ls -l "$CHECKPOINT_DIR" && echo "run $RUN_ID done"'
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -233,6 +279,14 @@ jobc_enroot_release() {
 }
 export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_enroot_acquire jobc_enroot_release
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -266,52 +320,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "pick a run name" (gpu-training.yaml:19)
-  # inherits the job's 8 CPUs/task, 4 GiB/CPU, 1 GPU/task (the step states none of its own)
-  jobc_step 'pick a run name'
-  (
-    jobc_load_env
-    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
-run_id="resnet50-$(date +%Y%m%d-%H%M%S)"
-echo "RUN_ID=$run_id" >> "$DEEPSQUARE_ENV"
-echo "CHECKPOINT_DIR=$DEEPSQUARE_OUTPUT/checkpoints/$run_id" >> "$DEEPSQUARE_ENV"
-JOBC_END
-    srun --job-name='pick a run name' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c "$JOBC_COMMAND"
-  )
-
-  # steps[1] "train" (gpu-training.yaml:26)
-  # inherits the job's 8 CPUs/task, 4 GiB/CPU (the step states none of its own)
-  jobc_step train
-  (
-    jobc_load_env
-    export NCCL_DEBUG=WARN
-    jobc_enroot_import 'docker://registry-1.docker.io#pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime' "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh
-    export JOBC_WORKDIR=/workspace
-    export JOBC_CONTAINER_ENV='WANDB_MODE EPOCHS NCCL_DEBUG'
-    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
-set -euo pipefail
-mkdir -p "$CHECKPOINT_DIR"
-torchrun --nproc-per-node=1 train.py \
-  --data /data --epochs "$EPOCHS" \
-  --run-name "$RUN_ID" --checkpoint-dir "$CHECKPOINT_DIR"
-JOBC_END
-    srun --job-name=train --ntasks=2 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-      -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_enroot "$JOBC_IMAGE_CACHE"/pytorch_pytorch_2.3.1-cuda12.1-cudnn8-runtime-551c47fd5830.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" --mount /scratch/datasets/imagenet:/data:ro --mount /scratch/cache/torch:/root/.cache/torch -- \
-      /bin/bash -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
-      /bin/bash -c "$JOBC_COMMAND"
-  )
-
-  # steps[2] "summary" (gpu-training.yaml:53)
-  # inherits the job's 8 CPUs/task, 4 GiB/CPU, 1 GPU/task (the step states none of its own)
-  jobc_step summary
-  (
-    jobc_load_env
-    srun --job-name=summary --ntasks=1 --cpus-per-task=8 --mem-per-cpu=4096M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c 'ls -l "$CHECKPOINT_DIR" && echo "run $RUN_ID done"'
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -35,14 +35,23 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_HOSTED_IMAGES="/opt/software/deepsquare-hosted"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
 
 # Job environment.
 export DISPLAY=:0
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "render a preview" (hosted-image-x11.yaml:16)
+  # inherits the job's 8 CPUs/task, 2 GiB/CPU, 1 GPU/task (the step states none of its own)
+  jobc_step 'render a preview'
+  (
+    jobc_load_env
+    srun --job-name='render a preview' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=2048M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
+      -- apptainer exec --pwd "$STORAGE_PATH" --bind "$STORAGE_PATH:$STORAGE_PATH" --bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c 'python3 /app/preview.py --display "$DISPLAY" --out "$DEEPSQUARE_OUTPUT/preview.png"'
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -99,6 +108,14 @@ jobc_task() {
 }
 export -f jobc_task
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -132,15 +149,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "render a preview" (hosted-image-x11.yaml:16)
-  # inherits the job's 8 CPUs/task, 2 GiB/CPU, 1 GPU/task (the step states none of its own)
-  jobc_step 'render a preview'
-  (
-    jobc_load_env
-    srun --job-name='render a preview' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=2048M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-      -- apptainer exec --pwd "$STORAGE_PATH" --bind "$STORAGE_PATH:$STORAGE_PATH" --bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c 'python3 /app/preview.py --display "$DISPLAY" --out "$DEEPSQUARE_OUTPUT/preview.png"'
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

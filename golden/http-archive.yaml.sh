@@ -35,11 +35,25 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "count words" (http-archive.yaml:25)
+  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
+  jobc_step 'count words'
+  (
+    jobc_load_env
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+find "$DEEPSQUARE_INPUT" -name '*.txt' -exec cat {} + \
+  | tr -s '[:space:]' '\n' | sort | uniq -c | sort -rn \
+  > "$DEEPSQUARE_OUTPUT/word-counts.txt"
+JOBC_END
+    srun --job-name='count words' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c "$JOBC_COMMAND"
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -175,6 +189,14 @@ jobc_stop_logging() {
   done
 }
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -217,20 +239,6 @@ chmod -R 755 "$DEEPSQUARE_INPUT"
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "count words" (http-archive.yaml:25)
-  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
-  jobc_step 'count words'
-  (
-    jobc_load_env
-    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
-find "$DEEPSQUARE_INPUT" -name '*.txt' -exec cat {} + \
-  | tr -s '[:space:]' '\n' | sort | uniq -c | sort -rn \
-  > "$DEEPSQUARE_OUTPUT/word-counts.txt"
-JOBC_END
-    srun --job-name='count words' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c "$JOBC_COMMAND"
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -38,11 +38,68 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_GRACE=10
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  trap jobc_abort_launches EXIT
+  # steps[0] "three shards at once" (loop-with-sidecar.yaml:15)
+  jobc_step 'three shards at once'
+  (
+    jobc_pids2=()
+    for (( index = 1; index <= 3; index += 1 )); do
+      export index
+      {
+        jobc_enter_group
+        trap jobc_abort_launches EXIT
+        # steps[0].for.steps[0] "shard sidecar" (loop-with-sidecar.yaml:22)
+        jobc_step 'shard sidecar'
+        {
+          jobc_enter_group
+          # steps[0].for.steps[0].launch.steps[0] "report progress" (loop-with-sidecar.yaml:27)
+          jobc_step 'report progress'
+          (
+            jobc_load_env
+            IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+trap 'echo "shard $index: reporter stopped"; exit 0' INT
+while true; do
+  sleep 5 & wait $!
+  echo "shard $index: still running"
+done
+JOBC_END
+            srun --job-name='report progress'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+              -- bash -c 'jobc_task "$@"' jobc-task \
+              /bin/sh -c "$JOBC_COMMAND"
+          )
+        } &
+        jobc_launched 1 "$!" 2 progress_reporter
+
+        # steps[0].for.steps[1] "process the shard" (loop-with-sidecar.yaml:35)
+        jobc_step 'process the shard'
+        (
+          jobc_load_env
+          srun --job-name='process the shard'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            /bin/sh -c './process --shard "$index" --of 3'
+        )
+
+        # steps[0].for.steps[2] "fake-root post-processing" (loop-with-sidecar.yaml:38)
+        jobc_step 'fake-root post-processing'
+        (
+          jobc_load_env
+          srun --job-name='fake-root post-processing'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            unshare --user --map-root-user --mount /bin/sh -c 'id -u && chown -R 0:0 "shard-$index"'
+        )
+
+        jobc_end_scope 1
+      } &
+      jobc_pids2+=("$!")
+    done
+    jobc_wait_all "${jobc_pids2[@]}"
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -225,6 +282,14 @@ jobc_task() {
 }
 export -f jobc_task
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -258,63 +323,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  trap jobc_abort_launches EXIT
-  # steps[0] "three shards at once" (loop-with-sidecar.yaml:15)
-  jobc_step 'three shards at once'
-  (
-    jobc_pids2=()
-    for (( index = 1; index <= 3; index += 1 )); do
-      export index
-      {
-        jobc_enter_group
-        trap jobc_abort_launches EXIT
-        # steps[0].for.steps[0] "shard sidecar" (loop-with-sidecar.yaml:22)
-        jobc_step 'shard sidecar'
-        {
-          jobc_enter_group
-          # steps[0].for.steps[0].launch.steps[0] "report progress" (loop-with-sidecar.yaml:27)
-          jobc_step 'report progress'
-          (
-            jobc_load_env
-            IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
-trap 'echo "shard $index: reporter stopped"; exit 0' INT
-while true; do
-  sleep 5 & wait $!
-  echo "shard $index: still running"
-done
-JOBC_END
-            srun --job-name='report progress'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-              -- bash -c 'jobc_task "$@"' jobc-task \
-              /bin/sh -c "$JOBC_COMMAND"
-          )
-        } &
-        jobc_launched 1 "$!" 2 progress_reporter
-
-        # steps[0].for.steps[1] "process the shard" (loop-with-sidecar.yaml:35)
-        jobc_step 'process the shard'
-        (
-          jobc_load_env
-          srun --job-name='process the shard'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-            -- bash -c 'jobc_task "$@"' jobc-task \
-            /bin/sh -c './process --shard "$index" --of 3'
-        )
-
-        # steps[0].for.steps[2] "fake-root post-processing" (loop-with-sidecar.yaml:38)
-        jobc_step 'fake-root post-processing'
-        (
-          jobc_load_env
-          srun --job-name='fake-root post-processing'" [index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-            -- bash -c 'jobc_task "$@"' jobc-task \
-            unshare --user --map-root-user --mount /bin/sh -c 'id -u && chown -R 0:0 "shard-$index"'
-        )
-
-        jobc_end_scope 1
-      } &
-      jobc_pids2+=("$!")
-    done
-    jobc_wait_all "${jobc_pids2[@]}"
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

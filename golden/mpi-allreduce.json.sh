@@ -34,14 +34,28 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
 
 # Job environment.
 export OMPI_MCA_btl='^openib'
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "osu allreduce benchmark" (mpi-allreduce.json:12)
+  jobc_step 'osu allreduce benchmark'
+  (
+    jobc_load_env
+    jobc_enroot_import 'docker://registry-1.docker.io#mpioperator/osu-benchmarks:latest' "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh
+    export JOBC_WORKDIR="$STORAGE_PATH"
+    export JOBC_CONTAINER_ENV=OMPI_MCA_btl
+    srun --job-name='osu allreduce benchmark' --ntasks=16 --cpus-per-task=1 --mem-per-cpu=2048M --cpu-bind=none --mpi=pmix_v4 --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
+      /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
+      /bin/sh -c '/opt/osu/libexec/osu-micro-benchmarks/mpi/collective/osu_allreduce -m 8:1048576'
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -227,6 +241,14 @@ jobc_enroot_release() {
 }
 export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_enroot_acquire jobc_enroot_release
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -260,20 +282,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "osu allreduce benchmark" (mpi-allreduce.json:12)
-  jobc_step 'osu allreduce benchmark'
-  (
-    jobc_load_env
-    jobc_enroot_import 'docker://registry-1.docker.io#mpioperator/osu-benchmarks:latest' "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh
-    export JOBC_WORKDIR="$STORAGE_PATH"
-    export JOBC_CONTAINER_ENV=OMPI_MCA_btl
-    srun --job-name='osu allreduce benchmark' --ntasks=16 --cpus-per-task=1 --mem-per-cpu=2048M --cpu-bind=none --mpi=pmix_v4 --chdir="$STORAGE_PATH" \
-      -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_enroot "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
-      /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
-      /bin/sh -c '/opt/osu/libexec/osu-micro-benchmarks/mpi/collective/osu_allreduce -m 8:1048576'
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -34,11 +34,37 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "every dataset" (nested-loops.yaml:12)
+  jobc_step 'every dataset'
+  (
+    for item in small medium 'large (2024 release)'; do
+      export item
+      (
+        # steps[0].for.steps[0] "count down the shards" (nested-loops.yaml:20)
+        jobc_step 'count down the shards'
+        (
+          for (( index = 10; index >= 2; index -= 4 )); do
+            export index
+            (
+              # steps[0].for.steps[0].for.steps[0] "process one shard" (nested-loops.yaml:28)
+              jobc_step 'process one shard'
+              (
+                jobc_load_env
+                srun --job-name='process one shard'" [item=${item:0:40}, index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+                  -- /bin/sh -c 'echo "dataset=$item shard=$index"'
+              )
+            )
+          done
+        )
+      )
+    done
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -74,6 +100,14 @@ jobc_load_env() {
   done < "$DEEPSQUARE_ENV"
 }
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -107,32 +141,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "every dataset" (nested-loops.yaml:12)
-  jobc_step 'every dataset'
-  (
-    for item in small medium 'large (2024 release)'; do
-      export item
-      (
-        # steps[0].for.steps[0] "count down the shards" (nested-loops.yaml:20)
-        jobc_step 'count down the shards'
-        (
-          for (( index = 10; index >= 2; index -= 4 )); do
-            export index
-            (
-              # steps[0].for.steps[0].for.steps[0] "process one shard" (nested-loops.yaml:28)
-              jobc_step 'process one shard'
-              (
-                jobc_load_env
-                srun --job-name='process one shard'" [item=${item:0:40}, index=${index:0:40}]" --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
-                  -- /bin/sh -c 'echo "dataset=$item shard=$index"'
-              )
-            )
-          done
-        )
-      )
-    done
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

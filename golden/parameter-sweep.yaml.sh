@@ -35,11 +35,48 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_GRACE=10
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "sweep learning rates" (parameter-sweep.yaml:12)
+  jobc_step 'sweep learning rates'
+  (
+    jobc_pids2=()
+    for item in 0.1 0.01 0.001 1e-4; do
+      export item
+      {
+        jobc_enter_group
+        # steps[0].for.steps[0] "train one learning rate" (parameter-sweep.yaml:17)
+        # inherits the job's 2 CPUs/task, 2 GiB/CPU (the step states none of its own)
+        jobc_step 'train one learning rate'
+        (
+          jobc_load_env
+          srun --job-name='train one learning rate'" [item=${item:0:40}]" --ntasks=1 --cpus-per-task=2 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            /bin/sh -c 'python3 train.py --lr "$item" --out "$DEEPSQUARE_OUTPUT/lr-$item.json"'
+        )
+      } &
+      jobc_pids2+=("$!")
+    done
+    jobc_wait_all "${jobc_pids2[@]}"
+  )
+
+  # steps[1] "collect results" (parameter-sweep.yaml:23)
+  # inherits the job's 2 CPUs/task, 2 GiB/CPU (the step states none of its own)
+  jobc_step 'collect results'
+  (
+    jobc_load_env
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+for f in "$DEEPSQUARE_OUTPUT"/lr-*.json; do
+  printf '%s: %s\n' "$(basename "$f")" "$(cat "$f")"
+done
+JOBC_END
+    srun --job-name='collect results' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c "$JOBC_COMMAND"
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -164,6 +201,14 @@ jobc_task() {
 }
 export -f jobc_task
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -197,43 +242,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "sweep learning rates" (parameter-sweep.yaml:12)
-  jobc_step 'sweep learning rates'
-  (
-    jobc_pids2=()
-    for item in 0.1 0.01 0.001 1e-4; do
-      export item
-      {
-        jobc_enter_group
-        # steps[0].for.steps[0] "train one learning rate" (parameter-sweep.yaml:17)
-        # inherits the job's 2 CPUs/task, 2 GiB/CPU (the step states none of its own)
-        jobc_step 'train one learning rate'
-        (
-          jobc_load_env
-          srun --job-name='train one learning rate'" [item=${item:0:40}]" --ntasks=1 --cpus-per-task=2 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-            -- bash -c 'jobc_task "$@"' jobc-task \
-            /bin/sh -c 'python3 train.py --lr "$item" --out "$DEEPSQUARE_OUTPUT/lr-$item.json"'
-        )
-      } &
-      jobc_pids2+=("$!")
-    done
-    jobc_wait_all "${jobc_pids2[@]}"
-  )
-
-  # steps[1] "collect results" (parameter-sweep.yaml:23)
-  # inherits the job's 2 CPUs/task, 2 GiB/CPU (the step states none of its own)
-  jobc_step 'collect results'
-  (
-    jobc_load_env
-    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
-for f in "$DEEPSQUARE_OUTPUT"/lr-*.json; do
-  printf '%s: %s\n' "$(basename "$f")" "$(cat "$f")"
-done
-JOBC_END
-    srun --job-name='collect results' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c "$JOBC_COMMAND"
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

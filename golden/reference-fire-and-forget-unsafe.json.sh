@@ -34,11 +34,30 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_GRACE=10
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  trap jobc_abort_launches EXIT
+  # steps[0] (reference-fire-and-forget-unsafe.json:9)
+  jobc_step 'steps[0]'
+  {
+    jobc_enter_group
+    # steps[0].launch.steps[0] "work" (reference-fire-and-forget-unsafe.json:13)
+    # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
+    jobc_step work
+    (
+      jobc_load_env
+      srun --job-name=work --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
+        -- bash -c 'jobc_task "$@"' jobc-task \
+        /bin/sh -c 'echo "Working"; sleep 15; echo "Working done"'
+    )
+  } &
+  jobc_launched 1 "$!" 0 'steps[0]'
+
+  jobc_end_scope 1
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -203,6 +222,14 @@ jobc_task() {
 }
 export -f jobc_task
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -236,25 +263,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  trap jobc_abort_launches EXIT
-  # steps[0] (reference-fire-and-forget-unsafe.json:9)
-  jobc_step 'steps[0]'
-  {
-    jobc_enter_group
-    # steps[0].launch.steps[0] "work" (reference-fire-and-forget-unsafe.json:13)
-    # inherits the job's 4 CPUs/task, 4 GiB/CPU (the step states none of its own)
-    jobc_step work
-    (
-      jobc_load_env
-      srun --job-name=work --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
-        -- bash -c 'jobc_task "$@"' jobc-task \
-        /bin/sh -c 'echo "Working"; sleep 15; echo "Working done"'
-    )
-  } &
-  jobc_launched 1 "$!" 0 'steps[0]'
-
-  jobc_end_scope 1
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -40,14 +40,49 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
 
 # Job environment.
 export MY_ENV=my_value
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "ping the wireguard server" (reference-job-full-corrected.json:28)
+  jobc_step 'ping the wireguard server'
+  (
+    jobc_load_env
+    export MY_VAR=myvalue
+    JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
+    export JOBC_STEP_DIR
+    trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
+    printf 'nameserver %s\n' 1.1.1.1 > "$JOBC_STEP_DIR/resolv.conf"
+    (
+      umask 077
+      {
+        printf '[Interface]\n'
+        printf 'PrivateKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.privateKey']}"
+        printf 'Address = %s\n' 10.0.0.2/24
+        printf '\n[Peer]\n'
+        printf 'PublicKey = %s\n' pb0pcwjwj+5iNkRrb0FzYY2MLDTNWeJyN43wPmVqDXs=
+        printf 'PresharedKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.peers[0].preSharedKey']}"
+        printf 'AllowedIPs = %s\n' 10.0.0.1/32
+        printf 'Endpoint = %s\n' 192.168.0.0:51820
+        printf 'PersistentKeepalive = %s\n' 10
+      } > "$JOBC_STEP_DIR"/net0.conf
+    )
+    printf '%s\n' net0 > "$JOBC_STEP_DIR"/wireguard
+    jobc_enroot_import 'docker://registry-1.docker.io#library/ubuntu:latest' "$JOBC_IMAGE_CACHE"/library_ubuntu_latest-05b9bf6d9564.sqsh
+    export JOBC_WORKDIR=/app
+    export JOBC_CONTAINER_ENV='MY_ENV MY_VAR'
+    srun --job-name='ping the wireguard server' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=500M --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_netns -- \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/library_ubuntu_latest-05b9bf6d9564.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
+      /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
+      /bin/sh -c 'ping 10.0.0.1'
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -469,6 +504,14 @@ jobc_stop_logging() {
   done
 }
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -511,41 +554,6 @@ chmod -R 755 "$DEEPSQUARE_INPUT"
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "ping the wireguard server" (reference-job-full-corrected.json:28)
-  jobc_step 'ping the wireguard server'
-  (
-    jobc_load_env
-    export MY_VAR=myvalue
-    JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
-    export JOBC_STEP_DIR
-    trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
-    printf 'nameserver %s\n' 1.1.1.1 > "$JOBC_STEP_DIR/resolv.conf"
-    (
-      umask 077
-      {
-        printf '[Interface]\n'
-        printf 'PrivateKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.privateKey']}"
-        printf 'Address = %s\n' 10.0.0.2/24
-        printf '\n[Peer]\n'
-        printf 'PublicKey = %s\n' pb0pcwjwj+5iNkRrb0FzYY2MLDTNWeJyN43wPmVqDXs=
-        printf 'PresharedKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.peers[0].preSharedKey']}"
-        printf 'AllowedIPs = %s\n' 10.0.0.1/32
-        printf 'Endpoint = %s\n' 192.168.0.0:51820
-        printf 'PersistentKeepalive = %s\n' 10
-      } > "$JOBC_STEP_DIR"/net0.conf
-    )
-    printf '%s\n' net0 > "$JOBC_STEP_DIR"/wireguard
-    jobc_enroot_import 'docker://registry-1.docker.io#library/ubuntu:latest' "$JOBC_IMAGE_CACHE"/library_ubuntu_latest-05b9bf6d9564.sqsh
-    export JOBC_WORKDIR=/app
-    export JOBC_CONTAINER_ENV='MY_ENV MY_VAR'
-    srun --job-name='ping the wireguard server' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=500M --chdir="$STORAGE_PATH" \
-      -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_netns -- \
-      jobc_enroot "$JOBC_IMAGE_CACHE"/library_ubuntu_latest-05b9bf6d9564.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
-      /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
-      /bin/sh -c 'ping 10.0.0.1'
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

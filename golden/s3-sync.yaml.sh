@@ -34,11 +34,27 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "align every sample" (s3-sync.yaml:34)
+  # inherits the job's 4 CPUs/task, 2 GiB/CPU (the step states none of its own)
+  jobc_step 'align every sample'
+  (
+    jobc_load_env
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+shopt -s nullglob
+for fq in "$DEEPSQUARE_INPUT"/*.fastq.gz; do
+  sample=$(basename "$fq" .fastq.gz)
+  bwa mem -t "$CPUS_PER_TASK" ref.fa "$fq" > "$DEEPSQUARE_OUTPUT/$sample.sam"
+done
+JOBC_END
+    srun --job-name='align every sample' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
+      -- /bin/bash -c "$JOBC_COMMAND"
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -149,6 +165,14 @@ jobc_stop_continuous_sync() {
   wait "$JOBC_SYNC_PID" 2>/dev/null || true
 }
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -190,22 +214,6 @@ jobc_start_continuous_sync
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "align every sample" (s3-sync.yaml:34)
-  # inherits the job's 4 CPUs/task, 2 GiB/CPU (the step states none of its own)
-  jobc_step 'align every sample'
-  (
-    jobc_load_env
-    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
-shopt -s nullglob
-for fq in "$DEEPSQUARE_INPUT"/*.fastq.gz; do
-  sample=$(basename "$fq" .fastq.gz)
-  bwa mem -t "$CPUS_PER_TASK" ref.fa "$fq" > "$DEEPSQUARE_OUTPUT/$sample.sam"
-done
-JOBC_END
-    srun --job-name='align every sample' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-      -- /bin/bash -c "$JOBC_COMMAND"
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

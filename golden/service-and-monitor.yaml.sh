@@ -38,11 +38,73 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_GRACE=10
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  trap jobc_abort_launches EXIT
+  # steps[0] "resource monitor" (service-and-monitor.yaml:13)
+  jobc_step 'resource monitor'
+  {
+    jobc_enter_group
+    # steps[0].launch.steps[0] "vmstat every 10 s" (service-and-monitor.yaml:17)
+    # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
+    jobc_step 'vmstat every 10 s'
+    (
+      jobc_load_env
+      srun --job-name='vmstat every 10 s' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+        -- bash -c 'jobc_task "$@"' jobc-task \
+        /bin/sh -c 'vmstat 10'
+    )
+  } &
+  jobc_launched 1 "$!" 15 'steps[0]'
+
+  # steps[1] "start redis" (service-and-monitor.yaml:21)
+  jobc_step 'start redis'
+  {
+    jobc_enter_group
+    # steps[1].launch.steps[0] "redis" (service-and-monitor.yaml:25)
+    # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
+    jobc_step redis
+    (
+      jobc_load_env
+      srun --job-name=redis --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+        -- bash -c 'jobc_task "$@"' jobc-task \
+        /bin/sh -c 'redis-server --port 6379 --dir "$DEEPSQUARE_OUTPUT" --appendonly no'
+    )
+  } &
+  jobc_launched 2 "$!" 15 redis_server
+
+  # steps[2] "load data" (service-and-monitor.yaml:29)
+  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
+  jobc_step 'load data'
+  (
+    jobc_load_env
+    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
+for _ in $(seq 1 30); do
+  redis-cli -p 6379 ping >/dev/null 2>&1 && break
+  sleep 1
+done
+redis-cli -p 6379 set greeting "hello from job $SLURM_JOB_ID"
+redis-cli -p 6379 shutdown save
+JOBC_END
+    srun --job-name='load data' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c "$JOBC_COMMAND"
+  )
+
+  # steps[3] "check the dump" (service-and-monitor.yaml:39)
+  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
+  jobc_step 'check the dump'
+  jobc_await 2  # redis_server
+  (
+    jobc_load_env
+    srun --job-name='check the dump' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
+      -- /bin/sh -c 'ls -l "$DEEPSQUARE_OUTPUT/dump.rdb"'
+  )
+
+  jobc_end_scope 1 2
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -207,6 +269,14 @@ jobc_task() {
 }
 export -f jobc_task
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -240,68 +310,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  trap jobc_abort_launches EXIT
-  # steps[0] "resource monitor" (service-and-monitor.yaml:13)
-  jobc_step 'resource monitor'
-  {
-    jobc_enter_group
-    # steps[0].launch.steps[0] "vmstat every 10 s" (service-and-monitor.yaml:17)
-    # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
-    jobc_step 'vmstat every 10 s'
-    (
-      jobc_load_env
-      srun --job-name='vmstat every 10 s' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
-        -- bash -c 'jobc_task "$@"' jobc-task \
-        /bin/sh -c 'vmstat 10'
-    )
-  } &
-  jobc_launched 1 "$!" 15 'steps[0]'
-
-  # steps[1] "start redis" (service-and-monitor.yaml:21)
-  jobc_step 'start redis'
-  {
-    jobc_enter_group
-    # steps[1].launch.steps[0] "redis" (service-and-monitor.yaml:25)
-    # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
-    jobc_step redis
-    (
-      jobc_load_env
-      srun --job-name=redis --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
-        -- bash -c 'jobc_task "$@"' jobc-task \
-        /bin/sh -c 'redis-server --port 6379 --dir "$DEEPSQUARE_OUTPUT" --appendonly no'
-    )
-  } &
-  jobc_launched 2 "$!" 15 redis_server
-
-  # steps[2] "load data" (service-and-monitor.yaml:29)
-  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
-  jobc_step 'load data'
-  (
-    jobc_load_env
-    IFS= read -r -d '' JOBC_COMMAND <<'JOBC_END' || true
-for _ in $(seq 1 30); do
-  redis-cli -p 6379 ping >/dev/null 2>&1 && break
-  sleep 1
-done
-redis-cli -p 6379 set greeting "hello from job $SLURM_JOB_ID"
-redis-cli -p 6379 shutdown save
-JOBC_END
-    srun --job-name='load data' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c "$JOBC_COMMAND"
-  )
-
-  # steps[3] "check the dump" (service-and-monitor.yaml:39)
-  # inherits the job's 2 CPUs/task, 1 GiB/CPU (the step states none of its own)
-  jobc_step 'check the dump'
-  jobc_await 2  # redis_server
-  (
-    jobc_load_env
-    srun --job-name='check the dump' --ntasks=1 --cpus-per-task=2 --mem-per-cpu=1024M --chdir="$STORAGE_PATH" \
-      -- /bin/sh -c 'ls -l "$DEEPSQUARE_OUTPUT/dump.rdb"'
-  )
-
-  jobc_end_scope 1 2
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -35,11 +35,40 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # steps[0] "query the private API" (wireguard-vpn.yaml:13)
+  jobc_step 'query the private API'
+  (
+    jobc_load_env
+    JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
+    export JOBC_STEP_DIR
+    trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
+    printf 'nameserver %s\n' 10.8.0.1 1.1.1.1 > "$JOBC_STEP_DIR/resolv.conf"
+    (
+      umask 077
+      {
+        printf '[Interface]\n'
+        printf 'PrivateKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.privateKey']}"
+        printf 'Address = %s\n' 10.8.0.2/24
+        printf '\n[Peer]\n'
+        printf 'PublicKey = %s\n' Kp6WgyXRuBOyn9OQhyLO+g76wUd2vgtHbZre0iLjOOM=
+        printf 'PresharedKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.peers[0].preSharedKey']}"
+        printf 'AllowedIPs = %s\n' '10.8.0.0/24, 172.16.20.0/24'
+        printf 'Endpoint = %s\n' 203.0.113.7:51820
+        printf 'PersistentKeepalive = %s\n' 25
+      } > "$JOBC_STEP_DIR"/net0.conf
+    )
+    printf '%s\n' net0 > "$JOBC_STEP_DIR"/wireguard
+    srun --job-name='query the private API' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
+      -- bash -c 'jobc_task "$@"' jobc-task \
+      jobc_netns -- \
+      /bin/sh -c 'curl --fail --silent http://172.16.20.5:8080/health'
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -232,6 +261,14 @@ jobc_netns_down() {
 }
 export -f jobc_netns jobc_netns_end jobc_netns_slirp jobc_netns_tell jobc_netns_inside jobc_netns_down
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -265,35 +302,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # steps[0] "query the private API" (wireguard-vpn.yaml:13)
-  jobc_step 'query the private API'
-  (
-    jobc_load_env
-    JOBC_STEP_DIR=$(mktemp -d "$JOBC_RUN/step.XXXXXX")
-    export JOBC_STEP_DIR
-    trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
-    printf 'nameserver %s\n' 10.8.0.1 1.1.1.1 > "$JOBC_STEP_DIR/resolv.conf"
-    (
-      umask 077
-      {
-        printf '[Interface]\n'
-        printf 'PrivateKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.privateKey']}"
-        printf 'Address = %s\n' 10.8.0.2/24
-        printf '\n[Peer]\n'
-        printf 'PublicKey = %s\n' Kp6WgyXRuBOyn9OQhyLO+g76wUd2vgtHbZre0iLjOOM=
-        printf 'PresharedKey = %s\n' "${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[0].wireguard.peers[0].preSharedKey']}"
-        printf 'AllowedIPs = %s\n' '10.8.0.0/24, 172.16.20.0/24'
-        printf 'Endpoint = %s\n' 203.0.113.7:51820
-        printf 'PersistentKeepalive = %s\n' 25
-      } > "$JOBC_STEP_DIR"/net0.conf
-    )
-    printf '%s\n' net0 > "$JOBC_STEP_DIR"/wireguard
-    srun --job-name='query the private API' --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" \
-      -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_netns -- \
-      /bin/sh -c 'curl --fail --silent http://172.16.20.5:8080/health'
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -44,89 +44,9 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
 
-jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
-
-# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
-jobc_step() {
-  local group
-  if [[ -e $JOBC_RUN/stop ]]; then
-    exit 143
-  fi
-  for group in ${JOBC_GROUPS-}; do
-    if [[ -e $JOBC_RUN/stop.$group ]]; then
-      exit 143
-    fi
-  done
-  printf 'jobc: step %s\n' "$1"
-}
-
-# Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
-jobc_load_env() {
-  [[ -s $DEEPSQUARE_ENV ]] || return 0
-  local line key
-  while IFS= read -r line || [[ -n $line ]]; do
-    key=${line%%=*}
-    if [[ -z $line || $line == \#* ]]; then
-      continue
-    elif [[ $line != *=* || ! $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
-      jobc_log "DEEPSQUARE_ENV: ignoring a line that is not KEY=value"
-    elif [[ $key =~ ^(PATH|LD_PRELOAD|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|NTASKS|CPUS_PER_TASK|MEM_PER_CPU|GPUS_PER_TASK|GPUS|CPUS|MEM|DEEPSQUARE_[A-Za-z0-9_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
-      jobc_log "DEEPSQUARE_ENV: $key is reserved, ignoring it"
-    else
-      export "$key=${line#*=}"
-    fi
-  done < "$DEEPSQUARE_ENV"
-}
-
-# A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
-jobc_csv() {
-  if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
-    printf '"%s"' "${1//\"/\"\"}"
-  else
-    printf '%s' "$1"
-  fi
-}
-
-# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
-# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
-jobc_exit() {
-  local rc=$?
-  trap - EXIT
-  trap '' HUP INT TERM USR1 USR2
-  set +e
-  rm -rf "$JOBC_RUN"
-  exit "$rc"
-}
-
-# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
-# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
-# ended the exit path pushes the outputs.
-jobc_signalled() {
-  trap '' HUP INT TERM USR1 USR2
-  jobc_log "received SIG$1: stopping the steps"
-  : > "$JOBC_RUN/stop"
-  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
-  if [[ -n ${JOBC_STEPS-} ]]; then
-    wait "$JOBC_STEPS" 2>/dev/null || true
-  fi
-  exit "$2"
-}
-trap jobc_exit EXIT
-trap 'jobc_signalled HUP 129' HUP
-trap 'jobc_signalled INT 130' INT
-trap 'jobc_signalled TERM 143' TERM
-trap 'jobc_signalled USR1 138' USR1
-trap 'jobc_signalled USR2 140' USR2
-
-# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
-# command has ended, and a signal must be acted on while a step runs.
-(
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
   # versions[0].commands "app version 3.0" (docker-every-field.yaml:5)
   jobc_step 'app version 3.0'
   (
@@ -250,6 +170,94 @@ trap 'jobc_signalled USR2 140' USR2
       )
     done
   )
-) &
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
+
+jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
+
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
+jobc_step() {
+  local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143
+    fi
+  done
+  printf 'jobc: step %s\n' "$1"
+}
+
+# Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
+jobc_load_env() {
+  [[ -s $DEEPSQUARE_ENV ]] || return 0
+  local line key
+  while IFS= read -r line || [[ -n $line ]]; do
+    key=${line%%=*}
+    if [[ -z $line || $line == \#* ]]; then
+      continue
+    elif [[ $line != *=* || ! $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+      jobc_log "DEEPSQUARE_ENV: ignoring a line that is not KEY=value"
+    elif [[ $key =~ ^(PATH|LD_PRELOAD|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|NTASKS|CPUS_PER_TASK|MEM_PER_CPU|GPUS_PER_TASK|GPUS|CPUS|MEM|DEEPSQUARE_[A-Za-z0-9_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
+      jobc_log "DEEPSQUARE_ENV: $key is reserved, ignoring it"
+    else
+      export "$key=${line#*=}"
+    fi
+  done < "$DEEPSQUARE_ENV"
+}
+
+# A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
+jobc_csv() {
+  if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
+    printf '"%s"' "${1//\"/\"\"}"
+  else
+    printf '%s' "$1"
+  fi
+}
+
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
+jobc_exit() {
+  local rc=$?
+  trap - EXIT
+  trap '' HUP INT TERM USR1 USR2
+  set +e
+  rm -rf "$JOBC_RUN"
+  exit "$rc"
+}
+
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs.
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    wait "$JOBC_STEPS" 2>/dev/null || true
+  fi
+  exit "$2"
+}
+trap jobc_exit EXIT
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
+
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -39,11 +39,132 @@ export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # versions[0].commands "app version 1.8.1" (docker-via-enroot.yaml:5)
+  jobc_step 'app version 1.8.1'
+  (
+    # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
+    jobc_yaml_scalar() {
+      local text=$1 out='' i c
+      local single="^'((''|[^'])*)'[[:space:]]*(#.*)?\$" double='^"((\\.|[^"\\])*)"[[:space:]]*(#.*)?$'
+      if [[ $text =~ $single ]]; then
+        REPLY=${BASH_REMATCH[1]//\'\'/\'}
+      elif [[ $text =~ $double ]]; then
+        text=${BASH_REMATCH[1]}
+        for (( i = 0; i < ${#text}; i++ )); do
+          c=${text:i:1}
+          if [[ $c == \\ ]]; then
+            i=$((i + 1))
+            case ${text:i:1} in
+              \\|\"|/) c=${text:i:1} ;;
+              t) c=$'\t' ;;
+              n) c=$'\n' ;;
+              r) c=$'\r' ;;
+              *) return 1 ;;
+            esac
+          fi
+          out+=$c
+        done
+        REPLY=$out
+      else
+        text=${text%%[[:space:]]#*}
+        text=${text%"${text##*[![:space:]]}"}
+        case $text in
+          '' | [][{}\&*!\|\>\'\"%@\`#,]* | [-?:] | [-?:][[:space:]]* | *': '* | *: ) return 1 ;;
+        esac
+        REPLY=$text
+      fi
+    }
+
+    # The chunk directories of work directory $1 into jobc_chunks: those chunks.yml lists (relative to $1),
+    # else each directory of $1 holding an inputs.yml, sorted by name (as bfabric-app-runner does).
+    jobc_list_chunks() {
+      local dir=$1 file=$1/chunks.yml line n=0 state=start chunk empty='^chunks:[[:space:]]*\[[[:space:]]*\][[:space:]]*(#.*)?$'
+      jobc_chunks=()
+      if [[ -e $file ]]; then
+        while IFS= read -r line || [[ -n $line ]]; do
+          n=$((n + 1))
+          line=${line%$'\r'}
+          if [[ $line =~ ^[[:space:]]*(#.*)?$ || $line == --- ]]; then
+            continue
+          elif [[ $state == start && $line =~ ^chunks:[[:space:]]*(#.*)?$ ]]; then
+            state=list
+            continue
+          elif [[ $state == start && $line =~ $empty ]]; then
+            state=empty
+            continue
+          elif [[ $state == list && $line =~ ^[[:space:]]*-[[:space:]]+(.*)$ ]] && jobc_yaml_scalar "${BASH_REMATCH[1]}" && [[ -n $REPLY ]]; then
+            jobc_chunks+=("$REPLY")
+            continue
+          fi
+          jobc_log "$file, line $n: not understood: jobc reads a chunks.yml of the form 'chunks:' followed by '- DIR' lines"
+          return 1
+        done < "$file"
+        if [[ $state == start ]]; then
+          jobc_log "$file: no 'chunks:' list in it"
+          return 1
+        fi
+      else
+        mapfile -d '' -t jobc_chunks < <(
+          shopt -s nullglob dotglob
+          LC_ALL=C
+          for chunk in "$dir"/*/inputs.yml; do
+            chunk=${chunk%/inputs.yml}
+            printf '%s\0' "${chunk##*/}"
+          done
+        )
+        if (( ${#jobc_chunks[@]} == 0 )); then
+          jobc_log "no chunks found in $dir: dispatch wrote neither chunks.yml nor a directory with an inputs.yml"
+          return 1
+        fi
+      fi
+      for n in "${!jobc_chunks[@]}"; do
+        chunk=${jobc_chunks[n]}
+        [[ $chunk == /* ]] || chunk=$dir/$chunk
+        if [[ ! -d $chunk ]]; then
+          jobc_log "chunk $chunk is not a directory"
+          return 1
+        fi
+        jobc_chunks[n]=$chunk
+      done
+    }
+
+    JOBC_WORK_DIR="${STORAGE_PATH}"/work
+    mkdir -p -- "$JOBC_WORK_DIR"
+    JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
+
+    # versions[0].commands.dispatch "dispatch" (docker-via-enroot.yaml:6)
+    jobc_step dispatch
+    (
+      jobc_load_env
+      srun --job-name=dispatch --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
+        -- python3 dispatch.py 555 "${JOBC_WORK_DIR}"
+    )
+
+    jobc_list_chunks "$JOBC_WORK_DIR"
+    for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
+      jobc_log "chunk $JOBC_CHUNK_DIR"
+      (
+        # versions[0].commands.process "process" (docker-via-enroot.yaml:9)
+        jobc_step process
+        (
+          jobc_load_env
+          jobc_enroot_import 'docker://ghcr.io#example/diann:1.8.1' "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh
+          export DIANN_MODE='library free'
+          export JOBC_CONTAINER_ENV=DIANN_MODE
+          srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            jobc_enroot "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh --rw --mount "${HOME}"/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro --mount "${JOBC_WORK_DIR}":"${JOBC_WORK_DIR}" --mount /data/libraries:/libraries:ro -- \
+            /opt/diann/entry.sh diann --threads 8 "${JOBC_CHUNK_DIR}"
+        )
+      )
+    done
+  )
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
@@ -229,6 +350,14 @@ jobc_enroot_release() {
 }
 export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_enroot_acquire jobc_enroot_release
 
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
 # private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
 jobc_exit() {
@@ -262,127 +391,6 @@ trap 'jobc_signalled USR2 140' USR2
 
 # The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
 # command has ended, and a signal must be acted on while a step runs.
-(
-  # versions[0].commands "app version 1.8.1" (docker-via-enroot.yaml:5)
-  jobc_step 'app version 1.8.1'
-  (
-    # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
-    jobc_yaml_scalar() {
-      local text=$1 out='' i c
-      local single="^'((''|[^'])*)'[[:space:]]*(#.*)?\$" double='^"((\\.|[^"\\])*)"[[:space:]]*(#.*)?$'
-      if [[ $text =~ $single ]]; then
-        REPLY=${BASH_REMATCH[1]//\'\'/\'}
-      elif [[ $text =~ $double ]]; then
-        text=${BASH_REMATCH[1]}
-        for (( i = 0; i < ${#text}; i++ )); do
-          c=${text:i:1}
-          if [[ $c == \\ ]]; then
-            i=$((i + 1))
-            case ${text:i:1} in
-              \\|\"|/) c=${text:i:1} ;;
-              t) c=$'\t' ;;
-              n) c=$'\n' ;;
-              r) c=$'\r' ;;
-              *) return 1 ;;
-            esac
-          fi
-          out+=$c
-        done
-        REPLY=$out
-      else
-        text=${text%%[[:space:]]#*}
-        text=${text%"${text##*[![:space:]]}"}
-        case $text in
-          '' | [][{}\&*!\|\>\'\"%@\`#,]* | [-?:] | [-?:][[:space:]]* | *': '* | *: ) return 1 ;;
-        esac
-        REPLY=$text
-      fi
-    }
-
-    # The chunk directories of work directory $1 into jobc_chunks: those chunks.yml lists (relative to $1),
-    # else each directory of $1 holding an inputs.yml, sorted by name (as bfabric-app-runner does).
-    jobc_list_chunks() {
-      local dir=$1 file=$1/chunks.yml line n=0 state=start chunk empty='^chunks:[[:space:]]*\[[[:space:]]*\][[:space:]]*(#.*)?$'
-      jobc_chunks=()
-      if [[ -e $file ]]; then
-        while IFS= read -r line || [[ -n $line ]]; do
-          n=$((n + 1))
-          line=${line%$'\r'}
-          if [[ $line =~ ^[[:space:]]*(#.*)?$ || $line == --- ]]; then
-            continue
-          elif [[ $state == start && $line =~ ^chunks:[[:space:]]*(#.*)?$ ]]; then
-            state=list
-            continue
-          elif [[ $state == start && $line =~ $empty ]]; then
-            state=empty
-            continue
-          elif [[ $state == list && $line =~ ^[[:space:]]*-[[:space:]]+(.*)$ ]] && jobc_yaml_scalar "${BASH_REMATCH[1]}" && [[ -n $REPLY ]]; then
-            jobc_chunks+=("$REPLY")
-            continue
-          fi
-          jobc_log "$file, line $n: not understood: jobc reads a chunks.yml of the form 'chunks:' followed by '- DIR' lines"
-          return 1
-        done < "$file"
-        if [[ $state == start ]]; then
-          jobc_log "$file: no 'chunks:' list in it"
-          return 1
-        fi
-      else
-        mapfile -d '' -t jobc_chunks < <(
-          shopt -s nullglob dotglob
-          LC_ALL=C
-          for chunk in "$dir"/*/inputs.yml; do
-            chunk=${chunk%/inputs.yml}
-            printf '%s\0' "${chunk##*/}"
-          done
-        )
-        if (( ${#jobc_chunks[@]} == 0 )); then
-          jobc_log "no chunks found in $dir: dispatch wrote neither chunks.yml nor a directory with an inputs.yml"
-          return 1
-        fi
-      fi
-      for n in "${!jobc_chunks[@]}"; do
-        chunk=${jobc_chunks[n]}
-        [[ $chunk == /* ]] || chunk=$dir/$chunk
-        if [[ ! -d $chunk ]]; then
-          jobc_log "chunk $chunk is not a directory"
-          return 1
-        fi
-        jobc_chunks[n]=$chunk
-      done
-    }
-
-    JOBC_WORK_DIR="${STORAGE_PATH}"/work
-    mkdir -p -- "$JOBC_WORK_DIR"
-    JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
-
-    # versions[0].commands.dispatch "dispatch" (docker-via-enroot.yaml:6)
-    jobc_step dispatch
-    (
-      jobc_load_env
-      srun --job-name=dispatch --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-        -- python3 dispatch.py 555 "${JOBC_WORK_DIR}"
-    )
-
-    jobc_list_chunks "$JOBC_WORK_DIR"
-    for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
-      jobc_log "chunk $JOBC_CHUNK_DIR"
-      (
-        # versions[0].commands.process "process" (docker-via-enroot.yaml:9)
-        jobc_step process
-        (
-          jobc_load_env
-          jobc_enroot_import 'docker://ghcr.io#example/diann:1.8.1' "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh
-          export DIANN_MODE='library free'
-          export JOBC_CONTAINER_ENV=DIANN_MODE
-          srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-            -- bash -c 'jobc_task "$@"' jobc-task \
-            jobc_enroot "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh --rw --mount "${HOME}"/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro --mount "${JOBC_WORK_DIR}":"${JOBC_WORK_DIR}" --mount /data/libraries:/libraries:ro -- \
-            /opt/diann/entry.sh diann --threads 8 "${JOBC_CHUNK_DIR}"
-        )
-      )
-    done
-  )
-) &
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -124,7 +124,7 @@ def test_enroot_password_is_only_in_the_secrets_table_and_read_by_builtins():
 def test_enroot_netrc_is_written_0600_and_the_import_gets_it_in_its_environment(tmp_path):
     """Run the batch-side import function with the enroot shim: credentials file, once-only, tmp + mv."""
     script = compile_steps(ENROOT_PRIVATE)
-    functions = script[script.index("jobc_log() {"):script.index("# The exit path")]
+    functions = script[script.index("jobc_log() {"):script.index("# ---- running the job")]
     log = tmp_path / "shims.jsonl"
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
@@ -309,7 +309,7 @@ def test_enroot_tasks_on_one_node_share_one_container(tmp_path, tasks):
             container: {image: /img.sqsh}
             command: "true"
     """)
-    functions = script[script.index("# In a step:"):script.index("# The exit path")]
+    functions = script[script.index("# In a step:"):script.index("# ---- running the job")]
     (tmp_path / "functions.sh").write_text(functions)
     (tmp_path / "img.sqsh").write_text("squashfs")
     log = tmp_path / "shims.jsonl"

@@ -222,7 +222,7 @@ def test_bash_functions_parse_and_stay_out_of_argv(tmp_path):
     path = tmp_path / "job.sh"
     path.write_text(script)
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
-    functions = script[script.index("# In a step:"):script.index("# The exit path")]
+    functions = script[script.index("# In a step:"):script.index("# ---- running the job")]
     check = subprocess.run(["bash", "-c", functions + "\nbash -c 'declare -F jobc_netns jobc_netns_inside jobc_netns_slirp'"],
                            capture_output=True, text=True, env={**os.environ, "PATH": os.environ["PATH"]})
     assert check.returncode == 0, check.stderr

@@ -147,8 +147,10 @@ def test_launch_inside_launch_and_loop_iteration_is_signalled_at_its_own_scope_e
 
 
 def test_launch_without_trap_is_stopped_and_the_job_succeeds(slurm, tmp_path):
+    # Slurm signals every process of the step one after the other: the sleep may die before the shell,
+    # which could then start its next command; `&&` keeps a killed sleep from counting as finished.
     ran = run_job(slurm, tmp_path, spec(
-        launch(run('touch "$OUT/up-x"; sleep 30; touch "$OUT/finished"', shell="/bin/sh")),
+        launch(run('touch "$OUT/up-x"; sleep 30 && touch "$OUT/finished"', shell="/bin/sh")),
         run(wait_for("x")),
     ))
     assert ran.rc == 0, ran
