@@ -9,6 +9,13 @@
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
+
+# The oldest bash this script supports is 4.4 (RHEL 8; Debian 12 and 13 ship 5.2).
+if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 404 )); then
+  printf 'jobc: this script needs bash 4.4 or later; this is bash %s\n' "$BASH_VERSION" >&2
+  exit 1
+fi
+
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -116,17 +123,34 @@ jobc_kill_tree() {
 }
 
 # Wait for the iterations of a parallel loop; the first failure stops the others and is returned.
+# Each status comes from `wait PID` once the iteration has ended (bash keeps it, also after `wait -n`
+# reported it); `wait -n` only blocks until some iteration ends, and its own status is not used: bash
+# 4.4 to 5.2 can return 127 ("no children") while ended iterations are still unreported.
 jobc_wait_all() {
-  local left=$# rc=0 pid
-  while (( left > 0 )); do
-    wait -n || { rc=$?; break; }
-    left=$((left - 1))
+  local rc=0 status pid
+  local -a running=("$@") left
+  while [[ -n ${running[*]-} ]]; do
+    left=()
+    for pid in "${running[@]}"; do
+      if kill -0 "$pid" 2>/dev/null; then
+        left+=("$pid")  # running, or ended and not yet reaped: the next `wait -n` returns for it
+      else
+        status=0
+        wait "$pid" || status=$?
+        if (( rc == 0 )); then
+          rc=$status
+        fi
+      fi
+    done
+    running=("${left[@]}")
+    if (( rc != 0 )) || [[ -z ${running[*]-} ]]; then
+      break
+    fi
+    wait -n 2>/dev/null || true
   done
   if (( rc != 0 )); then
-    for pid in "$@"; do
-      if kill -0 "$pid" 2>/dev/null; then
-        jobc_stop_group "$pid" TERM &
-      fi
+    for pid in "${running[@]}"; do
+      jobc_stop_group "$pid" TERM &
     done
     wait
     return "$rc"

@@ -9,6 +9,13 @@
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
+
+# The oldest bash this script supports is 4.4 (RHEL 8; Debian 12 and 13 ship 5.2).
+if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 404 )); then
+  printf 'jobc: this script needs bash 4.4 or later; this is bash %s\n' "$BASH_VERSION" >&2
+  exit 1
+fi
+
 set -euo pipefail
 shopt -s inherit_errexit
 
