@@ -21,6 +21,13 @@
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
+
+# The oldest bash this script supports is 4.4 (RHEL 8; Debian 12 and 13 ship 5.2).
+if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 404 )); then
+  printf 'jobc: this script needs bash 4.4 or later; this is bash %s\n' "$BASH_VERSION" >&2
+  exit 1
+fi
+
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -79,6 +86,14 @@ jobc_step() {
     fi
   done
   printf 'jobc: step %s\n' "$1"
+}
+
+# Wait until process PID has ended, without `wait` (see jobc_signalled). A child that has ended is reaped by
+# this shell during the sleep, and then kill -0 fails.
+jobc_wait_gone() {
+  while kill -0 "$1" 2>/dev/null; do
+    sleep 0.1
+  done
 }
 
 # Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
@@ -388,26 +403,32 @@ touch "$DEEPSQUARE_ENV"
 cd "$STORAGE_PATH"
 
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
-# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
+# private files. A signal arriving now does not cut it short, but the job's SIGTERM (scancel, the time limit)
+# reaches every process of the job, the push's s5cmd or curl too: a push that failed while this shell got a
+# signal runs again (s5cmd sync goes on where it stopped). Slurm's SIGKILL, KillWait seconds after its SIGTERM,
+# still ends everything: the site's KillWait must cover the final push.
 jobc_exit() {
   local rc=$?
   trap - EXIT
-  trap '' HUP INT TERM USR1 USR2
+  trap 'JOBC_EXIT_SIGNALLED=1' HUP INT TERM USR1 USR2
   set +e
+  trap '' HUP INT TERM USR1 USR2
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
 
 # A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
 # USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
-# ended the exit path pushes the outputs.
+# ended the exit path pushes the outputs. The steps are awaited with jobc_wait_gone, never with `wait`: when the
+# signal interrupted `wait`, bash may have reaped the steps' subshell and lost it, and `wait PID` would then
+# wait for any child (the logger, which ends only after the exit path).
 jobc_signalled() {
   trap '' HUP INT TERM USR1 USR2
   jobc_log "received SIG$1: stopping the steps"
   : > "$JOBC_RUN/stop"
   scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
   if [[ -n ${JOBC_STEPS-} ]]; then
-    wait "$JOBC_STEPS" 2>/dev/null || true
+    jobc_wait_gone "$JOBC_STEPS"
   fi
   exit "$2"
 }

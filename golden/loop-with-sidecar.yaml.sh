@@ -22,6 +22,13 @@
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
+
+# The oldest bash this script supports is 4.4 (RHEL 8; Debian 12 and 13 ship 5.2).
+if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 404 )); then
+  printf 'jobc: this script needs bash 4.4 or later; this is bash %s\n' "$BASH_VERSION" >&2
+  exit 1
+fi
+
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -117,6 +124,14 @@ jobc_step() {
   printf 'jobc: step %s\n' "$1"
 }
 
+# Wait until process PID has ended, without `wait` (see jobc_signalled). A child that has ended is reaped by
+# this shell during the sleep, and then kill -0 fails.
+jobc_wait_gone() {
+  while kill -0 "$1" 2>/dev/null; do
+    sleep 0.1
+  done
+}
+
 # Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
 jobc_load_env() {
   [[ -s $DEEPSQUARE_ENV ]] || return 0
@@ -186,17 +201,34 @@ jobc_kill_tree() {
 }
 
 # Wait for the iterations of a parallel loop; the first failure stops the others and is returned.
+# Each status comes from `wait PID` once the iteration has ended (bash keeps it, also after `wait -n`
+# reported it); `wait -n` only blocks until some iteration ends, and its own status is not used: bash
+# 4.4 to 5.2 can return 127 ("no children") while ended iterations are still unreported.
 jobc_wait_all() {
-  local left=$# rc=0 pid
-  while (( left > 0 )); do
-    wait -n || { rc=$?; break; }
-    left=$((left - 1))
+  local rc=0 status pid
+  local -a running=("$@") left
+  while [[ -n ${running[*]-} ]]; do
+    left=()
+    for pid in "${running[@]}"; do
+      if kill -0 "$pid" 2>/dev/null; then
+        left+=("$pid")  # running, or ended and not yet reaped: the next `wait -n` returns for it
+      else
+        status=0
+        wait "$pid" || status=$?
+        if (( rc == 0 )); then
+          rc=$status
+        fi
+      fi
+    done
+    running=("${left[@]}")
+    if (( rc != 0 )) || [[ -z ${running[*]-} ]]; then
+      break
+    fi
+    wait -n 2>/dev/null || true
   done
   if (( rc != 0 )); then
-    for pid in "$@"; do
-      if kill -0 "$pid" 2>/dev/null; then
-        jobc_stop_group "$pid" TERM &
-      fi
+    for pid in "${running[@]}"; do
+      jobc_stop_group "$pid" TERM &
     done
     wait
     return "$rc"
@@ -291,26 +323,32 @@ touch "$DEEPSQUARE_ENV"
 cd "$STORAGE_PATH"
 
 # The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
-# private files. A signal arriving now does not cut it short (Slurm's SIGKILL after KillWait still would).
+# private files. A signal arriving now does not cut it short, but the job's SIGTERM (scancel, the time limit)
+# reaches every process of the job, the push's s5cmd or curl too: a push that failed while this shell got a
+# signal runs again (s5cmd sync goes on where it stopped). Slurm's SIGKILL, KillWait seconds after its SIGTERM,
+# still ends everything: the site's KillWait must cover the final push.
 jobc_exit() {
   local rc=$?
   trap - EXIT
-  trap '' HUP INT TERM USR1 USR2
+  trap 'JOBC_EXIT_SIGNALLED=1' HUP INT TERM USR1 USR2
   set +e
+  trap '' HUP INT TERM USR1 USR2
   rm -rf "$JOBC_RUN"
   exit "$rc"
 }
 
 # A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
 # USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
-# ended the exit path pushes the outputs.
+# ended the exit path pushes the outputs. The steps are awaited with jobc_wait_gone, never with `wait`: when the
+# signal interrupted `wait`, bash may have reaped the steps' subshell and lost it, and `wait PID` would then
+# wait for any child (the logger, which ends only after the exit path).
 jobc_signalled() {
   trap '' HUP INT TERM USR1 USR2
   jobc_log "received SIG$1: stopping the steps"
   : > "$JOBC_RUN/stop"
   scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
   if [[ -n ${JOBC_STEPS-} ]]; then
-    wait "$JOBC_STEPS" 2>/dev/null || true
+    jobc_wait_gone "$JOBC_STEPS"
   fi
   exit "$2"
 }

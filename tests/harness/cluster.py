@@ -560,7 +560,7 @@ class SlurmCluster:
             "GresTypes=gpu",
             "ReturnToService=2",
             "InactiveLimit=0",
-            "KillWait=2",
+            "KillWait=30",  # Slurm's default: SIGTERM to SIGKILL; the final push of a cancelled job runs in it
             "Waittime=0",
             "SlurmctldTimeout=30",
             "SlurmdTimeout=60",
