@@ -6,6 +6,26 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 0e7926de9900b535b760e0857c0f4a4b73068b1aba6f9eebef7242f07ca23c5f
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   steps:
+#     versions[0].commands "app version 3.0": the first step once in the work directory, then the others for each chunk directory it creates
+#       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#       versions[0].commands.process "process": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: docker.io/fgcz/maxquant:3.0 (podman)
+#         mount: <work> -> /work
+#         mount: /data/fasta files -> /app/fasta (read-only)
+#         mount: <home>/references -> /app/references (read-only)
+#         mount: /data/a,b -> /app/comma (read-only)
+#         mount: <work>/results -> /app/results
+#       versions[0].commands.collect "collect": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: docker.io/fgcz/maxquant:3.0 (docker)
+#         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
+#         mount: <work> -> <work>
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
@@ -31,107 +51,12 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
 
-jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
-
-# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
-jobc_step() {
-  local group
-  if [[ -e $JOBC_RUN/stop ]]; then
-    exit 143
-  fi
-  for group in ${JOBC_GROUPS-}; do
-    if [[ -e $JOBC_RUN/stop.$group ]]; then
-      exit 143
-    fi
-  done
-  printf 'jobc: step %s\n' "$1"
-}
-
-# Wait until process PID has ended, without `wait` (see jobc_signalled). A child that has ended is reaped by
-# this shell during the sleep, and then kill -0 fails.
-jobc_wait_gone() {
-  while kill -0 "$1" 2>/dev/null; do
-    sleep 0.1
-  done
-}
-
-# Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
-jobc_load_env() {
-  [[ -s $DEEPSQUARE_ENV ]] || return 0
-  local line key
-  while IFS= read -r line || [[ -n $line ]]; do
-    key=${line%%=*}
-    if [[ -z $line || $line == \#* ]]; then
-      continue
-    elif [[ $line != *=* || ! $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
-      jobc_log "DEEPSQUARE_ENV: ignoring a line that is not KEY=value"
-    elif [[ $key =~ ^(PATH|LD_PRELOAD|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|NTASKS|CPUS_PER_TASK|MEM_PER_CPU|GPUS_PER_TASK|GPUS|CPUS|MEM|DEEPSQUARE_[A-Za-z0-9_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
-      jobc_log "DEEPSQUARE_ENV: $key is reserved, ignoring it"
-    else
-      export "$key=${line#*=}"
-    fi
-  done < "$DEEPSQUARE_ENV"
-}
-
-# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
-# private files. A signal arriving now does not cut it short, but the job's SIGTERM (scancel, the time limit)
-# reaches every process of the job, the push's s5cmd or curl too: a push that failed while this shell got a
-# signal runs again (s5cmd sync goes on where it stopped). Slurm's SIGKILL, KillWait seconds after its SIGTERM,
-# still ends everything: the site's KillWait must cover the final push.
-jobc_exit() {
-  local rc=$?
-  trap - EXIT
-  trap 'JOBC_EXIT_SIGNALLED=1' HUP INT TERM USR1 USR2
-  set +e
-  trap '' HUP INT TERM USR1 USR2
-  rm -rf "$JOBC_RUN"
-  exit "$rc"
-}
-
-# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
-# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
-# ended the exit path pushes the outputs. The steps are awaited with jobc_wait_gone, never with `wait`: when the
-# signal interrupted `wait`, bash may have reaped the steps' subshell and lost it, and `wait PID` would then
-# wait for any child (the logger, which ends only after the exit path).
-jobc_signalled() {
-  trap '' HUP INT TERM USR1 USR2
-  jobc_log "received SIG$1: stopping the steps"
-  : > "$JOBC_RUN/stop"
-  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
-  if [[ -n ${JOBC_STEPS-} ]]; then
-    jobc_wait_gone "$JOBC_STEPS"
-  fi
-  exit "$2"
-}
-trap jobc_exit EXIT
-trap 'jobc_signalled HUP 129' HUP
-trap 'jobc_signalled INT 130' INT
-trap 'jobc_signalled TERM 143' TERM
-trap 'jobc_signalled USR1 138' USR1
-trap 'jobc_signalled USR2 140' USR2
-
-# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
-# command has ended, and a signal must be acted on while a step runs.
-(
-  # versions[0].commands: app version 3.0
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # versions[0].commands "app version 3.0" (docker-every-field.yaml:5)
   jobc_step 'app version 3.0'
   (
-    # A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
-    # shellcheck disable=SC2329 # called by the --mount arguments of docker commands, when the app has some
-    jobc_csv() {
-      if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
-        printf '"%s"' "${1//\"/\"\"}"
-      else
-        printf '%s' "$1"
-      fi
-    }
-
     # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
     jobc_yaml_scalar() {
       local text=$1 out='' i c
@@ -222,7 +147,7 @@ trap 'jobc_signalled USR2 140' USR2
     mkdir -p -- "$JOBC_WORK_DIR"
     JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
 
-    # versions[0].commands.dispatch: dispatch
+    # versions[0].commands.dispatch "dispatch" (docker-every-field.yaml:6)
     jobc_step dispatch
     (
       jobc_load_env
@@ -234,7 +159,7 @@ trap 'jobc_signalled USR2 140' USR2
     for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
       jobc_log "chunk $JOBC_CHUNK_DIR"
       (
-        # versions[0].commands.process: process
+        # versions[0].commands.process "process" (docker-every-field.yaml:9)
         jobc_step process
         (
           jobc_load_env
@@ -242,7 +167,7 @@ trap 'jobc_signalled USR2 140' USR2
             -- podman run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")",target=/work --mount 'type=bind,source=/data/fasta files,target=/app/fasta,readonly' --mount type=bind,"$(jobc_csv source="${HOME}"/references)",target=/app/references,readonly --mount 'type=bind,"source=/data/a,b",target=/app/comma,readonly' --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}"/results)",target=/app/results --entrypoint /usr/bin/env --env APP_NAME=maxquant --env 'TITLE=Quant run: '"'"'A'"'"' vs "B"' --env EMPTY= --mac-address 02:42:ac:11:00:02 --network=none --shm-size 2g --hostname maxquant-worker docker.io/fgcz/maxquant:3.0 /app/run.sh --label 'it'"'"'s a test' --literal '$HOME' "${JOBC_CHUNK_DIR}"
         )
 
-        # versions[0].commands.collect: collect
+        # versions[0].commands.collect "collect" (docker-every-field.yaml:31)
         jobc_step collect
         (
           jobc_load_env
@@ -252,6 +177,108 @@ trap 'jobc_signalled USR2 140' USR2
       )
     done
   )
-) &
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
+
+jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
+
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
+jobc_step() {
+  local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143
+    fi
+  done
+  printf 'jobc: step %s\n' "$1"
+}
+
+# Wait until process PID has ended, without `wait` (see jobc_signalled). A child that has ended is reaped by
+# this shell during the sleep, and then kill -0 fails.
+jobc_wait_gone() {
+  while kill -0 "$1" 2>/dev/null; do
+    sleep 0.1
+  done
+}
+
+# Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
+jobc_load_env() {
+  [[ -s $DEEPSQUARE_ENV ]] || return 0
+  local line key
+  while IFS= read -r line || [[ -n $line ]]; do
+    key=${line%%=*}
+    if [[ -z $line || $line == \#* ]]; then
+      continue
+    elif [[ $line != *=* || ! $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+      jobc_log "DEEPSQUARE_ENV: ignoring a line that is not KEY=value"
+    elif [[ $key =~ ^(PATH|LD_PRELOAD|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|NTASKS|CPUS_PER_TASK|MEM_PER_CPU|GPUS_PER_TASK|GPUS|CPUS|MEM|DEEPSQUARE_[A-Za-z0-9_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
+      jobc_log "DEEPSQUARE_ENV: $key is reserved, ignoring it"
+    else
+      export "$key=${line#*=}"
+    fi
+  done < "$DEEPSQUARE_ENV"
+}
+
+# A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
+jobc_csv() {
+  if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
+    printf '"%s"' "${1//\"/\"\"}"
+  else
+    printf '%s' "$1"
+  fi
+}
+
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short, but the job's SIGTERM (scancel, the time limit)
+# reaches every process of the job, the push's s5cmd or curl too: a push that failed while this shell got a
+# signal runs again (s5cmd sync goes on where it stopped). Slurm's SIGKILL, KillWait seconds after its SIGTERM,
+# still ends everything: the site's KillWait must cover the final push.
+jobc_exit() {
+  local rc=$?
+  trap - EXIT
+  trap 'JOBC_EXIT_SIGNALLED=1' HUP INT TERM USR1 USR2
+  set +e
+  trap '' HUP INT TERM USR1 USR2
+  rm -rf "$JOBC_RUN"
+  exit "$rc"
+}
+
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs. The steps are awaited with jobc_wait_gone, never with `wait`: when the
+# signal interrupted `wait`, bash may have reaped the steps' subshell and lost it, and `wait PID` would then
+# wait for any child (the logger, which ends only after the exit path).
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    jobc_wait_gone "$JOBC_STEPS"
+  fi
+  exit "$2"
+}
+trap jobc_exit EXIT
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
+
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

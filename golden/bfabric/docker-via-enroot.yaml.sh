@@ -6,6 +6,20 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
+# jobc 0.1.0, spec sha256 ac805b3fe7e2d928702deecb3ca9ca76e5a0e413e42d38902f0a8e9b5ce6d22b
+#
+# What this job does (generated from the spec: edit the spec, not this script):
+#   resources: 1 task × 1 CPU, 1 GiB/CPU
+#   steps:
+#     versions[0].commands "app version 1.8.1": the first step once in the work directory, then the others for each chunk directory it creates
+#       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#       versions[0].commands.process "process": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
+#         container: ghcr.io/example/diann:1.8.1 (enroot)
+#         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
+#         mount: <work> -> <work>
+#         mount: /data/libraries -> /libraries (read-only)
+#   secrets: none
+
 # shellcheck disable=SC2016,SC2030,SC2031
 # (SC2016: user commands are single-quoted on purpose, they expand in the step; SC2030/SC2031: each
 # step runs in its own ( ) subshell on purpose, so what it exports ends with it.)
@@ -31,107 +45,13 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
-mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
-rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
-mkdir -m 700 "$JOBC_RUN"
-touch "$DEEPSQUARE_ENV"
-cd "$STORAGE_PATH"
+JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
 
-jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
-
-# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
-jobc_step() {
-  local group
-  if [[ -e $JOBC_RUN/stop ]]; then
-    exit 143
-  fi
-  for group in ${JOBC_GROUPS-}; do
-    if [[ -e $JOBC_RUN/stop.$group ]]; then
-      exit 143
-    fi
-  done
-  printf 'jobc: step %s\n' "$1"
-}
-
-# Wait until process PID has ended, without `wait` (see jobc_signalled). A child that has ended is reaped by
-# this shell during the sleep, and then kill -0 fails.
-jobc_wait_gone() {
-  while kill -0 "$1" 2>/dev/null; do
-    sleep 0.1
-  done
-}
-
-# Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
-jobc_load_env() {
-  [[ -s $DEEPSQUARE_ENV ]] || return 0
-  local line key
-  while IFS= read -r line || [[ -n $line ]]; do
-    key=${line%%=*}
-    if [[ -z $line || $line == \#* ]]; then
-      continue
-    elif [[ $line != *=* || ! $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
-      jobc_log "DEEPSQUARE_ENV: ignoring a line that is not KEY=value"
-    elif [[ $key =~ ^(PATH|LD_PRELOAD|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|NTASKS|CPUS_PER_TASK|MEM_PER_CPU|GPUS_PER_TASK|GPUS|CPUS|MEM|DEEPSQUARE_[A-Za-z0-9_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
-      jobc_log "DEEPSQUARE_ENV: $key is reserved, ignoring it"
-    else
-      export "$key=${line#*=}"
-    fi
-  done < "$DEEPSQUARE_ENV"
-}
-
-# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
-# private files. A signal arriving now does not cut it short, but the job's SIGTERM (scancel, the time limit)
-# reaches every process of the job, the push's s5cmd or curl too: a push that failed while this shell got a
-# signal runs again (s5cmd sync goes on where it stopped). Slurm's SIGKILL, KillWait seconds after its SIGTERM,
-# still ends everything: the site's KillWait must cover the final push.
-jobc_exit() {
-  local rc=$?
-  trap - EXIT
-  trap 'JOBC_EXIT_SIGNALLED=1' HUP INT TERM USR1 USR2
-  set +e
-  trap '' HUP INT TERM USR1 USR2
-  rm -rf "$JOBC_RUN"
-  exit "$rc"
-}
-
-# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
-# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
-# ended the exit path pushes the outputs. The steps are awaited with jobc_wait_gone, never with `wait`: when the
-# signal interrupted `wait`, bash may have reaped the steps' subshell and lost it, and `wait PID` would then
-# wait for any child (the logger, which ends only after the exit path).
-jobc_signalled() {
-  trap '' HUP INT TERM USR1 USR2
-  jobc_log "received SIG$1: stopping the steps"
-  : > "$JOBC_RUN/stop"
-  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
-  if [[ -n ${JOBC_STEPS-} ]]; then
-    jobc_wait_gone "$JOBC_STEPS"
-  fi
-  exit "$2"
-}
-trap jobc_exit EXIT
-trap 'jobc_signalled HUP 129' HUP
-trap 'jobc_signalled INT 130' INT
-trap 'jobc_signalled TERM 143' TERM
-trap 'jobc_signalled USR1 138' USR1
-trap 'jobc_signalled USR2 140' USR2
-
-# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
-# command has ended, and a signal must be acted on while a step runs.
-(
-  # versions[0].commands: app version 1.8.1
+# The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
+jobc_steps() {
+  # versions[0].commands "app version 1.8.1" (docker-via-enroot.yaml:5)
   jobc_step 'app version 1.8.1'
   (
-    # A docker/apptainer --mount field as Go's encoding/csv reads it: quoted when it holds , " or a newline.
-    # shellcheck disable=SC2329 # called by the --mount arguments of docker commands, when the app has some
-    jobc_csv() {
-      if [[ $1 == *[,\"$'\n'$'\r']* ]]; then
-        printf '"%s"' "${1//\"/\"\"}"
-      else
-        printf '%s' "$1"
-      fi
-    }
-
     # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
     jobc_yaml_scalar() {
       local text=$1 out='' i c
@@ -222,7 +142,7 @@ trap 'jobc_signalled USR2 140' USR2
     mkdir -p -- "$JOBC_WORK_DIR"
     JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
 
-    # versions[0].commands.dispatch: dispatch
+    # versions[0].commands.dispatch "dispatch" (docker-via-enroot.yaml:6)
     jobc_step dispatch
     (
       jobc_load_env
@@ -234,17 +154,264 @@ trap 'jobc_signalled USR2 140' USR2
     for JOBC_CHUNK_DIR in "${jobc_chunks[@]}"; do
       jobc_log "chunk $JOBC_CHUNK_DIR"
       (
-        # versions[0].commands.process: process
+        # versions[0].commands.process "process" (docker-via-enroot.yaml:9)
         jobc_step process
         (
           jobc_load_env
+          jobc_enroot_import 'docker://ghcr.io#example/diann:1.8.1' "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh
           export DIANN_MODE='library free'
+          export JOBC_CONTAINER_ENV=DIANN_MODE
           srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-            -- bash -c 'enroot=$1 src=$2 image=$3; shift 3; if [ ! -e "$image" ]; then mkdir -p -- "${image%/*}" && "$enroot" import --output "$image.part.$$" "$src" && mv -f -- "$image.part.$$" "$image" || exit; fi; exec "$enroot" start "$@"' jobc-enroot enroot 'docker://ghcr.io#example/diann:1.8.1' "${JOBC_RUN}"/images/example_diann_1.8.1-e5310a6e7f0e.sqsh --rw --mount "${HOME}"/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro --mount "${JOBC_WORK_DIR}":"${JOBC_WORK_DIR}" --mount /data/libraries:/libraries:ro --env DIANN_MODE "${JOBC_RUN}"/images/example_diann_1.8.1-e5310a6e7f0e.sqsh /opt/diann/entry.sh diann --threads 8 "${JOBC_CHUNK_DIR}"
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            jobc_enroot "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh --rw --mount "${HOME}"/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro --mount "${JOBC_WORK_DIR}":"${JOBC_WORK_DIR}" --mount /data/libraries:/libraries:ro -- \
+            /opt/diann/entry.sh diann --threads 8 "${JOBC_CHUNK_DIR}"
         )
       )
     done
   )
-) &
+}
+
+# ---- jobc's runtime helpers ----------------------------------------------------------------------------------
+
+jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
+
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
+jobc_step() {
+  local group
+  if [[ -e $JOBC_RUN/stop ]]; then
+    exit 143
+  fi
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143
+    fi
+  done
+  printf 'jobc: step %s\n' "$1"
+}
+
+# Wait until process PID has ended, without `wait` (see jobc_signalled). A child that has ended is reaped by
+# this shell during the sleep, and then kill -0 fails.
+jobc_wait_gone() {
+  while kill -0 "$1" 2>/dev/null; do
+    sleep 0.1
+  done
+}
+
+# Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
+jobc_load_env() {
+  [[ -s $DEEPSQUARE_ENV ]] || return 0
+  local line key
+  while IFS= read -r line || [[ -n $line ]]; do
+    key=${line%%=*}
+    if [[ -z $line || $line == \#* ]]; then
+      continue
+    elif [[ $line != *=* || ! $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+      jobc_log "DEEPSQUARE_ENV: ignoring a line that is not KEY=value"
+    elif [[ $key =~ ^(PATH|LD_PRELOAD|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|NTASKS|CPUS_PER_TASK|MEM_PER_CPU|GPUS_PER_TASK|GPUS|CPUS|MEM|DEEPSQUARE_[A-Za-z0-9_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
+      jobc_log "DEEPSQUARE_ENV: $key is reserved, ignoring it"
+    else
+      export "$key=${line#*=}"
+    fi
+  done < "$DEEPSQUARE_ENV"
+}
+
+# In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
+jobc_task() {
+  local group
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143  # the group was told to stop while this step waited for resources
+    fi
+  done
+  if [[ ${SLURM_PROCID:-0} == 0 ]]; then
+    for group in ${JOBC_GROUPS-}; do
+      printf '%s.%s\n' "$SLURM_JOB_ID" "$SLURM_STEP_ID" >> "$JOBC_RUN/steps.$group"
+    done
+  fi
+  if declare -F -- "$1" >/dev/null; then
+    "$@"
+  else
+    exec "$@"
+  fi
+}
+export -f jobc_task
+
+# Batch side. Fetch a registry image once into the cache: under a lock, to a temporary name, then `mv`,
+# so concurrent steps and jobs never see half a file. Registry passwords stay out of every argv: enroot
+# reads a netrc file (mode 0600, ENROOT_CONFIG_PATH, this import only), apptainer its environment.
+jobc_enroot_import() {
+  local source=$1 file=$2
+  mkdir -p -- "$(dirname -- "$file")"
+  (
+    flock 9 || jobc_log "cannot lock $file.lock; importing without the lock"
+    [[ -e $file ]] && exit 0
+    local tmp=$file.$SLURM_JOB_ID.$BASHPID.tmp rc=0
+    rm -f -- "$tmp"
+    jobc_log "importing $source"
+    enroot import --output "$tmp" "$source" || rc=$?
+    if (( rc != 0 )); then
+      rm -f -- "$tmp"
+      jobc_log "enroot import of $source failed"
+      exit "$rc"
+    fi
+    mv -f -- "$tmp" "$file"
+  ) 9>>"$file.lock"
+}
+
+# Task side. Run "$@" in this step's enroot container, made from IMAGE once per node and removed by the
+# node's last task of the step. Usage: jobc_enroot IMAGE [enroot start options] -- COMMAND...
+# enroot starts with a clean environment: pass the spec's variables ($JOBC_CONTAINER_ENV), the platform's,
+# Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV, by name.
+jobc_enroot() {
+  local image=$1 key line rc=0
+  local -a opts=() keys=()
+  local -A seen=()
+  shift
+  while (( $# )) && [[ $1 != -- ]]; do
+    opts+=("$1")
+    shift
+  done
+  shift
+  read -ra keys <<< "${JOBC_CONTAINER_ENV-}"
+  keys+=(JOBC_WORKDIR STORAGE_PATH DEEPSQUARE_INPUT DEEPSQUARE_OUTPUT DEEPSQUARE_ENV)
+  keys+=(NTASKS CPUS_PER_TASK MEM_PER_CPU GPUS_PER_TASK GPUS CPUS MEM "${!SLURM_@}")
+  for key in item index; do
+    if [[ -v $key ]]; then keys+=("$key"); fi
+  done
+  if [[ -s ${DEEPSQUARE_ENV-} ]]; then
+    while IFS= read -r line || [[ -n $line ]]; do
+      key=${line%%=*}
+      # The keys jobc_load_env exported (the same rule).
+      if [[ $line == *=* && $key =~ ^[A-Za-z_][A-Za-z0-9_]*$ && ! $key =~ ^(PATH|LD_PRELOAD|IFS|BASH_ENV|ENV|SHELLOPTS|BASHOPTS|HOME|STORAGE_PATH|NTASKS|CPUS_PER_TASK|MEM_PER_CPU|GPUS_PER_TASK|GPUS|CPUS|MEM|DEEPSQUARE_[A-Za-z0-9_]*|SLURM_[A-Za-z0-9_]*|JOBC_[A-Za-z0-9_]*)$ ]]; then
+        keys+=("$key")
+      fi
+    done < "$DEEPSQUARE_ENV"
+  fi
+  for key in "${keys[@]}"; do
+    if [[ -z ${seen[$key]-} ]]; then
+      seen[$key]=1
+      opts+=(--env "$key")
+    fi
+  done
+  JOBC_ENROOT_NAME=jobc-$SLURM_JOB_ID-$SLURM_STEP_ID-${SLURMD_NODENAME//[^A-Za-z0-9_-]/_}
+  JOBC_ENROOT_LOCK=$(jobc_node_dir)/$JOBC_ENROOT_NAME.lock || return
+  jobc_enroot_locked jobc_enroot_acquire "$image" || return
+  trap 'jobc_enroot_locked jobc_enroot_release; exit 143' TERM
+  trap 'jobc_enroot_locked jobc_enroot_release; exit 130' INT
+  trap 'jobc_enroot_locked jobc_enroot_release; exit 129' HUP
+  enroot start "${opts[@]}" "$JOBC_ENROOT_NAME" "$@" || rc=$?
+  trap - TERM INT HUP
+  jobc_enroot_locked jobc_enroot_release
+  return "$rc"
+}
+
+# This user's private directory on this node (locks), refused if someone else could have made it.
+jobc_node_dir() {
+  local dir=${TMPDIR:-/tmp}/jobc-$UID
+  mkdir -m 700 -- "$dir" 2>/dev/null
+  if [[ ! -d $dir || -L $dir || ! -O $dir ]]; then
+    printf 'jobc: %s is not a private directory of this user\n' "$dir" >&2
+    return 1
+  fi
+  printf '%s\n' "$dir"
+}
+
+# Run "$@" holding the node's lock of this step's container. The lock file holds the number of the
+# node's tasks using the container; the last one deletes it, so re-open it if it was deleted meanwhile.
+jobc_enroot_locked() {
+  local fd rc=0
+  while true; do
+    exec {fd}>>"$JOBC_ENROOT_LOCK" || return
+    if ! flock "$fd"; then
+      exec {fd}>&-
+      return 1
+    fi
+    if [[ /dev/fd/$fd -ef $JOBC_ENROOT_LOCK ]]; then
+      break
+    fi
+    exec {fd}>&-
+  done
+  "$@" || rc=$?
+  exec {fd}>&-
+  return "$rc"
+}
+
+jobc_enroot_users() {
+  local count
+  count=$(< "$JOBC_ENROOT_LOCK")
+  [[ $count =~ ^[0-9]+$ ]] || count=0
+  printf '%s\n' "$count"
+}
+
+jobc_enroot_acquire() {
+  local count
+  count=$(jobc_enroot_users)
+  if (( count == 0 )); then
+    enroot create --name "$JOBC_ENROOT_NAME" "$1" >&2 || return
+  fi
+  printf '%s\n' "$((count + 1))" > "$JOBC_ENROOT_LOCK"
+}
+
+jobc_enroot_release() {
+  local count
+  count=$(jobc_enroot_users)
+  if (( count <= 1 )); then
+    enroot remove --force "$JOBC_ENROOT_NAME" >&2 ||
+      printf 'jobc: could not remove the enroot container %s\n' "$JOBC_ENROOT_NAME" >&2
+    rm -f -- "$JOBC_ENROOT_LOCK"
+  else
+    printf '%s\n' "$((count - 1))" > "$JOBC_ENROOT_LOCK"
+  fi
+}
+export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_enroot_acquire jobc_enroot_release
+
+# ---- running the job ------------------------------------------------------------------------------------------
+
+mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
+mkdir -m 700 "$JOBC_RUN"
+touch "$DEEPSQUARE_ENV"
+cd "$STORAGE_PATH"
+
+# The exit path runs on success, failure and cancellation, once the steps have ended: push outputs, remove
+# private files. A signal arriving now does not cut it short, but the job's SIGTERM (scancel, the time limit)
+# reaches every process of the job, the push's s5cmd or curl too: a push that failed while this shell got a
+# signal runs again (s5cmd sync goes on where it stopped). Slurm's SIGKILL, KillWait seconds after its SIGTERM,
+# still ends everything: the site's KillWait must cover the final push.
+jobc_exit() {
+  local rc=$?
+  trap - EXIT
+  trap 'JOBC_EXIT_SIGNALLED=1' HUP INT TERM USR1 USR2
+  set +e
+  trap '' HUP INT TERM USR1 USR2
+  rm -rf "$JOBC_RUN"
+  exit "$rc"
+}
+
+# A signal to this shell: from scancel, or before the time limit with `#SBATCH --signal=B:TERM@SECONDS` (or USR1,
+# USR2). Every running step gets SIGTERM (a trap in it runs), no further step starts, and once the steps have
+# ended the exit path pushes the outputs. The steps are awaited with jobc_wait_gone, never with `wait`: when the
+# signal interrupted `wait`, bash may have reaped the steps' subshell and lost it, and `wait PID` would then
+# wait for any child (the logger, which ends only after the exit path).
+jobc_signalled() {
+  trap '' HUP INT TERM USR1 USR2
+  jobc_log "received SIG$1: stopping the steps"
+  : > "$JOBC_RUN/stop"
+  scancel --quiet --signal=TERM "$SLURM_JOB_ID" 2>/dev/null || true
+  if [[ -n ${JOBC_STEPS-} ]]; then
+    jobc_wait_gone "$JOBC_STEPS"
+  fi
+  exit "$2"
+}
+trap jobc_exit EXIT
+trap 'jobc_signalled HUP 129' HUP
+trap 'jobc_signalled INT 130' INT
+trap 'jobc_signalled TERM 143' TERM
+trap 'jobc_signalled USR1 138' USR1
+trap 'jobc_signalled USR2 140' USR2
+
+# The steps run in a background subshell that this shell waits for: bash runs a trap only once its foreground
+# command has ended, and a signal must be acted on while a step runs.
+( jobc_steps ) &
 JOBC_STEPS=$!
 wait "$JOBC_STEPS"

@@ -377,3 +377,14 @@ def test_scripts_pass_shellcheck(tmp_path: Path) -> None:
             found = subprocess.run([str(shellcheck_binary()), "--shell=bash", "--severity=style", "--norc", str(path)],
                                    capture_output=True, text=True)
             assert found.returncode == 0, f"{case.id} with {runtime}:\n{found.stdout}"
+
+
+def test_a_pass_points_at_the_app_spec_own_field(tmp_path: Path) -> None:
+    """lower_loops warns about `{{ .Item }}` in a command: for an app spec, at the command's own line and path."""
+    path = tmp_path / "app.yaml"
+    path.write_text(spec("{type: shell, command: 'echo {{ .Item }}'}"))
+    result = CliRunner().invoke(app, ["compile", str(path), "--workunit-ref", "1", "--app-id", "1",
+                                          "--app-name", "a", "-o", str(tmp_path / "job.sh")])
+    assert result.exit_code == 0, result.output
+    assert (f"{path}:5:39: warning: versions[0].commands.process.command: "
+            '{{ .Item }} is not substituted by jobc; use "$item"') in result.output
