@@ -217,7 +217,7 @@ trap 'jobc_signalled USR2 140' USR2
         (
           jobc_load_env
           srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-            -- podman run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")",target=/work --mount 'type=bind,source=/data/fasta files,target=/app/fasta,readonly' --mount type=bind,"$(jobc_csv source="${HOME}"/references)",target=/app/references,readonly --mount 'type=bind,"source=/data/a,b",target=/app/comma,readonly' --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}"/results)",target=/app/results --entrypoint /usr/bin/env --env APP_NAME=maxquant --env 'TITLE=Quant run: '"'"'A'"'"' vs "B"' --env EMPTY= --mac-address 02:42:ac:11:00:02 --network=none --shm-size 2g --hostname maxquant-worker docker.io/fgcz/maxquant:3.0 /app/run.sh --label 'it'"'"'s a test' --literal '$HOME' "${JOBC_CHUNK_DIR}"
+            -- podman run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")",target=/work --mount 'type=bind,source=/data/fasta files,target=/app/fasta,readonly' --mount type=bind,"$(jobc_csv source="${HOME}"/references)",target=/app/references,readonly --mount 'type=bind,"source=/data/a,b",target=/app/comma,readonly' --mount type=bind,source=/opt/apps/maxquant/results,target=/app/results --entrypoint /usr/bin/env --env APP_NAME=maxquant --env 'TITLE=Quant run: '"'"'A'"'"' vs "B"' --env EMPTY= --mac-address 02:42:ac:11:00:02 --network=none --shm-size 2g --hostname maxquant-worker docker.io/fgcz/maxquant:3.0 /app/run.sh --label 'it'"'"'s a test' --literal '$HOME' "${JOBC_CHUNK_DIR}"
         )
 
         # versions[0].commands.collect: collect

@@ -157,3 +157,33 @@ CASES = [
         env: {}
 """)),
 ]
+
+# bfabric-app-runner 0.9's exec: argv, PATH entries (spec-relative, ~, absolute; first entry first) and env.
+CASES += [
+    Case("exec-env-and-prepend-paths", _app("""\
+      dispatch:
+        type: exec
+        command: "python3 -c 'import sys' --dir ${app.dir}"
+        env:
+          GREETING: "a b 'c' $HOME"
+          APP_DIR: "${app.dir}/data"
+        prepend_paths: [bin, ~/tools, /opt/x/bin]  # ${app.dir}/x: see test_lower (0.9.1 joins it twice)
+      process:
+        type: exec
+        command: "run ${app.version}"
+        prepend_paths: [./rel/../bin]
+      collect:
+        type: exec
+        command: "collect"
+        env: {PATH: "/only/this"}
+        prepend_paths: [ignored]
+""")),
+    Case("shell-is-exec-without-env", _app("""\
+      dispatch:
+        type: exec
+        command: "d"
+      process:
+        type: shell
+        command: "p 'a b'"
+""")),
+]

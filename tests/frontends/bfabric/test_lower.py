@@ -377,3 +377,61 @@ def test_scripts_pass_shellcheck(tmp_path: Path) -> None:
             found = subprocess.run([str(shellcheck_binary()), "--shell=bash", "--severity=style", "--norc", str(path)],
                                    capture_output=True, text=True)
             assert found.returncode == 0, f"{case.id} with {runtime}:\n{found.stdout}"
+
+
+# --- bfabric-app-runner 0.9 specs -----------------------------------------------------------------
+
+APP_091 = """\
+bfabric:
+  app_runner: "0.9.1"
+  workflow_template_step_id: 7
+versions:
+  - version: ["1.0.0", "1.1.0"]
+    commands:
+      dispatch: {type: exec, command: "d ${app.version}"}
+      process: {type: exec, command: "p ${app.dir}", prepend_paths: ["${app.dir}/bin", bin]}
+"""
+
+
+def test_a_0_9_spec_without_submitter_compiles(tmp_path: Path) -> None:
+    """No submitter (0.9 dropped it), the bfabric section, a version list: --app-version picks one."""
+    ran = run_app(tmp_path, APP_091, options={"app_version": "1.1.0", "app_dir": "/opt/app"})
+    assert ran.rc == 0, ran.stderr
+    assert ran.argv("dispatch")[:2] == ["d", "1.1.0"]
+    # ${app.dir}/bin and bin are the same directory: the substituted path is not joined to the spec dir again
+    assert ran.argv("process")[:4] == ["env", "--", f"PATH=/opt/app/bin:/opt/app/bin:{__import__('os').environ['PATH']}",
+                                       "p"]
+    assert ran.argv("process")[4] == "/opt/app"
+    assert not [line for line in ran.script.splitlines() if line.startswith("#SBATCH --partition")]
+
+
+def test_app_dir_is_the_spec_files_resolved_directory(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    text = APP_091.replace('"p ${app.dir}"', '"p ${app.dir} ${app.name}"')
+    ran = run_app(tmp_path / "run", text, options={"app_version": "1.0.0"}, spec_file=str(tmp_path / "link" / "app.yaml"))
+    assert ran.rc == 0, ran.stderr
+    assert ran.argv("process")[4] == str(real.resolve())
+
+
+def test_several_versions_need_app_version(tmp_path: Path) -> None:
+    from jobc.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as exc:
+        compile_app(tmp_path, APP_091)
+    assert [d.message for d in exc.value.diagnostics] == [
+        "give --app-version: this app has several versions (1.0.0, 1.1.0)"]
+
+
+def test_missing_pylock_and_extra_dep_are_warnings(tmp_path: Path) -> None:
+    (tmp_path / "lock.toml").write_text("")
+    text = spec("{type: python_env, pylock: pylock.toml, command: p, local_extra_deps: [dist/x.whl, lock.toml]}")
+    _, warnings = _compile_warnings(text, {"app_dir": str(tmp_path)})
+    assert warnings == [
+        ("versions[0].commands.process.pylock",
+         f"the lock file {tmp_path}/pylock.toml does not exist here (the compute nodes may see another file system)"),
+        ("versions[0].commands.process.local_extra_deps[0]",
+         f"the extra dependency {tmp_path}/dist/x.whl does not exist here (the compute nodes may see another file "
+         "system)"),
+    ]
