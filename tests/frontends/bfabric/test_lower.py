@@ -435,3 +435,43 @@ def test_missing_pylock_and_extra_dep_are_warnings(tmp_path: Path) -> None:
          f"the extra dependency {tmp_path}/dist/x.whl does not exist here (the compute nodes may see another file "
          "system)"),
     ]
+
+
+MERGED = """\
+bfabric: {app_runner: "0.9.1"}
+versions:
+  - version: "0.1.0"
+    commands:
+      dispatch: &dispatch_010
+        type: exec
+        command: "d"
+        env: {A: "from-anchor"}
+      process:
+        !!merge <<: *dispatch_010
+        command: "p"
+  - version: "0.2.0"
+    commands:
+      dispatch: {<<: *dispatch_010, env: {B: "explicit"}}
+      process: {<<: *dispatch_010}
+"""
+
+
+def test_yaml_merge_keys_share_commands_between_versions(tmp_path: Path) -> None:
+    """bfabricPy's own test specs: `!!merge <<: *anchor` and `<<:`; shallow, an explicit key wins."""
+    ran = run_app(tmp_path / "a", MERGED, options={"app_version": "0.1.0"})
+    assert ran.rc == 0, ran.stderr
+    assert ran.argv("dispatch")[:4] == ["env", "--", "A=from-anchor", "d"]
+    assert ran.argv("process")[:4] == ["env", "--", "A=from-anchor", "p"]
+    ran = run_app(tmp_path / "b", MERGED, options={"app_version": "0.2.0"})
+    assert ran.argv("dispatch")[:4] == ["env", "--", "B=explicit", "d"]  # env replaced, not combined
+    assert ran.argv("process")[:4] == ["env", "--", "A=from-anchor", "d"]
+
+
+def test_an_error_in_a_merged_value_points_where_it_is_written(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.yaml").write_text(MERGED.replace('env: {A: "from-anchor"}', "env: {A: 1}"))
+    result = CliRunner().invoke(app, ["compile", "app.yaml", "--workunit-ref", "1", "--app-version", "0.2.0"])
+    assert result.exit_code == 2
+    # versions[1] merges the anchor of versions[0]: the message names the merged field, at the anchor's line
+    assert "app.yaml:8:18: versions[1].commands.process.env.A: must be a string: YAML reads 1 as a number; quote it" \
+        in result.stderr.splitlines()
