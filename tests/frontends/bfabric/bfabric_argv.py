@@ -29,11 +29,11 @@ from pathlib import Path
 import yaml
 from bfabric_app_runner.commands import command_docker, command_exec
 from bfabric_app_runner.specs.app.app_spec import AppSpecTemplate
-from bfabric_app_runner.specs.app.commands_spec import CommandDocker, CommandExec, CommandShell
+from bfabric_app_runner.specs.app.commands_spec import CommandDocker, CommandExec, CommandPythonEnv, CommandShell
 
 
 def render(command, work_dir: Path) -> list[str]:
-    if isinstance(command, CommandExec):
+    if isinstance(command, (CommandExec, CommandPythonEnv)):
         return shlex.split(command.command)
     if isinstance(command, CommandShell):
         method = getattr(command, "to_shell", None)
@@ -72,6 +72,12 @@ def main() -> None:
             command = getattr(app_version.commands, name)
             if command is not None:
                 commands[name] = {"real": render(command, work_dir), "fixed": fixed(command, work_dir)}
+                if isinstance(command, CommandPythonEnv):  # what the environment is made from
+                    commands[name]["python_env"] = {
+                        "python_version": command.python_version, "pylock": str(command.pylock),
+                        "local_extra_deps": [str(p) for p in command.local_extra_deps],
+                        "prepend_paths": [str(p.expanduser().absolute()) for p in command.prepend_paths],
+                        "env": command.env, "refresh": command.refresh}
                 if isinstance(command, CommandExec):  # the environment changes the command gets
                     base = {"PATH": case["path"]}
                     env = command_exec._get_shell_env(base, command.env, command.prepend_paths)

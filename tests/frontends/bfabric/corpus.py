@@ -187,3 +187,22 @@ CASES += [
         command: "p 'a b'"
 """)),
 ]
+
+# python_env: what the environment is made from (spec-relative and ~ paths, defaults, Mako) and the argv.
+CASES += [
+    Case("python-env-fields", _app("""\
+      dispatch:
+        type: python_env
+        pylock: "dist/${app.version}/pylock.toml"
+        command: "-m app.dispatch --name ${app.name}"
+      process:
+        type: python_env
+        pylock: ~/locks/pylock.toml
+        python_version: "3.12"
+        local_extra_deps: [wheels/a-1.0-py3-none-any.whl, /abs/b, "~/c"]
+        env: {UV_OFFLINE: "1", MSG: "a b"}
+        prepend_paths: [bin, ~/bin]
+        refresh: true
+        command: "tool 'x y'"
+""")),
+]

@@ -125,6 +125,9 @@ def test_argv_matches_bfabric_app_runner(case: Case, reference, cases_dir) -> No
     assert list(ours) == list(theirs), "jobc ran other steps than bfabric-app-runner would"
     args = appended(_dirs(cases_dir, case))
     for name, rendered in theirs.items():
+        if "python_env" in rendered:
+            made, ours[name] = python_env(ours[name])
+            assert made == rendered["python_env"], f"{name}: jobc's python_env differs from bfabric-app-runner's"
         if "env" in rendered:
             env, ours[name] = command_env(ours[name])
             assert env == rendered["env"], f"{name}: jobc's environment changes differ from bfabric-app-runner's"
@@ -145,6 +148,23 @@ def command_env(argv: list[str]) -> tuple[dict[str, str], list[str]]:
             key, _, value = argv.pop(0).partition("=")
             env[key] = value
     return {k: v for k, v in env.items() if base.get(k) != v}, argv
+
+
+def python_env(argv: list[str]) -> tuple[dict, list[str]]:
+    """`bash -c 'jobc_python_env "$@"' jobc-python-env PYVER PYLOCK REFRESH N DEP… N ENTRY… N K=V… -- ARGV`:
+    what the environment is made from, as 0.9.1's model has it, and ARGV."""
+    assert argv[:4] == ["bash", "-c", 'jobc_python_env "$@"', "jobc-python-env"], argv
+    pyver, pylock, refresh, *rest = argv[4:]
+    groups = []
+    for _ in range(3):
+        n = int(rest[0])
+        groups.append(rest[1:1 + n])
+        rest = rest[1 + n:]
+    assert rest[0] == "--"
+    deps, entries, assignments = groups
+    made = {"python_version": pyver, "pylock": pylock, "local_extra_deps": deps, "prepend_paths": entries,
+            "env": dict(a.split("=", 1) for a in assignments), "refresh": refresh == "1"}
+    return made, rest[1:]
 
 
 def test_corpus_covers_every_docker_field() -> None:
