@@ -159,3 +159,11 @@ def test_exec_env_and_path_for_real(tmp_path: Path) -> None:
     # ${app.dir}/bin is the spec's bin once (0.9.1 would join the spec directory twice)
     assert shown[0] == ["x  y", f"{tmp_path}/bin:{tmp_path}/bin:{job_path}", f"a b {chunk}"]
     assert shown[1][1] == "/only"
+
+
+def test_refresh_environment_is_removed_when_the_step_is_signalled(tmp_path: Path) -> None:
+    """SIGTERM to the step (as scancel sends it to every process of the step): the environment goes too."""
+    kill = "python -c 'import os, signal; os.kill(os.getppid(), signal.SIGTERM)'"
+    [done] = run(tmp_path, app(pyenv(kill, refresh=True)))
+    assert done.returncode == 143, done.stderr
+    assert list((tmp_path / "cache/jobc/python-envs/ephemeral").iterdir()) == []
