@@ -10,7 +10,11 @@ A command's argv holds values only known at run time: the work directory, the
 chunk directory, `$HOME` (for `~`) and the user's uid:gid (docker's `--user`).
 Such a word is an `ir.Word` of literal text and run-time parts (`ir.Var`,
 `ir.UserId`); the backend quotes the literal parts and expands the others, so no
-value can become shell syntax. bfabric-app-runner 0.9.1 `shlex.quote`s mount
+value can become shell syntax. Paths the runner treats as spec-relative (mount
+host sides, `prepend_paths`, `pylock`, `local_extra_deps`) are joined to the
+spec's directory here, after Mako. An exec or python_env command's env and PATH
+entries are an `ir.CommandEnv`, its uv environment an `ir.PythonEnv`; the
+backend renders both. bfabric-app-runner 0.9.1 `shlex.quote`s mount
 paths and env values inside the argument, so `a b` arrives as `'a b'`; jobc
 passes the value itself (docs/bfabric.md, "Differences").
 """
