@@ -137,20 +137,21 @@ _APP_ID = typer.Option(None, "--app-id", help="App spec: the app's id, for ${app
 _APP_NAME = typer.Option(None, "--app-name", help="App spec: the app's name, for ${app.name}.")
 _WORKUNIT_REF = typer.Option(None, "--workunit-ref", help="App spec: the workunit (id or definition file) passed to dispatch and collect.")
 _WORK_DIR = typer.Option(None, "--work-dir", help="App spec: the work directory (default $STORAGE_PATH/work; relative to the submit directory).")
+_APP_DIR = typer.Option(None, "--app-dir", help="App spec: ${app.dir} and the base of relative paths (default: the spec file's directory, symlinks resolved; stdin: the current directory).")
 _SUBMITTER = typer.Option(None, "--submitter", help="App spec: YAML file of submitters' Slurm parameters (partition, nodelist, mem, time).")
 _CPUS = typer.Option(None, "--cpus-per-task", help="App spec: CPUs of each command (default 1).")
 _MEM = typer.Option(None, "--mem", help="App spec: memory of each command, such as 8G (default: the submitter's mem, else 1G per CPU).")
 _RUNTIME = typer.Option(None, "--container-runtime", help="App spec: run docker commands with docker, apptainer or enroot (default: the site profile's, else docker).")
 
 
-def _options(sbatch: List[str], *, job_name=None, app_version, app_id, app_name, workunit_ref, work_dir, submitter,
+def _options(sbatch: List[str], *, job_name=None, app_version, app_id, app_name, workunit_ref, work_dir, submitter, app_dir,
              cpus, mem, runtime, validate: bool = False):
     """compile_spec options; the app options are refused by DeepSquare jobs when given."""
     from .options import AppOptions, CompileOptions
 
     app = AppOptions(
         app_version=app_version, app_id=app_id, app_name=app_name, workunit_ref=workunit_ref, work_dir=work_dir,
-        cpus_per_task=cpus, mem=mem, container_runtime=runtime,
+        app_dir=app_dir, cpus_per_task=cpus, mem=mem, container_runtime=runtime,
         submitters=_submitters(submitter) if submitter else None, submitters_file=submitter,
         cli_sbatch_keys=frozenset(pair.partition("=")[0].strip().removeprefix("--") for pair in sbatch),
     )
@@ -187,6 +188,7 @@ def compile(
     app_name: Optional[str] = _APP_NAME,
     workunit_ref: Optional[str] = _WORKUNIT_REF,
     work_dir: Optional[str] = _WORK_DIR,
+    app_dir: Optional[str] = _APP_DIR,
     submitter: Optional[str] = _SUBMITTER,
     cpus: Optional[int] = _CPUS,
     mem: Optional[str] = _MEM,
@@ -206,7 +208,7 @@ def compile(
                 raise _Usage(f"--out-dir {out_dir}: cannot create it: {exc.strerror}") from None
         site = _site(site_file, sbatch)
         options = _options(sbatch, job_name=job_name, app_version=app_version, app_id=app_id, app_name=app_name,
-                           workunit_ref=workunit_ref, work_dir=work_dir, submitter=submitter, cpus=cpus, mem=mem,
+                           workunit_ref=workunit_ref, work_dir=work_dir, app_dir=app_dir, submitter=submitter, cpus=cpus, mem=mem,
                            runtime=runtime)
         invalid = stale = False
         for spec, target in zip(specs, targets):
@@ -305,6 +307,7 @@ def validate(
     app_name: Optional[str] = _APP_NAME,
     workunit_ref: Optional[str] = _WORKUNIT_REF,
     work_dir: Optional[str] = _WORK_DIR,
+    app_dir: Optional[str] = _APP_DIR,
     submitter: Optional[str] = _SUBMITTER,
     cpus: Optional[int] = _CPUS,
     mem: Optional[str] = _MEM,
@@ -318,7 +321,7 @@ def validate(
 
         site = _site(site_file, [])
         options = _options([], app_version=app_version, app_id=app_id, app_name=app_name, workunit_ref=workunit_ref,
-                           work_dir=work_dir, submitter=submitter, cpus=cpus, mem=mem, runtime=runtime, validate=True)
+                           work_dir=work_dir, app_dir=app_dir, submitter=submitter, cpus=cpus, mem=mem, runtime=runtime, validate=True)
         failed = False
         for spec in specs:
             try:

@@ -64,6 +64,34 @@ class EnvVar:
 
 
 @dataclass(frozen=True)
+class CommandEnv:
+    """The environment of one command only (not of the step's wrappers), applied just before it runs.
+
+    `path_prepend` entries go in front of the job's PATH, first entry first, each followed by `:` (so an
+    empty PATH leaves a trailing `:`); then `env` is set, so an `env` PATH replaces the whole PATH.
+    """
+
+    path_prepend: tuple["str | Word", ...] = ()
+    env: tuple[EnvVar, ...] = ()
+
+
+@dataclass(frozen=True)
+class PythonEnv:
+    """A Python environment made with uv from a lock file before the command runs in it (bfabric python_env).
+
+    Cached per host, Python version, lock file and extra dependencies, or made for this run only and
+    removed afterwards (`refresh`). The command's argv[0] is the environment's `bin/ARGV0` when that
+    exists, else the environment's python runs the argv.
+    """
+
+    pylock: "str | Word"
+    python_version: str
+    extra_deps: tuple["str | Word", ...] = ()
+    refresh: bool = False
+    path: FieldPath = ()
+
+
+@dataclass(frozen=True)
 class HttpTransport:
     url: str
     path: FieldPath = ()
@@ -278,6 +306,8 @@ class RunStep(Step):
     mpi: str | None = None
     argv: tuple["str | Word", ...] | None = None  # run as an argv instead of `shell -c command`
     inherited: tuple[str, ...] = ()  # set by resolve_defaults: the Resources fields taken from the job
+    command_env: CommandEnv | None = None  # the argv's own PATH entries and variables
+    python_env: PythonEnv | None = None  # the argv runs in this environment (needs `argv`)
 
 
 @dataclass(frozen=True)

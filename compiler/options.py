@@ -15,6 +15,7 @@ class AppOptions:
     app_name: str | None = None
     workunit_ref: str | None = None
     work_dir: str | None = None
+    app_dir: str | None = None  # ${app.dir} and the base of relative paths; default: the spec's directory
     cpus_per_task: int | None = None
     mem: str | None = None
     submitters: dict[str, Any] | None = None  # name -> SubmitterParams, from the --submitter file
@@ -29,7 +30,7 @@ class AppOptions:
 
 # The CLI's flag for each app option.
 APP_FLAGS = {"app_version": "--app-version", "app_id": "--app-id", "app_name": "--app-name",
-             "workunit_ref": "--workunit-ref", "work_dir": "--work-dir", "cpus_per_task": "--cpus-per-task",
+             "workunit_ref": "--workunit-ref", "work_dir": "--work-dir", "app_dir": "--app-dir", "cpus_per_task": "--cpus-per-task",
              "mem": "--mem", "submitters": "--submitter", "container_runtime": "--container-runtime"}
 
 

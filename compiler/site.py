@@ -41,6 +41,7 @@ TOOLS = {
     "flock": "flock",
     "docker": "docker",
     "podman": "podman",
+    "uv": "uv",  # bfabric python_env commands
 }
 
 PATHS = {

@@ -161,14 +161,8 @@ class _YamlBuilder:
         raise SourceError("unsupported YAML node", *_mark(node))
 
     def _mapping(self, node: Any, path: FieldPath, depth: int) -> dict:
-        import yaml
-
         out: dict = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise SourceError("YAML merge keys (<<) are not supported in specs", *_mark(key_node))
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise SourceError("mapping keys must be plain strings", *_mark(key_node))
+        for key_node, value_node in self._flatten(node, frozenset()):
             key = key_node.value
             _check_key(path, key, _mark(key_node))
             if key in out:
@@ -178,6 +172,45 @@ class _YamlBuilder:
             self.smap.key_positions[path + (key,)] = _mark(key_node)
             out[key] = self.build(value_node, path + (key,), depth + 1)
         return out
+
+    def _flatten(self, node: Any, inside: frozenset[int]) -> list[tuple[Any, Any]]:
+        """The (key, value) nodes of a mapping with YAML 1.1 merge keys (`<<: *a`, `!!merge <<:`) applied.
+
+        A merge is shallow: a merged key's value is the one written in the merged mapping (so its position is
+        there too), unless the mapping writes that key itself (anywhere in it) or an earlier merged mapping has
+        it. `<<: [*a, *b]` merges several, the first winning, as PyYAML's safe_load does.
+        """
+        import yaml
+
+        explicit = {k.value for k, _ in node.value if k.tag != _MERGE and isinstance(k, yaml.ScalarNode)}
+        out: list[tuple[Any, Any]] = []
+        merged: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise SourceError("mapping keys must be plain strings", *_mark(key_node))
+                out.append((key_node, value_node))
+                continue
+            if isinstance(value_node, yaml.MappingNode):
+                sources = [value_node]
+            elif isinstance(value_node, yaml.SequenceNode) and all(isinstance(v, yaml.MappingNode)
+                                                                   for v in value_node.value):
+                sources = list(value_node.value)
+            else:
+                raise SourceError("a merge key (<<) takes a mapping or a list of mappings, such as <<: *defaults",
+                                  *_mark(value_node))
+            for source in sources:
+                if id(source) in inside or source is node:
+                    raise SourceError("recursive YAML alias", *_mark(value_node))
+                for merged_key, merged_value in self._flatten(source, inside | {id(node)}):
+                    key = merged_key.value
+                    if key not in explicit and key not in merged:
+                        merged.add(key)
+                        out.append((merged_key, merged_value))
+        return out
+
+
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _mark(node: Any) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import ir
-from . import containers, networks
+from . import commands, containers, networks
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class Features:
     enroot: bool
     netns: bool
     csv: bool  # a --mount field is CSV-quoted at run time
+    chunks: bool  # a loop over chunk directories (bfabric apps)
+    python_env: bool  # a command runs in a uv environment (jobc_python_env)
     secrets: tuple[ir.Secret, ...]
     in_group: frozenset[int]  # ids of the run steps that execute inside a background group
     loop_variables: dict[int, tuple[str, ...]]  # id of a run step -> the variables of its loops, outermost first
@@ -50,8 +52,8 @@ def features(job: ir.Job) -> Features:
     launches = any(isinstance(s, ir.LaunchStep) for s in ir.walk(job.steps))
     parallel = any(isinstance(s, ir.LoopStep) and s.parallel for s in ir.walk(job.steps))
     return Features(
-        task=any(id(s) in in_group or networks.uses_netns(s) or (s.container is not None and not containers.is_engine(s.container))
-                 for s in runs),
+        task=any(id(s) in in_group or networks.uses_netns(s) or commands.uses_python_env(s)
+                 or (s.container is not None and not containers.is_engine(s.container)) for s in runs),
         groups=launches or parallel,
         parallel=parallel,
         launches=launches,
@@ -64,6 +66,8 @@ def features(job: ir.Job) -> Features:
         enroot=any(c.runtime == "enroot" for c in boxed),
         netns=any(networks.uses_netns(s) for s in runs),
         csv=any(containers.uses_csv(c) for c in boxed),
+        chunks=any(isinstance(s, ir.LoopStep) and isinstance(s.over, ir.ChunkDirs) for s in ir.walk(job.steps)),
+        python_env=any(commands.uses_python_env(s) for s in runs),
         secrets=tuple(secrets),
         in_group=in_group,
         loop_variables=_loop_variables(job.steps, ()),

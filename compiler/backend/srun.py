@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .. import ir
 from ..diagnostics import format_path
 from ..site import Site
-from . import containers, networks
+from . import commands, containers, networks
 from .quoting import QUOTED_NEWLINE, Sh, heredoc, quote, words
 from .words import CD_WORKDIR, render_word, work_dir
 
@@ -93,6 +93,7 @@ def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
         wrappers += [quote(site.tool("unshare")), Sh("--user"), Sh("--map-root-user"), Sh("--mount")]
     wrappers += networks.task_wrapper(step)
     wrappers += containers.task_wrapper(step, site)
+    wrappers += commands.task_wrapper(step)
     if _cd_into_work_dir(step):
         wrappers += [quote(step.shell), Sh("-c"), quote(CD_WORKDIR), Sh("jobc-workdir")]
     return wrappers

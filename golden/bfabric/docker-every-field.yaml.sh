@@ -6,7 +6,7 @@
 #SBATCH --cpus-per-task=1
 #SBATCH --mem-per-cpu=1024M
 
-# jobc 0.1.0, spec sha256 0e7926de9900b535b760e0857c0f4a4b73068b1aba6f9eebef7242f07ca23c5f
+# jobc 0.1.0, spec sha256 56e30726c310140d2a1750ad161428974b5263be2256734e54a695ddae3eb7dd
 #
 # What this job does (generated from the spec: edit the spec, not this script):
 #   resources: 1 task × 1 CPU, 1 GiB/CPU
@@ -19,7 +19,7 @@
 #         mount: /data/fasta files -> /app/fasta (read-only)
 #         mount: <home>/references -> /app/references (read-only)
 #         mount: /data/a,b -> /app/comma (read-only)
-#         mount: <work>/results -> /app/results
+#         mount: /opt/apps/maxquant/results -> /app/results
 #       versions[0].commands.collect "collect": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
 #         container: docker.io/fgcz/maxquant:3.0 (docker)
 #         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
@@ -164,7 +164,7 @@ jobc_steps() {
         (
           jobc_load_env
           srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-            -- podman run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")",target=/work --mount 'type=bind,source=/data/fasta files,target=/app/fasta,readonly' --mount type=bind,"$(jobc_csv source="${HOME}"/references)",target=/app/references,readonly --mount 'type=bind,"source=/data/a,b",target=/app/comma,readonly' --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}"/results)",target=/app/results --entrypoint /usr/bin/env --env APP_NAME=maxquant --env 'TITLE=Quant run: '"'"'A'"'"' vs "B"' --env EMPTY= --mac-address 02:42:ac:11:00:02 --network=none --shm-size 2g --hostname maxquant-worker docker.io/fgcz/maxquant:3.0 /app/run.sh --label 'it'"'"'s a test' --literal '$HOME' "${JOBC_CHUNK_DIR}"
+            -- podman run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")",target=/work --mount 'type=bind,source=/data/fasta files,target=/app/fasta,readonly' --mount type=bind,"$(jobc_csv source="${HOME}"/references)",target=/app/references,readonly --mount 'type=bind,"source=/data/a,b",target=/app/comma,readonly' --mount type=bind,source=/opt/apps/maxquant/results,target=/app/results --entrypoint /usr/bin/env --env APP_NAME=maxquant --env 'TITLE=Quant run: '"'"'A'"'"' vs "B"' --env EMPTY= --mac-address 02:42:ac:11:00:02 --network=none --shm-size 2g --hostname maxquant-worker docker.io/fgcz/maxquant:3.0 /app/run.sh --label 'it'"'"'s a test' --literal '$HOME' "${JOBC_CHUNK_DIR}"
         )
 
         # versions[0].commands.collect "collect" (docker-every-field.yaml:31)

@@ -531,3 +531,39 @@ def test_bfabric_app(new_run, args, env, ro, docker_args):
     [p] = run.probe("process")
     assert p["argv"][:len(docker_args)] == docker_args
     CASES.add(n)
+
+
+# --- bfabric exec: env values and PATH entries ------------------------------------------------------------------
+
+
+@_run_settings(1.0)
+@given(env=st.lists(HOSTILE, min_size=1, max_size=8),
+       entries=st.lists(bf_mount_path.filter(lambda s: not s.startswith("~")), min_size=1, max_size=4))
+def test_bfabric_exec_env_and_path(new_run, env, entries):
+    """exec's env values and prepend_paths arrive byte-exact in the command's environment and PATH."""
+    run = new_run()
+    work = run.root / "work"
+    work.mkdir()
+    y = lambda v: _yaml_str(_mako_literal(v))  # noqa: E731
+    dispatch = _mako_literal(shlex.join([DISPATCH, str(run.probes), "dispatch"]))
+    env_yaml = "".join(f"          E{i}: {y(v)}\n" for i, v in enumerate(env))
+    paths_yaml = "".join(f"          - {y(p)}\n" for p in entries)
+    text = ("versions:\n  - version: \"1.0\"\n    commands:\n"
+            f"      dispatch:\n        type: exec\n        command: {_yaml_str(dispatch)}\n"
+            f"        env:\n{env_yaml}        prepend_paths:\n{paths_yaml}"
+            f"      process:\n        type: exec\n        command: {_yaml_str(_mako_literal(run.probe_cmd('process')))}\n")
+    opts = CompileOptions(app=AppOptions(workunit_ref="42", work_dir=str(work), app_dir="/spec dir"))
+    n = len(env) + len(entries)
+    script = compile_or_reject(text, n, name="app.yaml", site=run.site(), options=opts)
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    # dispatch's probe may not be found on a hostile PATH of its own: jobc prepends, so the job's PATH follows
+    run.check_ok()
+    [d] = run.probe("dispatch")
+    for i, v in enumerate(env):
+        assert d["env"][f"E{i}"] == v
+    want = [p if p.startswith("/") else str(PurePosixPath("/spec dir", p)) for p in map(lambda s: str(PurePosixPath(s)), entries)]
+    assert d["env"]["PATH"].startswith(":".join(want) + ":")
+    CASES.add(n)

@@ -31,8 +31,8 @@ def looks_like(data: Any) -> bool:
             and not ("steps" in data or "resources" in data))
 
 
-def to_ir(data: Any, *, name: str, options: CompileOptions, site: Site) -> ir.Job:
-    settings = Settings.of(options, site)
+def to_ir(data: Any, *, name: str, options: CompileOptions, site: Site, spec_file: str = "-") -> ir.Job:
+    settings = Settings.of(options, site, spec_file)
     problems = check_settings(settings)
     versions, found = expand(data, settings)
     problems += found

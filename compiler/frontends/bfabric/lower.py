@@ -10,13 +10,18 @@ A command's argv holds values only known at run time: the work directory, the
 chunk directory, `$HOME` (for `~`) and the user's uid:gid (docker's `--user`).
 Such a word is an `ir.Word` of literal text and run-time parts (`ir.Var`,
 `ir.UserId`); the backend quotes the literal parts and expands the others, so no
-value can become shell syntax. bfabric-app-runner 0.9.1 `shlex.quote`s mount
+value can become shell syntax. Paths the runner treats as spec-relative (mount
+host sides, `prepend_paths`, `pylock`, `local_extra_deps`) are joined to the
+spec's directory here, after Mako. An exec or python_env command's env and PATH
+entries are an `ir.CommandEnv`, its uv environment an `ir.PythonEnv`; the
+backend renders both. bfabric-app-runner 0.9.1 `shlex.quote`s mount
 paths and env values inside the argument, so `a b` arrives as `'a b'`; jobc
 passes the value itself (docs/bfabric.md, "Differences").
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from pathlib import PurePosixPath
@@ -75,11 +80,13 @@ def _work_dir(given: str | None) -> "str | ir.Word":
     return ir.word(ir.Var(ir.Place.SUBMIT), "/" + given)
 
 
-def _submitter(ref: m.SubmitterRef, path: FieldPath, s: Settings, problems: list[Diagnostic]):
+def _submitter(ref: m.SubmitterRef | None, path: FieldPath, s: Settings, problems: list[Diagnostic]):
     """The submitter's parameters (its file's, overridden by `config`), and the `#SBATCH` lines they give."""
     base = m.SubmitterParams()
     submitters = s.app.submitters
-    if submitters is not None:
+    if ref is None:  # bfabric-app-runner 0.9 specs name no submitter: the site profile's defaults
+        ref = m.SubmitterRef.model_construct(name="", config=m.SubmitterParams())
+    elif submitters is not None:
         if ref.name in submitters:
             base = submitters[ref.name]
         else:
@@ -108,11 +115,39 @@ class _Commands:
         self.problems = problems
         self.notes = notes
 
-    def run(self, name: str, cmd: m.CommandShell | m.CommandDocker, path: FieldPath, args: list) -> ir.RunStep:
+    def run(self, name: str, cmd: m.AnyCommand, path: FieldPath, args: list) -> ir.RunStep:
         argv = [*shlex.split(cmd.command), *(ir.word(a) for a in args)]
         container = self.container(cmd, path) if isinstance(cmd, m.CommandDocker) else None
+        command_env = python_env = None
+        fields: list[tuple[str, FieldPath]] = [("command", path + ("command",))]
+        if isinstance(cmd, (m.CommandExec, m.CommandPythonEnv)):
+            command_env = ir.CommandEnv(
+                path_prepend=tuple(self.spec_path(p) for p in cmd.prepend_paths),
+                env=tuple(ir.EnvVar(k, v, path + ("env", k)) for k, v in cmd.env.items()),
+            )
+            fields += [("env", path + ("env",)), ("prepend_paths", path + ("prepend_paths",))]
+        if isinstance(cmd, m.CommandPythonEnv):
+            python_env = ir.PythonEnv(
+                pylock=self.spec_path(cmd.pylock, path + ("pylock",), "the lock file"),
+                python_version=cmd.python_version,
+                extra_deps=tuple(self.spec_path(d, path + ("local_extra_deps", i), "the extra dependency")
+                                 for i, d in enumerate(cmd.local_extra_deps)),
+                refresh=cmd.refresh,
+                path=path,
+            )
+            fields += [("pylock", path + ("pylock",)), ("python_version", path + ("python_version",))]
         return ir.RunStep(name=name, path=path, command=cmd.command, argv=tuple(argv), container=container,
-                          work_dir=ir.word(WORK_DIR), field_paths=(("command", path + ("command",)),))
+                          work_dir=ir.word(WORK_DIR), command_env=command_env, python_env=python_env,
+                          field_paths=tuple(fields))
+
+    def spec_path(self, value: str, path: FieldPath = (), what: str = "") -> "str | ir.Word":
+        """A spec-relative path (bfabric-app-runner's SpecRelativePath): `~` is $HOME at run time, a relative
+        path is relative to the spec's directory. With `what`, a literal path missing here gets a warning."""
+        resolved = spec_path(value, self.s.app_dir)
+        if what and isinstance(resolved, str) and not os.path.exists(resolved):
+            self.notes.append(warning(path, f"{what} {resolved} does not exist here (the compute nodes may see "
+                                            "another file system)"))
+        return resolved
 
     def container(self, cmd: m.CommandDocker, path: FieldPath) -> ir.Container:
         runtime = cmd.engine if self.s.container_runtime == "docker" else self.s.container_runtime
@@ -124,7 +159,7 @@ class _Commands:
             image=image,
             registry=registry,
             runtime=runtime,
-            mounts=mounts(cmd.mounts, path + ("mounts",)),
+            mounts=mounts(cmd.mounts, path + ("mounts",), self.s.app_dir),
             mount_storage=False,
             start_in_work_dir=False,
             env=tuple(ir.EnvVar(k, v, path + ("env", k)) for k, v in cmd.env.items()),
@@ -164,17 +199,19 @@ def split_registry(image: str) -> tuple[str | None, str]:
     return None, image
 
 
-def _host_path(path: str) -> "str | ir.Word":
-    """A host path as bfabric-app-runner resolves it (`Path(p).expanduser().absolute()`), relative to the work dir."""
+def spec_path(path: str, app_dir: str) -> "str | ir.Word":
+    """A path as bfabric-app-runner 0.9.1's SpecRelativePath resolves it: `expanduser()` (here: $HOME at run
+    time), then a relative path joined to the spec's directory. jobc resolves after Mako, so `${app.dir}/x`
+    is already absolute and is not joined a second time (0.9.1 resolves before Mako and does)."""
     if path == "~" or path.startswith("~/"):
         return ir.word(HOME, str(PurePosixPath(path))[1:])
     norm = str(PurePosixPath(path))
     if norm.startswith("/"):
         return norm
-    return ir.Word((WORK_DIR,)) if norm == "." else ir.word(WORK_DIR, "/" + norm)
+    return app_dir if norm == "." else str(PurePosixPath(app_dir, norm))
 
 
-def mounts(opts: m.MountOptions, path: FieldPath) -> tuple[ir.Mount, ...]:
+def mounts(opts: m.MountOptions, path: FieldPath, app_dir: str) -> tuple[ir.Mount, ...]:
     """The bind mounts of a docker command, in bfabric-app-runner's order."""
     out = []
     if opts.share_bfabric_config:
@@ -184,5 +221,5 @@ def mounts(opts: m.MountOptions, path: FieldPath) -> tuple[ir.Mount, ...]:
     out.append(ir.Mount(work, target, False, path + ("work_dir_target",)))
     for kind, read_only in (("read_only", True), ("writeable", False)):
         for i, (host, container) in enumerate(getattr(opts, kind)):
-            out.append(ir.Mount(_host_path(host), str(PurePosixPath(container)), read_only, path + (kind, i)))
+            out.append(ir.Mount(spec_path(host, app_dir), str(PurePosixPath(container)), read_only, path + (kind, i)))
     return tuple(out)

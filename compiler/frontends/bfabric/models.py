@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from ...source import Plain
 from ..fields import Bool, PosixName, Str, invalid, is_host, rule
 
 DEFAULT = "[default]"  # a submitter parameter that leaves the site's default
@@ -118,6 +119,58 @@ class CommandShell(Model):
     command: ShellCommand
 
 
+def _not_assignment(value: str) -> str:
+    words = shlex.split(value)
+    if words and "=" in words[0]:
+        raise invalid("must not start with a word holding '=' (the program would be read as a variable assignment)")
+    return value
+
+
+def _string_only(value: Any) -> Any:
+    """bfabric-app-runner 0.9's new fields are `str` for pydantic: YAML's numbers and booleans are refused."""
+    if isinstance(value, Plain):
+        kind = "a boolean" if isinstance(value.value, bool) else "a number"
+        raise invalid(f"must be a string: YAML reads {value.text} as {kind}; quote it")
+    return value
+
+
+StrictStr = Annotated[Str, BeforeValidator(_string_only)]
+ExecCommand = Annotated[StrictStr, _after(_command), _after(_program), _after(_not_assignment)]
+SpecPath = Annotated[StrictStr, _after(_host_path)]
+EnvValue = StrictStr
+
+
+class CommandExec(Model):
+    """bfabric-app-runner 0.9's exec: the command split with shlex.split, run with `env` and `prepend_paths`."""
+
+    type: Literal["exec"]
+    command: ExecCommand
+    env: dict[PosixName, EnvValue] = {}
+    prepend_paths: list[SpecPath] = []
+
+
+def _python_version(value: str) -> str:
+    if not re.fullmatch(r"((cpython|pypy|graalpy)-?)?3(\.[0-9]+){0,2}t?", value):
+        raise invalid("must be a Python version such as 3.13, 3.12.4 or pypy3.10 (uv venv -p)")
+    return value
+
+
+PythonVersion = Annotated[StrictStr, _after(_python_version)]
+
+
+class CommandPythonEnv(Model):
+    """bfabric-app-runner 0.9's python_env: exec inside a uv environment made from a pylock file."""
+
+    type: Literal["python_env"]
+    pylock: SpecPath
+    command: ExecCommand
+    python_version: PythonVersion = "3.13"
+    local_extra_deps: list[SpecPath] = []
+    env: dict[PosixName, EnvValue] = {}
+    prepend_paths: list[SpecPath] = []
+    refresh: Bool = False
+
+
 class CommandDocker(Model):
     """A command run in a container by docker or podman (or the site's container runtime)."""
 
@@ -133,7 +186,7 @@ class CommandDocker(Model):
     custom_args: list[EngineArg] = []
 
 
-AnyCommand = Annotated[Union[CommandShell, CommandDocker], Field(discriminator="type")]
+AnyCommand = Annotated[Union[CommandShell, CommandExec, CommandPythonEnv, CommandDocker], Field(discriminator="type")]
 
 
 class CommandsSpec(Model):
@@ -247,7 +300,7 @@ class AppVersionTemplate(Model):
 
     version: VersionName
     commands: CommandsSpec
-    submitter: SubmitterRef
+    submitter: Optional[SubmitterRef] = None  # bfabric-app-runner 0.9 dropped it (the site chooses)
     reuse_default_resource: Bool = True
 
 
@@ -256,7 +309,7 @@ class AppVersionMultiTemplate(Model):
 
     version: Annotated[list[VersionName], BeforeValidator(_version_list), Field(min_length=1)]
     commands: CommandsSpec
-    submitter: SubmitterRef
+    submitter: Optional[SubmitterRef] = None  # bfabric-app-runner 0.9 dropped it (the site chooses)
     reuse_default_resource: Bool = True
 
     @field_validator("version", mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -23,9 +24,10 @@ class Settings:
     runtime_origin: str
     submitters_file: str
     validate_only: bool
+    app_dir: str = "/"  # ${app.dir}: --app-dir, else the spec file's directory (symlinks resolved)
 
     @classmethod
-    def of(cls, options: CompileOptions, site: Site) -> "Settings":
+    def of(cls, options: CompileOptions, site: Site, spec_file: str = "-") -> "Settings":
         app = options.app
         runtime, origin = app.container_runtime, "--container-runtime"
         if runtime is None:
@@ -37,7 +39,15 @@ class Settings:
             runtime_origin=origin,
             submitters_file=app.submitters_file or "the submitter file",
             validate_only=options.validate_only,
+            app_dir=app.app_dir if app.app_dir is not None else spec_dir(spec_file),
         )
+
+
+def spec_dir(spec_file: str) -> str:
+    """The spec's directory as bfabric-app-runner computes it (`Path(app.yml).resolve().parent`); stdin: the CWD."""
+    if spec_file == "-":
+        return os.path.realpath(os.getcwd())
+    return os.path.dirname(os.path.realpath(spec_file))
 
 
 def check_settings(s: Settings) -> list[Diagnostic]:
@@ -57,6 +67,8 @@ def check_settings(s: Settings) -> list[Diagnostic]:
         problems.append(error((), "--workunit-ref: must be a workunit id or a workunit definition file, not empty"))
     if app.work_dir is not None and (not app.work_dir or re.search(r"[\x00-\x1f\x7f]", app.work_dir)):
         problems.append(error((), "--work-dir: must be a directory path without control characters, not empty"))
+    if app.app_dir is not None and (not app.app_dir.startswith("/") or re.search(r"[\x00-\x1f\x7f]", app.app_dir)):
+        problems.append(error((), "--app-dir: must be an absolute directory path without control characters"))
     if not s.validate_only and app.workunit_ref is None:
         problems.append(error((), "give --workunit-ref: dispatch is called with $workunit_ref $work_dir"))
     return problems

@@ -1,7 +1,7 @@
 """Mako substitution in app spec strings, with nothing else in the string altered.
 
 bfabric-app-runner renders every string of an app version as a Mako template
-(`${app.id}`, `${app.name}`, `${app.version}`). A Mako template is more than
+(`${app.id}`, `${app.name}`, `${app.version}`, and since 0.9 `${app.dir}`). A Mako template is more than
 substitutions, so a plain string can change on the way:
 
 - a line starting with `##` is a comment and disappears;
@@ -16,7 +16,7 @@ sequences becomes a Mako string literal (`${'#'}#`, `${'\\\\'}`, `${'%'}`,
 expressions are left untouched (they are found first, with Python's string
 rules inside them), and only these expressions are allowed in them:
 
-    ${app.id}  ${app.name}  ${app.version}  ${'any Python string literal'}
+    ${app.id}  ${app.name}  ${app.version}  ${app.dir}  ${'any Python string literal'}
 
 The last form is Mako's own way to write a literal `${`: `${'${'}`. Any other
 name is an error, and so are filters (`${app.name | u}`) and code: a spec is
@@ -29,8 +29,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-VARIABLES = ("id", "name", "version")
-AVAILABLE = "${app.id}, ${app.name}, ${app.version}"
+VARIABLES = ("id", "name", "version", "dir")
+AVAILABLE = "${app.id}, ${app.name}, ${app.version}, ${app.dir}"
 
 # A `${…}` expression as Mako reads it: up to the first `}` that is not inside a quoted string.
 _EXPRESSION = r"""\$\{(?:[^}'"]|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")*\}"""
@@ -51,11 +51,12 @@ class SubstitutionError(ValueError):
 
 @dataclass(frozen=True)
 class AppVariables:
-    """`app` as templates see it: bfabric-app-runner's VariablesApp (id, name, version)."""
+    """`app` as templates see it: bfabric-app-runner's VariablesApp (id, name, version, dir)."""
 
     id: int
     name: str
     version: str
+    dir: str = "/"  # the spec's directory, absolute, symlinks resolved, no trailing /
 
 
 def sanitize_name(name: str) -> str:

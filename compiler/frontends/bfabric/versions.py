@@ -87,6 +87,7 @@ class _App:
             id=app.app_id if app.app_id is not None else 1,
             name=sanitize_name(app.app_name) if app.app_name is not None else "app",
             version=version,
+            dir=s.app_dir,
         )
         self._missing = set() if s.validate_only else {n for n, v in (("id", app.app_id), ("name", app.app_name))
                                                        if v is None}
@@ -94,7 +95,7 @@ class _App:
         self.path: FieldPath = ()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in ("id", "name", "version"):
+        if name.startswith("_") or name not in ("id", "name", "version", "dir"):
             raise AttributeError(name)
         if name in self._missing:
             self._used.setdefault(name, self.path)

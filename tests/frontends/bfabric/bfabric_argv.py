@@ -27,12 +27,14 @@ from importlib.metadata import version
 from pathlib import Path
 
 import yaml
-from bfabric_app_runner.commands import command_docker
+from bfabric_app_runner.commands import command_docker, command_exec
 from bfabric_app_runner.specs.app.app_spec import AppSpecTemplate
-from bfabric_app_runner.specs.app.commands_spec import CommandDocker, CommandShell
+from bfabric_app_runner.specs.app.commands_spec import CommandDocker, CommandExec, CommandPythonEnv, CommandShell
 
 
 def render(command, work_dir: Path) -> list[str]:
+    if isinstance(command, (CommandExec, CommandPythonEnv)):
+        return shlex.split(command.command)
     if isinstance(command, CommandShell):
         method = getattr(command, "to_shell", None)
         return method() if method else shlex.split(command.command)
@@ -56,10 +58,12 @@ def main() -> None:
     for case in json.load(sys.stdin):
         os.environ["HOME"] = case["home"]  # before validation: 0.9.1 expands ~ while validating
         os.chdir(case["work_dir"])
-        data = yaml.safe_load(case["spec"])
+        spec_file = Path(case["spec_file"])
+        data = yaml.safe_load(spec_file.read_text())
         data.setdefault("bfabric", {"app_runner": "0.9.1"})
-        spec = AppSpecTemplate.model_validate(data).evaluate(app_id=int(case["app_id"]), app_name=case["app_name"],
-                                                             app_dir=None)
+        spec_dir = spec_file.resolve().parent
+        template = AppSpecTemplate.model_validate(data, context={"spec_dir": spec_dir})
+        spec = template.evaluate(app_id=int(case["app_id"]), app_name=case["app_name"], app_dir=spec_dir)
         app_version = spec[case["version"]]
         assert app_version is not None, (case["version"], spec.available_versions)
         work_dir = Path(case["work_dir"])
@@ -68,6 +72,16 @@ def main() -> None:
             command = getattr(app_version.commands, name)
             if command is not None:
                 commands[name] = {"real": render(command, work_dir), "fixed": fixed(command, work_dir)}
+                if isinstance(command, CommandPythonEnv):  # what the environment is made from
+                    commands[name]["python_env"] = {
+                        "python_version": command.python_version, "pylock": str(command.pylock),
+                        "local_extra_deps": [str(p) for p in command.local_extra_deps],
+                        "prepend_paths": [str(p.expanduser().absolute()) for p in command.prepend_paths],
+                        "env": command.env, "refresh": command.refresh}
+                if isinstance(command, CommandExec):  # the environment changes the command gets
+                    base = {"PATH": case["path"]}
+                    env = command_exec._get_shell_env(base, command.env, command.prepend_paths)
+                    commands[name]["env"] = {k: v for k, v in env.items() if base.get(k) != v}
         out.append(commands)
     json.dump(out, sys.stdout)
 

@@ -157,3 +157,52 @@ CASES = [
         env: {}
 """)),
 ]
+
+# bfabric-app-runner 0.9's exec: argv, PATH entries (spec-relative, ~, absolute; first entry first) and env.
+CASES += [
+    Case("exec-env-and-prepend-paths", _app("""\
+      dispatch:
+        type: exec
+        command: "python3 -c 'import sys' --dir ${app.dir}"
+        env:
+          GREETING: "a b 'c' $HOME"
+          APP_DIR: "${app.dir}/data"
+        prepend_paths: [bin, ~/tools, /opt/x/bin]  # ${app.dir}/x: see test_lower (0.9.1 joins it twice)
+      process:
+        type: exec
+        command: "run ${app.version}"
+        prepend_paths: [./rel/../bin]
+      collect:
+        type: exec
+        command: "collect"
+        env: {PATH: "/only/this"}
+        prepend_paths: [ignored]
+""")),
+    Case("shell-is-exec-without-env", _app("""\
+      dispatch:
+        type: exec
+        command: "d"
+      process:
+        type: shell
+        command: "p 'a b'"
+""")),
+]
+
+# python_env: what the environment is made from (spec-relative and ~ paths, defaults, Mako) and the argv.
+CASES += [
+    Case("python-env-fields", _app("""\
+      dispatch:
+        type: python_env
+        pylock: "dist/${app.version}/pylock.toml"
+        command: "-m app.dispatch --name ${app.name}"
+      process:
+        type: python_env
+        pylock: ~/locks/pylock.toml
+        python_version: "3.12"
+        local_extra_deps: [wheels/a-1.0-py3-none-any.whl, /abs/b, "~/c"]
+        env: {UV_OFFLINE: "1", MSG: "a b"}
+        prepend_paths: [bin, ~/bin]
+        refresh: true
+        command: "tool 'x y'"
+""")),
+]

@@ -72,7 +72,8 @@ def make_dirs(root: Path) -> dict[str, Path]:
     return {name: Path(os.path.realpath(path)) for name, path in dirs.items()}
 
 
-def compile_app(root: Path, spec: str, *, options: dict | None = None, site: dict | None = None) -> tuple[str, dict]:
+def compile_app(root: Path, spec: str, *, options: dict | None = None, site: dict | None = None,
+                spec_file: str = "app.yaml") -> tuple[str, dict]:
     """The script for `spec`, with the fake srun and storage under `root`; work dir root/work unless given."""
     dirs = make_dirs(root)
     tools = {}
@@ -85,12 +86,12 @@ def compile_app(root: Path, spec: str, *, options: dict | None = None, site: dic
         data.setdefault(section, {}).update(values)
     profile = site_from_dict(data)
     opts = {"workunit_ref": "42", "app_id": 1, "app_name": "app", "work_dir": str(dirs["work"]), **(options or {})}
-    return compile_spec(spec, name="app.yaml", site=profile, options=CompileOptions(app=AppOptions(**opts))).script, dirs
+    return compile_spec(spec, name=spec_file, site=profile, options=CompileOptions(app=AppOptions(**opts))).script, dirs
 
 
 def run_app(root: Path, spec: str, *, options: dict | None = None, site: dict | None = None,
-            layout: str = ONE_CHUNK, fail: str = "", env: dict | None = None) -> Ran:
-    script, dirs = compile_app(root, spec, options=options, site=site)
+            layout: str = ONE_CHUNK, fail: str = "", env: dict | None = None, spec_file: str = "app.yaml") -> Ran:
+    script, dirs = compile_app(root, spec, options=options, site=site, spec_file=spec_file)
     path = root / "job.sh"
     path.write_text(script)
     run_env = {"PATH": os.environ["PATH"], "HOME": str(dirs["home"]), "SLURM_JOB_ID": "1",

@@ -72,11 +72,22 @@ def _dirs(root: Path, case: Case) -> dict[str, Path]:
     return make_dirs(root / case.id)
 
 
+def _spec_file(root: Path, case: Case) -> Path:
+    """The spec as a file in its own directory (through a symlinked one: both sides resolve it)."""
+    real = root / case.id / "app-real"
+    real.mkdir(parents=True, exist_ok=True)
+    (real / "app.yaml").write_text(case.spec)
+    link = root / case.id / "app"
+    if not link.exists():
+        link.symlink_to(real)
+    return link / "app.yaml"
+
+
 def jobc_argvs(root: Path, case: Case) -> dict[str, list[str]]:
     """Compile `case` and run the script with the fake srun: the argv of each step, by step name."""
     options = {"app_version": case.version, "app_id": case.app_id, "app_name": case.app_name,
                "workunit_ref": WORKUNIT}
-    ran = run_app(root / case.id, case.spec, options=options)
+    ran = run_app(root / case.id, case.spec, options=options, spec_file=str(_spec_file(root, case)))
     assert ran.rc == 0, ran.stderr
     return dict(ran.steps)
 
@@ -86,7 +97,7 @@ def bfabric_argvs(python: Path, root: Path, cases: list[Case]) -> list[dict]:
     payload = []
     for case in cases:
         dirs = _dirs(root, case)
-        payload.append({"spec": case.spec, "app_id": case.app_id, "app_name": case.app_name, "version": case.version,
+        payload.append({"spec_file": str(_spec_file(root, case)), "path": os.environ["PATH"], "app_id": case.app_id, "app_name": case.app_name, "version": case.version,
                         "work_dir": str(dirs["work"]), "home": str(dirs["home"])})
     env = {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
     ran = subprocess.run([str(python), str(HERE / "bfabric_argv.py")], input=json.dumps(payload), env=env,
@@ -114,11 +125,46 @@ def test_argv_matches_bfabric_app_runner(case: Case, reference, cases_dir) -> No
     assert list(ours) == list(theirs), "jobc ran other steps than bfabric-app-runner would"
     args = appended(_dirs(cases_dir, case))
     for name, rendered in theirs.items():
+        if "python_env" in rendered:
+            made, ours[name] = python_env(ours[name])
+            assert made == rendered["python_env"], f"{name}: jobc's python_env differs from bfabric-app-runner's"
+        if "env" in rendered:
+            env, ours[name] = command_env(ours[name])
+            assert env == rendered["env"], f"{name}: jobc's environment changes differ from bfabric-app-runner's"
         assert ours[name] == rendered["fixed"] + args[name], f"{name}: jobc's argv differs from bfabric-app-runner's"
         if name in case.needs_fix:
             assert rendered["real"] != rendered["fixed"], f"{name}: expected 0.9.1 to quote values twice here"
         else:
             assert rendered["real"] == rendered["fixed"], f"{name}: no value needs quoting, the fix must not matter"
+
+
+def command_env(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The changes `env -- K=v… ARGV` makes to the environment the step starts with, and ARGV."""
+    base = {"PATH": os.environ["PATH"]}
+    env = dict(base)
+    if argv[:2] == ["env", "--"]:
+        argv = argv[2:]
+        while argv and "=" in argv[0]:
+            key, _, value = argv.pop(0).partition("=")
+            env[key] = value
+    return {k: v for k, v in env.items() if base.get(k) != v}, argv
+
+
+def python_env(argv: list[str]) -> tuple[dict, list[str]]:
+    """`bash -c 'jobc_python_env "$@"' jobc-python-env PYVER PYLOCK REFRESH N DEP… N ENTRY… N K=V… -- ARGV`:
+    what the environment is made from, as 0.9.1's model has it, and ARGV."""
+    assert argv[:4] == ["bash", "-c", 'jobc_python_env "$@"', "jobc-python-env"], argv
+    pyver, pylock, refresh, *rest = argv[4:]
+    groups = []
+    for _ in range(3):
+        n = int(rest[0])
+        groups.append(rest[1:1 + n])
+        rest = rest[1 + n:]
+    assert rest[0] == "--"
+    deps, entries, assignments = groups
+    made = {"python_version": pyver, "pylock": pylock, "local_extra_deps": deps, "prepend_paths": entries,
+            "env": dict(a.split("=", 1) for a in assignments), "refresh": refresh == "1"}
+    return made, rest[1:]
 
 
 def test_corpus_covers_every_docker_field() -> None:

@@ -63,11 +63,11 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
                         "    submitter: {name: s}\n", [],
      ["app.yaml:3:15: versions[0].commands.process: is required"]),
     ("command-not-a-mapping", spec(dispatch='"python x.py"'), [],
-     ["app.yaml:4:17: versions[0].commands.dispatch: must be a mapping of fields with a type (shell or docker)"]),
+     ["app.yaml:4:17: versions[0].commands.dispatch: must be a mapping of fields with a type (shell or exec or python_env or docker)"]),
     ("type-missing", spec(dispatch="{command: d}"), [],
-     ["app.yaml:4:17: versions[0].commands.dispatch: needs a type: shell or docker"]),
-    ("type-unknown", spec(dispatch="{type: exec, command: d}"), [],
-     ["app.yaml:4:24: versions[0].commands.dispatch.type: must be one of shell, docker"]),
+     ["app.yaml:4:17: versions[0].commands.dispatch: needs a type: shell or exec or python_env or docker"]),
+    ("type-unknown", spec(dispatch="{type: conda, command: d}"), [],
+     ["app.yaml:4:24: versions[0].commands.dispatch.type: must be one of shell, exec, python_env, docker"]),
     ("unknown-command-field", spec(process="{type: shell, command: p, env: {A: b}}"), [],
      ["app.yaml:5:42: versions[0].commands.process.env: not a CommandShell field (known fields: type, command)"]),
     ("unknown-collect-commands", spec(more="    commands2: {}\n"), [],
@@ -75,6 +75,45 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
     ("shell-empty", spec(dispatch="{type: shell, command: '  '}"), [],
      ["app.yaml:4:40: versions[0].commands.dispatch.command: must name a program to run (it is split with "
       "shlex.split, not run by a shell)"]),
+    # --- exec and python_env (bfabric-app-runner 0.9)
+    ("exec-empty", spec(dispatch="{type: exec, command: ''}"), [],
+     ["app.yaml:4:39: versions[0].commands.dispatch.command: must name a program to run (it is split with "
+      "shlex.split, not run by a shell)"]),
+    ("exec-env-not-a-string", spec(process="{type: exec, command: p, env: {N: 1}}"), [],
+     ["app.yaml:5:50: versions[0].commands.process.env.N: must be a string: YAML reads 1 as a number; quote it"]),
+    ("exec-env-bad-name", spec(process="{type: exec, command: p, env: {'A-B': x}}"), [],
+     ["app.yaml:5:54: versions[0].commands.process.env.A-B: the name must be a POSIX name: letters, digits and "
+      "underscores, not starting with a digit"]),
+    ("exec-program-with-equals", spec(process="{type: exec, command: 'A=1 p'}"), [],
+     ["app.yaml:5:38: versions[0].commands.process.command: must not start with a word holding '=' (the program "
+      "would be read as a variable assignment)"]),
+    ("exec-prepend-not-a-string", spec(process="{type: exec, command: p, prepend_paths: [1]}"), [],
+     ["app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: must be a string: YAML reads 1 as a number; "
+      "quote it"]),
+    ("exec-prepend-tilde-user", spec(process="{type: exec, command: p, prepend_paths: ['~bob/bin']}"), [],
+     ["app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: only ~ and ~/… are expanded (to $HOME), "
+      "not ~user"]),
+    ("exec-prepend-empty", spec(process="{type: exec, command: p, prepend_paths: ['']}"), [],
+     ["app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: must not be empty"]),
+    ("exec-unknown-field", spec(process="{type: exec, command: p, image: x}"), [],
+     ["app.yaml:5:41: versions[0].commands.process.image: not a CommandExec field (known fields: type, command, "
+      "env, prepend_paths)"]),
+    ("python-env-version", spec(process="{type: python_env, pylock: pylock.toml, command: p, python_version: 'three'}"),
+     [], ["app.yaml:5:84: versions[0].commands.process.python_version: must be a Python version such as 3.13, 3.12.4 "
+          "or pypy3.10 (uv venv -p)"]),
+    ("python-env-pylock-missing", spec(process="{type: python_env, command: p}"), [],
+     ["app.yaml:5:16: versions[0].commands.process.pylock: is required"]),
+    ("python-env-empty-command", spec(process="{type: python_env, pylock: pylock.toml, command: ' '}"), [],
+     ["app.yaml:5:65: versions[0].commands.process.command: must name a program to run (it is split with "
+      "shlex.split, not run by a shell)"]),
+    ("python-env-refresh-not-bool", spec(process="{type: python_env, pylock: pylock.toml, command: p, refresh: 'yes'}"),
+     [], ["app.yaml:5:77: versions[0].commands.process.refresh: must be true or false"]),
+    ("python-env-env-not-a-string", spec(process="{type: python_env, pylock: pylock.toml, command: p, env: {N: true}}"),
+     [], ["app.yaml:5:77: versions[0].commands.process.env.N: must be a string: YAML reads true as a boolean; "
+          "quote it"]),
+    ("python-env-extra-deps-not-a-list",
+     spec(process="{type: python_env, pylock: pylock.toml, command: p, local_extra_deps: x.whl}"), [],
+     ["app.yaml:5:86: versions[0].commands.process.local_extra_deps: must be a list"]),
     ("shell-unbalanced-quote", spec(dispatch="{type: shell, command: \"echo 'hi\"}"), [],
      ["app.yaml:4:40: versions[0].commands.dispatch.command: cannot be split into words with shlex.split: "
       "no closing quotation"]),
@@ -129,9 +168,6 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
     ("mount-share-config", spec(process=docker(mounts="{share_bfabric_config: yes}")), [],
      ["app.yaml:5:90: versions[0].commands.process.mounts.share_bfabric_config: must be true or false"]),
     # --- submitter
-    ("submitter-missing", "versions:\n  - version: '1'\n    commands: {dispatch: {type: shell, command: d}, "
-                          "process: {type: shell, command: p}}\n", [],
-     ["app.yaml:2:5: versions[0].submitter: is required"]),
     ("submitter-name-empty", spec(submitter="{name: ''}"), [],
      ["app.yaml:6:23: versions[0].submitter.name: must be a submitter name, not empty"]),
     ("submitter-unknown-param", spec(submitter="{name: s, config: {qos: high}}"), [],
@@ -163,24 +199,24 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
     # --- Mako substitutions
     ("mako-unknown-name", spec(dispatch="{type: shell, command: 'run ${app.nme}'}"), [],
      ["app.yaml:4:40: versions[0].commands.dispatch.command: ${app.nme}: unknown name app.nme "
-      "(available: ${app.id}, ${app.name}, ${app.version})"]),
+      "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"]),
     ("mako-unknown-variable", spec(process=docker(env="{A: '${workunit.id}'}")), [],
      ["app.yaml:5:68: versions[0].commands.process.env.A: ${workunit.id}: not a plain substitution; only "
-      "${app.id}, ${app.name}, ${app.version} or a quoted string (${'${'} for a literal ${) can be substituted"]),
+      "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"]),
     ("mako-bare-name", spec(process=docker(image="'${name}:1'")), [],
      ["app.yaml:5:38: versions[0].commands.process.image: ${name}: unknown name name "
-      "(available: ${app.id}, ${app.name}, ${app.version})"]),
+      "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"]),
     ("mako-filter", spec(dispatch="{type: shell, command: 'x ${app.name | u}'}"), [],
      ["app.yaml:4:40: versions[0].commands.dispatch.command: ${app.name | u}: Mako filters are not supported; "
-      "only ${app.id}, ${app.name}, ${app.version} or a quoted string (${'${'} for a literal ${) can be substituted"]),
+      "only ${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"]),
     ("mako-code", spec(dispatch="{type: shell, command: 'x ${app.id + 1}'}"), [],
      ["app.yaml:4:40: versions[0].commands.dispatch.command: ${app.id + 1}: not a plain substitution; only "
-      "${app.id}, ${app.name}, ${app.version} or a quoted string (${'${'} for a literal ${) can be substituted"]),
+      "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"]),
     ("mako-unterminated", spec(dispatch="{type: shell, command: 'echo ${HOME'}"), [],
      ["app.yaml:4:40: versions[0].commands.dispatch.command: unterminated ${ (write ${'${'} for a literal ${)"]),
     ("mako-in-submitter", spec(submitter="{name: '${app.owner}'}"), [],
      ["app.yaml:6:23: versions[0].submitter.name: ${app.owner}: unknown name app.owner "
-      "(available: ${app.id}, ${app.name}, ${app.version})"]),
+      "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"]),
 ]
 
 FLAG_CASES: list[tuple[str, str, list[str], list[str]]] = [
@@ -209,6 +245,8 @@ FLAG_CASES: list[tuple[str, str, list[str], list[str]]] = [
     ("enroot-path", spec(process=docker(mounts="{read_only: [['/a b', /b]]}")), FLAGS + ["--container-runtime", "enroot"],
      ["app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: must not contain spaces, ':' or ',' "
       "with --container-runtime enroot (enroot cannot mount such paths)"]),
+    ("app-dir-relative", spec(), FLAGS + ["--app-dir", "rel"],
+     ["app.yaml:1:1: --app-dir: must be an absolute directory path without control characters"]),
     ("job-flags-on-deepsquare", "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps: []\n",
      ["--app-version", "1", "--workunit-ref", "2"],
      ["app.yaml:1:1: --app-version, --workunit-ref: only for bfabric app specs (this is a DeepSquare job)"]),
@@ -302,7 +340,7 @@ def test_validate_reports_every_version(tmp_path: Path, monkeypatch) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "app.yaml:5:69: versions[0].commands.process.command: ${app.nope}: unknown name app.nope "
-        "(available: ${app.id}, ${app.name}, ${app.version})",
+        "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})",
         "app.yaml:10:39: versions[1].commands.process.command: must name a program to run (it is split with "
         "shlex.split, not run by a shell)",
     ]

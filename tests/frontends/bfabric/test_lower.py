@@ -388,3 +388,99 @@ def test_a_pass_points_at_the_app_spec_own_field(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (f"{path}:5:39: warning: versions[0].commands.process.command: "
             '{{ .Item }} is not substituted by jobc; use "$item"') in result.output
+# --- bfabric-app-runner 0.9 specs -----------------------------------------------------------------
+
+APP_091 = """\
+bfabric:
+  app_runner: "0.9.1"
+  workflow_template_step_id: 7
+versions:
+  - version: ["1.0.0", "1.1.0"]
+    commands:
+      dispatch: {type: exec, command: "d ${app.version}"}
+      process: {type: exec, command: "p ${app.dir}", prepend_paths: ["${app.dir}/bin", bin]}
+"""
+
+
+def test_a_0_9_spec_without_submitter_compiles(tmp_path: Path) -> None:
+    """No submitter (0.9 dropped it), the bfabric section, a version list: --app-version picks one."""
+    ran = run_app(tmp_path, APP_091, options={"app_version": "1.1.0", "app_dir": "/opt/app"})
+    assert ran.rc == 0, ran.stderr
+    assert ran.argv("dispatch")[:2] == ["d", "1.1.0"]
+    # ${app.dir}/bin and bin are the same directory: the substituted path is not joined to the spec dir again
+    assert ran.argv("process")[:4] == ["env", "--", f"PATH=/opt/app/bin:/opt/app/bin:{__import__('os').environ['PATH']}",
+                                       "p"]
+    assert ran.argv("process")[4] == "/opt/app"
+    assert not [line for line in ran.script.splitlines() if line.startswith("#SBATCH --partition")]
+
+
+def test_app_dir_is_the_spec_files_resolved_directory(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    text = APP_091.replace('"p ${app.dir}"', '"p ${app.dir} ${app.name}"')
+    ran = run_app(tmp_path / "run", text, options={"app_version": "1.0.0"}, spec_file=str(tmp_path / "link" / "app.yaml"))
+    assert ran.rc == 0, ran.stderr
+    assert ran.argv("process")[4] == str(real.resolve())
+
+
+def test_several_versions_need_app_version(tmp_path: Path) -> None:
+    from jobc.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as exc:
+        compile_app(tmp_path, APP_091)
+    assert [d.message for d in exc.value.diagnostics] == [
+        "give --app-version: this app has several versions (1.0.0, 1.1.0)"]
+
+
+def test_missing_pylock_and_extra_dep_are_warnings(tmp_path: Path) -> None:
+    (tmp_path / "lock.toml").write_text("")
+    text = spec("{type: python_env, pylock: pylock.toml, command: p, local_extra_deps: [dist/x.whl, lock.toml]}")
+    _, warnings = _compile_warnings(text, {"app_dir": str(tmp_path)})
+    assert warnings == [
+        ("versions[0].commands.process.pylock",
+         f"the lock file {tmp_path}/pylock.toml does not exist here (the compute nodes may see another file system)"),
+        ("versions[0].commands.process.local_extra_deps[0]",
+         f"the extra dependency {tmp_path}/dist/x.whl does not exist here (the compute nodes may see another file "
+         "system)"),
+    ]
+
+
+MERGED = """\
+bfabric: {app_runner: "0.9.1"}
+versions:
+  - version: "0.1.0"
+    commands:
+      dispatch: &dispatch_010
+        type: exec
+        command: "d"
+        env: {A: "from-anchor"}
+      process:
+        !!merge <<: *dispatch_010
+        command: "p"
+  - version: "0.2.0"
+    commands:
+      dispatch: {<<: *dispatch_010, env: {B: "explicit"}}
+      process: {<<: *dispatch_010}
+"""
+
+
+def test_yaml_merge_keys_share_commands_between_versions(tmp_path: Path) -> None:
+    """bfabricPy's own test specs: `!!merge <<: *anchor` and `<<:`; shallow, an explicit key wins."""
+    ran = run_app(tmp_path / "a", MERGED, options={"app_version": "0.1.0"})
+    assert ran.rc == 0, ran.stderr
+    assert ran.argv("dispatch")[:4] == ["env", "--", "A=from-anchor", "d"]
+    assert ran.argv("process")[:4] == ["env", "--", "A=from-anchor", "p"]
+    ran = run_app(tmp_path / "b", MERGED, options={"app_version": "0.2.0"})
+    assert ran.argv("dispatch")[:4] == ["env", "--", "B=explicit", "d"]  # env replaced, not combined
+    assert ran.argv("process")[:4] == ["env", "--", "A=from-anchor", "d"]
+
+
+def test_an_error_in_a_merged_value_points_where_it_is_written(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.yaml").write_text(MERGED.replace('env: {A: "from-anchor"}', "env: {A: 1}"))
+    result = CliRunner().invoke(app, ["compile", "app.yaml", "--workunit-ref", "1", "--app-version", "0.2.0"])
+    assert result.exit_code == 2
+    # versions[1] merges the anchor of versions[0]: the message names the merged field, at the anchor's line
+    assert "app.yaml:8:18: versions[1].commands.process.env.A: must be a string: YAML reads 1 as a number; quote it" \
+        in result.stderr.splitlines()

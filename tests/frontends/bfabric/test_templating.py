@@ -49,14 +49,14 @@ def test_a_string_without_substitution_is_not_rendered_at_all() -> None:
 
 
 @pytest.mark.parametrize("text,message", [
-    ("${app.nme}", "${app.nme}: unknown name app.nme (available: ${app.id}, ${app.name}, ${app.version})"),
-    ("${foo}", "${foo}: unknown name foo (available: ${app.id}, ${app.name}, ${app.version})"),
-    ("${app.dir}", "${app.dir}: unknown name app.dir (available: ${app.id}, ${app.name}, ${app.version})"),
+    ("${app.nme}", "${app.nme}: unknown name app.nme (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"),
+    ("${foo}", "${foo}: unknown name foo (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"),
+    ("${app.dirs}", "${app.dirs}: unknown name app.dirs (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"),
     ("${app.name | u}", "${app.name | u}: Mako filters are not supported; only ${app.id}, ${app.name}, "
-                        "${app.version} or a quoted string (${'${'} for a literal ${) can be substituted"),
+                        "${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"),
     ("${__import__('os').system('id')}", "${__import__('os').system('id')}: not a plain substitution; only "
-     "${app.id}, ${app.name}, ${app.version} or a quoted string (${'${'} for a literal ${) can be substituted"),
-    ("${app.name!r}", "${app.name!r}: not a substitution; only ${app.id}, ${app.name}, ${app.version} or a "
+     "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"),
+    ("${app.name!r}", "${app.name!r}: not a substitution; only ${app.id}, ${app.name}, ${app.version}, ${app.dir} or a "
                       "quoted string (${'${'} for a literal ${) can be substituted"),
     ("echo ${HOME", "unterminated ${ (write ${'${'} for a literal ${)"),
 ])
