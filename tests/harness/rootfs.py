@@ -58,17 +58,23 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # --------------------------------------------------------------------------
 # which Slurm the host has, which one it lacks
 
-def host_suite() -> str:
-    """The host's Debian suite ("bookworm" or "trixie"): /etc/debian_version, else the slurm-wlm package."""
-    with contextlib.suppress(OSError):
-        v = Path("/etc/debian_version").read_text().strip()
-        for suite, (major, _) in SUITES.items():
-            if v.split(".")[0] == major or v.startswith(suite):
-                return suite
-    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "slurm-wlm"], stdout=subprocess.PIPE,
-                       stderr=subprocess.DEVNULL, text=True)
+def host_suite(debian_version: str | None = None, slurm_package: str | None = None) -> str:
+    """The host's Debian suite ("bookworm" or "trixie"): /etc/debian_version ("12.11", "13.1",
+    "trixie/sid"), else the installed slurm-wlm package's version ("22.05.8-4+deb12u3")."""
+    if debian_version is None:
+        with contextlib.suppress(OSError):
+            debian_version = Path("/etc/debian_version").read_text()
+    v = (debian_version or "").strip()
+    for suite, (major, _) in SUITES.items():
+        if v and (v.split(".")[0] == major or v.startswith(suite)):
+            return suite
+    if slurm_package is None:
+        with contextlib.suppress(OSError):
+            r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "slurm-wlm"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+            slurm_package = r.stdout if r.returncode == 0 else ""
     for suite, (_, slurm) in SUITES.items():
-        if r.returncode == 0 and r.stdout.startswith(slurm + "."):
+        if (slurm_package or "").startswith(slurm + "."):
             return suite
     raise HarnessError("cannot tell the host's Debian suite from /etc/debian_version or the slurm-wlm "
                        f"package: the harness knows {sorted(SUITES)}")
