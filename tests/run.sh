@@ -2,11 +2,14 @@
 # The project's whole test suite, on a fresh machine: installs what the tests need (Debian packages when
 # run as root, Python packages in .venv), then runs pytest. The real-Slurm tests start their own
 # munge/slurmctld/slurmd on 127.0.0.1 (tests/harness) and stop them by PID; they fail, never skip,
-# when Slurm cannot start. Extra arguments go to pytest (e.g. `-m "not slurm"` for a quick loop).
+# when Slurm cannot start. They run on the host's Debian Slurm and, for the tests marked slurm_both, on the
+# other one (22.05 from Debian 12, 24.11 from Debian 13) in a root filesystem the harness builds with
+# mmdebstrap under build/slurm-rootfs/ (tests/harness/rootfs.py). Extra arguments go to pytest (e.g.
+# `-m "not slurm"` for a quick loop, `--slurm-other=all|none|only` for more or less of the other Slurm).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(slurm-wlm munge slirp4netns uidmap wireguard-tools wireguard-go iproute2 curl wget file zip unzip util-linux bzip2 xz-utils)
+packages=(slurm-wlm munge slirp4netns uidmap wireguard-tools wireguard-go iproute2 curl wget file zip unzip util-linux bzip2 xz-utils mmdebstrap gpg)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -481,6 +481,33 @@ class SlurmCluster:
         self._started = False
         self._atexit = False
         self.start_seconds: float | None = None
+        self.version: str | None = None  # `sinfo -V` once started, e.g. "22.05.8"
+
+    # ---- what differs between the host's Slurm and one in a root filesystem
+    # (tests/harness/rootfs.py overrides these four)
+    where = "host"
+
+    def _client_argv(self, argv: list[str], cwd: str | Path | None) -> tuple[list[str], str | Path | None]:
+        """The argv and cwd that run `argv` where this cluster's Slurm lives."""
+        return list(argv), cwd
+
+    def _system_path(self) -> str | None:
+        """PATH for client commands and jobs (None: the host's, with this interpreter's bin first)."""
+        return None
+
+    def _start_munge(self) -> None:
+        acquire_munge()
+        self._munge = True
+
+    def _stop_munge(self) -> None:
+        if self._munge:
+            self._munge = False
+            release_munge()
+
+    @property
+    def label(self) -> str:
+        """Which Slurm this is, for test reports: "Slurm 22.05.8 (host)"."""
+        return f"Slurm {self.version or '?'} ({self.where})"
 
     # ---- context manager
     def __enter__(self) -> "SlurmCluster":
@@ -585,6 +612,8 @@ class SlurmCluster:
             "AutoDetect=off\n"
             f"NodeName={nodelist} Name=gpu File={s / 'dev'}/nvidia[0-{self.GPUS - 1}]\n")
         self.env = clean_env({"SLURM_CONF": str(self.conf_path)})
+        if self._system_path():
+            self.env["PATH"] = self._system_path()
 
     # ---- lifecycle
     def start(self) -> "SlurmCluster":
@@ -605,18 +634,21 @@ class SlurmCluster:
             atexit.register(self.stop)
             self._atexit = True
         try:
-            acquire_munge()
-            self._munge = True
             self._write_config()
+            self._start_munge()
             denv = dict(self.env)
-            self._procs["slurmctld"] = spawn_daemon(
-                [which("slurmctld"), "-D", "-i", "-f", str(self.conf_path)],
-                log_path=self.path("log", "slurmctld.out"), env=denv, cwd=self.scratch)
-            for n in self.node_names:
-                self._procs[n] = spawn_daemon(
-                    [which("slurmd"), "-D", "-N", n, "-f", str(self.conf_path)],
-                    log_path=self.path("log", f"slurmd-{n}.out"), env=denv, cwd=self.scratch)
+            for name, argv in [("slurmctld", ["/usr/sbin/slurmctld", "-D", "-i", "-f", str(self.conf_path)])] + [
+                    (n, ["/usr/sbin/slurmd", "-D", "-N", n, "-f", str(self.conf_path)]) for n in self.node_names]:
+                if self.where == "host":
+                    argv[0] = which(Path(argv[0]).name) or argv[0]
+                full, cwd = self._client_argv(argv, self.scratch)
+                self._procs[name] = spawn_daemon(
+                    full, log_path=self.path("log", f"{name if name == 'slurmctld' else 'slurmd-' + name}.out"),
+                    env=denv, cwd=cwd)
             self._wait_idle()
+            r = self.run(["sinfo", "-V"], check=False, timeout=15)
+            m = re.search(r"(\d+\.\d+\.\d+)", r.stdout)
+            self.version = m.group(1) if m else r.stdout.strip() or None
         except BaseException as e:
             logs = self.log_tails()
             self.stop()
@@ -666,9 +698,7 @@ class SlurmCluster:
                 p = self._procs.pop(name, None)
                 if p is not None:
                     stop_pid(p.pid, proc=p)
-            if self._munge:
-                self._munge = False
-                release_munge()
+            self._stop_munge()
             if self.scratch and self._owns_scratch():
                 shutil.rmtree(self.scratch, ignore_errors=True)
                 unwatch_dir(self.scratch)
@@ -699,6 +729,7 @@ class SlurmCluster:
         e = dict(self.env)
         if env:
             e.update(env)
+        argv, cwd = self._client_argv(argv, cwd)
         r = subprocess.run(argv, env=e, cwd=cwd, input=input, text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
@@ -726,11 +757,11 @@ class SlurmCluster:
         e = dict(self.env)
         if env:
             e.update(env)
-        argv = [which("sbatch"), "--wait", "--parsable", f"--output={out_path}",
+        argv = ["sbatch", "--wait", "--parsable", f"--output={out_path}",
                 *map(str, extra_args), str(script)]
-        stdbuf = which("stdbuf")
-        if stdbuf:  # line-buffered so the job id is visible before the job ends
-            argv = [stdbuf, "-oL", *argv]
+        if which("stdbuf"):  # line-buffered so the job id is visible before the job ends
+            argv = ["stdbuf", "-oL", *argv]
+        argv, cwd = self._client_argv(argv, cwd)
         so_path = self.jobs_dir / f"sbatch-{tag}.stdout"
         se_path = self.jobs_dir / f"sbatch-{tag}.stderr"
         t0 = time.monotonic()

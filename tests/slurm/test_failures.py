@@ -41,6 +41,7 @@ def assert_exit_path_ran(ran) -> None:
     assert not (ran.storage / ".jobc").exists(), "the exit path did not remove $STORAGE_PATH/.jobc"
 
 
+@pytest.mark.slurm_both
 def test_failing_step_stops_the_job_with_its_code(slurm, tmp_path):
     ran = run_job(slurm, tmp_path, spec(
         run('touch "$OUT/first"; ls -ld "$STORAGE_PATH/.jobc" > "$OUT/private"', name="first"),
@@ -58,6 +59,7 @@ def test_failing_step_stops_the_job_with_its_code(slurm, tmp_path):
     assert info["JobState"] == "FAILED" and info["ExitCode"] == "7:0", info
 
 
+@pytest.mark.slurm_both
 def test_failing_step_with_sh_and_large_code(slurm, tmp_path):
     ran = run_job(slurm, tmp_path, spec(run("exit 42", shell="/bin/sh"), run('touch "$OUT/after"')))
     assert ran.rc == 42, ran
@@ -93,6 +95,7 @@ def test_unawaited_launch_failure_fails_its_step_list(slurm, tmp_path):
     assert_exit_path_ran(ran)
 
 
+@pytest.mark.slurm_both
 def test_failure_signals_running_launches_before_the_exit_path(slurm, tmp_path):
     trap = ('trap "echo TERM > \\"\\$OUT/signal-$TAG\\"; exit 0" TERM; touch "$OUT/up-$TAG"; '
             f'{sleep_until_signalled(30)}; touch "$OUT/finished-$TAG"')
@@ -111,6 +114,7 @@ def test_failure_signals_running_launches_before_the_exit_path(slurm, tmp_path):
     assert not (ran.out / "finished-zero").exists()
 
 
+@pytest.mark.slurm_both
 def test_cancelled_job_runs_the_exit_path(slurm, tmp_path):
     script = compile_job(tmp_path, spec(
         launch(run('trap "echo TERM > \\"\\$OUT/signal\\"; exit 0" TERM; ' + sleep_until_signalled(30))),

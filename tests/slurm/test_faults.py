@@ -107,6 +107,7 @@ FAILING_STEPS = (
 )
 
 
+@pytest.mark.slurm_both
 def test_failing_step_s3_output_pushed_and_nothing_left_running(slurm, s3, tmp_path):
     bucket = new_bucket(s3)
     env = tag_env()
@@ -157,6 +158,7 @@ def submit_trapped(slurm, s3, tmp_path, env, sbatch=()):
     return bucket, out, job_id
 
 
+@pytest.mark.slurm_both
 def test_scancel_signals_steps_pushes_outputs_and_leaves_nothing(slurm, s3, tmp_path):
     env = tag_env()
     bucket, out, job_id = submit_trapped(slurm, s3, tmp_path, env)
@@ -174,6 +176,7 @@ def test_scancel_signals_steps_pushes_outputs_and_leaves_nothing(slurm, s3, tmp_
     assert_nothing_left(slurm, job_id, env)
 
 
+@pytest.mark.slurm_both
 def test_time_limit_signal_to_the_batch_shell_pushes_outputs_before_the_limit(slurm, s3, tmp_path):
     """`#SBATCH --signal=B:TERM@50` with `--time=1`: the script's TERM trap ends the job before Slurm's limit."""
     env = tag_env()
@@ -197,6 +200,7 @@ def test_time_limit_signal_to_the_batch_shell_pushes_outputs_before_the_limit(sl
     assert_nothing_left(slurm, job_id, env)
 
 
+@pytest.mark.slurm_both
 def test_usr1_to_the_batch_shell_only_stops_the_steps_and_pushes_outputs(slurm, s3, tmp_path):
     """What `--signal=B:USR1@...` sends, without waiting for a time limit: `scancel --batch --signal=USR1`."""
     env = tag_env()

@@ -1,7 +1,9 @@
 """Smoke tests of the Slurm test harness, with hand-written batch scripts.
 
 The `test_fact_*` tests pin down Slurm behaviour that generated job scripts
-rely on (Slurm 22.05 from Debian 12).
+rely on, on both Slurm versions (22.05 from Debian 12, 24.11 from Debian 13);
+those that differ between them are the `SLURM 24.11` notes of
+tests/harness/README.md.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slurm, pytest.mark.slurm_both]  # all of them on both Slurm versions
 
 
 def script(tmp_path: Path, body: str, name: str = "job.sh") -> Path:
@@ -226,3 +228,102 @@ def test_cluster_env_targets_this_cluster(slurm):
     assert slurm.start_seconds is not None and slurm.start_seconds < 30
     r = slurm.run(["sinfo", "-h", "-o", "%P %D %T"])
     assert r.stdout.split("\n")[0].startswith("debug*"), r.stdout
+
+
+# ------------------------------------------- Slurm 22.05 and 24.11 differ (`SLURM 24.11` notes in the README)
+
+def _is_2411(slurm) -> bool:
+    return (slurm.version or "").startswith("24.11")
+
+
+STEP_TRES = 'scontrol show step -o "$SLURM_JOB_ID.$SLURM_STEP_ID" | grep -o "TRES=[^ ]*"'
+
+
+def test_fact_srun_inherits_cpus_per_task_on_2411_only(slurm, tmp_path):
+    # SLURM 24.11: srun takes the job's --cpus-per-task again (22.05 does not); explicit -c gives the same on both.
+    job = script(tmp_path, f"""
+        #SBATCH --ntasks=2
+        #SBATCH --cpus-per-task=2
+        srun -n1 --exact bash -c 'echo "exact $({STEP_TRES})"'
+        srun -n1 -c1 bash -c 'echo "c1 $({STEP_TRES})"'
+    """)
+    res = slurm.submit(job)
+    assert res.returncode == 0, res
+    assert "c1 TRES=cpu=1,mem=256M,node=1" in res.output, res
+    exact = "exact TRES=cpu=2,mem=512M,node=1" if _is_2411(slurm) else "exact TRES=cpu=1,mem=256M,node=1"
+    assert exact in res.output, res
+
+
+def test_fact_step_without_resources_takes_the_whole_job_on_2205_only(slurm, tmp_path):
+    # SLURM 24.11: a step with no resource flags gets its own task's CPUs and a second step runs beside it;
+    # on 22.05 it takes the whole allocation and the second waits ("Requested nodes are busy").
+    job = script(tmp_path, f"""
+        #SBATCH --ntasks=2
+        #SBATCH --cpus-per-task=1
+        srun -n1 bash -c 'echo "first $({STEP_TRES})"; sleep 3; echo first-done' &
+        sleep 1
+        srun -n1 bash -c 'echo second-start' 2>&1
+        wait
+    """)
+    res = slurm.submit(job)
+    assert res.returncode == 0, res
+    lines = [line for line in res.output.splitlines() if line.startswith(("first", "second"))]
+    if _is_2411(slurm):
+        assert lines == ["first TRES=cpu=1,mem=256M,node=1", "second-start", "first-done"], res
+    else:
+        assert lines == ["first TRES=cpu=2,mem=512M,node=1", "first-done", "second-start"], res
+        assert "Requested nodes are busy" in res.output, res
+
+
+def test_fact_gpus_per_task_zero_means_no_request_on_2411(slurm, tmp_path):
+    # SLURM 24.11: `srun --gpus-per-task=0` is no GPU request at all, so the step gets every GPU of the job
+    # (22.05: none). `--gres=none` gives a step no GPU on both.
+    job = script(tmp_path, """
+        #SBATCH --ntasks=1
+        #SBATCH --gpus-per-task=2
+        for opt in --gpus-per-task=0 "--gpus-per-task=0 --gres=none" --gpus-per-task=1; do
+          srun -n1 $opt bash -c 'echo "[$0] CUDA=${CUDA_VISIBLE_DEVICES-unset} STEP_GPUS=${SLURM_STEP_GPUS-unset}"' "$opt"
+        done
+    """)
+    res = slurm.submit(job)
+    assert res.returncode == 0, res
+    zero = "CUDA=0,1 STEP_GPUS=0,1" if _is_2411(slurm) else "CUDA=unset STEP_GPUS=unset"
+    assert f"[--gpus-per-task=0] {zero}" in res.output, res
+    assert "[--gpus-per-task=0 --gres=none] CUDA=unset STEP_GPUS=unset" in res.output, res
+    assert "[--gpus-per-task=1] CUDA=0 STEP_GPUS=0" in res.output, res
+
+
+def test_fact_scontrol_show_job_tres_fields(slurm, tmp_path):
+    # SLURM 24.11: `scontrol show job` has ReqTRES/AllocTRES instead of TRES, TresPerTask=cpu=3,gres/gpu=1
+    # instead of gres:gpu:1, and a TresBind field.
+    job = script(tmp_path, "sleep 60\n")
+    job_id = slurm.sbatch(job, "--hold", "--ntasks=2", "--cpus-per-task=3", "--gpus-per-task=1")
+    try:
+        info = slurm.scontrol_show_job(job_id)
+    finally:
+        slurm.scancel(job_id)
+        slurm.wait_job_gone(job_id)
+    assert info["CPUs/Task"] == "3", info
+    if _is_2411(slurm):
+        assert info["TresPerTask"] == "cpu=3,gres/gpu=1", info
+        assert "TRES" not in info and info["ReqTRES"].startswith("cpu=6,"), info
+        assert info["TresBind"] == "gres/gpu:per_task:1", info
+    else:
+        assert info["TresPerTask"] == "gres:gpu:1", info
+        assert info["TRES"].startswith("cpu=6,") and "ReqTRES" not in info, info
+
+
+def test_fact_sigterm_to_srun_does_not_reach_task_traps_on_either(slurm, tmp_path):
+    # The same on 22.05 and 24.11: SIGTERM to an srun process kills its tasks without their traps running
+    # (the generated script signals steps with `scancel --signal=TERM JOB.STEP`, test_fact_scancel_...).
+    job = script(tmp_path, """
+        srun -n1 bash -c 'trap "echo task-got-term; exit 9" TERM; echo started; while :; do sleep 0.1; done' &
+        pid=$!
+        sleep 1.5
+        kill -TERM "$pid"
+        wait "$pid"; echo "srun-rc=$?"
+    """)
+    res = slurm.submit(job)
+    assert res.returncode == 0, res
+    assert "started" in res.output and "task-got-term" not in res.output, res
+    assert "srun-rc=137" in res.output, res

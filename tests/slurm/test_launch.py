@@ -73,6 +73,7 @@ def test_sibling_launches_run_concurrently_and_the_longer_survives_the_shorter(s
     assert t(ran, "short-end") <= t(ran, "after-short") < t(ran, "long-end") <= t(ran, "after-long")
 
 
+@pytest.mark.slurm_both
 def test_depends_on_waits_for_the_launch(slurm, tmp_path):
     ran = run_job(slurm, tmp_path, spec(
         launch(run('sleep 2; echo ready > "$OUT/result"'), handle="Producer"),
@@ -102,6 +103,7 @@ def test_await_inside_parallel_loop_body(slurm, tmp_path):
     assert (ran.out / "early-a").exists() and (ran.out / "early-b").exists()
 
 
+@pytest.mark.slurm_both
 def test_signal_on_parent_step_exit(slurm, tmp_path):
     ran = run_job(slurm, tmp_path, spec(
         launch(run(service("term15")), signal=15),
@@ -158,6 +160,7 @@ def test_launch_without_trap_is_stopped_and_the_job_succeeds(slurm, tmp_path):
     assert ran.res.elapsed < 15, ran
 
 
+@pytest.mark.slurm_both
 def test_launch_ignoring_term_is_cancelled_after_the_grace_period(slurm, tmp_path):
     # options.launch_grace is 3 s in the tests' site profile; the launch would finish after 7 s.
     ran = run_job(slurm, tmp_path, spec(

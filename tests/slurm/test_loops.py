@@ -83,6 +83,7 @@ def _overlap(intervals) -> bool:
     return max(s for s, _ in intervals) < min(e for _, e in intervals)
 
 
+@pytest.mark.slurm_both
 def test_parallel_items_and_range_iterations_overlap(slurm, tmp_path):
     ran = run_job(slurm, tmp_path, spec(
         loop({"items": ["a", "b", "c"]}, run(STAMP.format(tag="item-$item")), parallel=True),
@@ -131,6 +132,7 @@ def test_three_deep_parallel_sequential_parallel(slurm, tmp_path):
     assert sorted(lines(ran, "deep")) == sorted(["a7", "a8"] * 2 + ["b7", "b8"] * 2)
 
 
+@pytest.mark.slurm_both
 def test_failing_sequential_iteration_stops_the_loop(slurm, tmp_path):
     ran = run_job(slurm, tmp_path, spec(
         loop({"items": ["1", "2", "3"]},

@@ -54,6 +54,7 @@ def test_missing_work_dir_fails_the_step(slurm, tmp_path):
 UID_REPORT = 'id -u > "$OUT/uid-$TAG"; tr -s " " < /proc/self/uid_map > "$OUT/map-$TAG"'
 
 
+@pytest.mark.slurm_both
 def test_map_root_as_root(slurm, tmp_path):
     ran = run_job(slurm, tmp_path, spec(
         run(UID_REPORT.replace("$TAG", "mapped"), mapRoot=True),

@@ -203,6 +203,7 @@ def _key(prefix: str, rel: str) -> str:
     return f"{prefix}/{rel}" if prefix else rel
 
 
+@pytest.mark.slurm_both
 @pytest.mark.slurm
 @pytest.mark.parametrize("path, delete_sync", [("/results/run/", True), ("/results/run", False), ("/", True)])
 def test_s3_output_sync_and_delete_sync(slurm, s3, tmp_path, path, delete_sync):
