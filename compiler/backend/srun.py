@@ -47,6 +47,8 @@ def srun_options(step: ir.RunStep, job: ir.Job, loop_variables: tuple[str, ...] 
     ]
     if job.resources.gpus_per_task or res.gpus_per_task:
         opts.append(Sh(f"--gpus-per-task={res.gpus_per_task}"))
+        if not res.gpus_per_task:
+            opts.append(Sh("--gres=none"))  # Slurm 24.11 reads --gpus-per-task=0 as no request: all the job's GPUs
     if step.disable_cpu_binding:
         opts.append(Sh("--cpu-bind=none"))
     if step.mpi:

@@ -48,92 +48,6 @@ jobc_steps() {
   # versions[0].commands "app version 1.0.0" (single-version-shell.yaml:5)
   jobc_step 'app version 1.0.0'
   (
-    # One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
-    jobc_yaml_scalar() {
-      local text=$1 out='' i c
-      local single="^'((''|[^'])*)'[[:space:]]*(#.*)?\$" double='^"((\\.|[^"\\])*)"[[:space:]]*(#.*)?$'
-      if [[ $text =~ $single ]]; then
-        REPLY=${BASH_REMATCH[1]//\'\'/\'}
-      elif [[ $text =~ $double ]]; then
-        text=${BASH_REMATCH[1]}
-        for (( i = 0; i < ${#text}; i++ )); do
-          c=${text:i:1}
-          if [[ $c == \\ ]]; then
-            i=$((i + 1))
-            case ${text:i:1} in
-              \\|\"|/) c=${text:i:1} ;;
-              t) c=$'\t' ;;
-              n) c=$'\n' ;;
-              r) c=$'\r' ;;
-              *) return 1 ;;
-            esac
-          fi
-          out+=$c
-        done
-        REPLY=$out
-      else
-        text=${text%%[[:space:]]#*}
-        text=${text%"${text##*[![:space:]]}"}
-        case $text in
-          '' | [][{}\&*!\|\>\'\"%@\`#,]* | [-?:] | [-?:][[:space:]]* | *': '* | *: ) return 1 ;;
-        esac
-        REPLY=$text
-      fi
-    }
-
-    # The chunk directories of work directory $1 into jobc_chunks: those chunks.yml lists (relative to $1),
-    # else each directory of $1 holding an inputs.yml, sorted by name (as bfabric-app-runner does).
-    jobc_list_chunks() {
-      local dir=$1 file=$1/chunks.yml line n=0 state=start chunk empty='^chunks:[[:space:]]*\[[[:space:]]*\][[:space:]]*(#.*)?$'
-      jobc_chunks=()
-      if [[ -e $file ]]; then
-        while IFS= read -r line || [[ -n $line ]]; do
-          n=$((n + 1))
-          line=${line%$'\r'}
-          if [[ $line =~ ^[[:space:]]*(#.*)?$ || $line == --- ]]; then
-            continue
-          elif [[ $state == start && $line =~ ^chunks:[[:space:]]*(#.*)?$ ]]; then
-            state=list
-            continue
-          elif [[ $state == start && $line =~ $empty ]]; then
-            state=empty
-            continue
-          elif [[ $state == list && $line =~ ^[[:space:]]*-[[:space:]]+(.*)$ ]] && jobc_yaml_scalar "${BASH_REMATCH[1]}" && [[ -n $REPLY ]]; then
-            jobc_chunks+=("$REPLY")
-            continue
-          fi
-          jobc_log "$file, line $n: not understood: jobc reads a chunks.yml of the form 'chunks:' followed by '- DIR' lines"
-          return 1
-        done < "$file"
-        if [[ $state == start ]]; then
-          jobc_log "$file: no 'chunks:' list in it"
-          return 1
-        fi
-      else
-        mapfile -d '' -t jobc_chunks < <(
-          shopt -s nullglob dotglob
-          LC_ALL=C
-          for chunk in "$dir"/*/inputs.yml; do
-            chunk=${chunk%/inputs.yml}
-            printf '%s\0' "${chunk##*/}"
-          done
-        )
-        if (( ${#jobc_chunks[@]} == 0 )); then
-          jobc_log "no chunks found in $dir: dispatch wrote neither chunks.yml nor a directory with an inputs.yml"
-          return 1
-        fi
-      fi
-      for n in "${!jobc_chunks[@]}"; do
-        chunk=${jobc_chunks[n]}
-        [[ $chunk == /* ]] || chunk=$dir/$chunk
-        if [[ ! -d $chunk ]]; then
-          jobc_log "chunk $chunk is not a directory"
-          return 1
-        fi
-        jobc_chunks[n]=$chunk
-      done
-    }
-
     JOBC_WORK_DIR="${STORAGE_PATH}"/work
     mkdir -p -- "$JOBC_WORK_DIR"
     JOBC_WORK_DIR=$(cd -- "$JOBC_WORK_DIR" && pwd -P)
@@ -212,6 +126,92 @@ jobc_load_env() {
       export "$key=${line#*=}"
     fi
   done < "$DEEPSQUARE_ENV"
+}
+
+# One YAML scalar of chunks.yml into REPLY: plain, 'single-quoted' or "double-quoted" (\\ \" \/ \t \n \r escapes).
+jobc_yaml_scalar() {
+  local text=$1 out='' i c
+  local single="^'((''|[^'])*)'[[:space:]]*(#.*)?\$" double='^"((\\.|[^"\\])*)"[[:space:]]*(#.*)?$'
+  if [[ $text =~ $single ]]; then
+    REPLY=${BASH_REMATCH[1]//\'\'/\'}
+  elif [[ $text =~ $double ]]; then
+    text=${BASH_REMATCH[1]}
+    for (( i = 0; i < ${#text}; i++ )); do
+      c=${text:i:1}
+      if [[ $c == \\ ]]; then
+        i=$((i + 1))
+        case ${text:i:1} in
+          \\|\"|/) c=${text:i:1} ;;
+          t) c=$'\t' ;;
+          n) c=$'\n' ;;
+          r) c=$'\r' ;;
+          *) return 1 ;;
+        esac
+      fi
+      out+=$c
+    done
+    REPLY=$out
+  else
+    text=${text%%[[:space:]]#*}
+    text=${text%"${text##*[![:space:]]}"}
+    case $text in
+      '' | [][{}\&*!\|\>\'\"%@\`#,]* | [-?:] | [-?:][[:space:]]* | *': '* | *: ) return 1 ;;
+    esac
+    REPLY=$text
+  fi
+}
+
+# The chunk directories of work directory $1 into jobc_chunks: those chunks.yml lists (relative to $1),
+# else each directory of $1 holding an inputs.yml, sorted by name (as bfabric-app-runner does).
+jobc_list_chunks() {
+  local dir=$1 file=$1/chunks.yml line n=0 state=start chunk empty='^chunks:[[:space:]]*\[[[:space:]]*\][[:space:]]*(#.*)?$'
+  jobc_chunks=()
+  if [[ -e $file ]]; then
+    while IFS= read -r line || [[ -n $line ]]; do
+      n=$((n + 1))
+      line=${line%$'\r'}
+      if [[ $line =~ ^[[:space:]]*(#.*)?$ || $line == --- ]]; then
+        continue
+      elif [[ $state == start && $line =~ ^chunks:[[:space:]]*(#.*)?$ ]]; then
+        state=list
+        continue
+      elif [[ $state == start && $line =~ $empty ]]; then
+        state=empty
+        continue
+      elif [[ $state == list && $line =~ ^[[:space:]]*-[[:space:]]+(.*)$ ]] && jobc_yaml_scalar "${BASH_REMATCH[1]}" && [[ -n $REPLY ]]; then
+        jobc_chunks+=("$REPLY")
+        continue
+      fi
+      jobc_log "$file, line $n: not understood: jobc reads a chunks.yml of the form 'chunks:' followed by '- DIR' lines"
+      return 1
+    done < "$file"
+    if [[ $state == start ]]; then
+      jobc_log "$file: no 'chunks:' list in it"
+      return 1
+    fi
+  else
+    mapfile -d '' -t jobc_chunks < <(
+      shopt -s nullglob dotglob
+      LC_ALL=C
+      for chunk in "$dir"/*/inputs.yml; do
+        chunk=${chunk%/inputs.yml}
+        printf '%s\0' "${chunk##*/}"
+      done
+    )
+    if (( ${#jobc_chunks[@]} == 0 )); then
+      jobc_log "no chunks found in $dir: dispatch wrote neither chunks.yml nor a directory with an inputs.yml"
+      return 1
+    fi
+  fi
+  for n in "${!jobc_chunks[@]}"; do
+    chunk=${jobc_chunks[n]}
+    [[ $chunk == /* ]] || chunk=$dir/$chunk
+    if [[ ! -d $chunk ]]; then
+      jobc_log "chunk $chunk is not a directory"
+      return 1
+    fi
+    jobc_chunks[n]=$chunk
+  done
 }
 
 # ---- running the job ------------------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ def test_step_resources_reach_srun(slurm, tmp_path):
     assert not (ran.out / "task-3").exists()
 
 
+@pytest.mark.slurm_both
 def test_gpu_step_gets_devices(slurm, tmp_path):
     ran = run_job(slurm, tmp_path, """
         resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 100, gpusPerTask: 2}
