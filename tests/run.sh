@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(slurm-wlm munge slirp4netns uidmap wireguard-tools wireguard-go iproute2 curl wget file zip unzip util-linux bzip2 xz-utils mmdebstrap gpg)
+mapfile -t packages < <(grep -v '^#' tests/harness/debian-packages.txt)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -30,11 +30,9 @@ from pathlib import Path
 # --------------------------------------------------------------------------
 # packages
 
-APT_PACKAGES = (
-    "slurm-wlm", "munge", "slirp4netns", "uidmap", "wireguard-tools",
-    "wireguard-go", "iproute2", "curl", "wget", "file", "zip", "unzip",
-    "util-linux",
-)
+# The host's packages: one list, shared with tests/run.sh.
+APT_PACKAGES = tuple(line for line in (Path(__file__).with_name("debian-packages.txt").read_text().splitlines())
+                     if line and not line.startswith("#"))
 # Programs the harness itself needs once the packages are in.
 REQUIRED_PROGRAMS = (
     "slurmctld", "slurmd", "sbatch", "srun", "squeue", "scontrol", "scancel",

