@@ -68,7 +68,7 @@ def test_many_rounds_of_quick_parallel_iterations_never_end_127(tmp_path):
 
 def test_rounds_of_parallel_srun_steps_never_end_127(tmp_path):
     """Iterations that run a step through (a stand-in for) srun, as a parallel loop of run steps does."""
-    rounds = 500
+    rounds = 250
     step = {"name": "it", "run": {"command": 'echo "ran $item"'}}
     done = run_script(tmp_path, compile_to(tmp_path, rounds_spec(rounds, step)), timeout=600)
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
