@@ -29,8 +29,15 @@ class Compiled:
     source_map: "SourceMap"
 
 
-def compile_spec(text: str, *, name: str = "job.yaml", site: "Site | None" = None, redact: bool = False,
-                 options: "CompileOptions | None" = None, digest: str | None = None) -> Compiled:
+def compile_spec(
+    text: str,
+    *,
+    name: str = "job.yaml",
+    site: "Site | None" = None,
+    redact: bool = False,
+    options: "CompileOptions | None" = None,
+    digest: str | None = None,
+) -> Compiled:
     """Compile spec `text` (the file `name` decides JSON or YAML). Raises `SpecError`.
 
     `digest` is the SHA-256 of the spec file's bytes, shown in the script's header (default: of `text`).
@@ -49,8 +56,13 @@ def compile_spec(text: str, *, name: str = "job.yaml", site: "Site | None" = Non
     try:
         job = frontends.data_to_ir(source.data, name=name, options=options, site=site)
         job = run_passes(job, site)
-        script = render_script(job, site, redact=redact, line_of=lambda path: _line(source.source_map, path),
-                               digest=digest or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+        script = render_script(
+            job,
+            site,
+            redact=redact,
+            line_of=lambda path: _line(source.source_map, path),
+            digest=digest or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+        )
     except SpecError as exc:
         exc.source_map = source.source_map
         raise

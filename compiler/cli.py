@@ -42,7 +42,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """jobc: job specs in, one sbatch script out."""
 
@@ -119,40 +121,82 @@ def _guarded(run) -> None:
     try:
         run()
     except SpecError:
-        raise typer.Exit(EXIT_INVALID)
+        raise typer.Exit(EXIT_INVALID) from None
     except (_Usage, SiteError) as exc:
         typer.echo(f"jobc: {exc}", err=True)
-        raise typer.Exit(EXIT_INVALID)
+        raise typer.Exit(EXIT_INVALID) from None
     except (typer.Exit, KeyboardInterrupt):
         raise
     except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 70
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, whatever the exception says
         typer.echo(f"jobc: internal error (a bug in jobc; please report it with the spec): {detail}", err=True)
-        raise typer.Exit(EXIT_INTERNAL)
+        raise typer.Exit(EXIT_INTERNAL) from None
 
 
 # bfabric app specs only (docs/bfabric.md); shared by compile and validate.
-_APP_VERSION = typer.Option(None, "--app-version", help="App spec: the version to compile (needed when it has several).")
+_APP_VERSION = typer.Option(
+    None, "--app-version", help="App spec: the version to compile (needed when it has several)."
+)
 _APP_ID = typer.Option(None, "--app-id", help="App spec: the app's id, for ${app.id}.")
 _APP_NAME = typer.Option(None, "--app-name", help="App spec: the app's name, for ${app.name}.")
-_WORKUNIT_REF = typer.Option(None, "--workunit-ref", help="App spec: the workunit (id or definition file) passed to dispatch and collect.")
-_WORK_DIR = typer.Option(None, "--work-dir", help="App spec: the work directory (default $STORAGE_PATH/work; relative to the submit directory).")
-_APP_DIR = typer.Option(None, "--app-dir", help="App spec: ${app.dir} and the base of relative paths (default: the spec file's directory, symlinks resolved; stdin: the current directory).")
-_SUBMITTER = typer.Option(None, "--submitter", help="App spec: YAML file of submitters' Slurm parameters (partition, nodelist, mem, time).")
+_WORKUNIT_REF = typer.Option(
+    None, "--workunit-ref", help="App spec: the workunit (id or definition file) passed to dispatch and collect."
+)
+_WORK_DIR = typer.Option(
+    None,
+    "--work-dir",
+    help="App spec: the work directory (default $STORAGE_PATH/work; relative to the submit directory).",
+)
+_APP_DIR = typer.Option(
+    None,
+    "--app-dir",
+    help="App spec: ${app.dir} and the base of relative paths (default: the spec file's directory, symlinks resolved; stdin: the current directory).",
+)
+_SUBMITTER = typer.Option(
+    None, "--submitter", help="App spec: YAML file of submitters' Slurm parameters (partition, nodelist, mem, time)."
+)
 _CPUS = typer.Option(None, "--cpus-per-task", help="App spec: CPUs of each command (default 1).")
-_MEM = typer.Option(None, "--mem", help="App spec: memory of each command, such as 8G (default: the submitter's mem, else 1G per CPU).")
-_RUNTIME = typer.Option(None, "--container-runtime", help="App spec: run docker commands with docker, apptainer or enroot (default: the site profile's, else docker).")
+_MEM = typer.Option(
+    None, "--mem", help="App spec: memory of each command, such as 8G (default: the submitter's mem, else 1G per CPU)."
+)
+_RUNTIME = typer.Option(
+    None,
+    "--container-runtime",
+    help="App spec: run docker commands with docker, apptainer or enroot (default: the site profile's, else docker).",
+)
 
 
-def _options(sbatch: List[str], *, job_name=None, app_version, app_id, app_name, workunit_ref, work_dir, submitter, app_dir,
-             cpus, mem, runtime, validate: bool = False):
+def _options(
+    sbatch: List[str],
+    *,
+    job_name=None,
+    app_version,
+    app_id,
+    app_name,
+    workunit_ref,
+    work_dir,
+    submitter,
+    app_dir,
+    cpus,
+    mem,
+    runtime,
+    validate: bool = False,
+):
     """compile_spec options; the app options are refused by DeepSquare jobs when given."""
     from .options import AppOptions, CompileOptions
 
     app = AppOptions(
-        app_version=app_version, app_id=app_id, app_name=app_name, workunit_ref=workunit_ref, work_dir=work_dir,
-        app_dir=app_dir, cpus_per_task=cpus, mem=mem, container_runtime=runtime,
-        submitters=_submitters(submitter) if submitter else None, submitters_file=submitter,
+        app_version=app_version,
+        app_id=app_id,
+        app_name=app_name,
+        workunit_ref=workunit_ref,
+        work_dir=work_dir,
+        app_dir=app_dir,
+        cpus_per_task=cpus,
+        mem=mem,
+        container_runtime=runtime,
+        submitters=_submitters(submitter) if submitter else None,
+        submitters_file=submitter,
         cli_sbatch_keys=frozenset(pair.partition("=")[0].strip().removeprefix("--") for pair in sbatch),
     )
     return CompileOptions(job_name=job_name, app=app, validate_only=validate)
@@ -175,14 +219,28 @@ EXIT_STALE = 1
 @app.command()
 def compile(
     specs: List[str] = typer.Argument(..., help="Specs: .json, .yaml or .yml files, or - for standard input."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the script here (atomically) and print its path (one spec)."),
-    out_dir: Optional[str] = typer.Option(None, "--out-dir", help="Write each spec's script to DIR/<spec name>.sh and print the paths."),
-    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 when a script (-o or --out-dir) is not what jobc would write."),
-    diff: bool = typer.Option(False, "--diff", help="Like --check, and print a unified diff (file -> fresh script) of each stale one."),
-    site_file: Optional[str] = typer.Option(None, "--site", help="Site profile (TOML). Default: $JOBC_SITE, else built-in defaults."),
-    sbatch: List[str] = typer.Option([], "--sbatch", help="Extra #SBATCH directive as key=value (repeatable), e.g. partition=gpu."),
+    output: Optional[str] = typer.Option(
+        None, "-o", "--output", help="Write the script here (atomically) and print its path (one spec)."
+    ),
+    out_dir: Optional[str] = typer.Option(
+        None, "--out-dir", help="Write each spec's script to DIR/<spec name>.sh and print the paths."
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 when a script (-o or --out-dir) is not what jobc would write."
+    ),
+    diff: bool = typer.Option(
+        False, "--diff", help="Like --check, and print a unified diff (file -> fresh script) of each stale one."
+    ),
+    site_file: Optional[str] = typer.Option(
+        None, "--site", help="Site profile (TOML). Default: $JOBC_SITE, else built-in defaults."
+    ),
+    sbatch: List[str] = typer.Option(
+        [], "--sbatch", help="Extra #SBATCH directive as key=value (repeatable), e.g. partition=gpu."
+    ),
     job_name: Optional[str] = typer.Option(None, "--job-name", help="Slurm job name (default: the spec's file name)."),
-    redact: bool = typer.Option(False, "--redact", help="Replace every secret by a marker naming its field (for review)."),
+    redact: bool = typer.Option(
+        False, "--redact", help="Replace every secret by a marker naming its field (for review)."
+    ),
     app_version: Optional[str] = _APP_VERSION,
     app_id: Optional[int] = _APP_ID,
     app_name: Optional[str] = _APP_NAME,
@@ -207,11 +265,22 @@ def compile(
             except OSError as exc:
                 raise _Usage(f"--out-dir {out_dir}: cannot create it: {exc.strerror}") from None
         site = _site(site_file, sbatch)
-        options = _options(sbatch, job_name=job_name, app_version=app_version, app_id=app_id, app_name=app_name,
-                           workunit_ref=workunit_ref, work_dir=work_dir, app_dir=app_dir, submitter=submitter, cpus=cpus, mem=mem,
-                           runtime=runtime)
+        options = _options(
+            sbatch,
+            job_name=job_name,
+            app_version=app_version,
+            app_id=app_id,
+            app_name=app_name,
+            workunit_ref=workunit_ref,
+            work_dir=work_dir,
+            app_dir=app_dir,
+            submitter=submitter,
+            cpus=cpus,
+            mem=mem,
+            runtime=runtime,
+        )
         invalid = stale = False
-        for spec, target in zip(specs, targets):
+        for spec, target in zip(specs, targets, strict=True):
             try:
                 text, digest = _read_spec(spec)
                 result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
@@ -230,8 +299,11 @@ def compile(
                 stale = _check_current(target, result.script, show_diff=diff) or stale
             elif target is None:
                 if result.has_secrets and not redact and not sys.stdout.isatty():
-                    typer.echo("jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
-                               "or use --redact for review", err=True)
+                    typer.echo(
+                        "jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
+                        "or use --redact for review",
+                        err=True,
+                    )
                 _write_stdout(result.script)
             else:
                 _write_atomically(target, result.script, private=result.has_secrets and not redact)
@@ -257,7 +329,7 @@ def _targets(specs: List[str], output: Optional[str], out_dir: Optional[str], *,
             raise _Usage("--out-dir: standard input has no name to give its script; use -o FILE")
         targets = [os.path.join(out_dir, _stem(spec) + ".sh") for spec in specs]
         seen: dict[str, str] = {}
-        for spec, target in zip(specs, targets):
+        for spec, target in zip(specs, targets, strict=True):
             if target in seen:
                 raise _Usage(f"--out-dir: {seen[target]} and {spec} would both write {target}")
             seen[target] = spec
@@ -291,10 +363,15 @@ def _check_current(target: str, fresh: str, *, show_diff: bool) -> bool:
     if show_diff:
         import difflib
 
-        lines = difflib.unified_diff((current or "").splitlines(True), fresh.splitlines(True),
-                                     fromfile=target if current is not None else "/dev/null", tofile=f"{target} (fresh)")
-        _write_stdout("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                              for line in lines))
+        lines = difflib.unified_diff(
+            (current or "").splitlines(True),
+            fresh.splitlines(True),
+            fromfile=target if current is not None else "/dev/null",
+            tofile=f"{target} (fresh)",
+        )
+        _write_stdout(
+            "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+        )
     return True
 
 
@@ -320,8 +397,20 @@ def validate(
         from .diagnostics import SpecError
 
         site = _site(site_file, [])
-        options = _options([], app_version=app_version, app_id=app_id, app_name=app_name, workunit_ref=workunit_ref,
-                           work_dir=work_dir, app_dir=app_dir, submitter=submitter, cpus=cpus, mem=mem, runtime=runtime, validate=True)
+        options = _options(
+            [],
+            app_version=app_version,
+            app_id=app_id,
+            app_name=app_name,
+            workunit_ref=workunit_ref,
+            work_dir=work_dir,
+            app_dir=app_dir,
+            submitter=submitter,
+            cpus=cpus,
+            mem=mem,
+            runtime=runtime,
+            validate=True,
+        )
         failed = False
         for spec in specs:
             try:

@@ -9,8 +9,19 @@ from __future__ import annotations
 import re
 
 # Directives that the spec's resources decide; a profile or flag may not override them.
-RESOURCE_DIRECTIVES = ("ntasks", "cpus-per-task", "mem-per-cpu", "gpus-per-task", "mem", "gpus", "mem-per-gpu",
-                       "cpus-per-gpu", "ntasks-per-node", "gres", "wrap")
+RESOURCE_DIRECTIVES = (
+    "ntasks",
+    "cpus-per-task",
+    "mem-per-cpu",
+    "gpus-per-task",
+    "mem",
+    "gpus",
+    "mem-per-gpu",
+    "cpus-per-gpu",
+    "ntasks-per-node",
+    "gres",
+    "wrap",
+)
 
 _PLAIN = re.compile(r"[A-Za-z0-9_./:@%,+=-]+\Z")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

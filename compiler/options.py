@@ -29,9 +29,18 @@ class AppOptions:
 
 
 # The CLI's flag for each app option.
-APP_FLAGS = {"app_version": "--app-version", "app_id": "--app-id", "app_name": "--app-name",
-             "workunit_ref": "--workunit-ref", "work_dir": "--work-dir", "app_dir": "--app-dir", "cpus_per_task": "--cpus-per-task",
-             "mem": "--mem", "submitters": "--submitter", "container_runtime": "--container-runtime"}
+APP_FLAGS = {
+    "app_version": "--app-version",
+    "app_id": "--app-id",
+    "app_name": "--app-name",
+    "workunit_ref": "--workunit-ref",
+    "work_dir": "--work-dir",
+    "app_dir": "--app-dir",
+    "cpus_per_task": "--cpus-per-task",
+    "mem": "--mem",
+    "submitters": "--submitter",
+    "container_runtime": "--container-runtime",
+}
 
 
 @dataclass(frozen=True)

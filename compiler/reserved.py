@@ -9,8 +9,24 @@ from __future__ import annotations
 
 import re
 
-RESERVED_NAMES = ("PATH", "LD_PRELOAD", "IFS", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "HOME",
-                  "STORAGE_PATH", "NTASKS", "CPUS_PER_TASK", "MEM_PER_CPU", "GPUS_PER_TASK", "GPUS", "CPUS", "MEM")
+RESERVED_NAMES = (
+    "PATH",
+    "LD_PRELOAD",
+    "IFS",
+    "BASH_ENV",
+    "ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "HOME",
+    "STORAGE_PATH",
+    "NTASKS",
+    "CPUS_PER_TASK",
+    "MEM_PER_CPU",
+    "GPUS_PER_TASK",
+    "GPUS",
+    "CPUS",
+    "MEM",
+)
 RESERVED_PREFIXES = ("DEEPSQUARE_", "SLURM_", "JOBC_")
 
 # The same rule as a bash extended regular expression, for the script's `[[ $key =~ … ]]`.

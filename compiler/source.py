@@ -47,8 +47,9 @@ def _check_key(path: FieldPath, key: str, at: tuple[int, int]) -> None:
     """A lone surrogate (JSON's `"\\ud800"`, YAML's `"\\ud800"`) in a key cannot be printed or compared."""
     if _SURROGATE.search(key):
         shown = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", key)
-        raise _BadKey(path + (shown,), "a key must be valid Unicode text (a lone surrogate such as \\ud800 is not)",
-                        *at)
+        raise _BadKey(
+            path + (shown,), "a key must be valid Unicode text (a lone surrogate such as \\ud800 is not)", *at
+        )
 
 
 @dataclass(frozen=True)
@@ -193,12 +194,14 @@ class _YamlBuilder:
                 continue
             if isinstance(value_node, yaml.MappingNode):
                 sources = [value_node]
-            elif isinstance(value_node, yaml.SequenceNode) and all(isinstance(v, yaml.MappingNode)
-                                                                   for v in value_node.value):
+            elif isinstance(value_node, yaml.SequenceNode) and all(
+                isinstance(v, yaml.MappingNode) for v in value_node.value
+            ):
                 sources = list(value_node.value)
             else:
-                raise SourceError("a merge key (<<) takes a mapping or a list of mappings, such as <<: *defaults",
-                                  *_mark(value_node))
+                raise SourceError(
+                    "a merge key (<<) takes a mapping or a list of mappings, such as <<: *defaults", *_mark(value_node)
+                )
             for source in sources:
                 if id(source) in inside or source is node:
                     raise SourceError("recursive YAML alias", *_mark(value_node))
@@ -222,8 +225,14 @@ def _yaml_scalar(node: Any) -> Any:
     text = node.value
     if node.style is not None:  # quoted or block scalar: always a string
         return text
-    if node.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
-                        "tag:yaml.org,2002:null", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"):
+    if node.tag not in (
+        "tag:yaml.org,2002:str",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:timestamp",
+    ):
         return text
     if text in _NULL:
         return None

@@ -34,8 +34,9 @@ def example_id(example: Path) -> str:
     return example.relative_to(EXAMPLES).as_posix()
 
 
-def run_jobc(*args: str, cwd: Path | str | None = None, stdin: str | None = None,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_jobc(
+    *args: str, cwd: Path | str | None = None, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m jobc ARGS` in a fresh process (the installed CLI entry, as a user runs it)."""
     return subprocess.run(
         [sys.executable, "-m", "jobc", *args],
@@ -70,10 +71,13 @@ SLURM_OTHER_MODES = ("subset", "all", "none", "only")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--slurm-other", choices=SLURM_OTHER_MODES, default=os.environ.get("JOBC_SLURM_OTHER", "subset"),
+        "--slurm-other",
+        choices=SLURM_OTHER_MODES,
+        default=os.environ.get("JOBC_SLURM_OTHER", "subset"),
         help="which real-Slurm tests also run on the Slurm version the host lacks (in a root filesystem): "
-             "subset = those marked slurm_both (default), all, none, only (all of them on the other version "
-             "and none on the host's). Env: JOBC_SLURM_OTHER.")
+        "subset = those marked slurm_both (default), all, none, only (all of them on the other version "
+        "and none on the host's). Env: JOBC_SLURM_OTHER.",
+    )
 
 
 def _slurm_versions() -> tuple[str, str]:
@@ -90,9 +94,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     except Exception as e:  # noqa: BLE001 -- the header must not break collection
         return [f"slurm: cannot tell the host's Slurm: {e}"]
     mode = config.getoption("--slurm-other")
-    return [f"slurm: host Slurm {SUITES[host][1]} (Debian {SUITES[host][0]} {host}, host packages); "
-            f"other Slurm {SUITES[other][1]} (Debian {SUITES[other][0]} {other}, root filesystem under "
-            f"build/slurm-rootfs/) for {mode}" + (" (tests marked slurm_both)" if mode == "subset" else "")]
+    return [
+        f"slurm: host Slurm {SUITES[host][1]} (Debian {SUITES[host][0]} {host}, host packages); "
+        f"other Slurm {SUITES[other][1]} (Debian {SUITES[other][0]} {other}, root filesystem under "
+        f"build/slurm-rootfs/) for {mode}" + (" (tests marked slurm_both)" if mode == "subset" else "")
+    ]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -128,8 +134,9 @@ class SlurmClusters:
 
         key = (version, nodes)
         if key in self.errors:
-            raise HarnessError(f"Slurm {version} ({nodes} node(s)) could not be brought up earlier:\n"
-                               f"{self.errors[key]}")
+            raise HarnessError(
+                f"Slurm {version} ({nodes} node(s)) could not be brought up earlier:\n{self.errors[key]}"
+            )
         if key not in self.clusters:
             host, _ = _slurm_versions()
             if version == host:
@@ -218,15 +225,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
                 from harness.rootfs import rootfs_info
 
                 info = rootfs_info(rootfs)
-                extra = (f"; root filesystem ready in {cluster.rootfs_seconds:.1f} s (built in "
-                         f"{info.get('build_seconds')} s, {info.get('size_mb')} MB, {info.get('built_at')})")
-            tr.write_line(f"{version}, {nodes} node(s): {cluster.label}, started in "
-                          f"{cluster.start_seconds or 0:.1f} s{extra}")
+                extra = (
+                    f"; root filesystem ready in {cluster.rootfs_seconds:.1f} s (built in "
+                    f"{info.get('build_seconds')} s, {info.get('size_mb')} MB, {info.get('built_at')})"
+                )
+            tr.write_line(
+                f"{version}, {nodes} node(s): {cluster.label}, started in {cluster.start_seconds or 0:.1f} s{extra}"
+            )
         for (version, nodes), err in clusters.errors.items():
             tr.write_line(f"{version}, {nodes} node(s): COULD NOT BE BROUGHT UP: {err.splitlines()[0]}")
     for version, c in sorted(_OUTCOMES.items()):
-        tr.write_line(f"Slurm {version}: {c['passed']} passed, {c['failed']} failed, {c['error']} errors, "
-                      f"{c['skipped']} skipped, {c['seconds']:.0f} s in these tests")
+        tr.write_line(
+            f"Slurm {version}: {c['passed']} passed, {c['failed']} failed, {c['error']} errors, "
+            f"{c['skipped']} skipped, {c['seconds']:.0f} s in these tests"
+        )
 
 
 @pytest.fixture(scope="session")

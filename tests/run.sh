@@ -27,4 +27,7 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"  # editable: the tests run the checkout
 export PATH="$PWD/.venv/bin:$PATH"
+# Lint and format (ruff, pinned in the test extras, configured in pyproject.toml) before the tests.
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
 exec .venv/bin/python -m pytest "$@"

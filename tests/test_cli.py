@@ -66,8 +66,9 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def jobc_process(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "JOBC_SITE"}
-    return subprocess.run([sys.executable, "-m", "jobc", *args], cwd=cwd, input=input, capture_output=True,
-                          text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "jobc", *args], cwd=cwd, input=input, capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 # --- help and version ---------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def test_compile_from_stdin(here: Path) -> None:
     result = invoke("compile", "-", input=HELLO)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("#!") and "#SBATCH --job-name=jobc" in result.stdout.splitlines()
-    assert "echo \"hello\"" in result.stdout
+    assert 'echo "hello"' in result.stdout
 
 
 def test_compile_json_from_stdin_is_recognised(here: Path) -> None:
@@ -201,10 +202,15 @@ def test_compile_reports_every_problem_in_source_order(here: Path) -> None:
 
 
 def test_warnings_go_to_stderr_and_the_script_still_compiles(here: Path) -> None:
-    Path("warn.yaml").write_text(HELLO + "  - for: {parallel: false, range: {begin: 1, end: 3, increment: -1}, steps: []}\n")
+    Path("warn.yaml").write_text(
+        HELLO + "  - for: {parallel: false, range: {begin: 1, end: 3, increment: -1}, steps: []}\n"
+    )
     result = invoke("compile", "warn.yaml")
     assert result.exit_code == 0 and result.stdout.startswith("#!")
-    assert result.stderr == "warn.yaml:6:35: warning: steps[1].for.range: runs no iteration: from 1 by -1 never reaches 3\n"
+    assert (
+        result.stderr
+        == "warn.yaml:6:35: warning: steps[1].for.range: runs no iteration: from 1 by -1 never reaches 3\n"
+    )
 
 
 # --- sbatch directives and the site profile -------------------------------------------------------
@@ -217,13 +223,16 @@ def test_sbatch_directive(here: Path) -> None:
     assert "#SBATCH --partition=gpu" in lines and "#SBATCH --time=01:00:00" in lines
 
 
-@pytest.mark.parametrize("flag, message", [
-    ("ntasks=4", "jobc: --sbatch ntasks: set by the spec's resources, not by a directive"),
-    ("mem=4G", "jobc: --sbatch mem: set by the spec's resources, not by a directive"),
-    ("partition", "jobc: --sbatch 'partition': expected key=value, such as partition=gpu"),
-    ("Bad_Key=1", "jobc: --sbatch 'Bad_Key=1': expected key=value, such as partition=gpu"),
-    ("comment=a\nb", "jobc: --sbatch comment: must not contain newlines or other control characters"),
-])
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        ("ntasks=4", "jobc: --sbatch ntasks: set by the spec's resources, not by a directive"),
+        ("mem=4G", "jobc: --sbatch mem: set by the spec's resources, not by a directive"),
+        ("partition", "jobc: --sbatch 'partition': expected key=value, such as partition=gpu"),
+        ("Bad_Key=1", "jobc: --sbatch 'Bad_Key=1': expected key=value, such as partition=gpu"),
+        ("comment=a\nb", "jobc: --sbatch comment: must not contain newlines or other control characters"),
+    ],
+)
 def test_bad_sbatch_flags_are_usage_errors(here: Path, flag: str, message: str) -> None:
     result = invoke("compile", "job.yaml", "--sbatch", flag)
     assert result.exit_code == 2 and result.stdout == ""
@@ -244,15 +253,21 @@ def test_site_profile_from_the_environment(here: Path, monkeypatch: pytest.Monke
     assert "#SBATCH --account=lab" in invoke("compile", "job.yaml").stdout.splitlines()
 
 
-@pytest.mark.parametrize("profile, message", [
-    ("[paths]\nnope = 1\n", "jobc: site.toml: paths.nope: unknown key (known: "),
-    ("[tool]\nsrun = 'x'\n", "jobc: site.toml: unknown section [tool] (known: "),
-    ("[tools]\nsrun = 1\n", "jobc: site.toml: tools.srun: must be a string"),
-    ("[options]\nsync_interval = true\n", "jobc: site.toml: options.sync_interval: must be an integer"),
-    ("tools = 1\n", "jobc: site.toml: [tools] must be a table"),
-    ("[sbatch]\nntasks = 2\n", "jobc: site.toml: sbatch ntasks: set by the spec's resources, not by a directive"),
-    ("[paths\n", "jobc: site.toml: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)"),
-])
+@pytest.mark.parametrize(
+    "profile, message",
+    [
+        ("[paths]\nnope = 1\n", "jobc: site.toml: paths.nope: unknown key (known: "),
+        ("[tool]\nsrun = 'x'\n", "jobc: site.toml: unknown section [tool] (known: "),
+        ("[tools]\nsrun = 1\n", "jobc: site.toml: tools.srun: must be a string"),
+        ("[options]\nsync_interval = true\n", "jobc: site.toml: options.sync_interval: must be an integer"),
+        ("tools = 1\n", "jobc: site.toml: [tools] must be a table"),
+        ("[sbatch]\nntasks = 2\n", "jobc: site.toml: sbatch ntasks: set by the spec's resources, not by a directive"),
+        (
+            "[paths\n",
+            "jobc: site.toml: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)",
+        ),
+    ],
+)
 def test_bad_site_profile_is_a_clean_error(here: Path, profile: str, message: str) -> None:
     Path("site.toml").write_text(profile)
     result = invoke("compile", "job.yaml", "--site", "site.toml")
@@ -302,10 +317,18 @@ def test_validate_does_not_print_secrets(here: Path) -> None:
 # --- exit codes ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    [], ["compile"], ["compile", "job.yaml", "--no-such-option"], ["no-such-command"], ["validate"],
-    ["compile", "missing.yaml"], ["compile", "job.yaml", "extra.yaml"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["compile"],
+        ["compile", "job.yaml", "--no-such-option"],
+        ["no-such-command"],
+        ["validate"],
+        ["compile", "missing.yaml"],
+        ["compile", "job.yaml", "extra.yaml"],
+    ],
+)
 def test_usage_errors_exit_2(here: Path, args: list[str]) -> None:
     result = invoke(*args)
     assert result.exit_code == 2, result.stdout + result.stderr
@@ -326,7 +349,8 @@ def test_internal_error_exits_70_with_one_line(here: Path, monkeypatch: pytest.M
     assert result.exit_code == 70
     assert result.stdout == ""
     assert result.stderr == (
-        "jobc: internal error (a bug in jobc; please report it with the spec): RuntimeError: boom second line\n")
+        "jobc: internal error (a bug in jobc; please report it with the spec): RuntimeError: boom second line\n"
+    )
     assert not Path("job.sh").exists()
 
 
@@ -364,8 +388,16 @@ def test_schema_is_a_json_schema_of_a_job() -> None:
     assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert s["type"] == "object" and s["additionalProperties"] is False
     assert set(s["required"]) == {"resources", "steps"}
-    assert set(s["properties"]) == {"resources", "env", "enableLogging", "input", "inputMode", "steps", "output",
-                                    "continuousOutputSync"}
+    assert set(s["properties"]) == {
+        "resources",
+        "env",
+        "enableLogging",
+        "input",
+        "inputMode",
+        "steps",
+        "output",
+        "continuousOutputSync",
+    }
     defs = s["$defs"]
     assert {"Step", "StepRun", "StepFor", "StepAsyncLaunch", "ContainerRun", "Wireguard", "Bore"} <= set(defs)
     assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch"}
@@ -442,8 +474,7 @@ def test_schema_validates_the_examples() -> None:
 
 def test_schema_rejects_what_the_models_reject() -> None:
     s = schema()
-    bad = {"resources": {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 1, "gpusPerTask": 0},
-           "steps": [{"command": "x"}]}
+    bad = {"resources": {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 1, "gpusPerTask": 0}, "steps": [{"command": "x"}]}
     assert _check(bad, s, s) == [".steps[0].command: not allowed"]
 
 

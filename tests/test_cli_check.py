@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, run_jobc
 
 SPECS = ("parameter-sweep.yaml", "gpu-training.yaml", "reference-job-minimal.json")
@@ -30,8 +29,11 @@ def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
 def test_out_dir_writes_one_script_per_spec(repo: Path) -> None:
     result = compile_all(repo)
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines() == ["scripts/parameter-sweep.sh", "scripts/gpu-training.sh",
-                                          "scripts/reference-job-minimal.sh"]
+    assert result.stdout.splitlines() == [
+        "scripts/parameter-sweep.sh",
+        "scripts/gpu-training.sh",
+        "scripts/reference-job-minimal.sh",
+    ]
     for name in SPECS:
         alone = run_jobc("compile", name, cwd=repo).stdout
         assert (repo / "scripts" / (name.rsplit(".", 1)[0] + ".sh")).read_text() == alone
@@ -82,7 +84,7 @@ def test_a_file_differing_only_in_its_last_newline_is_stale(repo: Path) -> None:
     script.write_text(script.read_text().rstrip("\n"))
     result = run_jobc("compile", "reference-job-minimal.json", "-o", "job.sh", "--diff", cwd=repo)
     assert result.returncode == 1
-    assert result.stdout.endswith("\\ No newline at end of file\n+wait \"$JOBC_STEPS\"\n")
+    assert result.stdout.endswith('\\ No newline at end of file\n+wait "$JOBC_STEPS"\n')
     assert run_jobc("compile", "reference-job-minimal.json", "-o", "job.sh", "--check", cwd=repo).returncode == 1
 
 
@@ -90,8 +92,11 @@ def test_check_with_one_output_file(repo: Path) -> None:
     assert run_jobc("compile", "gpu-training.yaml", "-o", "job.sh", cwd=repo).returncode == 0
     assert run_jobc("compile", "gpu-training.yaml", "-o", "job.sh", "--check", cwd=repo).returncode == 0
     result = run_jobc("compile", "parameter-sweep.yaml", "-o", "job.sh", "--check", cwd=repo)
-    assert (result.returncode, result.stderr) == (1, "jobc: job.sh is not what jobc writes from its spec; refresh it "
-                                                     "with: jobc compile parameter-sweep.yaml -o job.sh\n")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "jobc: job.sh is not what jobc writes from its spec; refresh it "
+        "with: jobc compile parameter-sweep.yaml -o job.sh\n",
+    )
 
 
 def test_an_invalid_spec_is_exit_2_and_the_others_are_still_checked(repo: Path) -> None:
@@ -105,14 +110,26 @@ def test_an_invalid_spec_is_exit_2_and_the_others_are_still_checked(repo: Path) 
     assert "jobc: scripts/parameter-sweep.sh is not what jobc writes from its spec" in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (("a.yaml", "b.yaml"), "jobc: 2 specs: give --out-dir DIR to write a script for each\n"),
-    (("a.yaml", "b.yaml", "-o", "x.sh"), "jobc: -o x.sh: names one script, for one spec; use --out-dir for 2 specs\n"),
-    (("a.yaml", "--check"), "jobc: --check and --diff compare with the scripts written: give -o FILE or --out-dir DIR\n"),
-    (("a.yaml", "-o", "x.sh", "--out-dir", "d"), "jobc: -o and --out-dir: give one of them\n"),
-    (("-", "--out-dir", "d"), "jobc: --out-dir: standard input has no name to give its script; use -o FILE\n"),
-    (("a.yaml", "sub/a.json", "--out-dir", "d"), "jobc: --out-dir: a.yaml and sub/a.json would both write d/a.sh\n"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("a.yaml", "b.yaml"), "jobc: 2 specs: give --out-dir DIR to write a script for each\n"),
+        (
+            ("a.yaml", "b.yaml", "-o", "x.sh"),
+            "jobc: -o x.sh: names one script, for one spec; use --out-dir for 2 specs\n",
+        ),
+        (
+            ("a.yaml", "--check"),
+            "jobc: --check and --diff compare with the scripts written: give -o FILE or --out-dir DIR\n",
+        ),
+        (("a.yaml", "-o", "x.sh", "--out-dir", "d"), "jobc: -o and --out-dir: give one of them\n"),
+        (("-", "--out-dir", "d"), "jobc: --out-dir: standard input has no name to give its script; use -o FILE\n"),
+        (
+            ("a.yaml", "sub/a.json", "--out-dir", "d"),
+            "jobc: --out-dir: a.yaml and sub/a.json would both write d/a.sh\n",
+        ),
+    ],
+)
 def test_usage_errors(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
     result = run_jobc("compile", *args, cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message)

@@ -52,8 +52,15 @@ def invoke(*args: str):
 
 def jobc(*args: str, cwd: Path, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "JOBC_SITE"}
-    return subprocess.run([sys.executable, "-m", "jobc", *args], cwd=cwd, stdout=stdout, stderr=subprocess.PIPE,
-                          text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "jobc", *args],
+        cwd=cwd,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -170,8 +177,11 @@ def test_output_onto_a_character_device_writes_into_it(here: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "/dev/null\n"
     after = os.stat("/dev/null")
-    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev, after.st_mode) == \
-        (before.st_ino, before.st_rdev, before.st_mode)
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev, after.st_mode) == (
+        before.st_ino,
+        before.st_rdev,
+        before.st_mode,
+    )
 
 
 def test_output_onto_dev_stdout_is_the_script_on_stdout(here: Path) -> None:
@@ -202,8 +212,9 @@ def test_output_onto_a_full_device_exits_74_with_one_line(here: Path) -> None:
     assert proc.stderr == "jobc: /dev/full: cannot write: No space left on device\n"
 
 
-def test_output_file_onto_a_full_disk_exits_74_and_keeps_the_old_file(here: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_file_onto_a_full_disk_exits_74_and_keeps_the_old_file(
+    here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     Path("job.sh").write_text("previous script\n")
 
     def full(fd):

@@ -22,5 +22,7 @@ def test_every_curl_call_has_globoff() -> None:
     assert len(calls) == 2, calls  # the download and the upload
     assert calls == [" --globoff", " --globoff"]
     assert "'https://data.example.org/in/data[1-2].tar.gz?v={a,b}'" in script
-    assert "'https://upload.example.org/out/{x,y}/[1-3]/output.tar.gz'" in script or \
-        "'https://upload.example.org/out/{x,y}/[1-3]/'" in script
+    assert (
+        "'https://upload.example.org/out/{x,y}/[1-3]/output.tar.gz'" in script
+        or "'https://upload.example.org/out/{x,y}/[1-3]/'" in script
+    )

@@ -26,7 +26,7 @@ def test_sbatch_values_follow_sbatch_tokenizer(value, rendered):
         ("a\nb", "must not contain newlines or other control characters"),
         ("a\rb", "must not contain newlines or other control characters"),
         ("a\\b", "must not contain a backslash (sbatch drops them)"),
-        ("it's \"x\"", "cannot contain both kinds of quotes"),
+        ('it\'s "x"', "cannot contain both kinds of quotes"),
     ],
 )
 def test_sbatch_values_refused(value, message):

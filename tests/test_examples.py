@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, GOLDEN, INVALID, REPO, example_id, specs_in, valid_examples
 from support import golden_files
 
@@ -34,8 +33,10 @@ EXPECTED_WARNINGS = {
 }
 
 # Printing a script that holds secrets to a pipe (not a terminal) reminds of -o and --redact.
-SECRETS_WARNING = ("jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
-                   "or use --redact for review\n")
+SECRETS_WARNING = (
+    "jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
+    "or use --redact for review\n"
+)
 
 # Invalid examples whose .expected file states the right output that jobc does not print yet, by file
 # name, with the reason. strict: once jobc is fixed the test XPASSes, which fails: then remove the entry.
@@ -80,9 +81,14 @@ def test_examples_are_documented() -> None:
 def test_reference_complete_jobs_are_examples() -> None:
     """The four complete jobs of the Job Reference, the invalid "Job (full)" and its corrected version."""
     names = {p.name for p in specs_in(EXAMPLES)} | {f"invalid/{p.name}" for p in specs_in(INVALID)}
-    for name in ("reference-job-minimal.json", "reference-async-await.json", "reference-fire-and-forget-safe.json",
-                 "reference-fire-and-forget-unsafe.json", "reference-job-full-corrected.json",
-                 "invalid/reference-job-full.json"):
+    for name in (
+        "reference-job-minimal.json",
+        "reference-async-await.json",
+        "reference-fire-and-forget-safe.json",
+        "reference-fire-and-forget-unsafe.json",
+        "reference-job-full-corrected.json",
+        "invalid/reference-job-full.json",
+    ):
         assert name in names
 
 
@@ -197,14 +203,24 @@ def wrap(kind: str, fragment: dict) -> dict:
     elif kind == "Wireguard":
         job["steps"][0]["run"] = _slirp({"wireguard": fragment})
     elif kind == "WireguardPeer":
-        job["steps"][0]["run"] = _slirp({"wireguard": {"address": ["10.0.0.2/24"], "privateKey": KEY, "peers": [fragment]}})
+        job["steps"][0]["run"] = _slirp(
+            {"wireguard": {"address": ["10.0.0.2/24"], "privateKey": KEY, "peers": [fragment]}}
+        )
     elif kind == "Bore":
         job["steps"][0]["run"] = _slirp({"bore": fragment})
     elif kind == "StepFor":
         job["steps"] = [{"name": "loop", "for": fragment}]
     elif kind == "ForRange":
-        job["steps"] = [{"name": "loop", "for": {"parallel": False, "range": fragment,
-                                                  "steps": [{"name": "print", "run": {"command": 'echo "$index"'}}]}}]
+        job["steps"] = [
+            {
+                "name": "loop",
+                "for": {
+                    "parallel": False,
+                    "range": fragment,
+                    "steps": [{"name": "print", "run": {"command": 'echo "$index"'}}],
+                },
+            }
+        ]
     else:
         raise AssertionError(f"no wrapper for {kind}")
     return job
@@ -221,8 +237,22 @@ FRAGMENT_ISSUES: dict[str, str] = {}
 def test_fragment_data_covers_every_kind() -> None:
     assert len(FRAGMENTS) == 32
     assert {f["kind"] for f in FRAGMENTS} == {
-        "JobResources", "EnvVar", "TransportData", "HTTPData", "S3Data", "Step", "StepRun", "StepRunResources",
-        "ContainerRun", "Mount", "NetworkInterface", "Wireguard", "WireguardPeer", "Bore", "StepFor", "ForRange",
+        "JobResources",
+        "EnvVar",
+        "TransportData",
+        "HTTPData",
+        "S3Data",
+        "Step",
+        "StepRun",
+        "StepRunResources",
+        "ContainerRun",
+        "Mount",
+        "NetworkInterface",
+        "Wireguard",
+        "WireguardPeer",
+        "Bore",
+        "StepFor",
+        "ForRange",
     }
     assert set(REJECTED) <= {f["title"] for f in FRAGMENTS}
 

@@ -1,18 +1,20 @@
 """The Slurm-version plumbing of the test harness, offline: which suite the host is, the root filesystem's
 cache key, and that a version that cannot be brought up fails its tests (never skips them)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
 from conftest import SlurmClusters
 from harness.cluster import HarnessError
 from harness.rootfs import ROOTFS_PACKAGES, SUITES, ensure_rootfs, host_suite, rootfs_key, suite_of_version
 
 
-@pytest.mark.parametrize("debian_version, suite", [("12.11", "bookworm"), ("12.0\n", "bookworm"),
-                                                   ("13.1", "trixie"), ("trixie/sid", "trixie")])
+@pytest.mark.parametrize(
+    "debian_version, suite",
+    [("12.11", "bookworm"), ("12.0\n", "bookworm"), ("13.1", "trixie"), ("trixie/sid", "trixie")],
+)
 def test_host_suite_from_debian_version(debian_version, suite):
     assert host_suite(debian_version, slurm_package="") == suite
 

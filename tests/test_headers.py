@@ -8,13 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-
-import jobc
 from conftest import EXAMPLES, GOLDEN
 
+import jobc
+
 HEADER = re.compile(r"^# jobc (\S+), spec sha256 ([0-9a-f]{64})$", re.M)
-SPECS = sorted(p for p in [*EXAMPLES.glob("*.*"), *(EXAMPLES / "bfabric").glob("*.yaml")]
-               if p.suffix in (".json", ".yaml", ".yml"))
+SPECS = sorted(
+    p for p in [*EXAMPLES.glob("*.*"), *(EXAMPLES / "bfabric").glob("*.yaml")] if p.suffix in (".json", ".yaml", ".yml")
+)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.relative_to(EXAMPLES).as_posix() for p in SPECS])
@@ -29,7 +30,7 @@ def test_the_header_follows_the_sbatch_lines_and_summarises_the_job(run_jobc) ->
     out = run_jobc("compile", "gpu-training.yaml", cwd=EXAMPLES).stdout.splitlines()
     last_directive = max(i for i, line in enumerate(out) if line.startswith("#SBATCH "))
     assert HEADER.match(out[last_directive + 2])
-    summary = out[last_directive + 2: out.index("#   secrets: none") + 1]
+    summary = out[last_directive + 2 : out.index("#   secrets: none") + 1]
     assert "#   resources: 2 tasks × 8 CPUs, 4 GiB/CPU, 1 GPU/task" in summary
     assert '#     steps[1] "train": 2 tasks × 8 CPUs, 4 GiB/CPU, 1 GPU/task (the job\'s CPUs, memory)' in summary
 
@@ -48,7 +49,7 @@ def test_secrets_are_named_in_the_header_and_the_header_is_unchanged_by_redact(r
     def header(script: str) -> list[str]:
         lines = script.splitlines()
         start = next(i for i, line in enumerate(lines) if HEADER.match(line))
-        return lines[start:lines.index("", start + 2)]
+        return lines[start : lines.index("", start + 2)]
 
     assert header(plain) == header(redacted)
     assert any(line.startswith("#   secrets: this script holds") for line in header(plain))

@@ -1,7 +1,7 @@
 """The shape of the package: imports flow one way with no cycle, and only the backend writes shell.
 
-    frontends -> IR <- passes;  backend -> IR;  nothing under frontends/ or passes/ imports the backend,
-    and no string literal there holds shell text or a runtime tool's command-line flag.
+frontends -> IR <- passes;  backend -> IR;  nothing under frontends/ or passes/ imports the backend,
+and no string literal there holds shell text or a runtime tool's command-line flag.
 """
 
 from __future__ import annotations
@@ -10,16 +10,36 @@ import ast
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 PACKAGE = REPO / "compiler"
 
 # Options of the tools the scripts run (srun, enroot, apptainer, docker, podman, curl, s5cmd, slirp4netns, …):
 # the backend's business alone.
-TOOL_FLAGS = ("--mount", "--bind", "--env", "--rm", "--entrypoint", "--user", "--hostname", "--mac-address", "--pwd",
-              "--fakeroot", "--root", "--rw", "--output", "--chdir", "--ntasks", "--cpus-per-task", "--mem-per-cpu",
-              "--job-name", "--export", "--retry-count", "--configure", "--map-root-user")
+TOOL_FLAGS = (
+    "--mount",
+    "--bind",
+    "--env",
+    "--rm",
+    "--entrypoint",
+    "--user",
+    "--hostname",
+    "--mac-address",
+    "--pwd",
+    "--fakeroot",
+    "--root",
+    "--rw",
+    "--output",
+    "--chdir",
+    "--ntasks",
+    "--cpus-per-task",
+    "--mem-per-cpu",
+    "--job-name",
+    "--export",
+    "--retry-count",
+    "--configure",
+    "--map-root-user",
+)
 SHELL_TEXT = ("$(", "&&", "||", "exec ", "jobc_", " 2>", " >")
 
 
@@ -64,6 +84,7 @@ def test_the_package_is_found() -> None:
 
 def test_no_import_cycle() -> None:
     """A package's __init__ may import its own submodules; apart from that, no module reaches itself again."""
+
     def edges(name: str) -> set[str]:
         return {t for t in GRAPH[name] if not (MODULES[name].name == "__init__.py" and t.startswith(name + "."))}
 
@@ -75,7 +96,7 @@ def test_no_import_cycle() -> None:
         stack.append(name)
         for target in sorted(edges(name)):
             if state.get(target) == 1:
-                cycle = stack[stack.index(target):] + [target]
+                cycle = stack[stack.index(target) :] + [target]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if target not in state:
                 visit(target)
@@ -87,17 +108,24 @@ def test_no_import_cycle() -> None:
             visit(name)
 
 
-@pytest.mark.parametrize("layer, forbidden", [
-    ("jobc.frontends", ("jobc.backend", "jobc.passes")),
-    ("jobc.passes", ("jobc.backend", "jobc.frontends")),
-    ("jobc.backend", ("jobc.frontends", "jobc.passes")),
-    ("jobc.ir", ("jobc.backend", "jobc.frontends", "jobc.passes", "jobc.site")),
-    ("jobc.site", ("jobc.backend", "jobc.frontends", "jobc.passes")),
-])
+@pytest.mark.parametrize(
+    "layer, forbidden",
+    [
+        ("jobc.frontends", ("jobc.backend", "jobc.passes")),
+        ("jobc.passes", ("jobc.backend", "jobc.frontends")),
+        ("jobc.backend", ("jobc.frontends", "jobc.passes")),
+        ("jobc.ir", ("jobc.backend", "jobc.frontends", "jobc.passes", "jobc.site")),
+        ("jobc.site", ("jobc.backend", "jobc.frontends", "jobc.passes")),
+    ],
+)
 def test_imports_flow_one_way(layer: str, forbidden: tuple[str, ...]) -> None:
-    wrong = sorted(f"{name} imports {target}" for name, targets in GRAPH.items()
-                   if name == layer or name.startswith(layer + ".")
-                   for target in targets if target.startswith(forbidden))
+    wrong = sorted(
+        f"{name} imports {target}"
+        for name, targets in GRAPH.items()
+        if name == layer or name.startswith(layer + ".")
+        for target in targets
+        if target.startswith(forbidden)
+    )
     assert not wrong, wrong
 
 
@@ -117,14 +145,20 @@ def _string_literals(path: Path):
 
 @pytest.mark.parametrize("name", [n for n in MODULES if n.startswith(("jobc.frontends", "jobc.passes"))])
 def test_frontends_and_passes_write_no_shell(name: str) -> None:
-    found = [f"{MODULES[name].name}:{line}: {text!r}" for line, text in _string_literals(MODULES[name])
-             if any(flag in text.split() or text.startswith(flag + "=") for flag in TOOL_FLAGS)
-             or any(piece in text for piece in SHELL_TEXT)]
+    found = [
+        f"{MODULES[name].name}:{line}: {text!r}"
+        for line, text in _string_literals(MODULES[name])
+        if any(flag in text.split() or text.startswith(flag + "=") for flag in TOOL_FLAGS)
+        or any(piece in text for piece in SHELL_TEXT)
+    ]
     assert not found, found
 
 
 def test_the_check_finds_shell_text() -> None:
     """The check above can fail: the backend's own modules are full of what it looks for."""
-    found = [text for line, text in _string_literals(MODULES["jobc.backend.containers"])
-             if any(flag in text.split() for flag in TOOL_FLAGS) or any(piece in text for piece in SHELL_TEXT)]
+    found = [
+        text
+        for line, text in _string_literals(MODULES["jobc.backend.containers"])
+        if any(flag in text.split() for flag in TOOL_FLAGS) or any(piece in text for piece in SHELL_TEXT)
+    ]
     assert found

@@ -33,8 +33,12 @@ def test_wheel_ships_the_templates_and_compiles(tmp_path: Path) -> None:
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, source / name)
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     [wheel] = wheels.glob("jobc-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     templates = sorted(p.name for p in (REPO / "templates").glob("*.j2"))
@@ -42,19 +46,33 @@ def test_wheel_ships_the_templates_and_compiles(tmp_path: Path) -> None:
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     # The dependencies are the test environment's (a directory on sys.path: its own .pth files, the
     # editable jobc's among them, are not read there).
-    site_packages = subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                   capture_output=True, text=True, check=True).stdout.strip()
+    site_packages = subprocess.run(
+        [venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     deps = next(p for p in sys.path if p.endswith("site-packages") and Path(p, "jinja2").is_dir())
     Path(site_packages, "jobc-test-deps.pth").write_text(deps + "\n")
     example = EXAMPLES / "reference-job-minimal.json"
-    out = subprocess.run([venv / "bin" / "jobc", "compile", str(example)], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [venv / "bin" / "jobc", "compile", str(example)], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout == (GOLDEN / f"{example.name}.sh").read_text(encoding="utf-8")
-    where = subprocess.run([venv / "bin" / "python", "-c", "import jobc; print(jobc.__file__)"], cwd=tmp_path,
-                           capture_output=True, text=True, check=True).stdout
+    where = subprocess.run(
+        [venv / "bin" / "python", "-c", "import jobc; print(jobc.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert where.startswith(str(venv)), where

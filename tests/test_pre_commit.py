@@ -18,8 +18,13 @@ from conftest import EXAMPLES, REPO
 
 
 def git(*args: str, cwd: Path) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@localhost", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@localhost"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@localhost",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@localhost",
+    }
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -38,8 +43,14 @@ def hooks_repo(root: Path) -> tuple[Path, str]:
 
 def run_hooks(project: Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_check_and_compile_hooks(tmp_path: Path) -> None:
@@ -47,7 +58,8 @@ def test_check_and_compile_hooks(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "jobs").mkdir(parents=True)
     shutil.copy(EXAMPLES / "parameter-sweep.yaml", project / "jobs" / "sweep.yaml")
-    (project / ".pre-commit-config.yaml").write_text(textwrap.dedent(f"""\
+    (project / ".pre-commit-config.yaml").write_text(
+        textwrap.dedent(f"""\
         repos:
           - repo: {source}
             rev: {rev}
@@ -58,7 +70,8 @@ def test_check_and_compile_hooks(tmp_path: Path) -> None:
               - id: jobc-check
                 args: [--out-dir, scripts]
                 files: ^jobs/
-        """))
+        """)
+    )
     git("init", "-q", cwd=project)
     git("add", ".", cwd=project)
     home = tmp_path / "pre-commit-home"
@@ -79,8 +92,11 @@ def test_check_and_compile_hooks(tmp_path: Path) -> None:
     assert run_hooks(project, home).returncode == 0
 
     config = project / ".pre-commit-config.yaml"
-    config.write_text(config.read_text().replace("      - id: jobc-compile\n        args: [--out-dir, scripts]\n"
-                                                 "        files: ^jobs/\n", ""))
+    config.write_text(
+        config.read_text().replace(
+            "      - id: jobc-compile\n        args: [--out-dir, scripts]\n        files: ^jobs/\n", ""
+        )
+    )
     assert "jobc-compile" not in config.read_text()
     spec.write_text(spec.read_text().replace("0.02", "0.03"))
     stale = run_hooks(project, home)

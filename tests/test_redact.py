@@ -10,8 +10,9 @@ import pytest
 from jobc import compile_spec
 from jobc.backend.quoting import quote
 
-EXAMPLES = sorted(p for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.*")
-                  if p.suffix in (".json", ".yaml", ".yml"))
+EXAMPLES = sorted(
+    p for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.*") if p.suffix in (".json", ".yaml", ".yml")
+)
 MARKER = re.compile(r"<redacted: ([^>]+)>")
 
 

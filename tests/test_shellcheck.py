@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import GOLDEN
 from support import shellcheck_binary
 
@@ -36,4 +35,7 @@ def test_golden_script_passes_shellcheck(script: Path) -> None:
         timeout=120,
     )
     if result.returncode != 0:
-        pytest.fail(f"shellcheck findings in {script.relative_to(GOLDEN.parent)}:\n{result.stdout}{result.stderr}", pytrace=False)
+        pytest.fail(
+            f"shellcheck findings in {script.relative_to(GOLDEN.parent)}:\n{result.stdout}{result.stderr}",
+            pytrace=False,
+        )

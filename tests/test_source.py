@@ -47,13 +47,16 @@ def test_json_positions_count_characters_not_bytes() -> None:
     assert src.source_map.positions[("x",)] == (1, 17)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('{"a": 1, "a": 2}', ("duplicate key 'a' (first defined on line 1)", 1, 10)),
-    ('{"a": 1,}', ("invalid JSON: Expecting property name enclosed in double quotes", 1, 9)),
-    ('{"a": 1} {}', ("invalid JSON: extra data after the document", 1, 10)),
-    ("", ("invalid JSON: expecting a value", 1, 1)),
-    ('{"a": "x\ny"}', ("invalid JSON: Invalid control character at", 1, 9)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('{"a": 1, "a": 2}', ("duplicate key 'a' (first defined on line 1)", 1, 10)),
+        ('{"a": 1,}', ("invalid JSON: Expecting property name enclosed in double quotes", 1, 9)),
+        ('{"a": 1} {}', ("invalid JSON: extra data after the document", 1, 10)),
+        ("", ("invalid JSON: expecting a value", 1, 1)),
+        ('{"a": "x\ny"}', ("invalid JSON: Invalid control character at", 1, 9)),
+    ],
+)
 def test_json_errors(text: str, expected: tuple[str, int, int]) -> None:
     assert err(text, "json") == expected
 
@@ -75,15 +78,36 @@ def test_yaml_positions() -> None:
     assert keys[("a", "c")] == (3, 3)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("on", "on"), ("NO", "NO"), ("yes", "yes"), ("off", "off"), ("y", "y"),
-    ("1.10", "1.10"), ("12:30", "12:30"), ("0x1F", "0x1F"), ("1e3", "1e3"), ("2001-12-14", "2001-12-14"),
-    (".inf", ".inf"), (".nan", ".nan"), ("1_000", "1_000"), ("0o17", "0o17"),
-    ("'007'", "007"), ('"true"', "true"), ("|\n  block\n", "block\n"),
-    ("true", Plain("true", True)), ("False", Plain("False", False)),
-    ("007", Plain("007", 7)), ("-3", Plain("-3", -3)), ("+12", Plain("+12", 12)),
-    ("null", None), ("~", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("on", "on"),
+        ("NO", "NO"),
+        ("yes", "yes"),
+        ("off", "off"),
+        ("y", "y"),
+        ("1.10", "1.10"),
+        ("12:30", "12:30"),
+        ("0x1F", "0x1F"),
+        ("1e3", "1e3"),
+        ("2001-12-14", "2001-12-14"),
+        (".inf", ".inf"),
+        (".nan", ".nan"),
+        ("1_000", "1_000"),
+        ("0o17", "0o17"),
+        ("'007'", "007"),
+        ('"true"', "true"),
+        ("|\n  block\n", "block\n"),
+        ("true", Plain("true", True)),
+        ("False", Plain("False", False)),
+        ("007", Plain("007", 7)),
+        ("-3", Plain("-3", -3)),
+        ("+12", Plain("+12", 12)),
+        ("null", None),
+        ("~", None),
+        ("", None),
+    ],
+)
 def test_yaml_scalars(text: str, value: object) -> None:
     assert load(f"v: {text}", "yaml").data == {"v": value}
 
@@ -92,19 +116,25 @@ def test_yaml_tagged_scalars_stay_text() -> None:
     assert load("v: !!int '12'", "yaml").data == {"v": "12"}
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("a: 1\nb: 2\na: 3\n", ("duplicate key 'a' (first defined on line 1)", 3, 1)),
-    ("x: {a: 1, a: 1}\n", ("duplicate key 'a' (first defined on line 1)", 1, 11)),
-    ("b: &b {c: 1}\na:\n  <<: *b\n  c: 2\n  c: 3\n", ("duplicate key 'c' (first defined on line 4)", 5, 3)),
-    ("a: {<<: 1}\n", ("a merge key (<<) takes a mapping or a list of mappings, such as <<: *defaults", 1, 9)),
-    ("a: {<<: [{b: 1}, 2]}\n", ("a merge key (<<) takes a mapping or a list of mappings, such as <<: *defaults", 1, 9)),
-    ("a: &a {<<: *a}\n", ("recursive YAML alias", 1, 4)),
-    ("? [a]\n: 1\n", ("mapping keys must be plain strings", 1, 3)),
-    ("a: b\nc: \x00\n", ("invalid YAML: the NUL character is not allowed", 2, 4)),
-    ("a: '\x07'\n", ("invalid YAML: the #x0007 character is not allowed", 1, 5)),
-    ("a: [1\n", ("invalid YAML: expected ',' or ']', but got '<stream end>'", 2, 1)),
-    ("a: b: c\n", ("invalid YAML: mapping values are not allowed here", 1, 5)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("a: 1\nb: 2\na: 3\n", ("duplicate key 'a' (first defined on line 1)", 3, 1)),
+        ("x: {a: 1, a: 1}\n", ("duplicate key 'a' (first defined on line 1)", 1, 11)),
+        ("b: &b {c: 1}\na:\n  <<: *b\n  c: 2\n  c: 3\n", ("duplicate key 'c' (first defined on line 4)", 5, 3)),
+        ("a: {<<: 1}\n", ("a merge key (<<) takes a mapping or a list of mappings, such as <<: *defaults", 1, 9)),
+        (
+            "a: {<<: [{b: 1}, 2]}\n",
+            ("a merge key (<<) takes a mapping or a list of mappings, such as <<: *defaults", 1, 9),
+        ),
+        ("a: &a {<<: *a}\n", ("recursive YAML alias", 1, 4)),
+        ("? [a]\n: 1\n", ("mapping keys must be plain strings", 1, 3)),
+        ("a: b\nc: \x00\n", ("invalid YAML: the NUL character is not allowed", 2, 4)),
+        ("a: '\x07'\n", ("invalid YAML: the #x0007 character is not allowed", 1, 5)),
+        ("a: [1\n", ("invalid YAML: expected ',' or ']', but got '<stream end>'", 2, 1)),
+        ("a: b: c\n", ("invalid YAML: mapping values are not allowed here", 1, 5)),
+    ],
+)
 def test_yaml_errors(text: str, expected: tuple[str, int, int]) -> None:
     assert err(text, "yaml") == expected
 
@@ -144,19 +174,29 @@ def test_locate_falls_back_to_the_nearest_enclosing_field() -> None:
     assert SourceMap().locate(("a",)) is None
 
 
-@pytest.mark.parametrize("name, text, fmt", [
-    ("job.json", "a: 1", "json"), ("JOB.YML", "{}", "yaml"), ("job.yaml", "{}", "yaml"),
-    ("-", '  {"a": 1}', "json"), ("-", "[1]", "json"), ("-", "a: 1", "yaml"), ("spec", "", "yaml"),
-])
+@pytest.mark.parametrize(
+    "name, text, fmt",
+    [
+        ("job.json", "a: 1", "json"),
+        ("JOB.YML", "{}", "yaml"),
+        ("job.yaml", "{}", "yaml"),
+        ("-", '  {"a": 1}', "json"),
+        ("-", "[1]", "json"),
+        ("-", "a: 1", "yaml"),
+        ("spec", "", "yaml"),
+    ],
+)
 def test_guess_format(name: str, text: str, fmt: str) -> None:
     assert guess_format(name, text) == fmt
 
 
 def test_yaml_merge_keys_are_shallow_and_explicit_keys_win() -> None:
     """YAML 1.1 merge keys as PyYAML's safe_load reads them (bfabricPy's own test specs use both forms)."""
-    text = ("d: &d {type: exec, command: x, env: {A: '1'}}\n"
-            "p:\n  command: y\n  <<: *d\n"
-            "q: {!!merge <<: [*d, {z: 1, type: no}], env: {B: '2'}}\n")
+    text = (
+        "d: &d {type: exec, command: x, env: {A: '1'}}\n"
+        "p:\n  command: y\n  <<: *d\n"
+        "q: {!!merge <<: [*d, {z: 1, type: no}], env: {B: '2'}}\n"
+    )
     import yaml
 
     source = load(text, "yaml")
@@ -189,8 +229,7 @@ def test_a_job_spec_may_use_merge_keys() -> None:
     from jobc.diagnostics import SpecError
 
     head = "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 256, gpusPerTask: 0}\n"
-    text = head + ("steps:\n  - &first {name: a, run: {command: 'echo one'}}\n"
-                   "  - {<<: *first, name: b}\n")
+    text = head + ("steps:\n  - &first {name: a, run: {command: 'echo one'}}\n  - {<<: *first, name: b}\n")
     script = compile_spec(text, name="job.yaml").script
     assert script.count("echo one") == 2 and "jobc_step b" in script
     bad = head + "steps:\n  - &first {name: a, run: {command: 'echo one', tasks: x}}\n  - {<<: *first, name: b}\n"

@@ -19,19 +19,37 @@ RES = '"resources": {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 1, "gpusPerTask"
 MESSAGE = "a key must be valid Unicode text (a lone surrogate such as \\ud800 is not)"
 
 
-@pytest.mark.parametrize("name, text, line", [
-    ("top.json", '{' + RES + ', "steps": [], "\\udc00x": 1}', f"top.json:1:94: \\udc00x: {MESSAGE}"),
-    ("nested.json", '{' + RES + ',\n "steps": [{"name": "a", "run": {"command": "x", "\\ud800": 1}}]}',
-     f"nested.json:2:50: steps[0].run.\\ud800: {MESSAGE}"),
-    ("env.json", '{' + RES + ',\n "env": [{"key": "A", "value": "v"}], "steps": [{"run": {"command": "x",\n'
-     '  "env": [{"ke\\udbffy": "A"}]}}]}', f"env.json:3:12: steps[0].run.env[0].ke\\udbffy: {MESSAGE}"),
-    ("nested.yaml", "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps:\n  - name: a\n"
-     '    run: {command: x, "\\ud800": 1}\n', f"nested.yaml:4:23: steps[0].run.\\ud800: {MESSAGE}"),
-    ("block.yaml", 'resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps: []\n"a\\udfffb": 1\n',
-     f"block.yaml:3:1: a\\udfffb: {MESSAGE}"),
-])
-def test_lone_surrogate_in_a_key_is_located_with_its_field_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                name: str, text: str, line: str) -> None:
+@pytest.mark.parametrize(
+    "name, text, line",
+    [
+        ("top.json", "{" + RES + ', "steps": [], "\\udc00x": 1}', f"top.json:1:94: \\udc00x: {MESSAGE}"),
+        (
+            "nested.json",
+            "{" + RES + ',\n "steps": [{"name": "a", "run": {"command": "x", "\\ud800": 1}}]}',
+            f"nested.json:2:50: steps[0].run.\\ud800: {MESSAGE}",
+        ),
+        (
+            "env.json",
+            "{" + RES + ',\n "env": [{"key": "A", "value": "v"}], "steps": [{"run": {"command": "x",\n'
+            '  "env": [{"ke\\udbffy": "A"}]}}]}',
+            f"env.json:3:12: steps[0].run.env[0].ke\\udbffy: {MESSAGE}",
+        ),
+        (
+            "nested.yaml",
+            "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps:\n  - name: a\n"
+            '    run: {command: x, "\\ud800": 1}\n',
+            f"nested.yaml:4:23: steps[0].run.\\ud800: {MESSAGE}",
+        ),
+        (
+            "block.yaml",
+            'resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps: []\n"a\\udfffb": 1\n',
+            f"block.yaml:3:1: a\\udfffb: {MESSAGE}",
+        ),
+    ],
+)
+def test_lone_surrogate_in_a_key_is_located_with_its_field_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str, line: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path(name).write_text(text)
     for command in ("validate", "compile"):

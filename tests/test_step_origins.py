@@ -11,8 +11,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, GOLDEN, valid_examples
+
 from jobc import ir
 from jobc.diagnostics import format_path
 from jobc.frontends import data_to_ir
@@ -20,21 +20,28 @@ from jobc.options import AppOptions, CompileOptions
 from jobc.source import guess_format, load
 
 COMMENT = re.compile(r'^\s*# ((?:steps|versions)\S*)(?: "(.*)")? \((\S+):(\d+)\)$')
-APP_FLAGS = {"--app-version": "app_version", "--app-id": "app_id", "--app-name": "app_name",
-             "--workunit-ref": "workunit_ref", "--work-dir": "work_dir", "--container-runtime": "container_runtime"}
+APP_FLAGS = {
+    "--app-version": "app_version",
+    "--app-id": "app_id",
+    "--app-name": "app_name",
+    "--workunit-ref": "workunit_ref",
+    "--work-dir": "work_dir",
+    "--container-runtime": "container_runtime",
+}
 
 
 def app_options(example: Path) -> CompileOptions:
     args = shlex.split(example.read_text(encoding="utf-8").splitlines()[1][2:])[3:]
     given = {}
-    for flag, value in zip(args[::2], args[1::2]):
+    for flag, value in zip(args[::2], args[1::2], strict=False):
         if flag in APP_FLAGS:
             given[APP_FLAGS[flag]] = int(value) if flag == "--app-id" else value
     return CompileOptions(app=AppOptions(**given))
 
 
 CASES = [(p, CompileOptions()) for p in valid_examples()] + [
-    (p, app_options(p)) for p in sorted((EXAMPLES / "bfabric").glob("*.yaml"))]
+    (p, app_options(p)) for p in sorted((EXAMPLES / "bfabric").glob("*.yaml"))
+]
 
 
 @pytest.mark.parametrize("example, options", CASES, ids=[p.relative_to(EXAMPLES).as_posix() for p, _ in CASES])

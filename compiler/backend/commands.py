@@ -48,8 +48,15 @@ def task_wrapper(step: ir.RunStep) -> list[Sh]:
 
 def python_env_wrapper(py: ir.PythonEnv, env: ir.CommandEnv) -> list[Sh]:
     """`jobc_python_env PYVER PYLOCK REFRESH N DEP… N ENTRY… N K=V… --` (the argv follows)."""
-    words = [Sh("bash"), Sh("-c"), Sh("'jobc_python_env \"$@\"'"), Sh("jobc-python-env"),
-             quote(py.python_version), glue(_parts(py.pylock)), Sh("1" if py.refresh else "0")]
+    words = [
+        Sh("bash"),
+        Sh("-c"),
+        Sh("'jobc_python_env \"$@\"'"),
+        Sh("jobc-python-env"),
+        quote(py.python_version),
+        glue(_parts(py.pylock)),
+        Sh("1" if py.refresh else "0"),
+    ]
     for group in (py.extra_deps, env.path_prepend):
         words.append(Sh(str(len(group))))
         words += [glue(_parts(item)) for item in group]

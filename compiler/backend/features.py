@@ -52,8 +52,13 @@ def features(job: ir.Job) -> Features:
     launches = any(isinstance(s, ir.LaunchStep) for s in ir.walk(job.steps))
     parallel = any(isinstance(s, ir.LoopStep) and s.parallel for s in ir.walk(job.steps))
     return Features(
-        task=any(id(s) in in_group or networks.uses_netns(s) or commands.uses_python_env(s)
-                 or (s.container is not None and not containers.is_engine(s.container)) for s in runs),
+        task=any(
+            id(s) in in_group
+            or networks.uses_netns(s)
+            or commands.uses_python_env(s)
+            or (s.container is not None and not containers.is_engine(s.container))
+            for s in runs
+        ),
         groups=launches or parallel,
         parallel=parallel,
         launches=launches,
@@ -111,5 +116,3 @@ def loop_shellcheck_codes(step: ir.LoopStep) -> list[str]:
     if any(isinstance(s, ir.LoopStep) and s.variable == step.variable for s in ir.walk(step.steps)):
         codes += ["SC2165", "SC2167"]
     return codes
-
-

@@ -78,7 +78,7 @@ def site_path(value: str) -> Sh:
     out = []
     pos = 0
     for match in _SITE_VAR.finditer(value):
-        out.append(_dq_literal(value[pos:match.start()]))
+        out.append(_dq_literal(value[pos : match.start()]))
         out.append("${" + match.group(1) + "}")
         pos = match.end()
     out.append(_dq_literal(value[pos:]))

@@ -68,8 +68,14 @@ def _indent(text: str, width: int) -> str:
     return "\n".join(pad + line if line.strip() else line for line in text.split("\n"))
 
 
-def render_script(job: ir.Job, site: Site, *, redact: bool = False,
-                  line_of: Callable[[FieldPath], int | None] | None = None, digest: str = "") -> str:
+def render_script(
+    job: ir.Job,
+    site: Site,
+    *,
+    redact: bool = False,
+    line_of: Callable[[FieldPath], int | None] | None = None,
+    digest: str = "",
+) -> str:
     """The script; `line_of` gives the spec line of a field path (for the step comments), `digest` the
     SHA-256 of the spec (for the header)."""
     env = environment()
@@ -128,4 +134,4 @@ def sbatch_directives(job: ir.Job, site: Site) -> list[tuple[str, Sh]]:
     if res.gpus_per_task:
         resources.append(("gpus-per-task", res.gpus_per_task))
     head = out[:1] if out and out[0][0] == "job-name" else []
-    return head + [(k, Sh(str(v))) for k, v in resources] + out[len(head):]
+    return head + [(k, Sh(str(v))) for k, v in resources] + out[len(head) :]

@@ -141,7 +141,9 @@ def _count(n: int, unit: str) -> str:
     return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
-def resources_text(res: ir.Resources, fields: tuple[str, ...] = ("tasks", "cpus_per_task", "mem_per_cpu", "gpus_per_task")) -> str:
+def resources_text(
+    res: ir.Resources, fields: tuple[str, ...] = ("tasks", "cpus_per_task", "mem_per_cpu", "gpus_per_task")
+) -> str:
     """`4 tasks × 8 CPUs, 4 GiB/CPU, 1 GPU/task` (the fields asked for; no GPUs when there are none)."""
     parts = []
     cpus = _count(res.cpus_per_task, "CPU")
@@ -161,7 +163,9 @@ def inherited_note(step: ir.AnyStep) -> str:
     if not isinstance(step, ir.RunStep) or not isinstance(step.resources, ir.Resources):
         return ""
     res = step.resources
-    if not (("cpus_per_task" in step.inherited and res.cpus_per_task > 1)
-            or ("gpus_per_task" in step.inherited and res.gpus_per_task > 0)):
+    if not (
+        ("cpus_per_task" in step.inherited and res.cpus_per_task > 1)
+        or ("gpus_per_task" in step.inherited and res.gpus_per_task > 0)
+    ):
         return ""
     return f"inherits the job's {resources_text(res, step.inherited)} (the step states none of its own)"

@@ -16,9 +16,12 @@ INDENT = "  "
 
 def header_lines(job: ir.Job, secrets: tuple[ir.Secret, ...], digest: str) -> list[str]:
     """The comment lines, without their leading `# `, each safe in a comment."""
-    lines = [f"jobc {__version__}, spec sha256 {digest}", "",
-             "What this job does (generated from the spec: edit the spec, not this script):",
-             f"{INDENT}resources: {resources_text(job.resources)}"]
+    lines = [
+        f"jobc {__version__}, spec sha256 {digest}",
+        "",
+        "What this job does (generated from the spec: edit the spec, not this script):",
+        f"{INDENT}resources: {resources_text(job.resources)}",
+    ]
     if job.input is not None:
         lines.append(f"{INDENT}input: {_transport(job.input)}")
     if job.output is not None:
@@ -30,7 +33,9 @@ def header_lines(job: ir.Job, secrets: tuple[ir.Secret, ...], digest: str) -> li
     lines += _steps(job.steps, 2)
     if secrets:
         fields = ", ".join(s.field for s in secrets)
-        lines.append(f"{INDENT}secrets: this script holds {len(secrets)} ({fields}): keep it private (jobc -o writes 0600)")
+        lines.append(
+            f"{INDENT}secrets: this script holds {len(secrets)} ({fields}): keep it private (jobc -o writes 0600)"
+        )
     else:
         lines.append(f"{INDENT}secrets: none")
     return [comment(line) for line in lines]
@@ -90,10 +95,14 @@ def _run_details(step: ir.RunStep) -> list[str]:
         out.append(f"network: {net.mode}{dns}")
         for nic in net.interfaces:
             if isinstance(nic, ir.Wireguard):
-                out.append(f"WireGuard {nic.interface or 'interface'}: {', '.join(nic.addresses)}, "
-                           f"{len(nic.peers)} peer{'s' if len(nic.peers) != 1 else ''}")
+                out.append(
+                    f"WireGuard {nic.interface or 'interface'}: {', '.join(nic.addresses)}, "
+                    f"{len(nic.peers)} peer{'s' if len(nic.peers) != 1 else ''}"
+                )
             else:
-                out.append(f"bore tunnel {nic.interface or ''}: {nic.address}:{nic.port} -> local port {nic.target_port}")
+                out.append(
+                    f"bore tunnel {nic.interface or ''}: {nic.address}:{nic.port} -> local port {nic.target_port}"
+                )
     if step.map_root:
         out.append("runs as root in a user namespace")
     return out
@@ -113,5 +122,6 @@ def _loop(step: ir.LoopStep) -> str:
 def _path(path: "str | ir.Word") -> str:
     if isinstance(path, str):
         return path
-    return "".join(p if isinstance(p, str) else f"<{p.place.value if isinstance(p, ir.Var) else p.which}>"
-                   for p in path.parts)
+    return "".join(
+        p if isinstance(p, str) else f"<{p.place.value if isinstance(p, ir.Var) else p.which}>" for p in path.parts
+    )

@@ -24,7 +24,9 @@ def data_to_ir(data: Any, *, name: str, options: CompileOptions | None = None, s
     if data is None:
         fail([Diagnostic((), "the spec is empty")])
     if bfabric.looks_like(data):
-        return _with_source(bfabric.to_ir(data, name=job_name, options=options, site=site or Site(), spec_file=name), name)
+        return _with_source(
+            bfabric.to_ir(data, name=job_name, options=options, site=site or Site(), spec_file=name), name
+        )
     app_only = options.app.given()
     if app_only:
         flags = ", ".join(APP_FLAGS[key] for key in app_only)

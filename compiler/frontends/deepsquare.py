@@ -93,14 +93,19 @@ def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
         common["field_paths"] = depends_on + (("handle", path + ("launch", "handleName")),)
         launch = step.launch
         signal = 15 if launch.signalOnParentStepExit is None else launch.signalOnParentStepExit
-        return ir.LaunchStep(handle=launch.handleName, signal=signal,
-                             steps=_steps(launch.steps, path + ("launch", "steps")), **common)
+        return ir.LaunchStep(
+            handle=launch.handleName, signal=signal, steps=_steps(launch.steps, path + ("launch", "steps")), **common
+        )
     return ir.NoteStep(**common, field_paths=depends_on)
 
 
 def _run(run: m.StepRun, path: FieldPath, common: dict) -> ir.RunStep:
     res = run.resources
-    resources = ir.PartialResources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask) if res else ir.PartialResources()
+    resources = (
+        ir.PartialResources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask)
+        if res
+        else ir.PartialResources()
+    )
     interfaces: list[ir.NetworkInterface] = []
     for i, nic in enumerate(run.customNetworkInterfaces or ()):
         npath = path + ("customNetworkInterfaces", i)
@@ -129,12 +134,16 @@ def _wireguard(wg: m.Wireguard, path: FieldPath) -> ir.Wireguard:
             public_key=p.publicKey,
             allowed_ips=tuple(p.allowedIPs or ()),
             endpoint=p.endpoint,
-            preshared_key=ir.Secret(p.preSharedKey, format_field(path + ("peers", i, "preSharedKey"))) if p.preSharedKey else None,
+            preshared_key=ir.Secret(p.preSharedKey, format_field(path + ("peers", i, "preSharedKey")))
+            if p.preSharedKey
+            else None,
             persistent_keepalive=p.persistentKeepalive,
         )
         for i, p in enumerate(wg.peers or ())
     )
-    return ir.Wireguard(tuple(wg.address or ()), ir.Secret(wg.privateKey, format_field(path + ("privateKey",))), peers, path)
+    return ir.Wireguard(
+        tuple(wg.address or ()), ir.Secret(wg.privateKey, format_field(path + ("privateKey",))), peers, path
+    )
 
 
 def _container(c: m.ContainerRun | None, path: FieldPath) -> ir.Container | None:
@@ -149,7 +158,9 @@ def _container(c: m.ContainerRun | None, path: FieldPath) -> ir.Container | None
         runtime="apptainer" if (c.apptainer or hosted) else "enroot",
         hosted=hosted,
         x11=bool(c.x11),
-        mounts=tuple(ir.Mount(mt.hostDir, mt.containerDir, mt.options == "ro", path + ("mounts", i))
-                     for i, mt in enumerate(c.mounts or ())),
+        mounts=tuple(
+            ir.Mount(mt.hostDir, mt.containerDir, mt.options == "ro", path + ("mounts", i))
+            for i, mt in enumerate(c.mounts or ())
+        ),
         path=path,
     )

@@ -13,9 +13,31 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .fields import (
-    AbsolutePath, AtLeast0, AtLeast1, Bool, Cidr, Credential, Decimal, Endpoint, EnvName, HandleName, HostName, HttpUrl,
-    ImageRef, Int, IpAddress, ListOf, MountPath, OneOf, Port, RegistryHost, Str, WireguardKey,
-    as_list, invalid, rule,
+    AbsolutePath,
+    AtLeast0,
+    AtLeast1,
+    Bool,
+    Cidr,
+    Credential,
+    Decimal,
+    Endpoint,
+    EnvName,
+    HandleName,
+    HostName,
+    HttpUrl,
+    ImageRef,
+    Int,
+    IpAddress,
+    ListOf,
+    MountPath,
+    OneOf,
+    Port,
+    RegistryHost,
+    Str,
+    WireguardKey,
+    as_list,
+    invalid,
+    rule,
 )
 
 
@@ -102,8 +124,11 @@ class HTTPData(Model):
 
 class S3Data(Model):
     region: Str
-    bucketUrl: Annotated[Str, rule(lambda v: v.startswith("s3://") and len(v) > 5, "must start with s3://, such as s3://my-bucket"),
-                         rule(lambda v: not v.endswith("/"), "must not end with /")]
+    bucketUrl: Annotated[
+        Str,
+        rule(lambda v: v.startswith("s3://") and len(v) > 5, "must start with s3://, such as s3://my-bucket"),
+        rule(lambda v: not v.endswith("/"), "must not end with /"),
+    ]
     path: AbsolutePath
     accessKeyId: Str
     secretAccessKey: Str
@@ -207,7 +232,13 @@ class StepRun(Model):
         if data.get("network") not in (None, "host"):  # slirp4netns, or a bad value reported at network
             return []
         given = [name for name in ("dns", "customNetworkInterfaces") if data.get(name) not in (None, "", [])]
-        return [f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns (the default is host)"] if given else []
+        return (
+            [
+                f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns (the default is host)"
+            ]
+            if given
+            else []
+        )
 
 
 class ForRange(Model):
@@ -239,7 +270,9 @@ class StepFor(Model):
 
 class StepAsyncLaunch(Model):
     handleName: Optional[HandleName] = None
-    signalOnParentStepExit: Optional[Annotated[Int, rule(lambda v: 0 <= v <= 64, "must be a signal number from 1 to 64, or 0 for no signal")]] = None
+    signalOnParentStepExit: Optional[
+        Annotated[Int, rule(lambda v: 0 <= v <= 64, "must be a signal number from 1 to 64, or 0 for no signal")]
+    ] = None
     steps: ListOf("Step")
 
 
@@ -265,7 +298,11 @@ class Job(Model):
     env: Optional[ListOf(EnvVar)] = None
     enableLogging: Optional[Bool] = None
     input: Optional[TransportData] = None
-    inputMode: Optional[Annotated[Decimal, rule(lambda v: 0 <= v <= 512, "must be a decimal mode between 0 and 512 (493 means chmod 755)")]] = None
+    inputMode: Optional[
+        Annotated[
+            Decimal, rule(lambda v: 0 <= v <= 512, "must be a decimal mode between 0 and 512 (493 means chmod 755)")
+        ]
+    ] = None
     steps: ListOf(Step)
     output: Optional[TransportData] = None
     continuousOutputSync: Optional[Bool] = None

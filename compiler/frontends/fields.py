@@ -49,8 +49,10 @@ def _int32(value: int) -> int:
 def _no_leading_zero(value: Any) -> Any:
     """`0755` is octal to some YAML readers and decimal to others: refuse to guess."""
     if isinstance(value, Plain) and re.match(r"[-+]?0[0-9]", value.text):
-        raise invalid(f"must be written in decimal without a leading 0 ({value.text} reads as octal in YAML 1.1; "
-                      "write 493 for chmod 755)")
+        raise invalid(
+            f"must be written in decimal without a leading 0 ({value.text} reads as octal in YAML 1.1; "
+            "write 493 for chmod 755)"
+        )
     return value
 
 
@@ -83,8 +85,9 @@ def ListOf(item: Any) -> Any:
 def OneOf(*choices: str) -> Any:
     allowed = ", ".join(choices)
 
-    return Annotated[Str, rule(lambda v: v in choices, f"must be one of {allowed}"),
-                     Field(json_schema_extra={"enum": list(choices)})]
+    return Annotated[
+        Str, rule(lambda v: v in choices, f"must be one of {allowed}"), Field(json_schema_extra={"enum": list(choices)})
+    ]
 
 
 _POSIX_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -147,21 +150,45 @@ def _is_image(value: str) -> bool:
     return not (slash and ("." in first or ":" in first or first == "localhost"))
 
 
-PosixName = Annotated[Str, rule(is_posix_name, "must be a POSIX name: letters, digits and underscores, not starting with a digit")]
-EnvName = Annotated[PosixName, rule(lambda v: not is_reserved(v),
-                                    f"is reserved for the script itself ({describe()}): choose another name")]
-HandleName = Annotated[Str, rule(lambda v: bool(_HANDLE.match(v)), "must be snake_case: letters, digits and underscores")]
+PosixName = Annotated[
+    Str, rule(is_posix_name, "must be a POSIX name: letters, digits and underscores, not starting with a digit")
+]
+EnvName = Annotated[
+    PosixName,
+    rule(lambda v: not is_reserved(v), f"is reserved for the script itself ({describe()}): choose another name"),
+]
+HandleName = Annotated[
+    Str, rule(lambda v: bool(_HANDLE.match(v)), "must be snake_case: letters, digits and underscores")
+]
 Cidr = Annotated[Str, rule(_is_cidr, "must be a CIDR address such as 10.0.0.2/24 or fd00::2/64")]
 IpAddress = Annotated[Str, rule(_is_ip, "must be an IP address such as 1.1.1.1")]
-WireguardKey = Annotated[Str, rule(lambda v: bool(_WG_KEY.match(v)), "must be a WireGuard key: 44 characters of base64 ending in '=' (as printed by wg genkey)")]
+WireguardKey = Annotated[
+    Str,
+    rule(
+        lambda v: bool(_WG_KEY.match(v)),
+        "must be a WireGuard key: 44 characters of base64 ending in '=' (as printed by wg genkey)",
+    ),
+]
 Endpoint = Annotated[Str, rule(_is_endpoint, "must be host:port, such as 203.0.113.7:51820")]
 HostName = Annotated[Str, rule(is_host, "must be a host name or IP address")]
 HttpUrl = Annotated[Str, rule(_is_http_url, "must be an http:// or https:// URL without spaces")]
 Port = Annotated[Int, rule(lambda v: 1 <= v <= 65535, "must be a port number between 1 and 65535")]
 AbsolutePath = Annotated[Str, rule(lambda v: v.startswith("/"), "must start with /")]
 RegistryHost = Annotated[Str, rule(_is_registry, "must be a registry host such as registry-1.docker.io")]
-ImageRef = Annotated[Str, rule(_is_image, "must be an image such as library/ubuntu:latest or an absolute path; give the registry in registry")]
-Credential = Annotated[Str, rule(lambda v: bool(v) and not _CONTROL.search(v) and not any(c.isspace() for c in v),
-                                 "must be non-empty, without spaces or control characters")]
-MountPath = Annotated[Str, rule(lambda v: v.startswith("/") and ":" not in v and "," not in v,
-                                "must be an absolute path without ':' or ','")]
+ImageRef = Annotated[
+    Str,
+    rule(
+        _is_image, "must be an image such as library/ubuntu:latest or an absolute path; give the registry in registry"
+    ),
+]
+Credential = Annotated[
+    Str,
+    rule(
+        lambda v: bool(v) and not _CONTROL.search(v) and not any(c.isspace() for c in v),
+        "must be non-empty, without spaces or control characters",
+    ),
+]
+MountPath = Annotated[
+    Str,
+    rule(lambda v: v.startswith("/") and ":" not in v and "," not in v, "must be an absolute path without ':' or ','"),
+]

@@ -95,9 +95,12 @@ def unknown_field_message(root: type[BaseModel], loc: tuple, prefix: FieldPath =
     def full(name: str) -> str:
         return f"{where}.{name}" if where else name
 
-    one_down = [(f"{name}.{child_name}", child_name) for name in known
-                for child in _direct_models(owner.model_fields[_attr(owner, name)].annotation)
-                for child_name in field_names(child)]
+    one_down = [
+        (f"{name}.{child_name}", child_name)
+        for name in known
+        for child in _direct_models(owner.model_fields[_attr(owner, name)].annotation)
+        for child_name in field_names(child)
+    ]
     # A field that exists as written one level down (the "Job (full)" example's `command` on a step)
     # beats a near miss here; a near miss here beats a near miss one level down (`comand`).
     for dotted, child_name in one_down:

@@ -40,8 +40,11 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
             handle = step.handle.lower() if step.handle else None
             if handle is not None:
                 if handle in seen:
-                    problems.append(error(step.at("handle"),
-                                          f"handle {handle!r} is already used by another launch of this step list"))
+                    problems.append(
+                        error(
+                            step.at("handle"), f"handle {handle!r} is already used by another launch of this step list"
+                        )
+                    )
                 seen[handle] = slot
             step = replace(step, handle=handle, slot=slot, steps=_scope(step.steps, problems, counter))
         elif isinstance(step, ir.LoopStep):

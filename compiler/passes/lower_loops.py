@@ -30,8 +30,11 @@ def lower_loops(job: ir.Job, site: object = None) -> ir.Job:
         if isinstance(step.over, ir.RangeLoop):
             r = step.over
             if not r.values():
-                notes.append(warning(step.at("over"),
-                                     f"runs no iteration: from {r.begin} by {r.increment} never reaches {r.end}"))
+                notes.append(
+                    warning(
+                        step.at("over"), f"runs no iteration: from {r.begin} by {r.increment} never reaches {r.end}"
+                    )
+                )
             return replace(step, variable="index")
         return replace(step, variable="item")
 

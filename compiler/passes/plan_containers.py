@@ -42,7 +42,7 @@ def _plan(c: ir.Container) -> ir.Container:
     if c.image.startswith("/"):
         for prefix, where in (("/input/", ir.ImageLocation.INPUT), ("/output/", ir.ImageLocation.OUTPUT)):
             if c.image.startswith(prefix):
-                return replace(c, image_file=c.image[len(prefix):], image_location=where)
+                return replace(c, image_file=c.image[len(prefix) :], image_location=where)
         return replace(c, image_file=c.image.lstrip("/"), image_location=ir.ImageLocation.STORAGE)
     if c.hosted:
         return replace(c, image_file=c.image, image_location=ir.ImageLocation.HOSTED)
@@ -58,6 +58,13 @@ def _plan(c: ir.Container) -> ir.Container:
         source = f"docker://{registry}/{image}"
         suffix = ".sif"
     digest = hashlib.sha256(f"{c.runtime} {registry}/{image}".encode()).hexdigest()[:12]
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", c.image).strip("._")[:80].rstrip("._") or "image"  # the hash keeps it unique
-    return replace(c, registry=registry, image_source=source, image_file=f"{readable}-{digest}{suffix}",
-                   image_location=ir.ImageLocation.CACHE)
+    readable = (
+        re.sub(r"[^A-Za-z0-9._-]+", "_", c.image).strip("._")[:80].rstrip("._") or "image"
+    )  # the hash keeps it unique
+    return replace(
+        c,
+        registry=registry,
+        image_source=source,
+        image_file=f"{readable}-{digest}{suffix}",
+        image_location=ir.ImageLocation.CACHE,
+    )

@@ -24,7 +24,11 @@ def plan_transport(job: ir.Job, site: object = None) -> ir.Job:
     notes = []
     continuous = job.continuous_output_sync
     if continuous and isinstance(job.output, ir.HttpTransport):
-        notes.append(warning(job.at("continuous_output_sync"), "is not available with HTTP output: only the final upload happens"))
+        notes.append(
+            warning(
+                job.at("continuous_output_sync"), "is not available with HTTP output: only the final upload happens"
+            )
+        )
         continuous = False
     if continuous and job.output is None:
         notes.append(warning(job.at("continuous_output_sync"), "has no effect without an output"))

@@ -16,6 +16,7 @@ from .. import ir
 from ..diagnostics import error, fail
 from ..site import Site
 
+
 def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
     problems = []
 
@@ -38,7 +39,9 @@ def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
             if asked > held:
                 problems.append(error(where, f"asks for {asked}{unit} {what} in all, more than the job's {held}{unit}"))
         map_root = step.map_root or step.network.mode == "slirp4netns"
-        inherited = tuple(name for name in ("cpus_per_task", "mem_per_cpu", "gpus_per_task") if getattr(given, name) is None)
+        inherited = tuple(
+            name for name in ("cpus_per_task", "mem_per_cpu", "gpus_per_task") if getattr(given, name) is None
+        )
         return replace(step, resources=res, map_root=map_root, inherited=inherited)
 
     steps = ir.map_steps(job.steps, resolve)

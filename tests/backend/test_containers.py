@@ -7,20 +7,18 @@ container, created once and removed by the last task.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import re
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
+from support import shellcheck_binary
 
 from jobc import compile_spec
 from jobc.site import site_from_dict
-from support import shellcheck_binary
 
 SHIMS = Path(__file__).resolve().parents[1] / "shims"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -35,8 +33,9 @@ steps:
 
 
 def compile_steps(steps: str, *, redact: bool = False, site=None) -> str:
-    return compile_spec(HEAD + textwrap.indent(textwrap.dedent(steps), "  "), name="job.yaml", redact=redact,
-                        site=site).script
+    return compile_spec(
+        HEAD + textwrap.indent(textwrap.dedent(steps), "  "), name="job.yaml", redact=redact, site=site
+    ).script
 
 
 def step_lines(script: str, name: str) -> list[str]:
@@ -44,9 +43,9 @@ def step_lines(script: str, name: str) -> list[str]:
     lines = script.split("\n")
     start = next(i for i, line in enumerate(lines) if line.strip() == f"jobc_step {name}")
     opening = lines[start + 1]
-    assert opening.strip() == "(" and lines[start + 2].strip() == "jobc_load_env", lines[start:start + 3]
+    assert opening.strip() == "(" and lines[start + 2].strip() == "jobc_load_env", lines[start : start + 3]
     end = lines.index(opening.replace("(", ")"), start + 2)
-    return [line.strip() for line in lines[start + 3:end]]
+    return [line.strip() for line in lines[start + 3 : end]]
 
 
 def srun_command(lines: list[str]) -> str:
@@ -55,15 +54,16 @@ def srun_command(lines: list[str]) -> str:
     j = i
     while lines[j].endswith(" \\"):
         j += 1
-    return " ".join(line.removesuffix(" \\") for line in lines[i:j + 1])
+    return " ".join(line.removesuffix(" \\") for line in lines[i : j + 1])
 
 
 def shellcheck(script: str, tmp_path: Path) -> None:
     binary = shellcheck_binary()
     path = tmp_path / "job.sh"
     path.write_text(script)
-    result = subprocess.run([binary, "--shell=bash", "--severity=style", "--norc", str(path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [binary, "--shell=bash", "--severity=style", "--norc", str(path)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -88,7 +88,11 @@ ENROOT_PRIVATE = """
 def test_enroot_private_registry_fetch_and_srun_lines():
     script = compile_steps(ENROOT_PRIVATE)
     lines = step_lines(script, "private")
-    image = '"$JOBC_IMAGE_CACHE"/team_app_1.0-' + re.search(r"team_app_1\.0-([0-9a-f]{12})\.sqsh", script).group(1) + ".sqsh"
+    image = (
+        '"$JOBC_IMAGE_CACHE"/team_app_1.0-'
+        + re.search(r"team_app_1\.0-([0-9a-f]{12})\.sqsh", script).group(1)
+        + ".sqsh"
+    )
     assert lines[:4] == [
         "export STEP_VAR=step",
         f"jobc_enroot_import 'docker://john@registry.example.org#team/app:1.0' {image} registry.example.org john "
@@ -100,7 +104,8 @@ def test_enroot_private_registry_fetch_and_srun_lines():
         'srun --job-name=private --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
         f"-- bash -c 'jobc_task \"$@\"' jobc-task jobc_enroot {image} --rw "
         '--mount "$STORAGE_PATH:$STORAGE_PATH" --mount /data/ref:/ref:ro --mount /scratch:/scratch '
-        "-- /bin/sh -c 'cd -- \"$JOBC_WORKDIR\" && exec \"$@\"' jobc-workdir /bin/sh -c './run --all'")
+        "-- /bin/sh -c 'cd -- \"$JOBC_WORKDIR\" && exec \"$@\"' jobc-workdir /bin/sh -c './run --all'"
+    )
     assert "JOBC_IMAGE_CACHE=" in script
 
 
@@ -111,10 +116,14 @@ def test_enroot_password_is_only_in_the_secrets_table_and_read_by_builtins():
     table = re.search(r"\ndeclare -A JOBC_SECRETS=\(\n(.*?)\n\)\n", script, re.S).group(1).split("\n")
     assert table == [f"  ['steps[0].run.container.password']={quoted}"]
     readers = [line.strip() for line in script.split("\n") if "JOBC_SECRETS[" in line and "declare" not in line]
-    assert readers and all(line.startswith(("printf ", "export APPTAINER_DOCKER_PASSWORD=")) for line in readers), readers
+    assert readers and all(line.startswith(("printf ", "export APPTAINER_DOCKER_PASSWORD=")) for line in readers), (
+        readers
+    )
     # The netrc line is written by printf, a builtin, into a file under the job's private directory.
-    assert ("printf 'machine %s login %s password %s\\n' \"$registry\" \"$user\" \"${JOBC_SECRETS[$key]}\" "
-            '> "$ENROOT_CONFIG_PATH/.credentials"') in script
+    assert (
+        'printf \'machine %s login %s password %s\\n\' "$registry" "$user" "${JOBC_SECRETS[$key]}" '
+        '> "$ENROOT_CONFIG_PATH/.credentials"'
+    ) in script
     assert 'ENROOT_CONFIG_PATH=$(mktemp -d "$JOBC_RUN/enroot.XXXXXX")' in script and "umask 077" in script
     # The key that names the secret, not the secret, is what the fetch function gets.
     srun = srun_command(step_lines(script, "private"))
@@ -124,7 +133,7 @@ def test_enroot_password_is_only_in_the_secrets_table_and_read_by_builtins():
 def test_enroot_netrc_is_written_0600_and_the_import_gets_it_in_its_environment(tmp_path):
     """Run the batch-side import function with the enroot shim: credentials file, once-only, tmp + mv."""
     script = compile_steps(ENROOT_PRIVATE)
-    functions = script[script.index("jobc_log() {"):script.index("# ---- running the job")]
+    functions = script[script.index("jobc_log() {") : script.index("# ---- running the job")]
     log = tmp_path / "shims.jsonl"
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
@@ -139,9 +148,12 @@ def test_enroot_netrc_is_written_0600_and_the_import_gets_it_in_its_environment(
         ls -A "$JOBC_RUN"
     """)
     (tmp_path / "functions.sh").write_text(functions)
-    result = subprocess.run(["bash", "-c", driver, "driver", str(run), str(tmp_path / "functions.sh"), str(cache)],
-                            capture_output=True, text=True,
-                            env={**os.environ, "PATH": f"{SHIMS}:{os.environ['PATH']}", "JOBC_SHIM_LOG": str(log)})
+    result = subprocess.run(
+        ["bash", "-c", driver, "driver", str(run), str(tmp_path / "functions.sh"), str(cache)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{SHIMS}:{os.environ['PATH']}", "JOBC_SHIM_LOG": str(log)},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "", "the credentials directory is removed after the import"
     (record,) = [json.loads(line) for line in log.read_text().splitlines()]
@@ -165,12 +177,16 @@ def test_docker_hub_credentials_also_cover_its_token_service():
 
 
 def test_redact_replaces_every_container_secret():
-    script = compile_steps(ENROOT_PRIVATE + """
+    script = compile_steps(
+        ENROOT_PRIVATE
+        + """
 - name: second
   run:
     container: {image: tool:2, apptainer: true, username: bob, password: hunter2-secret}
     command: "true"
-""", redact=True)
+""",
+        redact=True,
+    )
     assert "pa$$w0rd" not in script and "hunter2-secret" not in script
     assert "['steps[0].run.container.password']='<redacted: steps[0].run.container.password>'" in script
     assert "['steps[1].run.container.password']='<redacted: steps[1].run.container.password>'" in script
@@ -194,12 +210,15 @@ def test_apptainer_private_registry_lines():
     """)
     lines = step_lines(script, "report")
     image = re.search(r'"\$JOBC_IMAGE_CACHE"/analytics_report-builder_1\.4\.2-[0-9a-f]{12}\.sif', script).group(0)
-    assert lines[0] == (f"jobc_apptainer_pull docker://ghcr.io/analytics/report-builder:1.4.2 {image} ci-bot "
-                        "'steps[0].run.container.password'")
+    assert lines[0] == (
+        f"jobc_apptainer_pull docker://ghcr.io/analytics/report-builder:1.4.2 {image} ci-bot "
+        "'steps[0].run.container.password'"
+    )
     assert srun_command(lines) == (
         'srun --job-name=report --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
         '-- apptainer exec --fakeroot --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" '
-        f"--bind /shared/reference:/reference:ro {image} /bin/sh -c ./build-report")
+        f"--bind /shared/reference:/reference:ro {image} /bin/sh -c ./build-report"
+    )
     assert "export APPTAINER_DOCKER_PASSWORD=${JOBC_SECRETS[$key]}" in script
     assert "ghp_secret" not in srun_command(lines)
     # An Apptainer-only job needs neither the enroot runner nor the network functions.
@@ -225,21 +244,32 @@ def test_hosted_and_absolute_images_run_from_their_files_without_fetching():
     hosted = step_lines(script, "hosted")
     assert srun_command(hosted).endswith(
         '-- apptainer exec --pwd "$STORAGE_PATH" --bind "$STORAGE_PATH:$STORAGE_PATH" '
-        '--bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c true')
+        '--bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c true'
+    )
     assert 'JOBC_HOSTED_IMAGES="/opt/software/deepsquare-hosted"' in script
     from_input = step_lines(script, "from-input")
-    assert from_input[:2] == ['export JOBC_WORKDIR="$STORAGE_PATH"/results', "export JOBC_CONTAINER_ENV='JOB_VAR DISPLAY'"]
-    assert ('jobc_enroot "$DEEPSQUARE_INPUT"/images/tool.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" '
-            '--mount "/tmp/.X11-unix":/tmp/.X11-unix --') in srun_command(from_input)
+    assert from_input[:2] == [
+        'export JOBC_WORKDIR="$STORAGE_PATH"/results',
+        "export JOBC_CONTAINER_ENV='JOB_VAR DISPLAY'",
+    ]
+    assert (
+        'jobc_enroot "$DEEPSQUARE_INPUT"/images/tool.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" '
+        '--mount "/tmp/.X11-unix":/tmp/.X11-unix --'
+    ) in srun_command(from_input)
     assert '"$STORAGE_PATH"/my.sif /bin/sh -c true' in srun_command(step_lines(script, "from-storage"))
     assert "jobc_enroot_import" not in script and "jobc_apptainer_pull" not in script
     assert "JOBC_SECRETS" not in script
 
 
 def test_site_profile_names_the_tools_and_the_x11_directory():
-    site = site_from_dict({"tools": {"enroot": "/opt/enroot/bin/enroot", "apptainer": "/opt/apptainer/bin/apptainer"},
-                           "paths": {"x11_socket_dir": "${HOME}/x11"}})
-    script = compile_steps("""
+    site = site_from_dict(
+        {
+            "tools": {"enroot": "/opt/enroot/bin/enroot", "apptainer": "/opt/apptainer/bin/apptainer"},
+            "paths": {"x11_socket_dir": "${HOME}/x11"},
+        }
+    )
+    script = compile_steps(
+        """
         - name: e
           run:
             container: {image: a:1, x11: true}
@@ -248,7 +278,9 @@ def test_site_profile_names_the_tools_and_the_x11_directory():
           run:
             container: {image: a:1, apptainer: true}
             command: "true"
-    """, site=site)
+    """,
+        site=site,
+    )
     assert "/opt/enroot/bin/enroot start" in script and "/opt/enroot/bin/enroot import" in script
     assert "/opt/enroot/bin/enroot create" in script and "/opt/enroot/bin/enroot remove --force" in script
     assert "-- /opt/apptainer/bin/apptainer exec" in script and "/opt/apptainer/bin/apptainer pull" in script
@@ -279,7 +311,9 @@ def test_the_env_file_rule_matches_jobc_load_env():
 
 
 def test_generated_container_scripts_pass_shellcheck(tmp_path):
-    for steps in (ENROOT_PRIVATE, """
+    for steps in (
+        ENROOT_PRIVATE,
+        """
         - name: a
           run:
             container: {image: a:1, apptainer: true, username: u, password: p, x11: true,
@@ -295,7 +329,8 @@ def test_generated_container_scripts_pass_shellcheck(tmp_path):
               - run:
                   container: {image: /input/b.sqsh}
                   command: echo "$item"
-    """):
+    """,
+    ):
         shellcheck(compile_steps(steps), tmp_path)
         shellcheck(compile_steps(steps, redact=True), tmp_path)
 
@@ -309,7 +344,7 @@ def test_enroot_tasks_on_one_node_share_one_container(tmp_path, tasks):
             container: {image: /img.sqsh}
             command: "true"
     """)
-    functions = script[script.index("# In a step:"):script.index("# ---- running the job")]
+    functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
     (tmp_path / "functions.sh").write_text(functions)
     (tmp_path / "img.sqsh").write_text("squashfs")
     log = tmp_path / "shims.jsonl"
@@ -322,10 +357,22 @@ def test_enroot_tasks_on_one_node_share_one_container(tmp_path, tasks):
         done
         wait
     """)
-    env = {**os.environ, "PATH": f"{SHIMS}:{os.environ['PATH']}", "JOBC_SHIM_LOG": str(log), "TMPDIR": str(node_tmp),
-           "SLURM_JOB_ID": "7", "SLURM_STEP_ID": "3", "SLURMD_NODENAME": "node.1"}
-    result = subprocess.run(["bash", "-c", driver, "driver", str(tmp_path / "functions.sh"), str(tasks),
-                             str(tmp_path / "img.sqsh")], capture_output=True, text=True, env=env, timeout=60)
+    env = {
+        **os.environ,
+        "PATH": f"{SHIMS}:{os.environ['PATH']}",
+        "JOBC_SHIM_LOG": str(log),
+        "TMPDIR": str(node_tmp),
+        "SLURM_JOB_ID": "7",
+        "SLURM_STEP_ID": "3",
+        "SLURMD_NODENAME": "node.1",
+    }
+    result = subprocess.run(
+        ["bash", "-c", driver, "driver", str(tmp_path / "functions.sh"), str(tasks), str(tmp_path / "img.sqsh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(result.stdout.split("\n")[:-1]) == sorted(f"ran {t}" for t in range(1, tasks + 1))
     records = [json.loads(line) for line in log.read_text().splitlines()]

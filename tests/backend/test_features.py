@@ -35,12 +35,15 @@ def test_steps_in_background_groups() -> None:
     assert f.in_group == {id(step)}
 
 
-@pytest.mark.parametrize("runtime, task, csv", [
-    ("docker", False, True),  # the engines need no task library; a run-time mount path is CSV-quoted
-    ("podman", False, True),
-    ("enroot", True, False),  # enroot's runner lives in the task library; its mounts are HOST:DIR
-    ("apptainer", True, True),
-])
+@pytest.mark.parametrize(
+    "runtime, task, csv",
+    [
+        ("docker", False, True),  # the engines need no task library; a run-time mount path is CSV-quoted
+        ("podman", False, True),
+        ("enroot", True, False),  # enroot's runner lives in the task library; its mounts are HOST:DIR
+        ("apptainer", True, True),
+    ],
+)
 def test_containers(runtime: str, task: bool, csv: bool) -> None:
     mount = ir.Mount(ir.Word((ir.Var(ir.Place.HOME),)), "/home", False)
     f = features(planned(run(container=ir.Container(image="app:1", runtime=runtime, mounts=(mount,)))))
@@ -52,19 +55,27 @@ def test_secrets_in_step_order() -> None:
     password = ir.Secret("pw", "steps[1].run.container.password")
     key = ir.Secret("k", "steps[0].run.customNetworkInterfaces[0].wireguard.privateKey")
     wg = ir.Wireguard(("10.0.0.2/32",), key)
-    job = planned(run(network=ir.Network("slirp4netns", (), (wg,))),
-                  run(container=ir.Container(image="app:1", username="u", password=password)))
+    job = planned(
+        run(network=ir.Network("slirp4netns", (), (wg,))),
+        run(container=ir.Container(image="app:1", username="u", password=password)),
+    )
     assert features(job).secrets == (key, password)
 
 
-@pytest.mark.parametrize("over, inner_variable, codes", [
-    (ir.ItemsLoop(("one",)), None, ["SC2043"]),
-    (ir.ItemsLoop(("it's", "b")), None, ["SC2089", "SC2090"]),
-    (ir.ItemsLoop(("a", "b")), "item", ["SC2165", "SC2167"]),
-    (ir.RangeLoop(1, 3), "item", []),
-])
+@pytest.mark.parametrize(
+    "over, inner_variable, codes",
+    [
+        (ir.ItemsLoop(("one",)), None, ["SC2043"]),
+        (ir.ItemsLoop(("it's", "b")), None, ["SC2089", "SC2090"]),
+        (ir.ItemsLoop(("a", "b")), "item", ["SC2165", "SC2167"]),
+        (ir.RangeLoop(1, 3), "item", []),
+    ],
+)
 def test_loop_shellcheck_codes(over, inner_variable: str | None, codes: list[str]) -> None:
-    inner = () if inner_variable is None else (ir.LoopStep(over=ir.ItemsLoop(("x", "y")), steps=(),
-                                                            variable=inner_variable),)
+    inner = (
+        ()
+        if inner_variable is None
+        else (ir.LoopStep(over=ir.ItemsLoop(("x", "y")), steps=(), variable=inner_variable),)
+    )
     loop = ir.LoopStep(over=over, steps=inner, variable="item" if isinstance(over, ir.ItemsLoop) else "index")
     assert loop_shellcheck_codes(loop) == codes

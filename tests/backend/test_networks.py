@@ -8,9 +8,9 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from jobc import compile_spec
-
 from test_containers import shellcheck, srun_command, step_lines  # same directory (tests/backend has no __init__)
+
+from jobc import compile_spec
 
 PRIVATE = "ISVZDOnSUSOR8XnCP3u1GQm10dJrK15Gr+p6TqSLTJ8="
 PEER = "Kp6WgyXRuBOyn9OQhyLO+g76wUd2vgtHbZre0iLjOOM="
@@ -72,7 +72,10 @@ def test_slirp4netns_step_setup_writes_per_step_files():
     ]
     assert lines[4:20] == WG_CONFIG_LINES
     assert lines[20:26] == [
-        "(", "umask 077", "{", "printf '[Interface]\\n'",
+        "(",
+        "umask 077",
+        "{",
+        "printf '[Interface]\\n'",
         "printf 'PrivateKey = %s\\n' \"${JOBC_SECRETS['steps[0].run.customNetworkInterfaces[2].wireguard.privateKey']}\"",
         "}" + ' > "$JOBC_STEP_DIR"/net2.conf',
     ]
@@ -82,7 +85,8 @@ def test_slirp4netns_srun_line():
     srun = srun_command(step_lines(compile_spec(SPEC).script, "vpn"))
     assert srun == (
         'srun --job-name=vpn --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
-        "-- bash -c 'jobc_task \"$@\"' jobc-task jobc_netns -- /bin/sh -c 'curl http://172.16.20.5:8080/health'")
+        "-- bash -c 'jobc_task \"$@\"' jobc-task jobc_netns -- /bin/sh -c 'curl http://172.16.20.5:8080/health'"
+    )
 
 
 def test_the_namespace_is_described_by_files_of_the_step_directory():
@@ -108,7 +112,9 @@ def test_wireguard_keys_are_only_in_the_secrets_table():
     for key in (PRIVATE, PSK, PRIVATE2):
         assert script.count(key) == 1
         (line,) = [line for line in script.split("\n") if key in line]
-        assert re.fullmatch(r"  \['steps\[0\]\.run\.customNetworkInterfaces\[\d\]\.wireguard\.[A-Za-z\[\]0-9.]+'\]=\S+", line)
+        assert re.fullmatch(
+            r"  \['steps\[0\]\.run\.customNetworkInterfaces\[\d\]\.wireguard\.[A-Za-z\[\]0-9.]+'\]=\S+", line
+        )
     readers = [line.strip() for line in script.split("\n") if "JOBC_SECRETS[" in line and "declare" not in line]
     assert len(readers) == 3 and all(line.startswith("printf ") for line in readers)
     assert PEER in script  # public keys are not secrets
@@ -118,9 +124,11 @@ def test_redact_replaces_every_wireguard_key():
     script = compile_spec(SPEC, redact=True).script
     for key in (PRIVATE, PSK, PRIVATE2):
         assert key not in script
-    for field in ("steps[0].run.customNetworkInterfaces[1].wireguard.privateKey",
-                  "steps[0].run.customNetworkInterfaces[1].wireguard.peers[0].preSharedKey",
-                  "steps[0].run.customNetworkInterfaces[2].wireguard.privateKey"):
+    for field in (
+        "steps[0].run.customNetworkInterfaces[1].wireguard.privateKey",
+        "steps[0].run.customNetworkInterfaces[1].wireguard.peers[0].preSharedKey",
+        "steps[0].run.customNetworkInterfaces[2].wireguard.privateKey",
+    ):
         assert f"['{field}']='<redacted: {field}>'" in script
 
 
@@ -129,10 +137,10 @@ def test_wireguard_config_file_is_0600_with_the_keys(tmp_path):
     script = compile_spec(SPEC).script
     table = re.search(r"\ndeclare -A JOBC_SECRETS=\(\n.*?\n\)\n", script, re.S).group(0)
     lines = step_lines(script, "vpn")
-    setup = "\n".join(lines[:next(i for i, line in enumerate(lines) if line.startswith("srun "))])
+    setup = "\n".join(lines[: next(i for i, line in enumerate(lines) if line.startswith("srun "))])
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
-    driver = f"set -euo pipefail\numask 022\n{table}\nJOBC_RUN={run}\n{setup}\ntrap - EXIT\necho \"$JOBC_STEP_DIR\"\n"
+    driver = f'set -euo pipefail\numask 022\n{table}\nJOBC_RUN={run}\n{setup}\ntrap - EXIT\necho "$JOBC_STEP_DIR"\n'
     result = subprocess.run(["bash", "-c", driver], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     step_dir = Path(result.stdout.strip())
@@ -163,8 +171,11 @@ def test_step_dir_is_removed_when_the_step_ends(tmp_path):
     setup = step_lines(script, "vpn")[:4]
     run = tmp_path / "run"
     run.mkdir()
-    result = subprocess.run(["bash", "-c", f"JOBC_RUN={run}\n(\n" + "\n".join(setup) + "\n)\nls -A " + str(run)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["bash", "-c", f"JOBC_RUN={run}\n(\n" + "\n".join(setup) + "\n)\nls -A " + str(run)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0 and result.stdout == "", result
 
 
@@ -191,7 +202,9 @@ steps:
     assert "jobc-task jobc_netns -- jobc_enroot " in boxed and " --root --rw " in boxed
     assert "unshare" not in boxed  # the namespace maps root; no second user namespace
     host = step_lines(script, "host")
-    assert host == [host[0], host[1]] and "jobc_netns" not in srun_command(host) and "jobc_task" not in srun_command(host)
+    assert (
+        host == [host[0], host[1]] and "jobc_netns" not in srun_command(host) and "jobc_task" not in srun_command(host)
+    )
     assert "JOBC_SECRETS" not in script and "jobc_enroot_import() {\n  local source=$1 file=$2\n" in script
 
 
@@ -222,8 +235,12 @@ def test_bash_functions_parse_and_stay_out_of_argv(tmp_path):
     path = tmp_path / "job.sh"
     path.write_text(script)
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
-    functions = script[script.index("# In a step:"):script.index("# ---- running the job")]
-    check = subprocess.run(["bash", "-c", functions + "\nbash -c 'declare -F jobc_netns jobc_netns_inside jobc_netns_slirp'"],
-                           capture_output=True, text=True, env={**os.environ, "PATH": os.environ["PATH"]})
+    functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
+    check = subprocess.run(
+        ["bash", "-c", functions + "\nbash -c 'declare -F jobc_netns jobc_netns_inside jobc_netns_slirp'"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": os.environ["PATH"]},
+    )
     assert check.returncode == 0, check.stderr
     assert check.stdout.split() == ["jobc_netns", "jobc_netns_inside", "jobc_netns_slirp"]

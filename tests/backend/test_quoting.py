@@ -10,7 +10,10 @@ from jobc.backend.quoting import Sh, comment, quote, restore_newlines, site_path
 
 # Any text a spec can hold (no NUL, no lone surrogates), with the characters that matter to a shell made likely.
 shell_text = st.text(
-    alphabet=st.one_of(st.sampled_from(list("'\"\\$`!*?[]{}();&|<>#~%,= \t\n\r")), st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+    alphabet=st.one_of(
+        st.sampled_from(list("'\"\\$`!*?[]{}();&|<>#~%,= \t\n\r")),
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    ),
     max_size=40,
 )
 
@@ -50,8 +53,9 @@ def test_carriage_return_never_reaches_the_script_raw():
     assert bash_echo("printf %s " + rendered) == value.encode()
     in_site_path = restore_newlines(site_path("/x\r\n${HOME}"))
     assert "\r" not in in_site_path
-    out = subprocess.run(["bash", "-c", f"printf %s {in_site_path}"], capture_output=True, env={"HOME": "/h"},
-                         check=True).stdout
+    out = subprocess.run(
+        ["bash", "-c", f"printf %s {in_site_path}"], capture_output=True, env={"HOME": "/h"}, check=True
+    ).stdout
     assert out == b"/x\r\n/h"
 
 
@@ -62,6 +66,7 @@ def test_comment_keeps_control_characters_on_one_line():
 def test_site_path_expands_only_braced_names(tmp_path):
     rendered = site_path('${HOME}/x $(id) `id` "q" \\ $HOME')
     assert rendered == '"${HOME}/x \\$(id) \\`id\\` \\"q\\" \\\\ \\$HOME"'
-    out = subprocess.run(["bash", "-c", f"printf %s {rendered}"], capture_output=True, text=True,
-                         env={"HOME": "/h"}, check=True).stdout
+    out = subprocess.run(
+        ["bash", "-c", f"printf %s {rendered}"], capture_output=True, text=True, env={"HOME": "/h"}, check=True
+    ).stdout
     assert out == '/h/x $(id) `id` "q" \\ $HOME'

@@ -56,12 +56,15 @@ def process_step(job: ir.Job) -> ir.RunStep:
     return step
 
 
-@pytest.mark.parametrize("runtime, engine, expected", [
-    ("docker", "docker", "docker"),
-    ("docker", "podman", "podman"),
-    ("enroot", "docker", "enroot"),
-    ("apptainer", "docker", "apptainer"),
-])
+@pytest.mark.parametrize(
+    "runtime, engine, expected",
+    [
+        ("docker", "docker", "docker"),
+        ("docker", "podman", "podman"),
+        ("enroot", "docker", "enroot"),
+        ("apptainer", "docker", "apptainer"),
+    ],
+)
 def test_a_docker_command_becomes_a_container_node(runtime: str, engine: str, expected: str) -> None:
     c = process_step(app_ir(runtime, engine)).container
     assert c is not None and c.runtime == expected
@@ -86,8 +89,11 @@ def test_both_frontends_go_through_the_same_container_code(runtime: str, monkeyp
 
     monkeypatch.setattr(containers, "task_wrapper", spy)
     engine, app_runtime = (runtime, "docker") if runtime in ("docker", "podman") else ("docker", runtime)
-    compile_spec(APP.replace("type: docker\n", f"type: docker\n    engine: {engine}\n"), name="app.yaml",
-                 options=app_options(app_runtime))
+    compile_spec(
+        APP.replace("type: docker\n", f"type: docker\n    engine: {engine}\n"),
+        name="app.yaml",
+        options=app_options(app_runtime),
+    )
     if runtime in ("enroot", "apptainer"):
         compile_spec(JOB.replace("APPTAINER", str(runtime == "apptainer").lower()), name="job.yaml")
         assert seen == [("commands", runtime), ("steps", runtime)]
@@ -103,15 +109,24 @@ def test_the_same_image_is_the_same_cache_file_from_either_frontend() -> None:
     assert (app.image_source, app.image_file) == (step.container.image_source, step.container.image_file)
 
 
-@pytest.mark.parametrize("runtime, line", [
-    ("docker", "docker run --user \"$(id -u)\":\"$(id -g)\" --rm --mount type=bind,\"$(jobc_csv "
-               "source=\"${JOBC_WORK_DIR}\")\",\"$(jobc_csv target=\"${JOBC_WORK_DIR}\")\" --mount "
-               "type=bind,source=/data,target=/in,readonly --env MODE=quick ghcr.io/org/app:1 run --fast "
-               "\"${JOBC_CHUNK_DIR}\""),
-    ("enroot", "jobc_enroot \"$JOBC_IMAGE_CACHE\"/org_app_1-"),
-    ("apptainer", "apptainer run --mount type=bind,\"$(jobc_csv source=\"${JOBC_WORK_DIR}\")\",\"$(jobc_csv "
-                  "destination=\"${JOBC_WORK_DIR}\")\" --bind /data:/in:ro \"$JOBC_IMAGE_CACHE\"/org_app_1-"),
-])
+@pytest.mark.parametrize(
+    "runtime, line",
+    [
+        (
+            "docker",
+            'docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv '
+            'source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" --mount '
+            "type=bind,source=/data,target=/in,readonly --env MODE=quick ghcr.io/org/app:1 run --fast "
+            '"${JOBC_CHUNK_DIR}"',
+        ),
+        ("enroot", 'jobc_enroot "$JOBC_IMAGE_CACHE"/org_app_1-'),
+        (
+            "apptainer",
+            'apptainer run --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv '
+            'destination="${JOBC_WORK_DIR}")" --bind /data:/in:ro "$JOBC_IMAGE_CACHE"/org_app_1-',
+        ),
+    ],
+)
 def test_rendered_lines(runtime: str, line: str) -> None:
     script = compile_spec(APP, name="app.yaml", options=app_options(runtime)).script
     assert line in script, script

@@ -6,6 +6,7 @@ then ended with exit code 127 and no message. With the old helper, the job of
 `test_many_rounds_of_quick_parallel_iterations_never_end_127` ended 127 in each of 18 runs (22,876 rounds in all,
 about one 127 per 1,300 rounds of four iterations); the same job runs its 20,000 rounds to the end now.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,18 +32,38 @@ exec "$@"
 
 def rounds_spec(rounds: int, *inner: dict) -> str:
     """`rounds` sequential rounds, each a parallel loop over four items running `inner`."""
-    return json.dumps({"resources": RES, "steps": [
-        {"name": "round", "for": {"range": {"begin": 1, "end": rounds}, "steps": [
-            {"name": "loop", "for": {"parallel": True, "items": ["a", "b", "c", "d"], "steps": list(inner)}}]}}]})
+    return json.dumps(
+        {
+            "resources": RES,
+            "steps": [
+                {
+                    "name": "round",
+                    "for": {
+                        "range": {"begin": 1, "end": rounds},
+                        "steps": [
+                            {
+                                "name": "loop",
+                                "for": {"parallel": True, "items": ["a", "b", "c", "d"], "steps": list(inner)},
+                            }
+                        ],
+                    },
+                }
+            ],
+        }
+    )
 
 
 def compile_to(tmp_path: Path, spec: str) -> Path:
     srun = tmp_path / "srun"
     srun.write_text(SRUN)
     srun.chmod(0o755)
-    site = site_from_dict({"paths": {"storage_root": str(tmp_path / "storage")},
-                           "tools": {"srun": str(srun), "scancel": "true"},
-                           "options": {"launch_grace": 1}})
+    site = site_from_dict(
+        {
+            "paths": {"storage_root": str(tmp_path / "storage")},
+            "tools": {"srun": str(srun), "scancel": "true"},
+            "options": {"launch_grace": 1},
+        }
+    )
     script = tmp_path / "job.sh"
     script.write_text(compile_spec(spec, name="job.json", site=site, options={}).script)
     return script
@@ -51,8 +72,14 @@ def compile_to(tmp_path: Path, spec: str) -> Path:
 def run_script(tmp_path: Path, script: Path, timeout: float, tag: str = "") -> subprocess.CompletedProcess:
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SLURM_JOB_ID": "1", "OUT": str(out),
-           "LC_ALL": "C.UTF-8", "JOBC_TEST_TAG": tag}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "SLURM_JOB_ID": "1",
+        "OUT": str(out),
+        "LC_ALL": "C.UTF-8",
+        "JOBC_TEST_TAG": tag,
+    }
     return subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -78,17 +105,37 @@ def test_rounds_of_parallel_srun_steps_never_end_127(tmp_path):
 
 
 def test_a_failing_iteration_fails_the_loop_with_its_code_and_stops_the_others(tmp_path):
-    body = ('case "$item" in\n'
-            '  fail) exit 3 ;;\n'
-            '  slow) touch "$OUT/slow-started"; sleep 60; touch "$OUT/slow-finished" ;;\n'
-            'esac\n')
-    spec = json.dumps({"resources": RES, "steps": [
-        {"name": "loop", "for": {"parallel": True, "items": ["slow", "fail", "quick"], "steps": [
-            {"name": "wait-for-slow", "run": {
-                "command": '[ "$item" = slow ] || while [ ! -e "$OUT/slow-started" ]; do sleep 0.05; done'}},
-            {"name": "body", "run": {"command": body}},
-            {"name": "next", "run": {"command": 'touch "$OUT/next-$item"'}}]}},
-        {"name": "after", "run": {"command": 'touch "$OUT/after"'}}]})
+    body = (
+        'case "$item" in\n'
+        "  fail) exit 3 ;;\n"
+        '  slow) touch "$OUT/slow-started"; sleep 60; touch "$OUT/slow-finished" ;;\n'
+        "esac\n"
+    )
+    spec = json.dumps(
+        {
+            "resources": RES,
+            "steps": [
+                {
+                    "name": "loop",
+                    "for": {
+                        "parallel": True,
+                        "items": ["slow", "fail", "quick"],
+                        "steps": [
+                            {
+                                "name": "wait-for-slow",
+                                "run": {
+                                    "command": '[ "$item" = slow ] || while [ ! -e "$OUT/slow-started" ]; do sleep 0.05; done'
+                                },
+                            },
+                            {"name": "body", "run": {"command": body}},
+                            {"name": "next", "run": {"command": 'touch "$OUT/next-$item"'}},
+                        ],
+                    },
+                },
+                {"name": "after", "run": {"command": 'touch "$OUT/after"'}},
+            ],
+        }
+    )
     tag = uuid.uuid4().hex
     # The slow iteration sleeps 60 s; the job must end well before (the grace period here is 1 s).
     done = run_script(tmp_path, compile_to(tmp_path, spec), timeout=30, tag=tag)
@@ -121,18 +168,28 @@ def version_check(script: str) -> str:
 def test_the_script_states_and_checks_the_oldest_bash_it_supports(tmp_path):
     script = compile_to(tmp_path, rounds_spec(1, {"name": "it"})).read_text()
     check = version_check(script)
-    head = script[:script.index(check)]
+    head = script[: script.index(check)]
     assert "oldest bash this script supports is 4.4" in head
     assert script.index(check) < script.index("set -euo pipefail") < script.index("shopt -s inherit_errexit")
     # BASH_VERSINFO is read-only: the check runs with the version replaced by a stand-in array.
-    for version, accepted in (("3 2 57", False), ("4 3 48", False), ("4 4 20", True), ("5 2 15", True),
-                              ("5 3 0", True), ("6 0 0", True)):
-        text = (f"V=({version}); BASH_VERSION='{version.replace(' ', '.')}'\n"
-                + check.replace("BASH_VERSINFO", "V") + "\necho passed\n")
+    for version, accepted in (
+        ("3 2 57", False),
+        ("4 3 48", False),
+        ("4 4 20", True),
+        ("5 2 15", True),
+        ("5 3 0", True),
+        ("6 0 0", True),
+    ):
+        text = (
+            f"V=({version}); BASH_VERSION='{version.replace(' ', '.')}'\n"
+            + check.replace("BASH_VERSINFO", "V")
+            + "\necho passed\n"
+        )
         done = subprocess.run(["bash", "-c", text], capture_output=True, text=True)
         if accepted:
             assert (done.returncode, done.stdout, done.stderr) == (0, "passed\n", ""), version
         else:
             assert done.returncode == 1 and done.stdout == "", version
-            assert done.stderr == (f"jobc: this script needs bash 4.4 or later; this is bash "
-                                   f"{version.replace(' ', '.')}\n"), version
+            assert done.stderr == (
+                f"jobc: this script needs bash 4.4 or later; this is bash {version.replace(' ', '.')}\n"
+            ), version

@@ -23,15 +23,30 @@ def step(inherited: tuple[str, ...], res: ir.Resources) -> ir.RunStep:
     return ir.RunStep(command="true", resources=res, inherited=inherited)
 
 
-@pytest.mark.parametrize("title, inherited, res, note", [
-    ("many CPUs and a GPU taken from the job", ("cpus_per_task", "mem_per_cpu", "gpus_per_task"),
-     ir.Resources(1, 8, 4096, 1), "inherits the job's 8 CPUs/task, 4 GiB/CPU, 1 GPU/task (the step states none of its own)"),
-    ("one CPU, no GPU: nothing worth saying", ("cpus_per_task", "mem_per_cpu", "gpus_per_task"),
-     ir.Resources(1, 1, 4096, 0), ""),
-    ("CPUs stated by the step", ("mem_per_cpu", "gpus_per_task"), ir.Resources(1, 8, 4096, 0), ""),
-    ("only the GPU inherited", ("gpus_per_task",), ir.Resources(1, 8, 4096, 1),
-     "inherits the job's 1 GPU/task (the step states none of its own)"),
-])
+@pytest.mark.parametrize(
+    "title, inherited, res, note",
+    [
+        (
+            "many CPUs and a GPU taken from the job",
+            ("cpus_per_task", "mem_per_cpu", "gpus_per_task"),
+            ir.Resources(1, 8, 4096, 1),
+            "inherits the job's 8 CPUs/task, 4 GiB/CPU, 1 GPU/task (the step states none of its own)",
+        ),
+        (
+            "one CPU, no GPU: nothing worth saying",
+            ("cpus_per_task", "mem_per_cpu", "gpus_per_task"),
+            ir.Resources(1, 1, 4096, 0),
+            "",
+        ),
+        ("CPUs stated by the step", ("mem_per_cpu", "gpus_per_task"), ir.Resources(1, 8, 4096, 0), ""),
+        (
+            "only the GPU inherited",
+            ("gpus_per_task",),
+            ir.Resources(1, 8, 4096, 1),
+            "inherits the job's 1 GPU/task (the step states none of its own)",
+        ),
+    ],
+)
 def test_inherited_note(title: str, inherited, res, note: str) -> None:
     assert inherited_note(step(inherited, res)) == note
 
@@ -66,10 +81,13 @@ steps:
 
 def test_names_in_nested_loops_and_the_inherited_note_in_the_script() -> None:
     script = compile_spec(SPEC).script
-    assert "srun --job-name=leaf\" [item=${item:0:40}, index=${index:0:40}]\"" in script
+    assert 'srun --job-name=leaf" [item=${item:0:40}, index=${index:0:40}]"' in script
     # the inner items loop shadows the outer one's $item: it is named once, as the inner value
-    assert "srun --job-name=deep\" [item=${item:0:40}]\"" in script
+    assert 'srun --job-name=deep" [item=${item:0:40}]"' in script
     lines = script.splitlines()
     at = lines.index('              # steps[0].for.steps[1].for.steps[0] "deep" (job.yaml:17)')
     assert lines[at + 1].strip() == "# inherits the job's 2 CPUs/task, 512 MiB/CPU (the step states none of its own)"
-    assert "inherits" not in lines[lines.index('              # steps[0].for.steps[0].for.steps[0] "leaf" (job.yaml:11)') + 1]
+    assert (
+        "inherits"
+        not in lines[lines.index('              # steps[0].for.steps[0].for.steps[0] "leaf" (job.yaml:11)') + 1]
+    )

@@ -71,8 +71,10 @@ def test_case(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = sorted(expected - found, key=lambda k: k[1])
     unexpected = sorted(found - expected, key=lambda k: k[1])
     assert not missing and not unexpected, (
-        "\nmissing:\n" + "\n".join(f"  {k[1]}: {k[2]}" for k in missing)
-        + "\nunexpected:\n" + "\n".join(f"  {k[1]}: {k[2]}" for k in unexpected)
+        "\nmissing:\n"
+        + "\n".join(f"  {k[1]}: {k[2]}" for k in missing)
+        + "\nunexpected:\n"
+        + "\n".join(f"  {k[1]}: {k[2]}" for k in unexpected)
     )
     for key, col in columns.items():
         assert found_columns[key] == col, f"line {key[1]}: {key[2]}: column {found_columns[key]}, expected {col}"
@@ -175,8 +177,7 @@ JSON_CASES = [
         id="int32-range",
     ),
     pytest.param(
-        '{"resources": {"tasks": "1", "cpusPerTask": 1.0, "memPerCpu": true, "gpusPerTask": null},\n'
-        ' "steps": []}\n',
+        '{"resources": {"tasks": "1", "cpusPerTask": 1.0, "memPerCpu": true, "gpusPerTask": null},\n "steps": []}\n',
         [
             (1, 25, "resources.tasks: must be an integer"),
             (1, 45, "resources.cpusPerTask: must be an integer"),
@@ -220,7 +221,9 @@ JSON_CASES = [
         id="duplicate-key",
     ),
     pytest.param(
-        "{" + MINIMAL_RESOURCES + ',\n "steps": [{"for": {"parallel": true, "range": {"begin": 1, "end": 2, "increment": 0},'
+        "{"
+        + MINIMAL_RESOURCES
+        + ',\n "steps": [{"for": {"parallel": true, "range": {"begin": 1, "end": 2, "increment": 0},'
         ' "steps": []}}]}\n',
         [(2, 84, "steps[0].for.range.increment: must not be 0 (the loop would never end)")],
         id="zero-increment",
@@ -244,7 +247,11 @@ JSON_CASES = [
             (36, 7, "steps[0].network: not a Step field; did you mean steps[0].run.network?"),
             (37, 7, "steps[0].dns: not a Step field; did you mean steps[0].run.dns?"),
             (38, 7, "steps[0].container: not a Step field; did you mean steps[0].run.container?"),
-            (42, 7, "steps[0].customNetworkInterfaces: not a Step field; did you mean steps[0].run.customNetworkInterfaces?"),
+            (
+                42,
+                7,
+                "steps[0].customNetworkInterfaces: not a Step field; did you mean steps[0].run.customNetworkInterfaces?",
+            ),
             (43, 7, "steps[0].env: not a Step field; did you mean steps[0].run.env?"),
             (49, 7, "steps[0].mapRoot: not a Step field; did you mean steps[0].run.mapRoot?"),
             (50, 7, "steps[0].workDir: not a Step field; did you mean steps[0].run.workDir?"),
@@ -256,8 +263,9 @@ JSON_CASES = [
 
 
 @pytest.mark.parametrize("text, expected", JSON_CASES)
-def test_json_case(text: str, expected: list[tuple[int, int, str]], tmp_path: Path,
-                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_case(
+    text: str, expected: list[tuple[int, int, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     Path("case.json").write_text(text, encoding="utf-8")
     result = run_validate("case.json")

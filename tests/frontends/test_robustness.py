@@ -26,32 +26,121 @@ BASE: dict[str, Any] = {
     "enableLogging": True,
     "input": {"http": {"url": "https://example.org/in.tar.gz"}},
     "inputMode": 493,
-    "output": {"s3": {"region": "r", "bucketUrl": "s3://b", "path": "/out", "accessKeyId": "id",
-                      "secretAccessKey": "s", "endpointUrl": "https://s3.example.org", "deleteSync": True}},
+    "output": {
+        "s3": {
+            "region": "r",
+            "bucketUrl": "s3://b",
+            "path": "/out",
+            "accessKeyId": "id",
+            "secretAccessKey": "s",
+            "endpointUrl": "https://s3.example.org",
+            "deleteSync": True,
+        }
+    },
     "continuousOutputSync": True,
     "steps": [
-        {"name": "svc", "launch": {"handleName": "svc", "signalOnParentStepExit": 15, "steps": [
-            {"name": "serve", "run": {"command": "sleep 1", "network": "slirp4netns", "dns": ["1.1.1.1"],
-                                      "customNetworkInterfaces": [
-                                          {"wireguard": {"address": ["10.0.0.2/24"], "privateKey": KEY, "peers": [
-                                              {"publicKey": KEY, "preSharedKey": KEY, "allowedIPs": ["0.0.0.0/0"],
-                                               "endpoint": "192.0.2.1:51820", "persistentKeepalive": 25}]}},
-                                          {"bore": {"address": "bore.example.org", "port": 2200, "targetPort": 80}}]}}]}},
-        {"name": "sweep", "dependsOn": ["svc"], "for": {"parallel": True, "range": {"begin": 1, "end": 3, "increment": 1},
-                                                         "steps": [{"run": {"command": "echo $index", "shell": "/bin/bash",
-                                                                            "resources": {"tasks": 1, "cpusPerTask": 1}}}]}},
-        {"for": {"parallel": False, "items": ["a", "b"], "steps": [{"run": {
-            "command": "echo $item", "mpi": "pmi2", "mapRoot": True, "workDir": "/tmp", "disableCpuBinding": True,
-            "env": [{"key": "C", "value": "d"}],
-            "container": {"image": "library/ubuntu:latest", "registry": "registry-1.docker.io", "username": "u",
-                          "password": "p", "apptainer": True, "x11": True,
-                          "mounts": [{"hostDir": "/a", "containerDir": "/b", "options": "ro"}]}}}]}},
+        {
+            "name": "svc",
+            "launch": {
+                "handleName": "svc",
+                "signalOnParentStepExit": 15,
+                "steps": [
+                    {
+                        "name": "serve",
+                        "run": {
+                            "command": "sleep 1",
+                            "network": "slirp4netns",
+                            "dns": ["1.1.1.1"],
+                            "customNetworkInterfaces": [
+                                {
+                                    "wireguard": {
+                                        "address": ["10.0.0.2/24"],
+                                        "privateKey": KEY,
+                                        "peers": [
+                                            {
+                                                "publicKey": KEY,
+                                                "preSharedKey": KEY,
+                                                "allowedIPs": ["0.0.0.0/0"],
+                                                "endpoint": "192.0.2.1:51820",
+                                                "persistentKeepalive": 25,
+                                            }
+                                        ],
+                                    }
+                                },
+                                {"bore": {"address": "bore.example.org", "port": 2200, "targetPort": 80}},
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            "name": "sweep",
+            "dependsOn": ["svc"],
+            "for": {
+                "parallel": True,
+                "range": {"begin": 1, "end": 3, "increment": 1},
+                "steps": [
+                    {
+                        "run": {
+                            "command": "echo $index",
+                            "shell": "/bin/bash",
+                            "resources": {"tasks": 1, "cpusPerTask": 1},
+                        }
+                    }
+                ],
+            },
+        },
+        {
+            "for": {
+                "parallel": False,
+                "items": ["a", "b"],
+                "steps": [
+                    {
+                        "run": {
+                            "command": "echo $item",
+                            "mpi": "pmi2",
+                            "mapRoot": True,
+                            "workDir": "/tmp",
+                            "disableCpuBinding": True,
+                            "env": [{"key": "C", "value": "d"}],
+                            "container": {
+                                "image": "library/ubuntu:latest",
+                                "registry": "registry-1.docker.io",
+                                "username": "u",
+                                "password": "p",
+                                "apptainer": True,
+                                "x11": True,
+                                "mounts": [{"hostDir": "/a", "containerDir": "/b", "options": "ro"}],
+                            },
+                        }
+                    }
+                ],
+            }
+        },
         {"name": "just a name"},
     ],
 }
 
-BAD_VALUES: list[Any] = [None, "", "x\x00y", "ünï ☃", -1, 0, 2**31, -(2**31) - 1, 1.5, True, [], {}, ["x"], {"k": "v"},
-                         "a" * 300, "$(reboot)", "'\"`\n"]
+BAD_VALUES: list[Any] = [
+    None,
+    "",
+    "x\x00y",
+    "ünï ☃",
+    -1,
+    0,
+    2**31,
+    -(2**31) - 1,
+    1.5,
+    True,
+    [],
+    {},
+    ["x"],
+    {"k": "v"},
+    "a" * 300,
+    "$(reboot)",
+    "'\"`\n",
+]
 
 
 def paths(value: Any, prefix: tuple = ()) -> Iterator[tuple]:

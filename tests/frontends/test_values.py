@@ -21,8 +21,17 @@ def to_ir(text: str, fmt: str = "yaml") -> ir.Job:
 def test_yaml_1_1_traps_stay_strings_as_written() -> None:
     job = to_ir((CASES / "yaml_traps.yaml").read_text())
     assert {e.key: e.value for e in job.env} == {
-        "ON_": "on", "NO_": "NO", "VERSION": "1.10", "TIME": "12:30", "ZIP": "007", "HEX": "0x1F",
-        "YES_": "yes", "TRUE_": "true", "EXP": "1e3", "DATE": "2001-12-14", "TILDE": "~",
+        "ON_": "on",
+        "NO_": "NO",
+        "VERSION": "1.10",
+        "TIME": "12:30",
+        "ZIP": "007",
+        "HEX": "0x1F",
+        "YES_": "yes",
+        "TRUE_": "true",
+        "EXP": "1e3",
+        "DATE": "2001-12-14",
+        "TILDE": "~",
     }
     loop = job.steps[0]
     assert isinstance(loop, ir.LoopStep) and loop.name == "007"
@@ -36,12 +45,15 @@ def test_yaml_traps_compile() -> None:
     assert "1.10" in script and "12:30" in script and "007" in script
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("dns: 1.1.1.1", ("1.1.1.1",)),
-    ("dns: '1.1.1.1, 8.8.8.8,9.9.9.9'", ("1.1.1.1", "8.8.8.8", "9.9.9.9")),
-    ("dns: [1.1.1.1, '2606:4700:4700::1111']", ("1.1.1.1", "2606:4700:4700::1111")),
-    ("dns: []", ()),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("dns: 1.1.1.1", ("1.1.1.1",)),
+        ("dns: '1.1.1.1, 8.8.8.8,9.9.9.9'", ("1.1.1.1", "8.8.8.8", "9.9.9.9")),
+        ("dns: [1.1.1.1, '2606:4700:4700::1111']", ("1.1.1.1", "2606:4700:4700::1111")),
+        ("dns: []", ()),
+    ],
+)
 def test_dns_forms(text: str, expected: tuple[str, ...]) -> None:
     job = to_ir(RES + f"steps:\n  - run:\n      command: x\n      network: slirp4netns\n      {text}\n")
     step = job.steps[0]
@@ -56,7 +68,9 @@ def test_dns_single_value_compiles() -> None:
 def test_single_value_where_a_list_is_expected() -> None:
     """NOTES decision 1: GraphQL input coercion, for every list field."""
     key = "AAsWISw3Qk1YY255hI+apbC7xtHc5/L9CBMeKTQ/SlU="
-    text = RES + f"""\
+    text = (
+        RES
+        + f"""\
 env: {{key: A, value: b}}
 steps:
   name: only step
@@ -80,6 +94,7 @@ steps:
               publicKey: {key}
               allowedIPs: 10.0.0.1/32
 """
+    )
     job = to_ir(text)
     assert compile_spec(text, name="job.yaml").script.startswith("#!")
     assert job.env == (ir.EnvVar("A", "b", ("env", 0)),)
@@ -88,7 +103,9 @@ steps:
     run = loop.steps[0]
     assert isinstance(run, ir.RunStep)
     assert [e.key for e in run.env] == ["C"]
-    assert run.container is not None and run.container.mounts == (ir.Mount("/a", "/b", True, run.container.path + ("mounts", 0)),)
+    assert run.container is not None and run.container.mounts == (
+        ir.Mount("/a", "/b", True, run.container.path + ("mounts", 0)),
+    )
     wg = run.network.interfaces[0]
     assert isinstance(wg, ir.Wireguard)
     assert wg.addresses == ("10.0.0.2/24",) and wg.peers[0].allowed_ips == ("10.0.0.1/32",)
@@ -115,14 +132,17 @@ def test_step_defaults_stay_open_for_the_passes() -> None:
 
 
 def test_secrets_become_secret_values() -> None:
-    job = to_ir(RES + """\
+    job = to_ir(
+        RES
+        + """\
 output:
   s3: {region: r, bucketUrl: s3://b, path: /, accessKeyId: id, secretAccessKey: hunter2, endpointUrl: https://s3}
 steps:
   - run:
       command: x
       container: {image: library/ubuntu:latest, username: john, password: pw}
-""")
+"""
+    )
     assert isinstance(job.output, ir.S3Transport)
     assert job.output.secret_access_key == ir.Secret("hunter2", "output.s3.secretAccessKey")
     step = job.steps[0]
@@ -136,7 +156,10 @@ def test_launch_signal_defaults_to_sigterm_and_keeps_zero() -> None:
 
 
 def test_deepsquare_hosted_implies_apptainer() -> None:
-    job = to_ir(RES + "steps:\n  - run:\n      command: x\n      container: {image: library/sd:latest, deepsquareHosted: true}\n")
+    job = to_ir(
+        RES
+        + "steps:\n  - run:\n      command: x\n      container: {image: library/sd:latest, deepsquareHosted: true}\n"
+    )
     step = job.steps[0]
     assert isinstance(step, ir.RunStep) and step.container is not None
     assert step.container.runtime == "apptainer" and step.container.hosted

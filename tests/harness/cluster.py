@@ -8,6 +8,7 @@ every process it started by PID (never by name).
         res = c.submit("job.sh")
         assert res.returncode == 0, res.output
 """
+
 from __future__ import annotations
 
 import atexit
@@ -31,12 +32,27 @@ from pathlib import Path
 # packages
 
 # The host's packages: one list, shared with tests/run.sh.
-APT_PACKAGES = tuple(line for line in (Path(__file__).with_name("debian-packages.txt").read_text().splitlines())
-                     if line and not line.startswith("#"))
+APT_PACKAGES = tuple(
+    line
+    for line in (Path(__file__).with_name("debian-packages.txt").read_text().splitlines())
+    if line and not line.startswith("#")
+)
 # Programs the harness itself needs once the packages are in.
 REQUIRED_PROGRAMS = (
-    "slurmctld", "slurmd", "sbatch", "srun", "squeue", "scontrol", "scancel",
-    "sinfo", "munged", "munge", "unmunge", "runuser", "mknod", "curl",
+    "slurmctld",
+    "slurmd",
+    "sbatch",
+    "srun",
+    "squeue",
+    "scontrol",
+    "scancel",
+    "sinfo",
+    "munged",
+    "munge",
+    "unmunge",
+    "runuser",
+    "mknod",
+    "curl",
 )
 _SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 
@@ -57,7 +73,9 @@ def which(prog: str) -> str | None:
 def _dpkg_installed(pkg: str) -> bool:
     r = subprocess.run(
         ["dpkg-query", "-W", "-f=${Status}", pkg],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
         timeout=30,
     )
     return r.returncode == 0 and r.stdout.strip().endswith(" installed")
@@ -86,15 +104,25 @@ def ensure_packages() -> None:
             if os.geteuid() != 0:
                 raise HarnessError(
                     f"missing Debian packages {missing} and not root: run as root or "
-                    "`apt-get install -y --no-install-recommends " + " ".join(missing) + "`")
+                    "`apt-get install -y --no-install-recommends " + " ".join(missing) + "`"
+                )
             env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
             if not _apt_updated:
                 _run_checked(["apt-get", "update"], env=env, timeout=600)
                 _apt_updated = True
             _run_checked(
-                ["apt-get", "install", "-y", "--no-install-recommends",
-                 "-o", "Dpkg::Options::=--force-confold", *missing],
-                env=env, timeout=1200)
+                [
+                    "apt-get",
+                    "install",
+                    "-y",
+                    "--no-install-recommends",
+                    "-o",
+                    "Dpkg::Options::=--force-confold",
+                    *missing,
+                ],
+                env=env,
+                timeout=1200,
+            )
             still = missing_packages()
             if still:
                 raise HarnessError(f"apt-get install finished but {still} are not installed")
@@ -106,9 +134,15 @@ def ensure_packages() -> None:
 
 def _run_checked(cmd: list[str], *, env=None, timeout: float) -> None:
     try:
-        r = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, timeout=timeout)
+        r = subprocess.run(
+            cmd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired as e:
         raise HarnessError(f"{cmd} timed out after {timeout}s") from e
     if r.returncode != 0:
@@ -117,6 +151,7 @@ def _run_checked(cmd: list[str], *, env=None, timeout: float) -> None:
 
 # --------------------------------------------------------------------------
 # processes: free ports, a parent-death watchdog, stop by PID
+
 
 def free_ports(n: int = 1) -> list[int]:
     """n distinct free TCP ports on 127.0.0.1 (bind port 0, then release)."""
@@ -203,8 +238,11 @@ def _watchdog_send(line: str) -> None:
         if _watchdog is None or _watchdog.poll() is not None:
             _watchdog = subprocess.Popen(
                 [sys.executable, "-I", os.path.abspath(__file__), "--watchdog"],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         try:
             _watchdog.stdin.write((line + "\n").encode())
             _watchdog.stdin.flush()
@@ -230,8 +268,9 @@ def unwatch_dir(path: str | Path) -> None:
     _watchdog_send(f"-rm {path}")
 
 
-def spawn_daemon(argv: list[str], *, log_path: Path, env: dict | None = None,
-                 cwd: str | Path | None = None) -> subprocess.Popen:
+def spawn_daemon(
+    argv: list[str], *, log_path: Path, env: dict | None = None, cwd: str | Path | None = None
+) -> subprocess.Popen:
     """Start a foreground daemon we own: own session, stdout+stderr to
     log_path, SIGTERM when this process dies (PR_SET_PDEATHSIG via setpriv,
     plus the watchdog for the case where that is not enough)."""
@@ -239,9 +278,15 @@ def spawn_daemon(argv: list[str], *, log_path: Path, env: dict | None = None,
     if setpriv:
         argv = [setpriv, "--pdeathsig", "TERM", "--", *argv]
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
     watch_pid(proc.pid)
     return proc
 
@@ -261,9 +306,9 @@ def _pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def stop_pid(pid: int, *, proc: subprocess.Popen | None = None,
-             grace: float = 10.0) -> None:
+def stop_pid(pid: int, *, proc: subprocess.Popen | None = None, grace: float = 10.0) -> None:
     """SIGTERM one PID we started, wait up to `grace` s, then SIGKILL."""
+
     def gone() -> bool:
         if proc is not None:
             return proc.poll() is not None
@@ -290,14 +335,16 @@ def tail(path: Path, lines: int = 40) -> str:
 
 def clean_env(extra: dict | None = None) -> dict:
     """os.environ without any Slurm client settings leaking in."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLURM_", "SBATCH_", "SALLOC_", "SRUN_", "SQUEUE_", "SINFO_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLURM_", "SBATCH_", "SALLOC_", "SRUN_", "SQUEUE_", "SINFO_"))
+    }
     # The harness's own interpreter (and its venv tools) first on PATH, so
     # jobs -- which inherit the submitter's environment -- find them too.
     bindir = str(Path(sys.executable).parent)
     parts = env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(os.pathsep)
-    for d in reversed([bindir, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                       "/usr/bin", "/sbin", "/bin"]):
+    for d in reversed([bindir, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]):
         if d not in parts:
             parts.insert(0, d) if d == bindir else parts.append(d)
     env["PATH"] = os.pathsep.join(parts)
@@ -321,12 +368,12 @@ def munge_works() -> bool:
     if not (munge and unmunge):
         return False
     try:
-        cred = subprocess.run([munge, "-n"], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, timeout=10)
+        cred = subprocess.run([munge, "-n"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10)
         if cred.returncode != 0:
             return False
-        r = subprocess.run([unmunge], input=cred.stdout, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=10)
+        r = subprocess.run(
+            [unmunge], input=cred.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10
+        )
         return r.returncode == 0
     except subprocess.TimeoutExpired:
         return False
@@ -358,32 +405,38 @@ def _start_munged() -> None:
     global _munge_pid
     import grp
     import pwd
+
     try:
         pw = pwd.getpwnam("munge")
     except KeyError:
         raise HarnessError("no 'munge' user: is the munge package installed?") from None
     uid, gid = pw.pw_uid, grp.getgrnam("munge").gr_gid if _has_group("munge") else pw.pw_gid
-    for d, mode in ((MUNGE_RUN_DIR, 0o755), (Path("/var/log/munge"), 0o700),
-                    (Path("/var/lib/munge"), 0o711)):
+    for d, mode in ((MUNGE_RUN_DIR, 0o755), (Path("/var/log/munge"), 0o700), (Path("/var/lib/munge"), 0o711)):
         d.mkdir(parents=True, exist_ok=True)
         os.chown(d, uid, gid)
         os.chmod(d, mode)
     key = Path("/etc/munge/munge.key")
     if not key.exists():
-        _run_checked(["runuser", "-u", "munge", "--", "mungekey", "--create",
-                      "--keyfile", str(key)], timeout=30)
-    r = subprocess.run(["runuser", "-u", "munge", "--", which("munged") or "/usr/sbin/munged"],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=30)
+        _run_checked(["runuser", "-u", "munge", "--", "mungekey", "--create", "--keyfile", str(key)], timeout=30)
+    r = subprocess.run(
+        ["runuser", "-u", "munge", "--", which("munged") or "/usr/sbin/munged"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=30,
+    )
     if r.returncode != 0:
-        raise HarnessError(f"munged failed to start ({r.returncode}):\n{r.stdout}\n"
-                           f"{tail(Path('/var/log/munge/munged.log'))}")
+        raise HarnessError(
+            f"munged failed to start ({r.returncode}):\n{r.stdout}\n{tail(Path('/var/log/munge/munged.log'))}"
+        )
     end = time.monotonic() + 15
     while time.monotonic() < end and not munge_works():
         time.sleep(0.1)
     if not munge_works():
-        raise HarnessError("munged started but `munge -n | unmunge` still fails:\n"
-                           + tail(Path("/var/log/munge/munged.log")))
+        raise HarnessError(
+            "munged started but `munge -n | unmunge` still fails:\n" + tail(Path("/var/log/munge/munged.log"))
+        )
     try:
         _munge_pid = int(MUNGE_PID_FILE.read_text().strip())
         watch_pid(_munge_pid)
@@ -394,6 +447,7 @@ def _start_munged() -> None:
 
 def _has_group(name: str) -> bool:
     import grp
+
     try:
         grp.getgrnam(name)
         return True
@@ -411,20 +465,23 @@ def _stop_munged_at_exit() -> None:
 # --------------------------------------------------------------------------
 # the cluster
 
+
 @dataclasses.dataclass
 class JobResult:
     job_id: str | None
     returncode: int
-    output: str              # text of the job's --output file, read after the job ended
+    output: str  # text of the job's --output file, read after the job ended
     output_path: Path | None
     sbatch_stdout: str
     sbatch_stderr: str
     elapsed: float
 
     def __str__(self) -> str:
-        return (f"JobResult(job_id={self.job_id}, returncode={self.returncode}, "
-                f"elapsed={self.elapsed:.1f}s)\n--- sbatch stderr ---\n{self.sbatch_stderr}"
-                f"\n--- job output ({self.output_path}) ---\n{self.output}")
+        return (
+            f"JobResult(job_id={self.job_id}, returncode={self.returncode}, "
+            f"elapsed={self.elapsed:.1f}s)\n--- sbatch stderr ---\n{self.sbatch_stderr}"
+            f"\n--- job output ({self.output_path}) ---\n{self.output}"
+        )
 
 
 class JobTimeout(AssertionError):
@@ -438,9 +495,9 @@ def parse_scontrol_line(line: str) -> dict[str, str]:
     """Parse one `scontrol show -o` record (Key=Value Key=Value ...)."""
     out: dict[str, str] = {}
     matches = list(_KEY_RE.finditer(line))
-    for m, nxt in zip(matches, matches[1:] + [None]):
+    for m, nxt in zip(matches, matches[1:] + [None], strict=True):
         end = nxt.start() if nxt is not None else len(line)
-        out[m.group(1)] = line[m.end():end].strip()
+        out[m.group(1)] = line[m.end() : end].strip()
     return out
 
 
@@ -456,17 +513,23 @@ class SlurmCluster:
     REAL_MEMORY = 8000
     GPUS = 2
 
-    def __init__(self, nodes: int = 1, *, name: str | None = None,
-                 scratch: str | Path | None = None, keep_scratch: bool | None = None,
-                 start_timeout: float = 60.0, debug: str = "info"):
+    def __init__(
+        self,
+        nodes: int = 1,
+        *,
+        name: str | None = None,
+        scratch: str | Path | None = None,
+        keep_scratch: bool | None = None,
+        start_timeout: float = 60.0,
+        debug: str = "info",
+    ):
         if nodes < 1:
             raise ValueError("nodes must be >= 1")
         self.nodes = nodes
         self.node_names = [f"n{i}" for i in range(1, nodes + 1)]
         self.name = name or f"jobc{uuid.uuid4().hex[:6]}"
         self._scratch_arg = scratch
-        self.keep_scratch = (os.environ.get("JOBC_KEEP_SLURM_SCRATCH") == "1"
-                             if keep_scratch is None else keep_scratch)
+        self.keep_scratch = os.environ.get("JOBC_KEEP_SLURM_SCRATCH") == "1" if keep_scratch is None else keep_scratch
         self.start_timeout = start_timeout
         self.debug = debug
         self.scratch: Path | None = None
@@ -531,7 +594,7 @@ class SlurmCluster:
         self.hostname = host
         ports = free_ports(1 + self.nodes)
         self.ctld_port = ports[0]
-        self.node_ports = dict(zip(self.node_names, ports[1:]))
+        self.node_ports = dict(zip(self.node_names, ports[1:], strict=True))
         for d in ("state", "spool", "log", "jobs", "dev", "run", "tmp"):
             (s / d).mkdir(parents=True, exist_ok=True)
         os.chmod(s / "jobs", 0o1777)
@@ -596,19 +659,18 @@ class SlurmCluster:
             lines.append(
                 f"NodeName={n} NodeHostname={host} NodeAddr=127.0.0.1 Port={self.node_ports[n]} "
                 f"CPUs={self.CPUS} Boards=1 SocketsPerBoard=1 CoresPerSocket={self.CPUS} "
-                f"ThreadsPerCore=1 RealMemory={self.REAL_MEMORY} Gres=gpu:{self.GPUS} State=UNKNOWN")
+                f"ThreadsPerCore=1 RealMemory={self.REAL_MEMORY} Gres=gpu:{self.GPUS} State=UNKNOWN"
+            )
         lines += [
-            f"PartitionName=debug Nodes={nodelist} Default=YES MaxTime=INFINITE "
-            f"MaxNodes={self.nodes} State=UP",
-            f"PartitionName=gpu Nodes={nodelist} Default=NO MaxTime=INFINITE "
-            f"MaxNodes={self.nodes} State=UP",
+            f"PartitionName=debug Nodes={nodelist} Default=YES MaxTime=INFINITE MaxNodes={self.nodes} State=UP",
+            f"PartitionName=gpu Nodes={nodelist} Default=NO MaxTime=INFINITE MaxNodes={self.nodes} State=UP",
             "",
         ]
         self.conf_path = s / "slurm.conf"
         self.conf_path.write_text("\n".join(lines))
         (s / "gres.conf").write_text(
-            "AutoDetect=off\n"
-            f"NodeName={nodelist} Name=gpu File={s / 'dev'}/nvidia[0-{self.GPUS - 1}]\n")
+            f"AutoDetect=off\nNodeName={nodelist} Name=gpu File={s / 'dev'}/nvidia[0-{self.GPUS - 1}]\n"
+        )
         self.env = clean_env({"SLURM_CONF": str(self.conf_path)})
         if self._system_path():
             self.env["PATH"] = self._system_path()
@@ -621,8 +683,9 @@ class SlurmCluster:
         ensure_packages()
         if os.geteuid() != 0:
             raise HarnessError("SlurmCluster must run as root (slurmd, munged)")
-        self.scratch = Path(self._scratch_arg) if self._scratch_arg else Path(
-            tempfile.mkdtemp(prefix=f"jobc-slurm-{self.name}-"))
+        self.scratch = (
+            Path(self._scratch_arg) if self._scratch_arg else Path(tempfile.mkdtemp(prefix=f"jobc-slurm-{self.name}-"))
+        )
         self.scratch.mkdir(parents=True, exist_ok=True)
         os.chmod(self.scratch, 0o755)
         if self._owns_scratch():
@@ -636,13 +699,17 @@ class SlurmCluster:
             self._start_munge()
             denv = dict(self.env)
             for name, argv in [("slurmctld", ["/usr/sbin/slurmctld", "-D", "-i", "-f", str(self.conf_path)])] + [
-                    (n, ["/usr/sbin/slurmd", "-D", "-N", n, "-f", str(self.conf_path)]) for n in self.node_names]:
+                (n, ["/usr/sbin/slurmd", "-D", "-N", n, "-f", str(self.conf_path)]) for n in self.node_names
+            ]:
                 if self.where == "host":
                     argv[0] = which(Path(argv[0]).name) or argv[0]
                 full, cwd = self._client_argv(argv, self.scratch)
                 self._procs[name] = spawn_daemon(
-                    full, log_path=self.path("log", f"{name if name == 'slurmctld' else 'slurmd-' + name}.out"),
-                    env=denv, cwd=cwd)
+                    full,
+                    log_path=self.path("log", f"{name if name == 'slurmctld' else 'slurmd-' + name}.out"),
+                    env=denv,
+                    cwd=cwd,
+                )
             self._wait_idle()
             r = self.run(["sinfo", "-V"], check=False, timeout=15)
             m = re.search(r"(\d+\.\d+\.\d+)", r.stdout)
@@ -670,8 +737,11 @@ class SlurmCluster:
                 parts = line.split()
                 if len(parts) == 2:
                     states[parts[0]] = parts[1]
-            if r.returncode == 0 and set(states) == set(self.node_names) and all(
-                    st == "idle" for st in states.values()):
+            if (
+                r.returncode == 0
+                and set(states) == set(self.node_names)
+                and all(st == "idle" for st in states.values())
+            ):
                 return
             time.sleep(0.2)
         raise HarnessError(f"nodes not idle after {self.start_timeout}s; sinfo said: {last!r}")
@@ -720,25 +790,46 @@ class SlurmCluster:
                 time.sleep(0.2)
 
     # ---- client commands
-    def run(self, argv: list[str], *, check: bool = True, timeout: float = 60,
-            env: dict | None = None, cwd: str | Path | None = None,
-            input: str | None = None) -> subprocess.CompletedProcess:
+    def run(
+        self,
+        argv: list[str],
+        *,
+        check: bool = True,
+        timeout: float = 60,
+        env: dict | None = None,
+        cwd: str | Path | None = None,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess:
         """Run a Slurm client command (or anything) against this cluster."""
         e = dict(self.env)
         if env:
             e.update(env)
         argv, cwd = self._client_argv(argv, cwd)
-        r = subprocess.run(argv, env=e, cwd=cwd, input=input, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
+        r = subprocess.run(
+            argv,
+            env=e,
+            cwd=cwd,
+            input=input,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
         if check and r.returncode != 0:
             raise subprocess.CalledProcessError(r.returncode, argv, r.stdout, r.stderr)
         return r
 
-    def submit(self, script_path: str | Path, *, timeout: float = 120,
-               extra_args: tuple | list = (), env: dict | None = None,
-               cwd: str | Path | None = None,
-               output: str | Path | None = None) -> JobResult:
+    def submit(
+        self,
+        script_path: str | Path,
+        *,
+        timeout: float = 120,
+        extra_args: tuple | list = (),
+        env: dict | None = None,
+        cwd: str | Path | None = None,
+        output: str | Path | None = None,
+    ) -> JobResult:
         """`sbatch --wait --parsable` the script; return when the job ended.
 
         cwd: working dir for sbatch (default: the script's directory).
@@ -755,8 +846,7 @@ class SlurmCluster:
         e = dict(self.env)
         if env:
             e.update(env)
-        argv = ["sbatch", "--wait", "--parsable", f"--output={out_path}",
-                *map(str, extra_args), str(script)]
+        argv = ["sbatch", "--wait", "--parsable", f"--output={out_path}", *map(str, extra_args), str(script)]
         if which("stdbuf"):  # line-buffered so the job id is visible before the job ends
             argv = ["stdbuf", "-oL", *argv]
         argv, cwd = self._client_argv(argv, cwd)
@@ -764,8 +854,9 @@ class SlurmCluster:
         se_path = self.jobs_dir / f"sbatch-{tag}.stderr"
         t0 = time.monotonic()
         with open(so_path, "w") as so, open(se_path, "w") as se:
-            p = subprocess.Popen(argv, env=e, cwd=cwd, stdin=subprocess.DEVNULL,
-                                 stdout=so, stderr=se, start_new_session=True)
+            p = subprocess.Popen(
+                argv, env=e, cwd=cwd, stdin=subprocess.DEVNULL, stdout=so, stderr=se, start_new_session=True
+            )
             try:
                 rc = p.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -780,19 +871,24 @@ class SlurmCluster:
                 raise JobTimeout(
                     f"job {job_id} from {script} did not end within {timeout}s; cancelled.\n"
                     f"output so far:\n{_read(out_path)}\nsbatch stderr:\n{_read(se_path)}\n"
-                    f"{self.log_tails(15)}") from None
+                    f"{self.log_tails(15)}"
+                ) from None
         elapsed = time.monotonic() - t0
         stdout = _read(so_path)
-        return JobResult(job_id=_first_job_id(stdout), returncode=rc,
-                         output=_read(out_path), output_path=out_path,
-                         sbatch_stdout=stdout, sbatch_stderr=_read(se_path),
-                         elapsed=elapsed)
+        return JobResult(
+            job_id=_first_job_id(stdout),
+            returncode=rc,
+            output=_read(out_path),
+            output_path=out_path,
+            sbatch_stdout=stdout,
+            sbatch_stderr=_read(se_path),
+            elapsed=elapsed,
+        )
 
     def sbatch(self, script_path: str | Path, *args: str, cwd=None, env=None) -> str:
         """Submit without waiting; return the job id."""
         script = Path(script_path).resolve()
-        r = self.run(["sbatch", "--parsable", *args, str(script)],
-                     cwd=cwd or script.parent, env=env, timeout=60)
+        r = self.run(["sbatch", "--parsable", *args, str(script)], cwd=cwd or script.parent, env=env, timeout=60)
         job_id = _first_job_id(r.stdout)
         if not job_id:
             raise HarnessError(f"sbatch printed no job id: {r.stdout!r} {r.stderr!r}")
@@ -811,9 +907,22 @@ class SlurmCluster:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             r = self.run(["squeue", "-h", "-j", str(job_id), "-o", "%T"], check=False)
-            if r.returncode != 0 or not r.stdout.strip() or r.stdout.strip() in (
-                    "COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY",
-                    "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE"):
+            if (
+                r.returncode != 0
+                or not r.stdout.strip()
+                or r.stdout.strip()
+                in (
+                    "COMPLETED",
+                    "CANCELLED",
+                    "FAILED",
+                    "TIMEOUT",
+                    "OUT_OF_MEMORY",
+                    "NODE_FAIL",
+                    "PREEMPTED",
+                    "BOOT_FAIL",
+                    "DEADLINE",
+                )
+            ):
                 return
             time.sleep(0.2)
         raise JobTimeout(f"job {job_id} still listed after {timeout}s")

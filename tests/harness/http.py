@@ -16,6 +16,7 @@ client asked for.
 The server runs in daemon threads of the test process: it goes away with
 the process even if stop() is never called.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,7 @@ from .cluster import unwatch_dir, watch_dir
 class Request:
     method: str
     path: str
-    length: int      # body bytes received (0 for GET/HEAD)
+    length: int  # body bytes received (0 for GET/HEAD)
     status: int
     query: str = ""  # the raw query string, as the client sent it
 
@@ -49,7 +50,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(SimpleHTTPRequestHandler):
     server: _Server
-    timeout = 30                 # a stuck client never pins a thread for long
+    timeout = 30  # a stuck client never pins a thread for long
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt, *args):  # keep test output clean
@@ -66,8 +67,7 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def _fails(self, method: str) -> bool:
         h = self._h()
-        return bool(h.fail_prefix) and method in h.fail_methods and \
-            self._path().startswith(h.fail_prefix)
+        return bool(h.fail_prefix) and method in h.fail_methods and self._path().startswith(h.fail_prefix)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -165,9 +165,15 @@ class _Handler(SimpleHTTPRequestHandler):
 class HttpServer:
     """Threaded HTTP server on 127.0.0.1:<free port>."""
 
-    def __init__(self, root: str | Path | None = None, *, uploads: str | Path | None = None,
-                 fail_prefix: str | None = "/fail/", fail_status: int = 500,
-                 fail_methods: tuple[str, ...] = ("PUT", "POST")):
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        *,
+        uploads: str | Path | None = None,
+        fail_prefix: str | None = "/fail/",
+        fail_status: int = 500,
+        fail_methods: tuple[str, ...] = ("PUT", "POST"),
+    ):
         self._tmp = Path(tempfile.mkdtemp(prefix="jobc-http-"))
         watch_dir(self._tmp)  # removed even if the test process dies
         self.root = Path(root) if root is not None else self._tmp / "www"
@@ -206,9 +212,9 @@ class HttpServer:
             handler = partial(_Handler, directory=str(self.root))
             self._httpd = _Server(("127.0.0.1", 0), handler)
             self._httpd.harness = self
-            self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                            kwargs={"poll_interval": 0.2},
-                                            name="harness-http", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="harness-http", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -238,8 +244,7 @@ class HttpServer:
     def uploads_received(self) -> list[tuple[str, str, int]]:
         """(method, path, length) of every PUT/POST, failed ones included."""
         with self._lock:
-            return [(r.method, r.path, r.length) for r in self.requests
-                    if r.method in ("PUT", "POST")]
+            return [(r.method, r.path, r.length) for r in self.requests if r.method in ("PUT", "POST")]
 
     def clear(self) -> None:
         with self._lock:

@@ -22,6 +22,7 @@ packages (cluster.SlurmCluster); the other one runs here:
   Jobs therefore run with the root filesystem's bash, srun, coreutils,
   curl and python3; s5cmd (a static binary) is copied in.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +36,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from .cluster import (HarnessError, SlurmCluster, _proc_comm, _run_checked, ensure_packages, spawn_daemon,
-                      stop_pid, tail, which)
+from .cluster import (
+    HarnessError,
+    SlurmCluster,
+    _proc_comm,
+    _run_checked,
+    ensure_packages,
+    spawn_daemon,
+    stop_pid,
+    tail,
+    which,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ROOTFS_BASE = REPO / "build" / "slurm-rootfs"
@@ -46,9 +56,31 @@ SUITES = {"bookworm": ("12", "22.05"), "trixie": ("13", "24.11")}
 
 # What the daemons, the harness and the jobs of the tests need inside the root filesystem.
 ROOTFS_PACKAGES = (
-    "slurm-wlm", "munge", "bash", "coreutils", "util-linux", "procps", "findutils", "grep", "sed",
-    "tar", "gzip", "bzip2", "xz-utils", "zip", "unzip", "file", "curl", "wget", "ca-certificates",
-    "python3", "iproute2", "slirp4netns", "uidmap", "wireguard-tools", "wireguard-go",
+    "slurm-wlm",
+    "munge",
+    "bash",
+    "coreutils",
+    "util-linux",
+    "procps",
+    "findutils",
+    "grep",
+    "sed",
+    "tar",
+    "gzip",
+    "bzip2",
+    "xz-utils",
+    "zip",
+    "unzip",
+    "file",
+    "curl",
+    "wget",
+    "ca-certificates",
+    "python3",
+    "iproute2",
+    "slirp4netns",
+    "uidmap",
+    "wireguard-tools",
+    "wireguard-go",
 )
 ROOTFS_FORMAT = 1  # bump when the build itself changes
 MIRROR = os.environ.get("JOBC_ROOTFS_MIRROR", "http://deb.debian.org/debian")
@@ -57,6 +89,7 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # --------------------------------------------------------------------------
 # which Slurm the host has, which one it lacks
+
 
 def host_suite(debian_version: str | None = None, slurm_package: str | None = None) -> str:
     """The host's Debian suite ("bookworm" or "trixie"): /etc/debian_version ("12.11", "13.1",
@@ -70,14 +103,20 @@ def host_suite(debian_version: str | None = None, slurm_package: str | None = No
             return suite
     if slurm_package is None:
         with contextlib.suppress(OSError):
-            r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "slurm-wlm"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+            r = subprocess.run(
+                ["dpkg-query", "-W", "-f=${Version}", "slurm-wlm"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
             slurm_package = r.stdout if r.returncode == 0 else ""
     for suite, (_, slurm) in SUITES.items():
         if (slurm_package or "").startswith(slurm + "."):
             return suite
-    raise HarnessError("cannot tell the host's Debian suite from /etc/debian_version or the slurm-wlm "
-                       f"package: the harness knows {sorted(SUITES)}")
+    raise HarnessError(
+        "cannot tell the host's Debian suite from /etc/debian_version or the slurm-wlm "
+        f"package: the harness knows {sorted(SUITES)}"
+    )
 
 
 def other_suite() -> str:
@@ -95,9 +134,11 @@ def suite_of_version(version: str) -> str:
 # --------------------------------------------------------------------------
 # the root filesystem
 
+
 def rootfs_key(suite: str, packages=ROOTFS_PACKAGES) -> str:
-    data = json.dumps({"suite": suite, "packages": sorted(packages), "format": ROOTFS_FORMAT,
-                       "variant": "minbase"}, sort_keys=True)
+    data = json.dumps(
+        {"suite": suite, "packages": sorted(packages), "format": ROOTFS_FORMAT, "variant": "minbase"}, sort_keys=True
+    )
     return f"{suite}-{hashlib.sha256(data.encode()).hexdigest()[:12]}"
 
 
@@ -127,16 +168,18 @@ def ensure_mmdebstrap() -> str:
     if found:
         return found
     if os.geteuid() != 0:
-        raise HarnessError("mmdebstrap is missing and we are not root: `apt-get install -y "
-                           "--no-install-recommends mmdebstrap`")
+        raise HarnessError(
+            "mmdebstrap is missing and we are not root: `apt-get install -y --no-install-recommends mmdebstrap`"
+        )
     lock_path = Path(tempfile.gettempdir()) / "jobc-harness-apt.lock"
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not which("mmdebstrap"):
             env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
             _run_checked(["apt-get", "update"], env=env, timeout=600)
-            _run_checked(["apt-get", "install", "-y", "--no-install-recommends", "mmdebstrap", "gpg"],
-                         env=env, timeout=1200)
+            _run_checked(
+                ["apt-get", "install", "-y", "--no-install-recommends", "mmdebstrap", "gpg"], env=env, timeout=1200
+            )
     found = which("mmdebstrap")
     if not found:
         raise HarnessError("apt-get installed mmdebstrap but it is not on PATH")
@@ -166,30 +209,64 @@ def ensure_rootfs(suite: str, packages=ROOTFS_PACKAGES) -> Path:
         _remove_tree(tmp)
         t0 = time.monotonic()
         # In a mount namespace of its own, so no mount mmdebstrap makes can outlive it.
-        argv = ["unshare", "--mount", "--propagation", "private", "--", mmdebstrap,
-                "--mode=root", "--variant=minbase", "--include=" + ",".join(packages),
-                suite, str(tmp), MIRROR]
+        argv = [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            mmdebstrap,
+            "--mode=root",
+            "--variant=minbase",
+            "--include=" + ",".join(packages),
+            suite,
+            str(tmp),
+            MIRROR,
+        ]
         try:
-            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, timeout=1200)
+            r = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=1200,
+            )
         except subprocess.TimeoutExpired as e:
             raise HarnessError(f"mmdebstrap {suite} did not finish in 1200 s") from e
         if r.returncode != 0:
             with contextlib.suppress(HarnessError, OSError):
                 _remove_tree(tmp)
             raise HarnessError(f"mmdebstrap {suite} failed ({r.returncode}):\n{r.stdout[-4000:]}")
-        missing = [p for p in ("usr/sbin/slurmctld", "usr/sbin/slurmd", "usr/sbin/munged",
-                               "usr/bin/sbatch", "etc/munge/munge.key") if not (tmp / p).exists()]
+        missing = [
+            p
+            for p in (
+                "usr/sbin/slurmctld",
+                "usr/sbin/slurmd",
+                "usr/sbin/munged",
+                "usr/bin/sbatch",
+                "etc/munge/munge.key",
+            )
+            if not (tmp / p).exists()
+        ]
         if missing:
             raise HarnessError(f"the {suite} root filesystem lacks {missing}")
         seconds = time.monotonic() - t0
         du = subprocess.run(["du", "-sm", str(tmp)], stdout=subprocess.PIPE, text=True)
-        (tmp / ".jobc-rootfs.json").write_text(json.dumps({
-            "suite": suite, "packages": sorted(packages), "mirror": MIRROR,
-            "build_seconds": round(seconds, 1),
-            "size_mb": int(du.stdout.split()[0]) if du.returncode == 0 else None,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }, indent=1) + "\n")
+        (tmp / ".jobc-rootfs.json").write_text(
+            json.dumps(
+                {
+                    "suite": suite,
+                    "packages": sorted(packages),
+                    "mirror": MIRROR,
+                    "build_seconds": round(seconds, 1),
+                    "size_mb": int(du.stdout.split()[0]) if du.returncode == 0 else None,
+                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         os.rename(tmp, target)
     return target
 
@@ -207,7 +284,7 @@ def rootfs_info(path: Path) -> dict:
 # makes it the namespace's root with pivot_root. Not chroot: in a chroot the kernel refuses to create user
 # namespaces (EPERM, user_namespaces(7)), and jobs use `unshare --user` (mapRoot, slirp4netns, WireGuard).
 # $1 root filesystem, $2 the hosts file, then the directories to bind at their own paths.
-_HOLDER_SETUP = r'''
+_HOLDER_SETUP = r"""
 set -eu
 R=$1 hosts=$2
 shift 2
@@ -229,7 +306,7 @@ umount -l /.jobc-oldroot
 install -d -o munge -g munge -m 0755 /run/munge
 echo ready
 exec /bin/sleep infinity
-'''
+"""
 
 
 class RootfsSlurmCluster(SlurmCluster):
@@ -258,6 +335,7 @@ class RootfsSlurmCluster(SlurmCluster):
         self.rootfs = ensure_rootfs(self.suite)
         self.rootfs_seconds = time.monotonic() - t0
         from .s3 import ensure_s5cmd  # jobs of the S3 tests run s5cmd inside the root filesystem
+
         s5 = Path(ensure_s5cmd())
         dest = self.rootfs / "usr/local/bin/s5cmd"
         if not dest.exists() or dest.stat().st_size != s5.stat().st_size:
@@ -273,8 +351,22 @@ class RootfsSlurmCluster(SlurmCluster):
 
     def _client_argv(self, argv, cwd):
         assert self._holder is not None, "root filesystem namespace not started"
-        return ([which("nsenter") or "nsenter", "-t", str(self._holder.pid), "-m", "-r", "-w", "--",
-                 "/usr/bin/env", "-C", str(cwd or "/"), *map(str, argv)], None)
+        return (
+            [
+                which("nsenter") or "nsenter",
+                "-t",
+                str(self._holder.pid),
+                "-m",
+                "-r",
+                "-w",
+                "--",
+                "/usr/bin/env",
+                "-C",
+                str(cwd or "/"),
+                *map(str, argv),
+            ],
+            None,
+        )
 
     def _start_munge(self) -> None:
         s = self.scratch
@@ -289,8 +381,23 @@ class RootfsSlurmCluster(SlurmCluster):
                 uniq.append(b)
         log = self.path("log", "holder.out")
         self._holder = spawn_daemon(
-            ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", _HOLDER_SETUP,
-             "holder", str(self.rootfs), str(hosts), *uniq], log_path=log, cwd="/")
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "/bin/sh",
+                "-c",
+                _HOLDER_SETUP,
+                "holder",
+                str(self.rootfs),
+                str(hosts),
+                *uniq,
+            ],
+            log_path=log,
+            cwd="/",
+        )
         end = time.monotonic() + 20
         while time.monotonic() < end:
             if self._holder.poll() is not None:
@@ -300,21 +407,26 @@ class RootfsSlurmCluster(SlurmCluster):
             time.sleep(0.05)
         else:
             raise HarnessError(f"the mount namespace for {self.rootfs} did not come up in 20 s:\n{tail(log)}")
-        argv, _ = self._client_argv(["/usr/bin/setpriv", "--reuid=munge", "--regid=munge", "--init-groups",
-                                     "--", "/usr/sbin/munged", "-F"], "/")
+        argv, _ = self._client_argv(
+            ["/usr/bin/setpriv", "--reuid=munge", "--regid=munge", "--init-groups", "--", "/usr/sbin/munged", "-F"], "/"
+        )
         self._munged = spawn_daemon(argv, log_path=self.path("log", "munged.out"), cwd="/")
         end = time.monotonic() + 15
         while time.monotonic() < end:
             if self._munged.poll() is not None:
-                raise HarnessError(f"munged in {self.rootfs} exited with {self._munged.returncode}:\n"
-                                   f"{tail(self.path('log', 'munged.out'))}\n"
-                                   f"{tail(self.rootfs / 'var/log/munge/munged.log')}")
+                raise HarnessError(
+                    f"munged in {self.rootfs} exited with {self._munged.returncode}:\n"
+                    f"{tail(self.path('log', 'munged.out'))}\n"
+                    f"{tail(self.rootfs / 'var/log/munge/munged.log')}"
+                )
             r = self.run(["/bin/sh", "-c", "munge -n | unmunge"], check=False, timeout=15)
             if r.returncode == 0:
                 return
             time.sleep(0.1)
-        raise HarnessError(f"munged in {self.rootfs} does not answer `munge -n | unmunge`:\n"
-                           f"{tail(self.rootfs / 'var/log/munge/munged.log')}")
+        raise HarnessError(
+            f"munged in {self.rootfs} does not answer `munge -n | unmunge`:\n"
+            f"{tail(self.rootfs / 'var/log/munge/munged.log')}"
+        )
 
     def _stop_munge(self) -> None:
         for attr in ("_munged", "_holder"):
@@ -329,5 +441,3 @@ class RootfsSlurmCluster(SlurmCluster):
             f = self.rootfs / "var/log/munge/munged.log"
             out += f"\n--- {f} (last {lines} lines) ---\n{tail(f, lines)}"
         return out
-
-

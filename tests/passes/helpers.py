@@ -18,8 +18,11 @@ def job(*steps: ir.AnyStep, **fields) -> ir.Job:
 
 
 def run(command: str = "true", path: tuple = ("steps", 0), **fields) -> ir.RunStep:
-    where = (("depends_on", path + ("dependsOn",)), ("resources", path + ("run", "resources")),
-             ("command", path + ("run", "command")))
+    where = (
+        ("depends_on", path + ("dependsOn",)),
+        ("resources", path + ("run", "resources")),
+        ("command", path + ("run", "command")),
+    )
     return ir.RunStep(command=command, path=path, **{"field_paths": where, **fields})
 
 

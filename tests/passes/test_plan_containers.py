@@ -14,12 +14,15 @@ def planned(container: ir.Container) -> ir.Container:
     return plan_containers(job(run(container=container)), SITE).steps[0].container
 
 
-@pytest.mark.parametrize("title, image, base, file", [
-    ("/input/ is in the job's input", "/input/app.sqsh", ir.ImageLocation.INPUT, "app.sqsh"),
-    ("/output/ is in the job's output", "/output/sub/app.sif", ir.ImageLocation.OUTPUT, "sub/app.sif"),
-    ("other absolute paths are in the job's storage", "/my.squashfs", ir.ImageLocation.STORAGE, "my.squashfs"),
-    ("/inputs is not /input/", "/inputs/x.sqsh", ir.ImageLocation.STORAGE, "inputs/x.sqsh"),
-])
+@pytest.mark.parametrize(
+    "title, image, base, file",
+    [
+        ("/input/ is in the job's input", "/input/app.sqsh", ir.ImageLocation.INPUT, "app.sqsh"),
+        ("/output/ is in the job's output", "/output/sub/app.sif", ir.ImageLocation.OUTPUT, "sub/app.sif"),
+        ("other absolute paths are in the job's storage", "/my.squashfs", ir.ImageLocation.STORAGE, "my.squashfs"),
+        ("/inputs is not /input/", "/inputs/x.sqsh", ir.ImageLocation.STORAGE, "inputs/x.sqsh"),
+    ],
+)
 def test_local_image_files(title: str, image: str, base: str, file: str) -> None:
     c = planned(ir.Container(image=image))
     assert (c.image_source, c.image_location, c.image_file) == (None, base, file)
@@ -33,8 +36,14 @@ def test_enroot_registry_image() -> None:
 
 
 def test_enroot_credentials_name_the_user_only() -> None:
-    c = planned(ir.Container(image="app:1", registry="r.example.org", username="john",
-                             password=ir.Secret("pw", "steps[0].run.container.password")))
+    c = planned(
+        ir.Container(
+            image="app:1",
+            registry="r.example.org",
+            username="john",
+            password=ir.Secret("pw", "steps[0].run.container.password"),
+        )
+    )
     assert c.image_source == "docker://john@r.example.org#app:1"
     assert "pw" not in c.image_source
 
@@ -45,18 +54,36 @@ def test_apptainer_registry_image() -> None:
     assert c.image_file.endswith(".sif")
 
 
-@pytest.mark.parametrize("title, container, source", [
-    ("no registry means Docker Hub; official images get library/", ir.Container(image="ubuntu"),
-     "docker://registry-1.docker.io#library/ubuntu"),
-    ("official image with a tag", ir.Container(image="ubuntu:22.04", registry="docker.io"),
-     "docker://docker.io#library/ubuntu:22.04"),
-    ("namespaced image is left alone", ir.Container(image="nvidia/cuda:12.0"),
-     "docker://registry-1.docker.io#nvidia/cuda:12.0"),
-    ("other registries are left alone", ir.Container(image="ubuntu", registry="r.example.org"),
-     "docker://r.example.org#ubuntu"),
-    ("apptainer too", ir.Container(image="alpine", runtime="apptainer"),
-     "docker://registry-1.docker.io/library/alpine"),
-])
+@pytest.mark.parametrize(
+    "title, container, source",
+    [
+        (
+            "no registry means Docker Hub; official images get library/",
+            ir.Container(image="ubuntu"),
+            "docker://registry-1.docker.io#library/ubuntu",
+        ),
+        (
+            "official image with a tag",
+            ir.Container(image="ubuntu:22.04", registry="docker.io"),
+            "docker://docker.io#library/ubuntu:22.04",
+        ),
+        (
+            "namespaced image is left alone",
+            ir.Container(image="nvidia/cuda:12.0"),
+            "docker://registry-1.docker.io#nvidia/cuda:12.0",
+        ),
+        (
+            "other registries are left alone",
+            ir.Container(image="ubuntu", registry="r.example.org"),
+            "docker://r.example.org#ubuntu",
+        ),
+        (
+            "apptainer too",
+            ir.Container(image="alpine", runtime="apptainer"),
+            "docker://registry-1.docker.io/library/alpine",
+        ),
+    ],
+)
 def test_docker_hub_official_images(title: str, container: ir.Container, source: str) -> None:
     assert planned(container).image_source == source
 
@@ -66,12 +93,19 @@ def test_hosted_image() -> None:
     assert (c.image_source, c.image_location, c.image_file) == (None, ir.ImageLocation.HOSTED, "library/sd:latest")
 
 
-@pytest.mark.parametrize("title, a, b", [
-    ("runtime changes the file", ir.Container(image="u:1"), ir.Container(image="u:1", runtime="apptainer")),
-    ("registry changes the file", ir.Container(image="u:1", registry="a.org"), ir.Container(image="u:1", registry="b.org")),
-    ("tag changes the file", ir.Container(image="u:1"), ir.Container(image="u:2")),
-    ("names that read the same differ", ir.Container(image="a/b:c"), ir.Container(image="a_b:c")),
-])
+@pytest.mark.parametrize(
+    "title, a, b",
+    [
+        ("runtime changes the file", ir.Container(image="u:1"), ir.Container(image="u:1", runtime="apptainer")),
+        (
+            "registry changes the file",
+            ir.Container(image="u:1", registry="a.org"),
+            ir.Container(image="u:1", registry="b.org"),
+        ),
+        ("tag changes the file", ir.Container(image="u:1"), ir.Container(image="u:2")),
+        ("names that read the same differ", ir.Container(image="a/b:c"), ir.Container(image="a_b:c")),
+    ],
+)
 def test_cache_file_names_are_unique(title: str, a: ir.Container, b: ir.Container) -> None:
     assert planned(a).image_file != planned(b).image_file
 
@@ -88,12 +122,19 @@ def test_steps_without_containers_and_nested_steps() -> None:
     assert out.steps[1].container is None
 
 
-@pytest.mark.parametrize("title, container, registry", [
-    ("registry image without registry: Docker Hub", ir.Container(image="library/ubuntu:latest"), "registry-1.docker.io"),
-    ("registry given", ir.Container(image="library/ubuntu:latest", registry="r.example.org"), "r.example.org"),
-    ("local image file has no registry", ir.Container(image="/images/app.sqsh"), None),
-    ("docker keeps the reference as written", ir.Container(image="ubuntu:22.04", runtime="docker"), None),
-])
+@pytest.mark.parametrize(
+    "title, container, registry",
+    [
+        (
+            "registry image without registry: Docker Hub",
+            ir.Container(image="library/ubuntu:latest"),
+            "registry-1.docker.io",
+        ),
+        ("registry given", ir.Container(image="library/ubuntu:latest", registry="r.example.org"), "r.example.org"),
+        ("local image file has no registry", ir.Container(image="/images/app.sqsh"), None),
+        ("docker keeps the reference as written", ir.Container(image="ubuntu:22.04", runtime="docker"), None),
+    ],
+)
 def test_default_registry(title: str, container: ir.Container, registry: str | None) -> None:
     assert planned(container).registry == registry
 

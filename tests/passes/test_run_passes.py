@@ -13,7 +13,13 @@ from .helpers import SITE, job, launch, messages, note, run
 
 def test_order() -> None:
     assert [p.__name__ for p in PASSES] == [
-        "resolve_defaults", "check_handles", "lower_loops", "plan_containers", "plan_networks", "plan_transport"]
+        "resolve_defaults",
+        "check_handles",
+        "lower_loops",
+        "plan_containers",
+        "plan_networks",
+        "plan_transport",
+    ]
 
 
 def test_problems_of_several_passes_are_all_reported() -> None:
@@ -24,7 +30,11 @@ def test_problems_of_several_passes_are_all_reported() -> None:
     with pytest.raises(SpecError) as info:
         run_passes(spec, SITE)
     assert [p for p, _ in messages(info.value)] == [
-        "steps[1].run.resources", "steps[1].run.resources", "steps[1].run.resources", "steps[0].dependsOn[0]"]
+        "steps[1].run.resources",
+        "steps[1].run.resources",
+        "steps[1].run.resources",
+        "steps[0].dependsOn[0]",
+    ]
 
 
 def test_a_later_pass_that_cannot_cope_does_not_hide_the_problems(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,8 +57,9 @@ def test_a_bug_without_problems_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_valid_job_goes_through_every_pass() -> None:
-    out = run_passes(job(launch("a", run(path=("steps", 0, "launch", "steps", 0))),
-                         note(depends_on=("a",), path=("steps", 1))), SITE)
+    out = run_passes(
+        job(launch("a", run(path=("steps", 0, "launch", "steps", 0))), note(depends_on=("a",), path=("steps", 1))), SITE
+    )
     assert out.steps[0].slot == 1 and out.steps[1].awaits == (1,)
     assert out.steps[0].steps[0].resources == ir.Resources(1, 4, 1000, 1)
 
@@ -56,11 +67,16 @@ def test_valid_job_goes_through_every_pass() -> None:
 def test_a_pass_reports_at_the_field_the_frontend_recorded() -> None:
     """An app spec's command lives at versions[0].commands.process.command: a pass's warning points there."""
     where = ("versions", 0, "commands", "process")
-    step = ir.RunStep(command="echo {{ .Item }}", argv=("echo", "{{ .Item }}"), path=where,
-                      field_paths=(("command", where + ("command",)),))
+    step = ir.RunStep(
+        command="echo {{ .Item }}",
+        argv=("echo", "{{ .Item }}"),
+        path=where,
+        field_paths=(("command", where + ("command",)),),
+    )
     out = run_passes(job(step), SITE)
     assert [(w.path, w.message) for w in out.warnings] == [
-        (where + ("command",), '{{ .Item }} is not substituted by jobc; use "$item"')]
+        (where + ("command",), '{{ .Item }} is not substituted by jobc; use "$item"')
+    ]
 
 
 def test_a_field_not_recorded_is_reported_at_its_node() -> None:

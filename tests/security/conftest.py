@@ -4,6 +4,7 @@ The default (CI) profile is derandomized: every run explores the same examples, 
 the code, not on luck. `JOBC_HYPOTHESIS_PROFILE=long` runs ten times as many examples from a fresh random
 seed each time; run it before a release and whenever an escaping rule changes.
 """
+
 from __future__ import annotations
 
 import collections
@@ -12,10 +13,15 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
-            HealthCheck.function_scoped_fixture]
-settings.register_profile("jobc-security-default", max_examples=100, deadline=None, suppress_health_check=_SLOW_OK,
-                          derandomize=True)
+_SLOW_OK = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.filter_too_much,
+    HealthCheck.function_scoped_fixture,
+]
+settings.register_profile(
+    "jobc-security-default", max_examples=100, deadline=None, suppress_health_check=_SLOW_OK, derandomize=True
+)
 settings.register_profile("jobc-security-long", max_examples=1000, deadline=None, suppress_health_check=_SLOW_OK)
 
 
@@ -46,8 +52,10 @@ def cases() -> Cases:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if CASES.count or CASES.rejected:
-        terminalreporter.write_line(f"security: {CASES.count} injection cases explored "
-                                    f"({CASES.rejected} values rejected by jobc with a SpecError)")
+        terminalreporter.write_line(
+            f"security: {CASES.count} injection cases explored "
+            f"({CASES.rejected} values rejected by jobc with a SpecError)"
+        )
         if config.getoption("verbose") > 0:
             for reason, n in CASES.reasons.most_common(8):
                 terminalreporter.write_line(f"security:   rejected {n}x: {reason}")

@@ -32,17 +32,22 @@ from typer.testing import CliRunner
 from jobc.cli import app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-ALL_EXAMPLES = sorted(p for p in [*EXAMPLES.glob("*.*"), *(EXAMPLES / "bfabric").glob("*.*")]
-                      if p.suffix in (".json", ".yaml", ".yml"))
+ALL_EXAMPLES = sorted(
+    p for p in [*EXAMPLES.glob("*.*"), *(EXAMPLES / "bfabric").glob("*.*")] if p.suffix in (".json", ".yaml", ".yml")
+)
 CASE_SECONDS = 10  # per-case bound: the slowest legitimate case (10,000 nested `[` in YAML) takes < 1 s
 SENTINEL = "#!/bin/sh\n# pre-existing output: must survive a rejected spec\n"
 
 # The values every position of a valid spec is replaced by (brief: wrong types, huge numbers, a 10k string).
 WRONG: list[Any] = [None, True, 1, -1, 2**40, 1.5, "x", [], {}, "y" * 10_000]
 
-FUZZ_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None,
-                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                HealthCheck.filter_too_much])
+FUZZ_SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 
 
 # --- the case counter -------------------------------------------------------------------------------------
@@ -92,8 +97,15 @@ class Fuzzer:
         self.runner = CliRunner()
         self.failures: list[str] = []
 
-    def case(self, content: str | bytes, suffix: str = ".yaml", *, label: str = "", command: str = "compile",
-             stdin: bool = False) -> int:
+    def case(
+        self,
+        content: str | bytes,
+        suffix: str = ".yaml",
+        *,
+        label: str = "",
+        command: str = "compile",
+        stdin: bool = False,
+    ) -> int:
         """Write `content` to a spec file, compile it, check the outcome; returns the exit code."""
         self.counter.cases += 1
         n = self.counter.cases
@@ -143,7 +155,12 @@ class Fuzzer:
         if result.exit_code not in (0, 2):
             return f"exit code {result.exit_code}: {stderr[-500:]}"
         # An empty file (or only comments) has no position: `FILE: the spec is empty` is the one unlocated line.
-        ok = [rf"{re.escape(shown)}:\d+:\d+: .", r"jobc: \S", r"…and \d+ more$", rf"{re.escape(shown)}: the spec is empty$"]
+        ok = [
+            rf"{re.escape(shown)}:\d+:\d+: .",
+            r"jobc: \S",
+            r"…and \d+ more$",
+            rf"{re.escape(shown)}: the spec is empty$",
+        ]
         if command == "validate":
             ok.append(rf"{re.escape(shown)}: ok$")
         located = re.compile("|".join(f"(?:{pattern})" for pattern in ok))
@@ -241,8 +258,12 @@ def test_valid_examples_compile_through_the_harness(fuzz: Fuzzer) -> None:
 
 # --- truncated files --------------------------------------------------------------------------------------
 
-PREFIX_EXAMPLES = ["reference-job-minimal.json", "reference-async-await.json", "bore-tunnel.yaml",
-                   "bfabric/docker-via-apptainer.yaml"]
+PREFIX_EXAMPLES = [
+    "reference-job-minimal.json",
+    "reference-async-await.json",
+    "bore-tunnel.yaml",
+    "bfabric/docker-via-apptainer.yaml",
+]
 
 
 @pytest.mark.parametrize("name", PREFIX_EXAMPLES)
@@ -292,13 +313,22 @@ def _corpus() -> Iterator[tuple[str, str | bytes, str]]:
         yield "bom + json", "\ufeff" + minimal_json, suffix
         yield "bom + yaml", "\ufeff" + gpu_yaml, suffix
         yield "double bom", "\ufeff\ufeff" + valid, suffix
-        for codec, bom in (("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
-                           ("utf-32-le", codecs.BOM_UTF32_LE)):
+        for codec, bom in (
+            ("utf-16-le", codecs.BOM_UTF16_LE),
+            ("utf-16-be", codecs.BOM_UTF16_BE),
+            ("utf-32-le", codecs.BOM_UTF32_LE),
+        ):
             yield f"{codec} with bom", bom + valid.encode(codec), suffix
             yield f"{codec} without bom", valid.encode(codec), suffix
-        for name, junk in (("ff", b"\xff"), ("lone continuation", b"\x80"), ("overlong /", b"\xc0\xaf"),
-                           ("encoded surrogate", b"\xed\xa0\x80"), ("truncated sequence", b"\xe2\x82"),
-                           ("beyond U+10FFFF", b"\xf4\x90\x80\x80"), ("latin-1 e acute", b"caf\xe9")):
+        for name, junk in (
+            ("ff", b"\xff"),
+            ("lone continuation", b"\x80"),
+            ("overlong /", b"\xc0\xaf"),
+            ("encoded surrogate", b"\xed\xa0\x80"),
+            ("truncated sequence", b"\xe2\x82"),
+            ("beyond U+10FFFF", b"\xf4\x90\x80\x80"),
+            ("latin-1 e acute", b"caf\xe9"),
+        ):
             yield f"invalid utf-8 {name} in a value", valid.replace("echo hi", "echo ").encode() + junk + b"\n", suffix
             yield f"invalid utf-8 {name} at start", junk + valid.encode(), suffix
         yield "random binary", bytes(range(256)) * 4, suffix
@@ -333,10 +363,28 @@ def _corpus() -> Iterator[tuple[str, str | bytes, str]]:
     yield "anchored steps reused", valid_head + "x: &s [{run: {command: a}}]\nsteps: *s\n", ".yaml"
     yield "merge key", valid_head + "base: &b {command: a}\nsteps:\n  - run:\n      <<: *b\n", ".yaml"
     # YAML tags.
-    for tag in ("!!python/object:os.system", "!!python/object/apply:os.system", "!!python/name:os.system",
-                "!!python/module:os", "!!python/object/new:os.system", "!!binary", "!!set", "!!omap", "!!pairs",
-                "!!timestamp", "!!float", "!!int", "!!bool", "!!null", "!!str", "!!map", "!!seq", "!custom",
-                "!<tag:example.org,2000:x>", "!!merge"):
+    for tag in (
+        "!!python/object:os.system",
+        "!!python/object/apply:os.system",
+        "!!python/name:os.system",
+        "!!python/module:os",
+        "!!python/object/new:os.system",
+        "!!binary",
+        "!!set",
+        "!!omap",
+        "!!pairs",
+        "!!timestamp",
+        "!!float",
+        "!!int",
+        "!!bool",
+        "!!null",
+        "!!str",
+        "!!map",
+        "!!seq",
+        "!custom",
+        "!<tag:example.org,2000:x>",
+        "!!merge",
+    ):
         yield f"tag {tag} on the root", f"{tag} ['echo pwned']\n", ".yaml"
         yield f"tag {tag} on a value", valid.replace("echo hi", f"{tag} aGVsbG8="), ".yaml"
         yield f"tag {tag} on tasks", valid.replace("tasks: 1", f"tasks: {tag} 1"), ".yaml"
@@ -368,10 +416,35 @@ def _corpus() -> Iterator[tuple[str, str | bytes, str]]:
     yield "10k-char key", valid + "k" * 10_000 + ": v\n", ".yaml"
     yield "10k-char key json", '{"' + "k" * 10_000 + '": 1}', ".json"
     # Numbers.
-    for number in ("9" * 5000, "-" + "9" * 5000, "9" * 4300, "9" * 4301, "1" + "0" * 100, "1e999", "-1e999",
-                   "1e-999", "NaN", "Infinity", "-Infinity", "0x1F", "0o777", "0b101", "0755", "1_000", "+1",
-                   "-0", "1.", ".5", "1e5", "2e40", "18446744073709551616", ".inf", ".nan", "12:30:00",
-                   "2001-12-14t21:59:43.10-05:00"):
+    for number in (
+        "9" * 5000,
+        "-" + "9" * 5000,
+        "9" * 4300,
+        "9" * 4301,
+        "1" + "0" * 100,
+        "1e999",
+        "-1e999",
+        "1e-999",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "0x1F",
+        "0o777",
+        "0b101",
+        "0755",
+        "1_000",
+        "+1",
+        "-0",
+        "1.",
+        ".5",
+        "1e5",
+        "2e40",
+        "18446744073709551616",
+        ".inf",
+        ".nan",
+        "12:30:00",
+        "2001-12-14t21:59:43.10-05:00",
+    ):
         yield f"tasks={number[:20]} (yaml)", valid.replace("tasks: 1", f"tasks: {number}"), ".yaml"
         yield f"command={number[:20]} (yaml)", valid.replace("echo hi", number), ".yaml"
         yield f"tasks={number[:20]} (json)", minimal_json.replace('"tasks": 1', f'"tasks": {number}'), ".json"
@@ -382,29 +455,51 @@ def _corpus() -> Iterator[tuple[str, str | bytes, str]]:
     yield "huge number nested (yaml)", "steps:\n  - - - " + "9" * 5000 + "\n", ".yaml"
     yield "huge number as a key (yaml)", "9" * 5000 + ": 1\n", ".yaml"
     # JSON that is not quite JSON.
-    for name, text in (("trailing comma", minimal_json.rstrip()[:-1].rstrip() + ",}"),
-                       ("single quotes", minimal_json.replace('"', "'")),
-                       ("comment", "// c\n" + minimal_json), ("block comment", "/* c */" + minimal_json),
-                       ("unquoted keys", '{resources: {}}'), ("lone surrogate escape", '{"a": "\\ud800"}'),
-                       ("bad escape", '{"a": "\\q"}'), ("raw newline in string", '{"a": "x\ny"}'),
-                       ("raw tab in string", '{"a": "x\ty"}'), ("extra data", minimal_json + minimal_json),
-                       ("unterminated string", '{"a": "' + "x" * 10_000), ("just a string", '"x"'),
-                       ("just null", "null"), ("just a list", "[1, 2]"), ("key without value", '{"a"}'),
-                       ("colon soup", '{"a"::1}'), ("unicode whitespace", "\u00a0" + minimal_json),
-                       ("1 MB string value", '{"a": "' + "x" * 1_000_000 + '"}'),
-                       ("NUL in a key", '{"a\\u0000b": 1}')):
+    for name, text in (
+        ("trailing comma", minimal_json.rstrip()[:-1].rstrip() + ",}"),
+        ("single quotes", minimal_json.replace('"', "'")),
+        ("comment", "// c\n" + minimal_json),
+        ("block comment", "/* c */" + minimal_json),
+        ("unquoted keys", "{resources: {}}"),
+        ("lone surrogate escape", '{"a": "\\ud800"}'),
+        ("bad escape", '{"a": "\\q"}'),
+        ("raw newline in string", '{"a": "x\ny"}'),
+        ("raw tab in string", '{"a": "x\ty"}'),
+        ("extra data", minimal_json + minimal_json),
+        ("unterminated string", '{"a": "' + "x" * 10_000),
+        ("just a string", '"x"'),
+        ("just null", "null"),
+        ("just a list", "[1, 2]"),
+        ("key without value", '{"a"}'),
+        ("colon soup", '{"a"::1}'),
+        ("unicode whitespace", "\u00a0" + minimal_json),
+        ("1 MB string value", '{"a": "' + "x" * 1_000_000 + '"}'),
+        ("NUL in a key", '{"a\\u0000b": 1}'),
+    ):
         yield f"json: {name}", text, ".json"
         yield f"json as yaml: {name}", text, ".yaml"
     # YAML odds and ends.
-    for name, text in (("tabs for indentation", valid.replace("  ", "\t")), ("only a scalar", "hello\n"),
-                       ("only a list", "- a\n- b\n"), ("only null", "~\n"), ("only a dash", "-\n"),
-                       ("only a colon", ":\n"), ("only a question mark", "?\n"), ("unclosed quote", 'a: "x\n'),
-                       ("bad indentation", "a:\n  b: 1\n c: 2\n"), ("block scalar", "steps: |\n  x\n"),
-                       ("folded block", "steps: >-\n  x\n"), ("bad block header", "a: |9x\n  y\n"),
-                       ("anchor without node", "a: &x\n"), ("tag without node", "a: !!str\n"),
-                       ("reserved @", "a: @x\n"), ("reserved `", "a: `x\n"),
-                       ("flow in block key", "{a: 1}: 2\n"), ("1 MB line", "a: " + "x" * 1_000_000 + "\n"),
-                       ("100k lines", "a:\n" + "  - x\n" * 100_000)):
+    for name, text in (
+        ("tabs for indentation", valid.replace("  ", "\t")),
+        ("only a scalar", "hello\n"),
+        ("only a list", "- a\n- b\n"),
+        ("only null", "~\n"),
+        ("only a dash", "-\n"),
+        ("only a colon", ":\n"),
+        ("only a question mark", "?\n"),
+        ("unclosed quote", 'a: "x\n'),
+        ("bad indentation", "a:\n  b: 1\n c: 2\n"),
+        ("block scalar", "steps: |\n  x\n"),
+        ("folded block", "steps: >-\n  x\n"),
+        ("bad block header", "a: |9x\n  y\n"),
+        ("anchor without node", "a: &x\n"),
+        ("tag without node", "a: !!str\n"),
+        ("reserved @", "a: @x\n"),
+        ("reserved `", "a: `x\n"),
+        ("flow in block key", "{a: 1}: 2\n"),
+        ("1 MB line", "a: " + "x" * 1_000_000 + "\n"),
+        ("100k lines", "a:\n" + "  - x\n" * 100_000),
+    ):
         yield f"yaml: {name}", text, ".yaml"
 
 
@@ -454,19 +549,29 @@ def test_unreadable_paths(fuzz: Fuzzer, tmp_path: Path) -> None:
 
 # --- hypothesis ---------------------------------------------------------------------------------------------
 
-FIELD_NAMES = sorted({key for example in ALL_EXAMPLES for path in paths(load_example(example))
-                      for key in path if isinstance(key, str)})
+FIELD_NAMES = sorted(
+    {key for example in ALL_EXAMPLES for path in paths(load_example(example)) for key in path if isinstance(key, str)}
+)
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30), st.sampled_from(FIELD_NAMES),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.sampled_from(FIELD_NAMES),
     st.sampled_from(["", "x" * 10_000, "$(reboot)", "a\x00b", "\ud800", "on", "no", "0755", "/tmp", "1G"]),
 )
 # Keys without control characters here; those are test_control_characters_in_keys_stay_on_one_line.
-keys = st.one_of(st.sampled_from(FIELD_NAMES),
-                 st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=12))
-spec_like = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5),
-                                                         st.dictionaries(keys, inner, max_size=6)), max_leaves=40)
+keys = st.one_of(
+    st.sampled_from(FIELD_NAMES), st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=12)
+)
+spec_like = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(keys, inner, max_size=6)),
+    max_leaves=40,
+)
 spec_shaped = st.dictionaries(st.sampled_from(FIELD_NAMES), spec_like, max_size=8)
 
 
@@ -518,14 +623,18 @@ SPLICE_SOURCES = [(p.read_text(encoding="utf-8"), p.suffix) for p in ALL_EXAMPLE
 
 
 @FUZZ_SETTINGS
-@given(which=st.integers(min_value=0, max_value=len(SPLICE_SOURCES) - 1), where=st.floats(0, 1),
-       cut=st.integers(min_value=0, max_value=40), insert=st.text(YAML_ALPHABET, max_size=20))
+@given(
+    which=st.integers(min_value=0, max_value=len(SPLICE_SOURCES) - 1),
+    where=st.floats(0, 1),
+    cut=st.integers(min_value=0, max_value=40),
+    insert=st.text(YAML_ALPHABET, max_size=20),
+)
 def test_hypothesis_spliced_examples(shared_fuzz: Fuzzer, which: int, where: float, cut: int, insert: str) -> None:
     """A valid example with a slice cut out and random punctuation put in its place."""
     text, suffix = SPLICE_SOURCES[which]
     at = int(where * len(text))
     shared_fuzz.failures.clear()
-    shared_fuzz.case(text[:at] + insert + text[at + cut:], suffix, label="hypothesis splice")
+    shared_fuzz.case(text[:at] + insert + text[at + cut :], suffix, label="hypothesis splice")
     shared_fuzz.check()
 
 
@@ -542,10 +651,12 @@ def test_control_characters_in_keys_stay_on_one_line(fuzz: Fuzzer) -> None:
 def test_integers_too_long_for_python_are_located(fuzz: Fuzzer) -> None:
     """Regression (found by this fuzzer): more than 4300 digits raised ValueError -> exit code 70."""
     digits = "9" * 5000
-    for content, suffix, where in (('{"resources": {"tasks": ' + digits + "}}", ".json", ":1:25: invalid JSON: "),
-                                   ("[1, " + digits + "]", ".json", ":1:5: invalid JSON: "),
-                                   ("resources: {tasks: " + digits + "}\n", ".yaml", ":1:20: "),
-                                   ("- " + digits + "\n", ".yaml", ":1:3: ")):
+    for content, suffix, where in (
+        ('{"resources": {"tasks": ' + digits + "}}", ".json", ":1:25: invalid JSON: "),
+        ("[1, " + digits + "]", ".json", ":1:5: invalid JSON: "),
+        ("resources: {tasks: " + digits + "}\n", ".yaml", ":1:20: "),
+        ("- " + digits + "\n", ".yaml", ":1:3: "),
+    ):
         assert fuzz.case(content, suffix, label="long integer") == 2
         spec = fuzz.dir / f"case{suffix}"
         result = CliRunner().invoke(app, ["compile", str(spec)])

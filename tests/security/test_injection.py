@@ -39,8 +39,7 @@ from jobc.options import AppOptions, CompileOptions
 from jobc.site import SiteError, site_from_dict
 
 from .conftest import CASES, profile
-from .hostile import (BIN_DIR, DISPATCH, HOSTILE, HOSTILE_SHORT, PROBE, check_canaries, no,
-                      no_space_control, trim_bytes)
+from .hostile import BIN_DIR, DISPATCH, HOSTILE, HOSTILE_SHORT, PROBE, check_canaries, no, no_space_control, trim_bytes
 
 credential = HOSTILE.map(lambda s: no_space_control(s) or "x")
 # A secret carries a marker no other generated value has, so "not in any argv" cannot match another field.
@@ -77,8 +76,10 @@ class Run:
         return self.storage / "77"
 
     def site(self, **sections) -> object:
-        data = {"paths": {"storage_root": str(self.storage), "image_cache": str(self.root / "images")},
-                "options": {"launch_grace": 1}}
+        data = {
+            "paths": {"storage_root": str(self.storage), "image_cache": str(self.root / "images")},
+            "options": {"launch_grace": 1},
+        }
         for key, values in sections.items():
             data.setdefault(key, {}).update(values)
         return site_from_dict(data)
@@ -87,9 +88,15 @@ class Run:
         assert "\r\n" not in script, "sbatch would refuse this script (DOS line breaks)"
         path = self.root / "job.sh"
         path.write_text(script, encoding="utf-8")
-        env = {"PATH": f"{BIN_DIR}:/usr/bin:/bin", "HOME": str(self.home), "SLURM_JOB_ID": "77",
-               "SLURM_SUBMIT_DIR": str(self.root), "SEC_LOG": str(self.log), "LC_ALL": "C.UTF-8",
-               **(extra_env or {})}
+        env = {
+            "PATH": f"{BIN_DIR}:/usr/bin:/bin",
+            "HOME": str(self.home),
+            "SLURM_JOB_ID": "77",
+            "SLURM_SUBMIT_DIR": str(self.root),
+            "SEC_LOG": str(self.log),
+            "LC_ALL": "C.UTF-8",
+            **(extra_env or {}),
+        }
         done = subprocess.run(["bash", str(path)], cwd=self.root, env=env, capture_output=True, timeout=120)
         self.rc, self.stderr = done.returncode, done.stderr.decode(errors="replace")[-3000:]
         self.script = script
@@ -152,9 +159,16 @@ RESOURCES = {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 64, "gpusPerTask": 0}
 
 
 @_run_settings(1.3)
-@given(job_env=st.lists(HOSTILE, min_size=8, max_size=40), step_env=st.lists(HOSTILE, min_size=8, max_size=40),
-       name=HOSTILE, items_par=st.lists(HOSTILE, min_size=1, max_size=4),
-       items_seq=st.lists(HOSTILE, min_size=1, max_size=4), loop_name=HOSTILE, wd_abs=dir_name, wd_rel=dir_name)
+@given(
+    job_env=st.lists(HOSTILE, min_size=8, max_size=40),
+    step_env=st.lists(HOSTILE, min_size=8, max_size=40),
+    name=HOSTILE,
+    items_par=st.lists(HOSTILE, min_size=1, max_size=4),
+    items_seq=st.lists(HOSTILE, min_size=1, max_size=4),
+    loop_name=HOSTILE,
+    wd_abs=dir_name,
+    wd_rel=dir_name,
+)
 def test_env_names_loops_workdir(new_run, job_env, step_env, name, items_par, items_seq, loop_name, wd_abs, wd_rel):
     run = new_run()
     abs_dir = run.root / "wd" / wd_abs
@@ -165,12 +179,29 @@ def test_env_names_loops_workdir(new_run, job_env, step_env, name, items_par, it
         "resources": RESOURCES,
         "env": [{"key": f"J{i}", "value": v} for i, v in enumerate(job_env)],
         "steps": [
-            {"name": name, "run": {"command": run.probe_cmd("env"), "shell": "/bin/bash",
-                                   "env": [{"key": f"S{i}", "value": v} for i, v in enumerate(step_env)]}},
-            {"name": loop_name, "for": {"parallel": True, "items": items_par,
-                                        "steps": [{"name": "par", "run": {"command": run.probe_cmd("par")}}]}},
-            {"for": {"parallel": False, "items": items_seq,
-                     "steps": [{"name": "seq", "run": {"command": run.probe_cmd("seq"), "mapRoot": True}}]}},
+            {
+                "name": name,
+                "run": {
+                    "command": run.probe_cmd("env"),
+                    "shell": "/bin/bash",
+                    "env": [{"key": f"S{i}", "value": v} for i, v in enumerate(step_env)],
+                },
+            },
+            {
+                "name": loop_name,
+                "for": {
+                    "parallel": True,
+                    "items": items_par,
+                    "steps": [{"name": "par", "run": {"command": run.probe_cmd("par")}}],
+                },
+            },
+            {
+                "for": {
+                    "parallel": False,
+                    "items": items_seq,
+                    "steps": [{"name": "seq", "run": {"command": run.probe_cmd("seq"), "mapRoot": True}}],
+                }
+            },
             {"name": "abs", "run": {"command": run.probe_cmd("abs"), "workDir": str(abs_dir)}},
             {"name": "rel", "run": {"command": run.probe_cmd("rel"), "workDir": wd_rel}},
         ],
@@ -203,19 +234,40 @@ def test_env_names_loops_workdir(new_run, job_env, step_env, name, items_par, it
 
 @pytest.mark.parametrize("runtime", ["apptainer", "enroot"])
 @_run_settings(0.8)
-@given(img=image, user=credential, password=secret_credential, mounts=st.lists(st.tuples(mount_path, mount_path,
-       st.sampled_from(["ro", "rw"])), min_size=1, max_size=4), env=st.lists(HOSTILE, min_size=4, max_size=24),
-       wd=dir_name)
+@given(
+    img=image,
+    user=credential,
+    password=secret_credential,
+    mounts=st.lists(st.tuples(mount_path, mount_path, st.sampled_from(["ro", "rw"])), min_size=1, max_size=4),
+    env=st.lists(HOSTILE, min_size=4, max_size=24),
+    wd=dir_name,
+)
 def test_containers(new_run, runtime, img, user, password, mounts, env, wd):
     run = new_run()
-    container = {"image": img, "registry": "registry.example.org", "username": user, "password": password,
-                 "apptainer": runtime == "apptainer",
-                 "mounts": [{"hostDir": h, "containerDir": c, "options": o} for h, c, o in mounts]}
+    container = {
+        "image": img,
+        "registry": "registry.example.org",
+        "username": user,
+        "password": password,
+        "apptainer": runtime == "apptainer",
+        "mounts": [{"hostDir": h, "containerDir": c, "options": o} for h, c, o in mounts],
+    }
     wd_path = run.root / "cwd" / wd
     wd_path.mkdir(parents=True)
-    spec = {"resources": RESOURCES, "steps": [{"name": "c", "run": {
-        "container": container, "command": run.probe_cmd("c"), "workDir": str(wd_path),
-        "env": [{"key": f"E{i}", "value": v} for i, v in enumerate(env)]}}]}
+    spec = {
+        "resources": RESOURCES,
+        "steps": [
+            {
+                "name": "c",
+                "run": {
+                    "container": container,
+                    "command": run.probe_cmd("c"),
+                    "workDir": str(wd_path),
+                    "env": [{"key": f"E{i}", "value": v} for i, v in enumerate(env)],
+                },
+            }
+        ],
+    }
     n = 3 + 2 * len(mounts) + len(env) + 1
     script = compile_or_reject(dump(spec), n, name="job.json", site=run.site())
     if script is None:
@@ -252,9 +304,18 @@ def test_containers(new_run, runtime, img, user, password, mounts, env, wd):
 def test_long_image_name(new_run, runtime):
     """A valid image name of any length gives a cache file name within NAME_MAX (255 bytes)."""
     run = new_run()
-    spec = {"resources": RESOURCES, "steps": [{"name": "c", "run": {
-        "container": {"image": "img/" + "a" * 240, "apptainer": runtime == "apptainer"},
-        "command": run.probe_cmd("c")}}]}
+    spec = {
+        "resources": RESOURCES,
+        "steps": [
+            {
+                "name": "c",
+                "run": {
+                    "container": {"image": "img/" + "a" * 240, "apptainer": runtime == "apptainer"},
+                    "command": run.probe_cmd("c"),
+                },
+            }
+        ],
+    }
     run.execute(compile_spec(dump(spec), name="job.json", site=run.site()).script)
     run.check_ok()
     assert len(run.probe("c")) == 1
@@ -264,17 +325,32 @@ def test_long_image_name(new_run, runtime):
 
 
 @_run_settings(1.0)
-@given(region=HOSTILE, bucket=HOSTILE_SHORT, path=HOSTILE_SHORT, key_id=HOSTILE, secret=HOSTILE.map(lambda s: "s3cr3t-" + s),
-       out_bucket=HOSTILE_SHORT, out_path=HOSTILE_SHORT, delete=st.booleans())
+@given(
+    region=HOSTILE,
+    bucket=HOSTILE_SHORT,
+    path=HOSTILE_SHORT,
+    key_id=HOSTILE,
+    secret=HOSTILE.map(lambda s: "s3cr3t-" + s),
+    out_bucket=HOSTILE_SHORT,
+    out_path=HOSTILE_SHORT,
+    delete=st.booleans(),
+)
 def test_s3(new_run, region, bucket, path, key_id, secret, out_bucket, out_path, delete):
     run = new_run()
     bucket_url, out_url = "s3://b" + bucket + "b", "s3://o" + out_bucket + "o"
-    common = {"region": region, "accessKeyId": key_id, "secretAccessKey": secret,
-              "endpointUrl": "https://s3.example.org"}
-    spec = {"resources": RESOURCES, "continuousOutputSync": False,
-            "input": {"s3": {**common, "bucketUrl": bucket_url, "path": "/" + path}},
-            "output": {"s3": {**common, "bucketUrl": out_url, "path": "/" + out_path, "deleteSync": delete}},
-            "steps": [{"name": "s", "run": {"command": run.probe_cmd("s")}}]}
+    common = {
+        "region": region,
+        "accessKeyId": key_id,
+        "secretAccessKey": secret,
+        "endpointUrl": "https://s3.example.org",
+    }
+    spec = {
+        "resources": RESOURCES,
+        "continuousOutputSync": False,
+        "input": {"s3": {**common, "bucketUrl": bucket_url, "path": "/" + path}},
+        "output": {"s3": {**common, "bucketUrl": out_url, "path": "/" + out_path, "deleteSync": delete}},
+        "steps": [{"name": "s", "run": {"command": run.probe_cmd("s")}}],
+    }
     script = compile_or_reject(dump(spec), 7, name="job.json", site=run.site())
     if script is None:
         return
@@ -299,8 +375,12 @@ def test_s3(new_run, region, bucket, path, key_id, secret, out_bucket, out_path,
 @given(url_in=http_url, url_out=http_url)
 def test_http(new_run, url_in, url_out):
     run = new_run()
-    spec = {"resources": RESOURCES, "input": {"http": {"url": url_in}}, "output": {"http": {"url": url_out}},
-            "steps": [{"name": "h", "run": {"command": run.probe_cmd("h")}}]}
+    spec = {
+        "resources": RESOURCES,
+        "input": {"http": {"url": url_in}},
+        "output": {"http": {"url": url_out}},
+        "steps": [{"name": "h", "run": {"command": run.probe_cmd("h")}}],
+    }
     script = compile_or_reject(dump(spec), 2, name="job.json", site=run.site())
     if script is None:
         return
@@ -350,26 +430,60 @@ ip_address = st.one_of(st.ip_addresses(v=4).map(str), st.ip_addresses(v=6).map(s
 cidr = st.tuples(st.ip_addresses(v=4), st.integers(0, 32)).map(lambda t: f"{t[0]}/{t[1]}")
 host_name = st.from_regex(r"[a-z0-9]([a-z0-9.-]{0,30}[a-z0-9])?", fullmatch=True)
 endpoint = st.tuples(st.one_of(host_name, st.ip_addresses(v=4).map(str)), st.integers(1, 65535)).map(
-    lambda t: f"{t[0]}:{t[1]}")
+    lambda t: f"{t[0]}:{t[1]}"
+)
 
 
 @_run_settings(1.0)
-@given(dns=st.lists(_mostly_valid(ip_address), min_size=1, max_size=3), address=_mostly_valid(cidr),
-       private=_mostly_valid(wg_key), public=_mostly_valid(wg_key), psk=_mostly_valid(wg_key),
-       allowed=st.lists(_mostly_valid(cidr), min_size=1, max_size=3), peer_endpoint=_mostly_valid(endpoint),
-       bore_address=_mostly_valid(host_name), bore_port=st.integers(1, 65535), target=st.integers(1, 65535))
-def test_networks(new_run, dns, address, private, public, psk, allowed, peer_endpoint, bore_address, bore_port,
-                  target):
+@given(
+    dns=st.lists(_mostly_valid(ip_address), min_size=1, max_size=3),
+    address=_mostly_valid(cidr),
+    private=_mostly_valid(wg_key),
+    public=_mostly_valid(wg_key),
+    psk=_mostly_valid(wg_key),
+    allowed=st.lists(_mostly_valid(cidr), min_size=1, max_size=3),
+    peer_endpoint=_mostly_valid(endpoint),
+    bore_address=_mostly_valid(host_name),
+    bore_port=st.integers(1, 65535),
+    target=st.integers(1, 65535),
+)
+def test_networks(new_run, dns, address, private, public, psk, allowed, peer_endpoint, bore_address, bore_port, target):
     assume(len({private, public, psk}) == 3)
     run = new_run()
     # bore runs in the background and is stopped when the command ends: let it record its argv first
-    wait_bore = f"for _ in $(seq 100); do grep -qs '\"tool\": \"bore\"' {shlex.quote(str(run.log))} && break; sleep 0.05; done"
-    spec = {"resources": RESOURCES, "steps": [{"name": "n", "run": {
-        "command": f"{wait_bore}; {run.probe_cmd('n')}", "network": "slirp4netns", "dns": dns,
-        "customNetworkInterfaces": [
-            {"wireguard": {"address": [address], "privateKey": private, "peers": [
-                {"publicKey": public, "preSharedKey": psk, "allowedIPs": allowed, "endpoint": peer_endpoint}]}},
-            {"bore": {"address": bore_address, "port": bore_port, "targetPort": target}}]}}]}
+    wait_bore = (
+        f'for _ in $(seq 100); do grep -qs \'"tool": "bore"\' {shlex.quote(str(run.log))} && break; sleep 0.05; done'
+    )
+    spec = {
+        "resources": RESOURCES,
+        "steps": [
+            {
+                "name": "n",
+                "run": {
+                    "command": f"{wait_bore}; {run.probe_cmd('n')}",
+                    "network": "slirp4netns",
+                    "dns": dns,
+                    "customNetworkInterfaces": [
+                        {
+                            "wireguard": {
+                                "address": [address],
+                                "privateKey": private,
+                                "peers": [
+                                    {
+                                        "publicKey": public,
+                                        "preSharedKey": psk,
+                                        "allowedIPs": allowed,
+                                        "endpoint": peer_endpoint,
+                                    }
+                                ],
+                            }
+                        },
+                        {"bore": {"address": bore_address, "port": bore_port, "targetPort": target}},
+                    ],
+                },
+            }
+        ],
+    }
     n = len(dns) + len(allowed) + 6
     script = compile_or_reject(dump(spec), n, name="job.json", site=run.site())
     if script is None:
@@ -384,9 +498,11 @@ def test_networks(new_run, dns, address, private, public, psk, allowed, peer_end
     assert resolv["content"] == "".join(f"nameserver {d}\n" for d in dns)
     [up, down] = run.records("wg-quick")
     assert [up["argv"][0], down["argv"][0]] == ["up", "down"]
-    assert up["config"] == (f"[Interface]\nPrivateKey = {private}\nAddress = {address}\n\n[Peer]\n"
-                            f"PublicKey = {public}\nPresharedKey = {psk}\nAllowedIPs = {', '.join(allowed)}\n"
-                            f"Endpoint = {peer_endpoint}\n")
+    assert up["config"] == (
+        f"[Interface]\nPrivateKey = {private}\nAddress = {address}\n\n[Peer]\n"
+        f"PublicKey = {public}\nPresharedKey = {psk}\nAllowedIPs = {', '.join(allowed)}\n"
+        f"Endpoint = {peer_endpoint}\n"
+    )
     [bore] = run.records("bore")
     assert bore["argv"] == ["-s", bore_address, "-p", str(bore_port), "-ls", "localhost", "-lp", str(target)]
     assert len(run.probe("n")) == 1
@@ -398,8 +514,9 @@ def test_networks(new_run, dns, address, private, public, psk, allowed, peer_end
 
 # Half raw, half without what an #SBATCH value may not hold (control characters, backslashes), so
 # that most examples compile and reach the tokenizer check.
-sbatch_text = st.one_of(HOSTILE_SHORT, HOSTILE_SHORT.map(
-    lambda s: "".join(c for c in s if ord(c) >= 32 and c not in "\x7f\\")))
+sbatch_text = st.one_of(
+    HOSTILE_SHORT, HOSTILE_SHORT.map(lambda s: "".join(c for c in s if ord(c) >= 32 and c not in "\x7f\\"))
+)
 
 
 def sbatch_tokens(line: str) -> list[str]:
@@ -448,7 +565,7 @@ def test_sbatch_values(new_run, job_name, partition):
     directives = {}
     for line in script.split("\n"):  # not splitlines: sbatch reads lines on \n only (U+0085 is text)
         if line.startswith("#SBATCH "):
-            words = sbatch_tokens(line[len("#SBATCH "):])
+            words = sbatch_tokens(line[len("#SBATCH ") :])
             assert len(words) == 1, line
             key, _, value = words[0].partition("=")
             directives[key] = value
@@ -475,8 +592,11 @@ def _mounts(argv: list[str]) -> list[dict[str, str]]:
 def _yaml_str(value: str) -> str:
     """A YAML double-quoted scalar: JSON's escapes, except that YAML has no surrogate pairs (\\U instead)."""
     text = json.dumps(value)
-    return re.sub(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})",
-                  lambda m: "\\U%08x" % (0x10000 + ((int(m[1], 16) - 0xD800) << 10) + int(m[2], 16) - 0xDC00), text)
+    return re.sub(
+        r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})",
+        lambda m: "\\U%08x" % (0x10000 + ((int(m[1], 16) - 0xD800) << 10) + int(m[2], 16) - 0xDC00),
+        text,
+    )
 
 
 def _mako_literal(value: str) -> str:
@@ -488,9 +608,12 @@ bf_mount_path = mount_path.map(lambda s: "".join(c for c in s if ord(c) >= 32 an
 
 
 @_run_settings(1.5)
-@given(args=st.lists(HOSTILE, min_size=1, max_size=8), env=st.lists(HOSTILE, min_size=2, max_size=16),
-       ro=st.lists(st.tuples(bf_mount_path, bf_mount_path), min_size=1, max_size=3),
-       docker_args=st.lists(HOSTILE, max_size=6))
+@given(
+    args=st.lists(HOSTILE, min_size=1, max_size=8),
+    env=st.lists(HOSTILE, min_size=2, max_size=16),
+    ro=st.lists(st.tuples(bf_mount_path, bf_mount_path), min_size=1, max_size=3),
+    docker_args=st.lists(HOSTILE, max_size=6),
+)
 def test_bfabric_app(new_run, args, env, ro, docker_args):
     run = new_run()
     work = run.root / "work"
@@ -501,15 +624,18 @@ def test_bfabric_app(new_run, args, env, ro, docker_args):
     dispatch, process = _mako_literal(dispatch), _mako_literal(process)
     env_yaml = "".join(f"          E{i}: {y(v)}\n" for i, v in enumerate(env))
     ro_yaml = "".join(f"            - [{y(h)}, {y(c)}]\n" for h, c in ro)
-    text = ("versions:\n  - version: \"1.0\"\n    commands:\n"
-            f"      dispatch:\n        type: shell\n        command: {_yaml_str(dispatch)}\n"
-            f"      process:\n        type: docker\n        image: docker.io/x/y:1\n"
-            f"        command: {_yaml_str(process)}\n        env:\n{env_yaml}"
-            f"        mounts:\n          read_only:\n{ro_yaml}          share_bfabric_config: false\n"
-            "    submitter:\n      name: slurm\n")
+    text = (
+        'versions:\n  - version: "1.0"\n    commands:\n'
+        f"      dispatch:\n        type: shell\n        command: {_yaml_str(dispatch)}\n"
+        f"      process:\n        type: docker\n        image: docker.io/x/y:1\n"
+        f"        command: {_yaml_str(process)}\n        env:\n{env_yaml}"
+        f"        mounts:\n          read_only:\n{ro_yaml}          share_bfabric_config: false\n"
+        "    submitter:\n      name: slurm\n"
+    )
     site = run.site()
-    opts = CompileOptions(app=AppOptions(workunit_ref="42", app_id=1, app_name="app", work_dir=str(work),
-                                         container_runtime="docker"))
+    opts = CompileOptions(
+        app=AppOptions(workunit_ref="42", app_id=1, app_name="app", work_dir=str(work), container_runtime="docker")
+    )
     n = len(args) + len(env) + 2 * len(ro) + len(docker_args)
     script = compile_or_reject(text, n, name="app.yaml", site=site, options=opts)
     if script is None:
@@ -518,7 +644,7 @@ def test_bfabric_app(new_run, args, env, ro, docker_args):
     check_canaries()
     run.check_ok()
     [d] = run.probe("dispatch")
-    assert d["argv"][:len(args)] == args
+    assert d["argv"][: len(args)] == args
     [docker] = run.records("docker")
     argv = docker["argv"]
     envs = [argv[i + 1] for i, w in enumerate(argv) if w == "--env"]
@@ -529,7 +655,7 @@ def test_bfabric_app(new_run, args, env, ro, docker_args):
         want = {"type": "bind", "source": str(PurePosixPath(h)), "target": str(PurePosixPath(c)), "readonly": ""}
         assert want in mounts, mounts  # paths normalised as bfabric-app-runner's Path() does
     [p] = run.probe("process")
-    assert p["argv"][:len(docker_args)] == docker_args
+    assert p["argv"][: len(docker_args)] == docker_args
     CASES.add(n)
 
 
@@ -537,8 +663,10 @@ def test_bfabric_app(new_run, args, env, ro, docker_args):
 
 
 @_run_settings(1.0)
-@given(env=st.lists(HOSTILE, min_size=1, max_size=8),
-       entries=st.lists(bf_mount_path.filter(lambda s: not s.startswith("~")), min_size=1, max_size=4))
+@given(
+    env=st.lists(HOSTILE, min_size=1, max_size=8),
+    entries=st.lists(bf_mount_path.filter(lambda s: not s.startswith("~")), min_size=1, max_size=4),
+)
 def test_bfabric_exec_env_and_path(new_run, env, entries):
     """exec's env values and prepend_paths arrive byte-exact in the command's environment and PATH."""
     run = new_run()
@@ -548,10 +676,12 @@ def test_bfabric_exec_env_and_path(new_run, env, entries):
     dispatch = _mako_literal(shlex.join([DISPATCH, str(run.probes), "dispatch"]))
     env_yaml = "".join(f"          E{i}: {y(v)}\n" for i, v in enumerate(env))
     paths_yaml = "".join(f"          - {y(p)}\n" for p in entries)
-    text = ("versions:\n  - version: \"1.0\"\n    commands:\n"
-            f"      dispatch:\n        type: exec\n        command: {_yaml_str(dispatch)}\n"
-            f"        env:\n{env_yaml}        prepend_paths:\n{paths_yaml}"
-            f"      process:\n        type: exec\n        command: {_yaml_str(_mako_literal(run.probe_cmd('process')))}\n")
+    text = (
+        'versions:\n  - version: "1.0"\n    commands:\n'
+        f"      dispatch:\n        type: exec\n        command: {_yaml_str(dispatch)}\n"
+        f"        env:\n{env_yaml}        prepend_paths:\n{paths_yaml}"
+        f"      process:\n        type: exec\n        command: {_yaml_str(_mako_literal(run.probe_cmd('process')))}\n"
+    )
     opts = CompileOptions(app=AppOptions(workunit_ref="42", work_dir=str(work), app_dir="/spec dir"))
     n = len(env) + len(entries)
     script = compile_or_reject(text, n, name="app.yaml", site=run.site(), options=opts)
@@ -564,6 +694,9 @@ def test_bfabric_exec_env_and_path(new_run, env, entries):
     [d] = run.probe("dispatch")
     for i, v in enumerate(env):
         assert d["env"][f"E{i}"] == v
-    want = [p if p.startswith("/") else str(PurePosixPath("/spec dir", p)) for p in map(lambda s: str(PurePosixPath(s)), entries)]
+    want = [
+        p if p.startswith("/") else str(PurePosixPath("/spec dir", p))
+        for p in map(lambda s: str(PurePosixPath(s)), entries)
+    ]
     assert d["env"]["PATH"].startswith(":".join(want) + ":")
     CASES.add(n)

@@ -9,6 +9,7 @@ job submitted with `sbatch --wait` to the test cluster, holding hostile values i
 A case passes when the job completes, every value arrives byte-exact, and no canary file exists.
 The default profile submits 20 jobs; JOBC_HYPOTHESIS_PROFILE=long submits 200.
 """
+
 from __future__ import annotations
 
 import collections
@@ -50,8 +51,9 @@ dir_name = HOSTILE_SHORT.map(lambda s: "d" + trim_bytes(no("/", s), 200))
 def _settings() -> hsettings:
     """A fifth of the bash layer's examples, not shrunk: a shrinking step is a real job (seconds each)."""
     base = profile()
-    return hsettings(parent=base, max_examples=max(3, base.max_examples // 5),
-                     phases=[Phase.explicit, Phase.reuse, Phase.generate])
+    return hsettings(
+        parent=base, max_examples=max(3, base.max_examples // 5), phases=[Phase.explicit, Phase.reuse, Phase.generate]
+    )
 
 
 def _squeue_field(slurm, job_id: str, field: str) -> str:
@@ -75,12 +77,19 @@ def job_root():
 
 
 @_settings()
-@given(job_name=sbatch_text, comment=sbatch_text, job_env=st.lists(HOSTILE, min_size=2, max_size=6),
-       step_env=st.lists(HOSTILE, min_size=2, max_size=6), step_name=HOSTILE_SHORT,
-       words=st.lists(HOSTILE, min_size=1, max_size=4), items=st.lists(HOSTILE_SHORT, min_size=1, max_size=3),
-       wd=dir_name)
-def test_hostile_values_through_real_sbatch_and_srun(slurm, job_root, job_name, comment, job_env, step_env,
-                                                      step_name, words, items, wd):
+@given(
+    job_name=sbatch_text,
+    comment=sbatch_text,
+    job_env=st.lists(HOSTILE, min_size=2, max_size=6),
+    step_env=st.lists(HOSTILE, min_size=2, max_size=6),
+    step_name=HOSTILE_SHORT,
+    words=st.lists(HOSTILE, min_size=1, max_size=4),
+    items=st.lists(HOSTILE_SHORT, min_size=1, max_size=3),
+    wd=dir_name,
+)
+def test_hostile_values_through_real_sbatch_and_srun(
+    slurm, job_root, job_name, comment, job_env, step_env, step_name, words, items, wd
+):
     root = job_root()
     probes = root / "probes"
     probes.mkdir()
@@ -91,15 +100,26 @@ def test_hostile_values_through_real_sbatch_and_srun(slurm, job_root, job_name, 
         "resources": RESOURCES,
         "env": [{"key": f"J{i}", "value": v} for i, v in enumerate(job_env)],
         "steps": [
-            {"name": step_name, "run": {"command": probe("main", *words), "workDir": str(work_dir),
-                                        "env": [{"key": f"S{i}", "value": v} for i, v in enumerate(step_env)]}},
+            {
+                "name": step_name,
+                "run": {
+                    "command": probe("main", *words),
+                    "workDir": str(work_dir),
+                    "env": [{"key": f"S{i}", "value": v} for i, v in enumerate(step_env)],
+                },
+            },
             {"for": {"parallel": True, "items": items, "steps": [{"name": "item", "run": {"command": probe("item")}}]}},
         ],
     }
     n = 2 + len(job_env) + len(step_env) + 1 + len(words) + len(items) + 1
     try:
-        site = site_from_dict({"paths": {"storage_root": str(root / "storage")}, "options": {"launch_grace": 1},
-                               "sbatch": {"comment": comment}})
+        site = site_from_dict(
+            {
+                "paths": {"storage_root": str(root / "storage")},
+                "options": {"launch_grace": 1},
+                "sbatch": {"comment": comment},
+            }
+        )
     except SiteError:
         CASES.rejected += n
         return

@@ -4,6 +4,7 @@ Each record has `tool` and `argv` (the shim's arguments, without its own name),
 plus what the tool is told through files or its environment. One `write` per
 record on a file opened with O_APPEND, so concurrent tasks never mix lines.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,14 @@ def record(tool: str, **extra) -> None:
     if not log:
         print(f"{tool} (jobc test shim): JOBC_SHIM_LOG is not set", file=sys.stderr)
         sys.exit(97)
-    entry = {"tool": tool, "argv": sys.argv[1:], "cwd": os.getcwd(), "pid": os.getpid(),
-             "node": os.environ.get("SLURMD_NODENAME", ""), **extra}
+    entry = {
+        "tool": tool,
+        "argv": sys.argv[1:],
+        "cwd": os.getcwd(),
+        "pid": os.getpid(),
+        "node": os.environ.get("SLURMD_NODENAME", ""),
+        **extra,
+    }
     line = (json.dumps(entry) + "\n").encode()
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:

@@ -3,6 +3,7 @@
 Shared by the real-Slurm tests of generated scripts. Every compiled script is
 also checked with shellcheck (the generated script must stay clean).
 """
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from support import shellcheck_binary
+
 from jobc import compile_spec
 from jobc.options import CompileOptions
 from jobc.site import Site, site_from_dict
-from support import shellcheck_binary
 
 
 def shellcheck_bin() -> str:
@@ -24,15 +26,21 @@ def shellcheck_bin() -> str:
 
 def site_profile(tmp_path: Path, sbatch: dict | None = None, **options) -> Site:
     """A site profile whose storage root is under tmp_path, with a short launch grace."""
-    data: dict = {"paths": {"storage_root": str(tmp_path / "storage")},
-                  "options": {"launch_grace": 3, **options}}
+    data: dict = {"paths": {"storage_root": str(tmp_path / "storage")}, "options": {"launch_grace": 3, **options}}
     if sbatch:
         data["sbatch"] = sbatch
     return site_from_dict(data)
 
 
-def compile_job(tmp_path: Path, spec: str, *, name: str = "job.yaml", site: Site | None = None,
-                sbatch: list[str] | tuple = (), job_name: str | None = None) -> Path:
+def compile_job(
+    tmp_path: Path,
+    spec: str,
+    *,
+    name: str = "job.yaml",
+    site: Site | None = None,
+    sbatch: list[str] | tuple = (),
+    job_name: str | None = None,
+) -> Path:
     """Compile `spec` (YAML or JSON text) into tmp_path/job.sh, shellcheck it, return its path."""
     site = (site or site_profile(tmp_path)).with_sbatch(list(sbatch))
     spec_file = tmp_path / name
@@ -48,9 +56,9 @@ def compile_job(tmp_path: Path, spec: str, *, name: str = "job.yaml", site: Site
 
 @dataclass(repr=False)
 class Ran:
-    res: object          # harness JobResult
-    out: Path            # the directory passed to the job as $OUT
-    storage: Path        # $STORAGE_PATH of the job
+    res: object  # harness JobResult
+    out: Path  # the directory passed to the job as $OUT
+    storage: Path  # $STORAGE_PATH of the job
 
     @property
     def rc(self) -> int:
@@ -77,13 +85,20 @@ def out_dir(tmp_path: Path) -> Path:
     return out
 
 
-def run_job(cluster, tmp_path: Path, spec: str, *, timeout: float = 60, env: dict | None = None,
-            extra_args: tuple | list = (), **compile_kw) -> Ran:
+def run_job(
+    cluster,
+    tmp_path: Path,
+    spec: str,
+    *,
+    timeout: float = 60,
+    env: dict | None = None,
+    extra_args: tuple | list = (),
+    **compile_kw,
+) -> Ran:
     """Compile and submit with `sbatch --wait`; the job sees $OUT, a directory for its evidence."""
     script = compile_job(tmp_path, spec, **compile_kw)
     out = out_dir(tmp_path)
-    res = cluster.submit(script, timeout=timeout, env={"OUT": str(out), **(env or {})},
-                         extra_args=extra_args)
+    res = cluster.submit(script, timeout=timeout, env={"OUT": str(out), **(env or {})}, extra_args=extra_args)
     storage = tmp_path / "storage" / str(res.job_id)
     return Ran(res, out, storage)
 

@@ -4,6 +4,7 @@ The app's commands are small sh scripts the test writes (in a directory whose na
 shell commands' quoting is exercised too). The script is compiled with jobc, checked with shellcheck,
 and submitted with `sbatch --wait`.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,11 @@ def write_app(tmp_path: Path) -> tuple[Path, str]:
 
 def compile_app(tmp_path: Path, spec: str, work: Path) -> Path:
     site = site_profile(tmp_path)
-    options = CompileOptions(app=AppOptions(app_version="1.1.0", app_id=1, app_name="squares", workunit_ref="4711",
-                                            work_dir=str(work), cpus_per_task=2))
+    options = CompileOptions(
+        app=AppOptions(
+            app_version="1.1.0", app_id=1, app_name="squares", workunit_ref="4711", work_dir=str(work), cpus_per_task=2
+        )
+    )
     script = tmp_path / "job.sh"
     script.write_text(compile_spec(spec, name="app.yaml", site=site, options=options).script)
     sc = subprocess.run([shellcheck_bin(), "-x", str(script)], capture_output=True, text=True)
@@ -89,8 +93,7 @@ def test_app_runs_dispatch_process_collect_per_chunk(slurm, tmp_path: Path) -> N
         assert result.startswith(f"result {n} {n * n} on {res.job_id}.") and result.endswith(" cpus=2\n"), result
     collected = (work / "collected.txt").read_text().splitlines()
     assert [line.split(": ", 1)[0] for line in collected] == ["4711 chunk1", "4711 chunk2", "4711 chunk3"]
-    assert [line.split(": ", 1)[1].split(" on ")[0] for line in collected] == ["result 1 1", "result 2 4",
-                                                                                "result 3 9"]
+    assert [line.split(": ", 1)[1].split(" on ")[0] for line in collected] == ["result 1 1", "result 2 4", "result 3 9"]
     info = slurm.scontrol_show_job(res.job_id)
     assert info["Partition"] == "debug" and info["TimeLimit"] == "00:10:00", info
     assert "jobc: step dispatch" in res.output and res.output.count("jobc: step process") == 3

@@ -4,6 +4,7 @@ extras) from a pylock.toml naming a wheel the test builds (no network); each chu
 Two jobs at once on the cluster share the cache: one environment is made, once (the flock works); a
 `refresh: true` command leaves nothing behind.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,12 +12,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from frontends.bfabric import pylock_fixture as fx
 
 from jobc import compile_spec
 from jobc.options import AppOptions, CompileOptions
 from jobc.site import site_from_dict
 
-from frontends.bfabric import pylock_fixture as fx
 from .jobc_run import shellcheck_bin
 
 pytestmark = pytest.mark.slurm
@@ -25,13 +26,27 @@ WRITE = "import pathlib, sys; pathlib.Path(sys.argv[1], 'result.txt').write_text
 
 
 def spec() -> str:
-    dispatch = {"type": "exec", "command": "bash -c 'for n in 1 2; do mkdir -p \"$2/c$n\"; : > \"$2/c$n/inputs.yml\"; done' d"}
-    process = {"type": "python_env", "pylock": "lock/pylock.toml", "python_version": fx.PYTHON_VERSION,
-               "command": f"python -c {json.dumps(WRITE)}"}
-    collect = {"type": "python_env", "pylock": "lock/pylock.toml", "python_version": fx.PYTHON_VERSION,
-               "command": "-m jobcdemo", "refresh": True}
-    return (f"versions:\n  - version: '1.0'\n    commands:\n      dispatch: {json.dumps(dispatch)}\n"
-            f"      process: {json.dumps(process)}\n      collect: {json.dumps(collect)}\n")
+    dispatch = {
+        "type": "exec",
+        "command": 'bash -c \'for n in 1 2; do mkdir -p "$2/c$n"; : > "$2/c$n/inputs.yml"; done\' d',
+    }
+    process = {
+        "type": "python_env",
+        "pylock": "lock/pylock.toml",
+        "python_version": fx.PYTHON_VERSION,
+        "command": f"python -c {json.dumps(WRITE)}",
+    }
+    collect = {
+        "type": "python_env",
+        "pylock": "lock/pylock.toml",
+        "python_version": fx.PYTHON_VERSION,
+        "command": "-m jobcdemo",
+        "refresh": True,
+    }
+    return (
+        f"versions:\n  - version: '1.0'\n    commands:\n      dispatch: {json.dumps(dispatch)}\n"
+        f"      process: {json.dumps(process)}\n      collect: {json.dumps(collect)}\n"
+    )
 
 
 def compile_app(tmp_path: Path, work: Path, uv: Path) -> Path:

@@ -7,6 +7,7 @@ check what the generated script asks of the runtime (image, mounts, variables,
 working directory, one container per node) and that no registry password ever
 reaches a command line.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,11 +28,16 @@ PASSWORD = f"s3cr3t-Pa55;$(touch${{IFS}}{PWNED})'`"
 
 
 def shim_site(tmp_path: Path):
-    return site_from_dict({
-        "paths": {"storage_root": str(tmp_path / "storage"), "image_cache": str(tmp_path / "images"),
-                  "hosted_images": str(tmp_path / "hosted")},
-        "options": {"launch_grace": 3},
-    })
+    return site_from_dict(
+        {
+            "paths": {
+                "storage_root": str(tmp_path / "storage"),
+                "image_cache": str(tmp_path / "images"),
+                "hosted_images": str(tmp_path / "hosted"),
+            },
+            "options": {"launch_grace": 3},
+        }
+    )
 
 
 def shim_env(slurm, tmp_path: Path) -> dict:
@@ -131,8 +137,18 @@ def test_enroot_shim_records_image_mounts_env_workdir(slurm, tmp_path):
         assert argv[1:7] == ["--rw", "--mount", f"{storage}:{storage}", "--mount", f"{host}:/data:ro", "--env"]
         assert "--root" not in argv
         keys = env_keys(argv)
-        for key in ("JOB_VAR", "STEP_VAR", "FROM_ENV_FILE", "item", "JOBC_WORKDIR", "STORAGE_PATH",
-                    "DEEPSQUARE_INPUT", "DEEPSQUARE_OUTPUT", "DEEPSQUARE_ENV", "SLURM_PROCID"):
+        for key in (
+            "JOB_VAR",
+            "STEP_VAR",
+            "FROM_ENV_FILE",
+            "item",
+            "JOBC_WORKDIR",
+            "STORAGE_PATH",
+            "DEEPSQUARE_INPUT",
+            "DEEPSQUARE_OUTPUT",
+            "DEEPSQUARE_ENV",
+            "SLURM_PROCID",
+        ):
             assert key in keys, (key, keys)
         assert "OUT" not in keys and "PATH" not in keys and "index" not in keys
         assert start["command"][:4] == ["/bin/sh", "-c", 'cd -- "$JOBC_WORKDIR" && exec "$@"', "jobc-workdir"]
@@ -168,7 +184,14 @@ def test_enroot_shim_runs_images_from_input_without_import_and_maps_root(slurm, 
     (create,) = calls(tmp_path, "enroot", "create")
     assert create["argv"][3] == f"{storage}/input/images/tool.sqsh" and create["image_exists"]
     (start,) = calls(tmp_path, "enroot", "start")
-    assert start["argv"][1:7] == ["--root", "--rw", "--mount", f"{storage}:{storage}", "--mount", "/tmp/.X11-unix:/tmp/.X11-unix"]
+    assert start["argv"][1:7] == [
+        "--root",
+        "--rw",
+        "--mount",
+        f"{storage}:{storage}",
+        "--mount",
+        "/tmp/.X11-unix:/tmp/.X11-unix",
+    ]
     assert "DISPLAY" in env_keys(start["argv"])
     # A relative workDir is relative to $STORAGE_PATH.
     assert (ran.storage / "output" / "seen-pwd").read_text().strip() == f"{storage}/output"
@@ -208,9 +231,22 @@ def test_apptainer_shim_records_pull_credentials_binds_pwd(slurm, tmp_path):
     assert pull["argv"][2] == "docker://ghcr.io/analytics/report-builder:1.4.2"
     assert pull["docker_env"] == {"APPTAINER_DOCKER_USERNAME": "ci-bot", "APPTAINER_DOCKER_PASSWORD": PASSWORD}
     (run,) = calls(tmp_path, "apptainer", "exec")
-    assert run["argv"] == ["exec", "--fakeroot", "--pwd", str(work), "--bind", f"{storage}:{storage}",
-                           "--bind", f"{host}:/reference:ro", "--bind", "/tmp:/scratch", str(image),
-                           "/bin/sh", "-c", 'echo "$(pwd) $STEP_VAR ${OUT:?}" > "$DEEPSQUARE_OUTPUT/seen"']
+    assert run["argv"] == [
+        "exec",
+        "--fakeroot",
+        "--pwd",
+        str(work),
+        "--bind",
+        f"{storage}:{storage}",
+        "--bind",
+        f"{host}:/reference:ro",
+        "--bind",
+        "/tmp:/scratch",
+        str(image),
+        "/bin/sh",
+        "-c",
+        'echo "$(pwd) $STEP_VAR ${OUT:?}" > "$DEEPSQUARE_OUTPUT/seen"',
+    ]
     # Apptainer keeps the host environment: the step's variables and the job's ($OUT) are there.
     assert (ran.storage / "output" / "seen").read_text() == f"{work} step value {ran.out}\n"
     assert PASSWORD not in all_argv_text(tmp_path)

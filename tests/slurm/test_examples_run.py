@@ -9,6 +9,7 @@ Each example is compiled from its file as it is in the repo. Only what is site-s
 Every example is either run here or listed in SKIPPED_HERE with the reason: test_every_example_is_run_or_listed
 fails when a new example is in neither.
 """
+
 from __future__ import annotations
 
 import io
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.slurm
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 SHIMS = REPO / "tests" / "shims"
-NODE_CPUS, NODE_MEM = 8, 8000          # one node of the `slurm` fixture (tests/harness/cluster.py)
+NODE_CPUS, NODE_MEM = 8, 8000  # one node of the `slurm` fixture (tests/harness/cluster.py)
 TIMEOUT = 90
 
 TOO_BIG = "too big for a node here (8 CPUs, 8000 MB): "
@@ -40,8 +41,8 @@ TOO_BIG = "too big for a node here (8 CPUs, 8000 MB): "
 # An entry whose reason starts with TOO_BIG is checked against the example's resources.
 SKIPPED_HERE: dict[str, str] = {
     "apptainer-private-registry.yaml": TOO_BIG + "1 task x 4 CPUs x 2048 MB = 8192 MB (memory only; besides, "
-                                       "./build-report is a program of the image, which the apptainer shim "
-                                       "cannot provide)",
+    "./build-report is a program of the image, which the apptainer shim "
+    "cannot provide)",
     "bore-tunnel.yaml": TOO_BIG + "1 task x 4 CPUs x 4096 MB = 16384 MB (memory only)",
     "gpu-training.yaml": TOO_BIG + "2 tasks x 8 CPUs = 16 CPUs, x 4096 MB = 65536 MB",
     "hosted-image-x11.yaml": TOO_BIG + "1 task x 8 CPUs x 2048 MB = 16384 MB (memory only)",
@@ -52,10 +53,10 @@ SKIPPED_HERE: dict[str, str] = {
     "reference-fire-and-forget-unsafe.json": TOO_BIG + "2 tasks x 4 CPUs x 4096 MB = 32768 MB (memory only)",
     "s3-sync.yaml": TOO_BIG + "1 task x 4 CPUs x 2048 MB = 8192 MB (memory only)",
     "reference-job-full-corrected.json": "its step is `ping 10.0.0.1` without -c: it never ends by design (a "
-                                         "job until its time limit), and it needs a real WireGuard peer; "
-                                         "this machine has no ping either",
+    "job until its time limit), and it needs a real WireGuard peer; "
+    "this machine has no ping either",
     "service-and-monitor.yaml": "needs redis-server and redis-cli, which are not installed here (nor in the "
-                                "harness's package list)",
+    "harness's package list)",
 }
 
 
@@ -74,11 +75,16 @@ def dump(name: str, spec: dict) -> str:
 
 
 def site(tmp_path: Path, launch_grace: int = 3):
-    return site_from_dict({
-        "paths": {"storage_root": str(tmp_path / "storage"), "image_cache": str(tmp_path / "images"),
-                  "hosted_images": str(tmp_path / "hosted")},
-        "options": {"sync_interval": 1, "launch_grace": launch_grace},
-    })
+    return site_from_dict(
+        {
+            "paths": {
+                "storage_root": str(tmp_path / "storage"),
+                "image_cache": str(tmp_path / "images"),
+                "hosted_images": str(tmp_path / "hosted"),
+            },
+            "options": {"sync_interval": 1, "launch_grace": launch_grace},
+        }
+    )
 
 
 def shim_env(cluster, tmp_path: Path) -> dict:
@@ -90,8 +96,7 @@ def records(tmp_path: Path, tool: str) -> list[dict]:
     return [r for r in map(json.loads, log.read_text().splitlines()) if r["tool"] == tool] if log.exists() else []
 
 
-def run_example(cluster, tmp_path: Path, name: str, text: str | None = None, *, hold_for=None,
-                launch_grace: int = 3):
+def run_example(cluster, tmp_path: Path, name: str, text: str | None = None, *, hold_for=None, launch_grace: int = 3):
     """Compile `text` (default: the example's file as it is) and submit it; return (JobResult, storage dir).
 
     hold_for(storage_dir): submit held, call it once the job id (hence its storage dir) is known, then release.
@@ -107,8 +112,9 @@ def run_example(cluster, tmp_path: Path, name: str, text: str | None = None, *, 
 
     def submit():
         try:
-            done["res"] = cluster.submit(script, timeout=TIMEOUT, env=env,
-                                         extra_args=["--hold", f"--job-name={job_name}"])
+            done["res"] = cluster.submit(
+                script, timeout=TIMEOUT, env=env, extra_args=["--hold", f"--job-name={job_name}"]
+            )
         except BaseException as exc:  # re-raised in the test's thread
             done["error"] = exc
 
@@ -152,8 +158,14 @@ def tar_gz(files: dict[str, bytes]) -> bytes:
 
 # ---- which examples run -------------------------------------------------------------------------------------
 
-RUN_HERE = {"env-and-quoting.yaml", "http-archive.yaml", "loop-with-sidecar.yaml", "nested-loops.yaml",
-            "reference-job-minimal.json", "wireguard-vpn.yaml"}
+RUN_HERE = {
+    "env-and-quoting.yaml",
+    "http-archive.yaml",
+    "loop-with-sidecar.yaml",
+    "nested-loops.yaml",
+    "reference-job-minimal.json",
+    "wireguard-vpn.yaml",
+}
 
 
 def test_every_example_is_run_or_listed():
@@ -161,7 +173,8 @@ def test_every_example_is_run_or_listed():
     assert set(examples()) == RUN_HERE | set(SKIPPED_HERE), (
         "each example is either run by a test of this file (RUN_HERE) or listed in SKIPPED_HERE with the "
         f"reason: missing {sorted(set(examples()) - RUN_HERE - set(SKIPPED_HERE))}, "
-        f"gone {sorted(RUN_HERE | set(SKIPPED_HERE) - set(examples()))}")
+        f"gone {sorted(RUN_HERE | set(SKIPPED_HERE) - set(examples()))}"
+    )
     # Each example of RUN_HERE has its test below.
     tests = {name for name, obj in globals().items() if name.startswith("test_example_") and callable(obj)}
     for example in RUN_HERE:
@@ -179,14 +192,17 @@ def test_too_big_examples_really_exceed_a_node(name):
 
 # ---- the examples that run here -----------------------------------------------------------------------------
 
+
 def test_example_env_and_quoting(slurm, tmp_path):
     res, _ = run_example(slurm, tmp_path, "env-and-quoting.yaml")
     assert res.returncode == 0, res
     # The step's GREETING wins over the job's; the other values arrive byte for byte, the glob unexpanded
     # (nothing in $STORAGE_PATH matches *.csv, so bash leaves the word as it is).
-    assert ("overridden for this step\n*.csv\nC:\\Users\\me\\data\nfirst line\nsecond line\n"
-            "unquoted glob stays a glob here: *.csv\n") in res.output, res
-    assert "It's \"quoted\"" not in res.output
+    assert (
+        "overridden for this step\n*.csv\nC:\\Users\\me\\data\nfirst line\nsecond line\n"
+        "unquoted glob stays a glob here: *.csv\n"
+    ) in res.output, res
+    assert 'It\'s "quoted"' not in res.output
     # The step without run/for/launch only prints its name.
     assert "-- just a marker: the next step prints the values --" in res.output, res
 
@@ -195,8 +211,9 @@ def test_example_nested_loops(slurm, tmp_path):
     res, _ = run_example(slurm, tmp_path, "nested-loops.yaml")
     assert res.returncode == 0, res
     lines = [line for line in res.output.splitlines() if line.startswith("dataset=")]
-    assert lines == [f"dataset={item} shard={index}"
-                     for item in ("small", "medium", "large (2024 release)") for index in (10, 6, 2)], res
+    assert lines == [
+        f"dataset={item} shard={index}" for item in ("small", "medium", "large (2024 release)") for index in (10, 6, 2)
+    ], res
 
 
 def test_example_reference_job_minimal(slurm, tmp_path):
@@ -216,11 +233,16 @@ def test_example_http_archive(slurm, http_server, tmp_path):
     # on the same server (the example's own ends with /, so is this one).
     assert spec["input"]["http"]["url"] == "https://data.example.org/releases/corpus-v3.tar.gz"
     assert spec["output"]["http"]["url"] == "https://upload.example.org/results/"
-    http_server.add_file(f"{tag}/releases/corpus-v3.tar.gz", tar_gz({
-        "corpus-v3/a.txt": b"the cat sat on the mat\n",
-        "corpus-v3/sub/b.txt": b"the dog\n",
-        "corpus-v3/README.md": b"not counted: not a .txt\n",
-    }))
+    http_server.add_file(
+        f"{tag}/releases/corpus-v3.tar.gz",
+        tar_gz(
+            {
+                "corpus-v3/a.txt": b"the cat sat on the mat\n",
+                "corpus-v3/sub/b.txt": b"the dog\n",
+                "corpus-v3/README.md": b"not counted: not a .txt\n",
+            }
+        ),
+    )
     spec["input"]["http"]["url"] = f"{http_server.url}/{tag}/releases/corpus-v3.tar.gz"
     spec["output"]["http"]["url"] = f"{http_server.url}/{tag}/results/"
     res, storage = run_example(slurm, tmp_path, "http-archive.yaml", dump("http-archive.yaml", spec))
@@ -266,14 +288,14 @@ pathlib.Path(f"shard-{shard}/result").write_text(f"shard {shard} of {total}, sid
 def test_example_loop_with_sidecar(slurm, tmp_path):
     """./process is the user's program, in the job's storage directory (the steps' working directory): the test
     provides one (SHARD_PROGRAM) before the held job starts."""
+
     def provide_program(storage: Path):
         program = storage / "process"
         program.write_text(SHARD_PROGRAM)
         program.chmod(0o755)
 
     # A long launch grace (the site's): a sidecar that ignored its signal would hold its iteration for 30 s.
-    res, storage = run_example(slurm, tmp_path, "loop-with-sidecar.yaml", hold_for=provide_program,
-                               launch_grace=30)
+    res, storage = run_example(slurm, tmp_path, "loop-with-sidecar.yaml", hold_for=provide_program, launch_grace=30)
     assert res.returncode == 0, res
     for index in (1, 2, 3):
         # The three iterations ran, each with its $index, and its sidecar was up meanwhile.
@@ -316,5 +338,6 @@ def test_example_wireguard_vpn(slurm, tmp_path):
         "PresharedKey = QJAYljOJNETy7PKCWjpXtob4LV6Ef7GBBNT9CmSBq18=\n"
         "AllowedIPs = 10.8.0.0/24, 172.16.20.0/24\n"
         "Endpoint = 203.0.113.7:51820\n"
-        "PersistentKeepalive = 25\n")
+        "PersistentKeepalive = 25\n"
+    )
     assert not (storage / ".jobc").exists(), "the private key's file is gone with the job's private directory"

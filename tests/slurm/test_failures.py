@@ -1,4 +1,5 @@
 """Failure semantics under real Slurm: exit codes, steps that must not run, the exit path."""
+
 from __future__ import annotations
 
 import json
@@ -43,12 +44,16 @@ def assert_exit_path_ran(ran) -> None:
 
 @pytest.mark.slurm_both
 def test_failing_step_stops_the_job_with_its_code(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        run('touch "$OUT/first"; ls -ld "$STORAGE_PATH/.jobc" > "$OUT/private"', name="first"),
-        run('echo failing; exit 7', name="second"),
-        run('touch "$OUT/third"', name="third"),
-        {"for": {"parallel": False, "items": ["x"], "steps": [run('touch "$OUT/loop"', name="loop")]}},
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            run('touch "$OUT/first"; ls -ld "$STORAGE_PATH/.jobc" > "$OUT/private"', name="first"),
+            run("echo failing; exit 7", name="second"),
+            run('touch "$OUT/third"', name="third"),
+            {"for": {"parallel": False, "items": ["x"], "steps": [run('touch "$OUT/loop"', name="loop")]}},
+        ),
+    )
     assert ran.rc == 7, ran
     assert (ran.out / "first").exists()
     assert ran.read("private").startswith("drwx------")  # the private dir existed while steps ran
@@ -68,14 +73,27 @@ def test_failing_step_with_sh_and_large_code(slurm, tmp_path):
 
 
 def test_awaited_launch_failure_fails_the_awaiting_step(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        launch({"for": {"parallel": False, "range": {"begin": 1, "end": 3}, "steps": [
-            run('echo "$index" >> "$OUT/iterations"; [ "$index" -lt 2 ] || exit 5'),
-        ]}}, handle="worker"),
-        run('touch "$OUT/foreground"'),
-        run('touch "$OUT/awaited"', name="awaiting", depends_on=["worker"]),
-        run('touch "$OUT/after"'),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(
+                {
+                    "for": {
+                        "parallel": False,
+                        "range": {"begin": 1, "end": 3},
+                        "steps": [
+                            run('echo "$index" >> "$OUT/iterations"; [ "$index" -lt 2 ] || exit 5'),
+                        ],
+                    }
+                },
+                handle="worker",
+            ),
+            run('touch "$OUT/foreground"'),
+            run('touch "$OUT/awaited"', name="awaiting", depends_on=["worker"]),
+            run('touch "$OUT/after"'),
+        ),
+    )
     assert ran.rc == 5, ran
     assert ran.read("iterations").split() == ["1", "2"]
     assert (ran.out / "foreground").exists()
@@ -85,10 +103,14 @@ def test_awaited_launch_failure_fails_the_awaiting_step(slurm, tmp_path):
 
 
 def test_unawaited_launch_failure_fails_its_step_list(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        launch(run("exit 6"), handle="fire_and_forget"),
-        run('sleep 1; touch "$OUT/foreground"'),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(run("exit 6"), handle="fire_and_forget"),
+            run('sleep 1; touch "$OUT/foreground"'),
+        ),
+    )
     assert ran.rc == 6, ran
     assert (ran.out / "foreground").exists()  # noticed when the step list ends, not before
     assert "launch fire_and_forget failed with exit code 6" in ran.output
@@ -97,13 +119,21 @@ def test_unawaited_launch_failure_fails_its_step_list(slurm, tmp_path):
 
 @pytest.mark.slurm_both
 def test_failure_signals_running_launches_before_the_exit_path(slurm, tmp_path):
-    trap = ('trap "echo TERM > \\"\\$OUT/signal-$TAG\\"; exit 0" TERM; touch "$OUT/up-$TAG"; '
-            f'{sleep_until_signalled(30)}; touch "$OUT/finished-$TAG"')
-    ran = run_job(slurm, tmp_path, spec(
-        launch(run(trap.replace("$TAG", "term"))),
-        launch(run('touch "$OUT/up-zero"; sleep 4; touch "$OUT/finished-zero"'), signal=0),
-        run('for _ in $(seq 100); do [ -e "$OUT/up-term" ] && [ -e "$OUT/up-zero" ] && break; sleep 0.1; done; exit 7'),
-    ))
+    trap = (
+        'trap "echo TERM > \\"\\$OUT/signal-$TAG\\"; exit 0" TERM; touch "$OUT/up-$TAG"; '
+        f'{sleep_until_signalled(30)}; touch "$OUT/finished-$TAG"'
+    )
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(run(trap.replace("$TAG", "term"))),
+            launch(run('touch "$OUT/up-zero"; sleep 4; touch "$OUT/finished-zero"'), signal=0),
+            run(
+                'for _ in $(seq 100); do [ -e "$OUT/up-term" ] && [ -e "$OUT/up-zero" ] && break; sleep 0.1; done; exit 7'
+            ),
+        ),
+    )
     assert ran.rc == 7, ran
     assert ran.read("signal-term").strip() == "TERM"
     assert not (ran.out / "finished-term").exists()
@@ -116,10 +146,14 @@ def test_failure_signals_running_launches_before_the_exit_path(slurm, tmp_path):
 
 @pytest.mark.slurm_both
 def test_cancelled_job_runs_the_exit_path(slurm, tmp_path):
-    script = compile_job(tmp_path, spec(
-        launch(run('trap "echo TERM > \\"\\$OUT/signal\\"; exit 0" TERM; ' + sleep_until_signalled(30))),
-        run('touch "$OUT/up"; sleep 30; touch "$OUT/finished"'),
-    ), name="job.json")
+    script = compile_job(
+        tmp_path,
+        spec(
+            launch(run('trap "echo TERM > \\"\\$OUT/signal\\"; exit 0" TERM; ' + sleep_until_signalled(30))),
+            run('touch "$OUT/up"; sleep 30; touch "$OUT/finished"'),
+        ),
+        name="job.json",
+    )
     out = out_dir(tmp_path)
     job_id = slurm.sbatch(script, f"--output={tmp_path / 'job.out'}", env={**slurm.env, "OUT": str(out)})
     try:

@@ -4,6 +4,7 @@ Each job is submitted with a tag in its environment (every process of the job in
 "nothing is left running" is checked on the whole machine: no process holding the tag may remain
 once the job has ended.
 """
+
 from __future__ import annotations
 
 import io
@@ -15,11 +16,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from harness.s3 import S3Server
 
-from .jobc_run import (assert_no_steps_left, compile_job, out_dir, run_job, site_profile, sleep_until_signalled,
-                       wait_until)
+from .jobc_run import (
+    assert_no_steps_left,
+    compile_job,
+    out_dir,
+    run_job,
+    site_profile,
+    sleep_until_signalled,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slurm
 
@@ -39,9 +46,17 @@ def launch(*steps, signal=None) -> dict:
 
 
 def s3_output(server, bucket: str, **extra) -> dict:
-    return {"s3": {"region": "us-east-1", "bucketUrl": f"s3://{bucket}", "path": "/results",
-                   "accessKeyId": "testing", "secretAccessKey": "testing", "endpointUrl": server.endpoint_url,
-                   **extra}}
+    return {
+        "s3": {
+            "region": "us-east-1",
+            "bucketUrl": f"s3://{bucket}",
+            "path": "/results",
+            "accessKeyId": "testing",
+            "secretAccessKey": "testing",
+            "endpointUrl": server.endpoint_url,
+            **extra,
+        }
+    }
 
 
 def new_bucket(server) -> str:
@@ -51,8 +66,9 @@ def new_bucket(server) -> str:
 
 
 def pushed(server, bucket: str) -> dict[str, bytes]:
-    return {key.removeprefix("results/"): server.get_object(bucket, key)
-            for key in server.list_objects(bucket, "results/")}
+    return {
+        key.removeprefix("results/"): server.get_object(bucket, key) for key in server.list_objects(bucket, "results/")
+    }
 
 
 def tag_env() -> dict[str, str]:
@@ -61,7 +77,7 @@ def tag_env() -> dict[str, str]:
 
 def processes_with(env: dict[str, str]) -> list[str]:
     """Command lines of the processes on this machine whose environment holds the job's tag."""
-    (key, value), = env.items()
+    ((key, value),) = env.items()
     needle = f"{key}={value}".encode() + b"\0"
     found = []
     for proc in Path("/proc").iterdir():
@@ -98,7 +114,7 @@ def spec(*steps, **top) -> str:
 # ---- a step fails ---------------------------------------------------------------------------------------------
 
 
-SIDECAR = launch(run(TRAP.format(name="sidecar-signal") + '; while :; do sleep 0.2; done', "sidecar"))
+SIDECAR = launch(run(TRAP.format(name="sidecar-signal") + "; while :; do sleep 0.2; done", "sidecar"))
 FAILING_STEPS = (
     SIDECAR,
     run('echo result > "$DEEPSQUARE_OUTPUT/result"', "write"),
@@ -111,9 +127,14 @@ FAILING_STEPS = (
 def test_failing_step_s3_output_pushed_and_nothing_left_running(slurm, s3, tmp_path):
     bucket = new_bucket(s3)
     env = tag_env()
-    ran = run_job(slurm, tmp_path, spec(*FAILING_STEPS, enableLogging=True, continuousOutputSync=True,
-                                        output=s3_output(s3, bucket)),
-                  env=env, name="job.json", site=site_profile(tmp_path, sync_interval=1))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(*FAILING_STEPS, enableLogging=True, continuousOutputSync=True, output=s3_output(s3, bucket)),
+        env=env,
+        name="job.json",
+        site=site_profile(tmp_path, sync_interval=1),
+    )
     assert ran.rc == 7, ran
     objects = pushed(s3, bucket)
     assert objects["result"] == b"result\n"
@@ -127,8 +148,13 @@ def test_failing_step_s3_output_pushed_and_nothing_left_running(slurm, s3, tmp_p
 def test_failing_step_http_output_uploaded_and_nothing_left_running(slurm, http_server, tmp_path):
     env = tag_env()
     path = f"/upload/{uuid.uuid4().hex}.tar.gz"
-    ran = run_job(slurm, tmp_path, spec(*FAILING_STEPS, output={"http": {"url": http_server.url + path}}),
-                  env=env, name="job.json")
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(*FAILING_STEPS, output={"http": {"url": http_server.url + path}}),
+        env=env,
+        name="job.json",
+    )
     assert ran.rc == 7, ran
     with tarfile.open(fileobj=io.BytesIO(http_server.uploaded(path)), mode="r:gz") as archive:
         names = {m.name.removeprefix("./") for m in archive.getmembers() if m.isfile()}
@@ -142,17 +168,22 @@ def test_failing_step_http_output_uploaded_and_nothing_left_running(slurm, http_
 
 
 TRAPPED_STEPS = (
-    launch(run(TRAP.format(name="launch-signal") + '; touch "$OUT/up-launch"; ' + sleep_until_signalled(300),
-               "service")),
-    run(TRAP.format(name="step-signal") + '; echo partial > "$DEEPSQUARE_OUTPUT/partial"; touch "$OUT/up-step"; '
-        + sleep_until_signalled(300) + '; touch "$DEEPSQUARE_OUTPUT/finished"', "long"),
+    launch(
+        run(TRAP.format(name="launch-signal") + '; touch "$OUT/up-launch"; ' + sleep_until_signalled(300), "service")
+    ),
+    run(
+        TRAP.format(name="step-signal")
+        + '; echo partial > "$DEEPSQUARE_OUTPUT/partial"; touch "$OUT/up-step"; '
+        + sleep_until_signalled(300)
+        + '; touch "$DEEPSQUARE_OUTPUT/finished"',
+        "long",
+    ),
 )
 
 
 def submit_trapped(slurm, s3, tmp_path, env, sbatch=()):
     bucket = new_bucket(s3)
-    script = compile_job(tmp_path, spec(*TRAPPED_STEPS, output=s3_output(s3, bucket)), name="job.json",
-                         sbatch=sbatch)
+    script = compile_job(tmp_path, spec(*TRAPPED_STEPS, output=s3_output(s3, bucket)), name="job.json", sbatch=sbatch)
     out = out_dir(tmp_path)
     job_id = slurm.sbatch(script, f"--output={tmp_path / 'job.out'}", env={**slurm.env, **env, "OUT": str(out)})
     return bucket, out, job_id
@@ -164,8 +195,9 @@ def test_scancel_signals_steps_pushes_outputs_and_leaves_nothing(slurm, s3, tmp_
     bucket, out, job_id = submit_trapped(slurm, s3, tmp_path, env)
     log = tmp_path / "job.out"
     try:
-        assert wait_until(lambda: (out / "up-launch").exists() and (out / "up-step").exists(), timeout=30), \
+        assert wait_until(lambda: (out / "up-launch").exists() and (out / "up-step").exists(), timeout=30), (
             log.read_text()
+        )
     finally:
         slurm.scancel(job_id)
     slurm.wait_job_gone(job_id)
@@ -184,8 +216,9 @@ def test_time_limit_signal_to_the_batch_shell_pushes_outputs_before_the_limit(sl
     log = tmp_path / "job.out"
     started = time.monotonic()
     try:
-        assert wait_until(lambda: (out / "up-launch").exists() and (out / "up-step").exists(), timeout=30), \
+        assert wait_until(lambda: (out / "up-launch").exists() and (out / "up-step").exists(), timeout=30), (
             log.read_text()
+        )
         slurm.wait_job_gone(job_id, timeout=120)
     finally:
         slurm.scancel(job_id)
@@ -207,8 +240,9 @@ def test_usr1_to_the_batch_shell_only_stops_the_steps_and_pushes_outputs(slurm, 
     bucket, out, job_id = submit_trapped(slurm, s3, tmp_path, env)
     log = tmp_path / "job.out"
     try:
-        assert wait_until(lambda: (out / "up-launch").exists() and (out / "up-step").exists(), timeout=30), \
+        assert wait_until(lambda: (out / "up-launch").exists() and (out / "up-step").exists(), timeout=30), (
             log.read_text()
+        )
         slurm.scancel("--batch", "--signal=USR1", job_id)
         slurm.wait_job_gone(job_id, timeout=60)
     finally:
@@ -229,11 +263,20 @@ def test_s3_down_at_the_final_push_fails_the_job_loudly(slurm, tmp_path):
     try:
         bucket = new_bucket(server)
         env = tag_env()
-        steps = (run('echo result > "$DEEPSQUARE_OUTPUT/result"; touch "$OUT/ready"; '
-                     'while [ ! -e "$OUT/s3-stopped" ]; do sleep 0.1; done', "work"),)
+        steps = (
+            run(
+                'echo result > "$DEEPSQUARE_OUTPUT/result"; touch "$OUT/ready"; '
+                'while [ ! -e "$OUT/s3-stopped" ]; do sleep 0.1; done',
+                "work",
+            ),
+        )
         # One retry instead of s5cmd's ten (about 90 s of backoff): the outcome is the same, sooner.
-        script = compile_job(tmp_path, spec(*steps, output=s3_output(server, bucket)), name="job.json",
-                             site=site_profile(tmp_path, s3_retries=1))
+        script = compile_job(
+            tmp_path,
+            spec(*steps, output=s3_output(server, bucket)),
+            name="job.json",
+            site=site_profile(tmp_path, s3_retries=1),
+        )
         out = out_dir(tmp_path)
         job_id = slurm.sbatch(script, f"--output={tmp_path / 'job.out'}", env={**slurm.env, **env, "OUT": str(out)})
         assert wait_until(lambda: (out / "ready").exists(), timeout=30), (tmp_path / "job.out").read_text()
@@ -257,30 +300,51 @@ def test_two_jobs_from_one_spec_keep_their_own_storage_configs_and_logs(slurm, t
 
     private, _ = wg_keypair()
     _, peer_public = wg_keypair()
-    step = {"name": "vpn", "run": {
-        "network": "slirp4netns", "dns": "10.8.0.1", "shell": "/bin/bash",
-        "customNetworkInterfaces": [{"wireguard": {
-            "address": ["10.8.0.2/24"], "privateKey": private,
-            "peers": [{"publicKey": peer_public, "allowedIPs": ["10.8.0.1/32"], "endpoint": "127.0.0.1:51820"}]}}],
-        "command": "\n".join([
-            'echo "$SLURM_JOB_ID" > "$STORAGE_PATH/mine"',
-            'echo "$SLURM_JOB_ID" > "$DEEPSQUARE_OUTPUT/mine"',
-            'touch "$OUT/up.$SLURM_JOB_ID"',
-            'for _ in $(seq 300); do [ "$(ls "$OUT" | grep -c "^up\\.")" -ge 2 ] && break; sleep 0.1; done',
-            'echo "$JOBC_STEP_DIR" > "$OUT/stepdir.$SLURM_JOB_ID"',
-            'cat /etc/resolv.conf > "$OUT/resolv.$SLURM_JOB_ID"',
-            'ip -o -4 addr show net0 > "$OUT/net0.$SLURM_JOB_ID"',
-            'ls "$JOBC_STEP_DIR" > "$OUT/files.$SLURM_JOB_ID"',
-            'touch "$OUT/done.$SLURM_JOB_ID"',
-            'for _ in $(seq 300); do [ "$(ls "$OUT" | grep -c "^done\\.")" -ge 2 ] && break; sleep 0.1; done',
-            'cat "$STORAGE_PATH/mine" "$DEEPSQUARE_OUTPUT/mine" > "$OUT/seen.$SLURM_JOB_ID"',
-        ])}}
-    script = compile_job(tmp_path, json.dumps({"resources": {**RES, "tasks": 1}, "enableLogging": True,
-                                               "steps": [step]}), name="job.json")
+    step = {
+        "name": "vpn",
+        "run": {
+            "network": "slirp4netns",
+            "dns": "10.8.0.1",
+            "shell": "/bin/bash",
+            "customNetworkInterfaces": [
+                {
+                    "wireguard": {
+                        "address": ["10.8.0.2/24"],
+                        "privateKey": private,
+                        "peers": [
+                            {"publicKey": peer_public, "allowedIPs": ["10.8.0.1/32"], "endpoint": "127.0.0.1:51820"}
+                        ],
+                    }
+                }
+            ],
+            "command": "\n".join(
+                [
+                    'echo "$SLURM_JOB_ID" > "$STORAGE_PATH/mine"',
+                    'echo "$SLURM_JOB_ID" > "$DEEPSQUARE_OUTPUT/mine"',
+                    'touch "$OUT/up.$SLURM_JOB_ID"',
+                    'for _ in $(seq 300); do [ "$(ls "$OUT" | grep -c "^up\\.")" -ge 2 ] && break; sleep 0.1; done',
+                    'echo "$JOBC_STEP_DIR" > "$OUT/stepdir.$SLURM_JOB_ID"',
+                    'cat /etc/resolv.conf > "$OUT/resolv.$SLURM_JOB_ID"',
+                    'ip -o -4 addr show net0 > "$OUT/net0.$SLURM_JOB_ID"',
+                    'ls "$JOBC_STEP_DIR" > "$OUT/files.$SLURM_JOB_ID"',
+                    'touch "$OUT/done.$SLURM_JOB_ID"',
+                    'for _ in $(seq 300); do [ "$(ls "$OUT" | grep -c "^done\\.")" -ge 2 ] && break; sleep 0.1; done',
+                    'cat "$STORAGE_PATH/mine" "$DEEPSQUARE_OUTPUT/mine" > "$OUT/seen.$SLURM_JOB_ID"',
+                ]
+            ),
+        },
+    }
+    script = compile_job(
+        tmp_path,
+        json.dumps({"resources": {**RES, "tasks": 1}, "enableLogging": True, "steps": [step]}),
+        name="job.json",
+    )
     out = out_dir(tmp_path)
     env = tag_env()
-    ids = [slurm.sbatch(script, f"--output={tmp_path / 'job-%j.out'}", env={**slurm.env, **env, "OUT": str(out)})
-           for _ in range(2)]
+    ids = [
+        slurm.sbatch(script, f"--output={tmp_path / 'job-%j.out'}", env={**slurm.env, **env, "OUT": str(out)})
+        for _ in range(2)
+    ]
     for job_id in ids:
         slurm.wait_job_gone(job_id, timeout=90)
     for job_id in ids:
@@ -291,8 +355,9 @@ def test_two_jobs_from_one_spec_keep_their_own_storage_configs_and_logs(slurm, t
         assert "nameserver 10.8.0.1" in (out / f"resolv.{job_id}").read_text()
         assert "net0    inet 10.8.0.2/24" in (out / f"net0.{job_id}").read_text()
         assert "net0.conf" in (out / f"files.{job_id}").read_text()
-        assert (out / f"stepdir.{job_id}").read_text().startswith(str(storage) + "/"), \
-            (out / f"stepdir.{job_id}").read_text()
+        assert (out / f"stepdir.{job_id}").read_text().startswith(str(storage) + "/"), (
+            out / f"stepdir.{job_id}"
+        ).read_text()
         job_log = (storage / "output" / "job.log").read_text()
         assert job_log.count("jobc: step vpn") == 1 and log.count("jobc: step vpn") == 1
     first, second = ((out / f"stepdir.{i}").read_text() for i in ids)

@@ -8,6 +8,7 @@ enableLogging) is pushed and the private files are removed. Also: curl never glo
 `test_fault_table` prints the table of the report (fault, what the job printed, exit code, what was
 pushed) with `-s`.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -18,7 +19,6 @@ import tarfile
 import uuid
 
 import pytest
-
 from harness.s3 import S3Server
 
 from .jobc_run import compile_job, out_dir, site_profile
@@ -27,8 +27,7 @@ from .test_faults import assert_nothing_left, new_bucket, pushed, s3_output, tag
 pytestmark = pytest.mark.slurm
 
 RES = {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 128, "gpusPerTask": 0}
-STEP = {"name": "work", "run": {"command": 'touch "$OUT/step-ran" "$DEEPSQUARE_OUTPUT/step-ran"',
-                                "shell": "/bin/bash"}}
+STEP = {"name": "work", "run": {"command": 'touch "$OUT/step-ran" "$DEEPSQUARE_OUTPUT/step-ran"', "shell": "/bin/bash"}}
 
 
 def tar_gz(files: dict[str, bytes]) -> bytes:
@@ -50,8 +49,13 @@ RESULTS: dict[str, tuple[str, int, str]] = {}  # fault -> (the job's jobc: input
 def run_faulty_input(slurm, s3, tmp_path, fault: str, input_spec: dict, **options):
     bucket = new_bucket(s3)
     env = tag_env()
-    spec = {"resources": RES, "enableLogging": True, "input": input_spec, "output": s3_output(s3, bucket),
-            "steps": [STEP]}
+    spec = {
+        "resources": RES,
+        "enableLogging": True,
+        "input": input_spec,
+        "output": s3_output(s3, bucket),
+        "steps": [STEP],
+    }
     script = compile_job(tmp_path, json.dumps(spec), name="job.json", site=site_profile(tmp_path, **options))
     out = out_dir(tmp_path)
     res = slurm.submit(script, timeout=150, env={"OUT": str(out), **env})
@@ -86,8 +90,10 @@ def test_http_input_500_does_not_show_the_query_or_credentials(slurm, s3, http_s
     url = f"http://user:pa55word@{http_server.url.removeprefix('http://')}{path}?token=s3cr3t"
     res, line = run_faulty_input(slurm, s3, tmp_path, "HTTP input answers 500", {"http": {"url": url}})
     assert res.returncode == 22, res.output
-    assert line == (f"jobc: input {http_server.url}{path}: download failed (curl exit code 22): "
-                    "The requested URL returned error: 500")
+    assert line == (
+        f"jobc: input {http_server.url}{path}: download failed (curl exit code 22): "
+        "The requested URL returned error: 500"
+    )
     assert "s3cr3t" not in res.output and "pa55word" not in res.output
 
 
@@ -95,8 +101,11 @@ def test_http_input_nothing_listening(slurm, s3, tmp_path):
     url = "http://127.0.0.1:9/nothing/data.tar.gz"  # the discard port: nothing listens there
     res, line = run_faulty_input(slurm, s3, tmp_path, "HTTP input server down", {"http": {"url": url}})
     assert res.returncode == 7, res.output
-    assert re.fullmatch(re.escape(f"jobc: input {url}: download failed (curl exit code 7): ") +
-                        r"Failed to connect to 127\.0\.0\.1 port 9 .*", line), line
+    assert re.fullmatch(
+        re.escape(f"jobc: input {url}: download failed (curl exit code 7): ")
+        + r"Failed to connect to 127\.0\.0\.1 port 9 .*",
+        line,
+    ), line
 
 
 def test_http_input_cut_in_the_middle(slurm, s3, http_server, tmp_path):
@@ -105,14 +114,16 @@ def test_http_input_cut_in_the_middle(slurm, s3, http_server, tmp_path):
     url = f"{http_server.url}/cut/{rel}"
     res, line = run_faulty_input(slurm, s3, tmp_path, "download cut in the middle", {"http": {"url": url}})
     assert res.returncode == 18, res.output
-    assert line == (f"jobc: input {url}: download failed (curl exit code 18): "
-                    f"transfer closed with {len(ARCHIVE) - len(ARCHIVE) // 2} bytes remaining to read")
+    assert line == (
+        f"jobc: input {url}: download failed (curl exit code 18): "
+        f"transfer closed with {len(ARCHIVE) - len(ARCHIVE) // 2} bytes remaining to read"
+    )
 
 
 TRUNCATED_CAUSES = {
     # kind: the cause as the job's line gives it (the start of it, for unzip's long report)
     "tar.gz": "gzip: stdin: unexpected end of file; tar: Unexpected EOF in archive; "
-              "tar: Error is not recoverable: exiting now",
+    "tar: Error is not recoverable: exiting now",
     "tar": "tar: Unexpected EOF in archive; tar: Error is not recoverable: exiting now",
     "zip": "[data.zip]; End-of-central-directory signature not found.",
     "gz": "gzip: data.gz: unexpected end of file",
@@ -156,8 +167,16 @@ def test_s3_input_server_down(slurm, s3, tmp_path):
         endpoint = server.endpoint_url
     finally:
         server.stop()
-    spec = {"s3": {"region": "us-east-1", "bucketUrl": f"s3://{bucket}", "path": "/in", "accessKeyId": "testing",
-                   "secretAccessKey": "testing", "endpointUrl": endpoint}}
+    spec = {
+        "s3": {
+            "region": "us-east-1",
+            "bucketUrl": f"s3://{bucket}",
+            "path": "/in",
+            "accessKeyId": "testing",
+            "secretAccessKey": "testing",
+            "endpointUrl": endpoint,
+        }
+    }
     # One retry instead of s5cmd's ten (about 90 s of backoff): the outcome is the same, sooner.
     res, line = run_faulty_input(slurm, s3, tmp_path, "S3 input server down", spec, s3_retries=1)
     assert res.returncode == 1, res.output
@@ -169,8 +188,11 @@ def test_s3_input_server_down(slurm, s3, tmp_path):
 def test_s3_input_empty_prefix_is_an_empty_input(slurm, s3, tmp_path):
     """s5cmd reports "no object found" for an empty prefix and exits 0: still an empty input, not a fault."""
     bucket = new_bucket(s3)
-    spec = {"resources": RES, "input": {"s3": {**s3_output(s3, bucket)["s3"], "path": "/empty"}},
-            "steps": [{"name": "check", "run": {"command": 'ls -A "$DEEPSQUARE_INPUT" > "$OUT/ls"'}}]}
+    spec = {
+        "resources": RES,
+        "input": {"s3": {**s3_output(s3, bucket)["s3"], "path": "/empty"}},
+        "steps": [{"name": "check", "run": {"command": 'ls -A "$DEEPSQUARE_INPUT" > "$OUT/ls"'}}],
+    }
     script = compile_job(tmp_path, json.dumps(spec), name="job.json")
     out = out_dir(tmp_path)
     res = slurm.submit(script, timeout=90, env={"OUT": str(out)})
@@ -188,8 +210,11 @@ def test_http_input_url_is_not_globbed(slurm, http_server, tmp_path):
     url = f"{http_server.url}/glob/{tag}/data[1-2].txt?v={{a,b}}"
     # The file keeps the URL's last path segment as its name, made safe (plan_transport): data_1-2_.txt.
     check = 'test "$(cat "$DEEPSQUARE_INPUT/data_1-2_.txt")" = "one file" && ls "$DEEPSQUARE_INPUT" > "$OUT/ls"'
-    spec = {"resources": RES, "input": {"http": {"url": url}},
-            "steps": [{"name": "check", "run": {"command": check, "shell": "/bin/bash"}}]}
+    spec = {
+        "resources": RES,
+        "input": {"http": {"url": url}},
+        "steps": [{"name": "check", "run": {"command": check, "shell": "/bin/bash"}}],
+    }
     script = compile_job(tmp_path, json.dumps(spec), name="job.json")
     out = out_dir(tmp_path)
     res = slurm.submit(script, timeout=90, env={"OUT": str(out)})

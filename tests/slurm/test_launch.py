@@ -1,4 +1,5 @@
 """`launch` (async steps) under real Slurm: concurrency, dependsOn, signalOnParentStepExit."""
+
 from __future__ import annotations
 
 import json
@@ -46,10 +47,12 @@ def t(ran, name: str) -> float:
 
 # A launched step that records which signal reached it, then exits 0.
 def service(tag: str, seconds: int = 20) -> str:
-    return (f'for s in HUP INT QUIT TERM USR1; do trap "echo $s > \\"\\$OUT/signal-{tag}\\"; exit 0" $s; done\n'
-            f'touch "$OUT/up-{tag}"\n'
-            f'{sleep_until_signalled(seconds)}\n'
-            f'touch "$OUT/finished-{tag}"\n')
+    return (
+        f'for s in HUP INT QUIT TERM USR1; do trap "echo $s > \\"\\$OUT/signal-{tag}\\"; exit 0" $s; done\n'
+        f'touch "$OUT/up-{tag}"\n'
+        f"{sleep_until_signalled(seconds)}\n"
+        f'touch "$OUT/finished-{tag}"\n'
+    )
 
 
 def wait_for(tag: str) -> str:
@@ -57,13 +60,17 @@ def wait_for(tag: str) -> str:
 
 
 def test_sibling_launches_run_concurrently_and_the_longer_survives_the_shorter(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        launch(run(stamp("short-start") + "; sleep 1; " + stamp("short-end")), handle="short"),
-        launch(run(stamp("long-start") + "; sleep 3; " + stamp("long-end")), handle="long"),
-        run(stamp("foreground")),
-        run(stamp("after-short"), depends_on=["short"]),
-        run(stamp("after-long"), depends_on=["long"]),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(run(stamp("short-start") + "; sleep 1; " + stamp("short-end")), handle="short"),
+            launch(run(stamp("long-start") + "; sleep 3; " + stamp("long-end")), handle="long"),
+            run(stamp("foreground")),
+            run(stamp("after-short"), depends_on=["short"]),
+            run(stamp("after-long"), depends_on=["long"]),
+        ),
+    )
     assert ran.rc == 0, ran
     # Both started before either ended, and the foreground step did not wait for them.
     assert max(t(ran, "short-start"), t(ran, "long-start")) < t(ran, "short-end")
@@ -75,28 +82,48 @@ def test_sibling_launches_run_concurrently_and_the_longer_survives_the_shorter(s
 
 @pytest.mark.slurm_both
 def test_depends_on_waits_for_the_launch(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        launch(run('sleep 2; echo ready > "$OUT/result"'), handle="Producer"),
-        run('[ -e "$OUT/result" ] && echo early > "$OUT/not-waiting" || echo none > "$OUT/not-waiting"'),
-        run('cat "$OUT/result" > "$OUT/consumed"', depends_on=["producer"]),  # handles ignore case
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(run('sleep 2; echo ready > "$OUT/result"'), handle="Producer"),
+            run('[ -e "$OUT/result" ] && echo early > "$OUT/not-waiting" || echo none > "$OUT/not-waiting"'),
+            run('cat "$OUT/result" > "$OUT/consumed"', depends_on=["producer"]),  # handles ignore case
+        ),
+    )
     assert ran.rc == 0, ran
     assert ran.read("not-waiting").strip() == "none"
     assert ran.read("consumed").strip() == "ready"
 
 
 def test_await_inside_parallel_loop_body(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        {"for": {"parallel": True, "items": ["a", "b"], "steps": [
-            launch(run('sleep 1; echo "$item" > "$OUT/launched-$item"'), handle="job"),
-            run('[ ! -e "$OUT/launched-$item" ] && touch "$OUT/early-$item"'),
-            run('cat "$OUT/launched-$item" > "$OUT/awaited-$item"', depends_on=["job"]),
-        ]}},
-        {"for": {"parallel": False, "range": {"begin": 1, "end": 2}, "steps": [
-            launch(run('sleep 1; echo "$index" > "$OUT/launched-$index"'), handle="job"),
-            run('cat "$OUT/launched-$index" > "$OUT/awaited-$index"', depends_on=["job"]),
-        ]}},
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            {
+                "for": {
+                    "parallel": True,
+                    "items": ["a", "b"],
+                    "steps": [
+                        launch(run('sleep 1; echo "$item" > "$OUT/launched-$item"'), handle="job"),
+                        run('[ ! -e "$OUT/launched-$item" ] && touch "$OUT/early-$item"'),
+                        run('cat "$OUT/launched-$item" > "$OUT/awaited-$item"', depends_on=["job"]),
+                    ],
+                }
+            },
+            {
+                "for": {
+                    "parallel": False,
+                    "range": {"begin": 1, "end": 2},
+                    "steps": [
+                        launch(run('sleep 1; echo "$index" > "$OUT/launched-$index"'), handle="job"),
+                        run('cat "$OUT/launched-$index" > "$OUT/awaited-$index"', depends_on=["job"]),
+                    ],
+                }
+            },
+        ),
+    )
     assert ran.rc == 0, ran
     for key in ("a", "b", "1", "2"):
         assert ran.read(f"awaited-{key}").strip() == key
@@ -105,14 +132,18 @@ def test_await_inside_parallel_loop_body(slurm, tmp_path):
 
 @pytest.mark.slurm_both
 def test_signal_on_parent_step_exit(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        launch(run(service("term15")), signal=15),
-        launch(run(service("default"))),
-        launch(run(service("hup", 20)), signal=1),
-        launch(run(service("zero", 2)), signal=0),
-        run("; ".join(wait_for(x) for x in ("term15", "default", "hup", "zero"))),
-        resources={**RES, "tasks": 5},  # four launches and the foreground step at once
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(run(service("term15")), signal=15),
+            launch(run(service("default"))),
+            launch(run(service("hup", 20)), signal=1),
+            launch(run(service("zero", 2)), signal=0),
+            run("; ".join(wait_for(x) for x in ("term15", "default", "hup", "zero"))),
+            resources={**RES, "tasks": 5},  # four launches and the foreground step at once
+        ),
+    )
     assert ran.rc == 0, ran
     assert ran.read("signal-term15").strip() == "TERM"
     assert ran.read("signal-default").strip() == "TERM"
@@ -127,18 +158,29 @@ def test_signal_on_parent_step_exit(slurm, tmp_path):
 
 
 def test_launch_inside_launch_and_loop_iteration_is_signalled_at_its_own_scope_end(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        launch(
-            launch(run(service("inner"))),
-            run(wait_for("inner") + "; sleep 1; " + stamp("outer-done")),
-            handle="outer"),
-        {"for": {"parallel": False, "items": ["x"], "steps": [
-            launch(run(service("loop"))),
-            run(wait_for("loop")),
-        ]}},
-        run(stamp("after-loop")),
-        run(stamp("after-outer"), depends_on=["outer"]),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(
+                launch(run(service("inner"))),
+                run(wait_for("inner") + "; sleep 1; " + stamp("outer-done")),
+                handle="outer",
+            ),
+            {
+                "for": {
+                    "parallel": False,
+                    "items": ["x"],
+                    "steps": [
+                        launch(run(service("loop"))),
+                        run(wait_for("loop")),
+                    ],
+                }
+            },
+            run(stamp("after-loop")),
+            run(stamp("after-outer"), depends_on=["outer"]),
+        ),
+    )
     assert ran.rc == 0, ran
     # The inner launch got TERM when the outer launch's steps ended, not when the job ended.
     assert ran.read("signal-inner").strip() == "TERM"
@@ -151,10 +193,14 @@ def test_launch_inside_launch_and_loop_iteration_is_signalled_at_its_own_scope_e
 def test_launch_without_trap_is_stopped_and_the_job_succeeds(slurm, tmp_path):
     # Slurm signals every process of the step one after the other: the sleep may die before the shell,
     # which could then start its next command; `&&` keeps a killed sleep from counting as finished.
-    ran = run_job(slurm, tmp_path, spec(
-        launch(run('touch "$OUT/up-x"; sleep 30 && touch "$OUT/finished"', shell="/bin/sh")),
-        run(wait_for("x")),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(run('touch "$OUT/up-x"; sleep 30 && touch "$OUT/finished"', shell="/bin/sh")),
+            run(wait_for("x")),
+        ),
+    )
     assert ran.rc == 0, ran
     assert not (ran.out / "finished").exists()
     assert ran.res.elapsed < 15, ran
@@ -163,11 +209,19 @@ def test_launch_without_trap_is_stopped_and_the_job_succeeds(slurm, tmp_path):
 @pytest.mark.slurm_both
 def test_launch_ignoring_term_is_cancelled_after_the_grace_period(slurm, tmp_path):
     # options.launch_grace is 3 s in the tests' site profile; the launch would finish after 7 s.
-    ran = run_job(slurm, tmp_path, spec(
-        launch(run('trap "" TERM; date +%s > "$OUT/up-x"; for _ in $(seq 14); do sleep 0.5; done; '
-                   'touch "$OUT/finished"')),
-        run(wait_for("x")),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(
+                run(
+                    'trap "" TERM; date +%s > "$OUT/up-x"; for _ in $(seq 14); do sleep 0.5; done; '
+                    'touch "$OUT/finished"'
+                )
+            ),
+            run(wait_for("x")),
+        ),
+    )
     assert ran.rc == 0, ran
     assert ran.res.elapsed < 15, ran
     assert_no_steps_left(slurm, ran.res.job_id)
@@ -179,16 +233,27 @@ def test_loop_iteration_end_stops_only_its_own_launches(slurm, tmp_path):
     # A launch of the job's steps ("hog", 2 of the 4 CPUs for 5 s) outlives a loop iteration that has
     # a launch of its own. Ending the iteration stops the iteration's launch (still waiting for 3 CPUs
     # here), never the outer one; and the stopped launch does not start later, when CPUs free up.
-    ran = run_job(slurm, tmp_path, spec(
-        launch(run('touch "$OUT/up-hog"; sleep 5; touch "$OUT/hog-done"', resources={"cpusPerTask": 2}),
-               handle="hog"),
-        {"for": {"parallel": False, "items": ["x"], "steps": [
-            run(wait_for("hog"), resources={"cpusPerTask": 1}),
-            launch(run('touch "$OUT/late-start"; sleep 30', resources={"cpusPerTask": 3})),
-        ]}},
-        run('sleep 3', depends_on=["hog"], resources={"cpusPerTask": 1}),  # leaves 3 CPUs free
-        resources={**RES, "tasks": 2, "cpusPerTask": 2},
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            launch(
+                run('touch "$OUT/up-hog"; sleep 5; touch "$OUT/hog-done"', resources={"cpusPerTask": 2}), handle="hog"
+            ),
+            {
+                "for": {
+                    "parallel": False,
+                    "items": ["x"],
+                    "steps": [
+                        run(wait_for("hog"), resources={"cpusPerTask": 1}),
+                        launch(run('touch "$OUT/late-start"; sleep 30', resources={"cpusPerTask": 3})),
+                    ],
+                }
+            },
+            run("sleep 3", depends_on=["hog"], resources={"cpusPerTask": 1}),  # leaves 3 CPUs free
+            resources={**RES, "tasks": 2, "cpusPerTask": 2},
+        ),
+    )
     assert ran.rc == 0, ran
     assert (ran.out / "hog-done").exists(), ran
     assert not (ran.out / "late-start").exists(), ran

@@ -4,13 +4,13 @@ Each job runs a parallel loop, a launched sidecar and an S3 output push. They mu
 exit code 0, push every file, keep their own storage, step directories and logs (nothing shared between
 them), and leave no process behind. The count and the wall time are printed for the closing note.
 """
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
-
 from harness.cluster import parse_scontrol_line
 
 from .jobc_run import compile_job, out_dir, site_profile, wait_until
@@ -25,20 +25,44 @@ FINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_F
 
 def load_spec(server, bucket: str) -> str:
     item = 'printf "%s %s\\n" "$SLURM_JOB_ID" "$item" > "$DEEPSQUARE_OUTPUT/$SLURM_JOB_ID-$item"'
-    return json.dumps({
-        "resources": {"tasks": 2, "cpusPerTask": 1, "memPerCpu": 64, "gpusPerTask": 0},
-        "output": s3_output(server, bucket),
-        "steps": [
-            {"name": "sidecar", "launch": {"steps": [{"name": "beat", "run": {
-                "shell": "/bin/bash",
-                "command": 'trap \'echo stopped > "$DEEPSQUARE_OUTPUT/$SLURM_JOB_ID-sidecar"; exit 0\' TERM; '
-                           'while :; do sleep 0.1; done'}}]}},
-            {"name": "sweep", "for": {"parallel": True, "items": list(ITEMS), "steps": [
-                {"name": "one", "run": {"command": item}}]}},
-            {"name": "mine", "run": {"command": 'echo "$SLURM_JOB_ID" > "$STORAGE_PATH/mine"; '
-                                                'cp "$STORAGE_PATH/mine" "$DEEPSQUARE_OUTPUT/$SLURM_JOB_ID-mine"'}},
-        ],
-    })
+    return json.dumps(
+        {
+            "resources": {"tasks": 2, "cpusPerTask": 1, "memPerCpu": 64, "gpusPerTask": 0},
+            "output": s3_output(server, bucket),
+            "steps": [
+                {
+                    "name": "sidecar",
+                    "launch": {
+                        "steps": [
+                            {
+                                "name": "beat",
+                                "run": {
+                                    "shell": "/bin/bash",
+                                    "command": "trap 'echo stopped > \"$DEEPSQUARE_OUTPUT/$SLURM_JOB_ID-sidecar\"; exit 0' TERM; "
+                                    "while :; do sleep 0.1; done",
+                                },
+                            }
+                        ]
+                    },
+                },
+                {
+                    "name": "sweep",
+                    "for": {
+                        "parallel": True,
+                        "items": list(ITEMS),
+                        "steps": [{"name": "one", "run": {"command": item}}],
+                    },
+                },
+                {
+                    "name": "mine",
+                    "run": {
+                        "command": 'echo "$SLURM_JOB_ID" > "$STORAGE_PATH/mine"; '
+                        'cp "$STORAGE_PATH/mine" "$DEEPSQUARE_OUTPUT/$SLURM_JOB_ID-mine"'
+                    },
+                },
+            ],
+        }
+    )
 
 
 def final_states(cluster, ids: set[str], timeout: float) -> dict[str, dict[str, str]]:
@@ -62,14 +86,18 @@ def test_fifty_jobs_at_once(slurm2, s3, tmp_path, capsys):
     out = out_dir(tmp_path)
     env = tag_env()
     started = time.monotonic()
-    ids = [slurm2.sbatch(script, f"--output={tmp_path / 'job-%j.out'}",
-                         env={**slurm2.env, **env, "OUT": str(out)})
-           for _ in range(JOBS)]
+    ids = [
+        slurm2.sbatch(script, f"--output={tmp_path / 'job-%j.out'}", env={**slurm2.env, **env, "OUT": str(out)})
+        for _ in range(JOBS)
+    ]
     states = final_states(slurm2, set(ids), timeout=600)
     wall = time.monotonic() - started
     assert set(states) == set(ids), f"{len(ids) - len(states)} jobs did not end in 600 s"
-    failed = {i: (s["JobState"], s["ExitCode"]) for i, s in states.items()
-              if (s["JobState"], s["ExitCode"]) != ("COMPLETED", "0:0")}
+    failed = {
+        i: (s["JobState"], s["ExitCode"])
+        for i, s in states.items()
+        if (s["JobState"], s["ExitCode"]) != ("COMPLETED", "0:0")
+    }
     assert not failed, {i: (state, (tmp_path / f"job-{i}.out").read_text()[-2000:]) for i, state in failed.items()}
 
     objects = pushed(s3, bucket)

@@ -1,6 +1,7 @@
 """enableLogging, run for real: the default logger keeps a timestamped job.log in the output (pushed with it),
 a site profile's `options.logger` receives the job's output on its stdin, and neither changes the exit code.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from support import shellcheck_binary
 
 from .jobc_run import sleep_until_signalled
@@ -32,15 +32,23 @@ def _toml(value) -> str:
 def compile_job(tmp_path: Path, spec: dict, *, options: dict | None = None) -> Path:
     """Compile spec with a site profile rooted in tmp_path; the script must be shellcheck-clean."""
     site_file = tmp_path / "site.toml"
-    site_file.write_text(f"[paths]\nstorage_root = {_toml(str(tmp_path / 'storage'))}\n\n[options]\n"
-                         + "".join(f"{k} = {_toml(v)}\n" for k, v in {"sync_interval": 1, **(options or {})}.items()))
+    site_file.write_text(
+        f"[paths]\nstorage_root = {_toml(str(tmp_path / 'storage'))}\n\n[options]\n"
+        + "".join(f"{k} = {_toml(v)}\n" for k, v in {"sync_interval": 1, **(options or {})}.items())
+    )
     spec_file = tmp_path / "job.yaml"
     spec_file.write_text(yaml.safe_dump(spec, sort_keys=False))
     script = tmp_path / "job.sh"
-    r = subprocess.run([sys.executable, "-m", "jobc", "compile", str(spec_file), "--site", str(site_file),
-                        "-o", str(script)], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "jobc", "compile", str(spec_file), "--site", str(site_file), "-o", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
-    sc = subprocess.run([str(shellcheck_binary()), "-S", "style", str(script)], capture_output=True, text=True, timeout=60)
+    sc = subprocess.run(
+        [str(shellcheck_binary()), "-S", "style", str(script)], capture_output=True, text=True, timeout=60
+    )
     assert sc.returncode == 0, sc.stdout + sc.stderr
     return script
 
@@ -65,13 +73,23 @@ def step(name: str, command: str) -> dict:
 
 
 def s3_output(s3, bucket: str, path: str) -> dict:
-    return {"s3": {"region": "us-east-1", "bucketUrl": f"s3://{bucket}", "path": path, "accessKeyId": "testing",
-                   "secretAccessKey": "testing", "endpointUrl": s3.endpoint_url}}
+    return {
+        "s3": {
+            "region": "us-east-1",
+            "bucketUrl": f"s3://{bucket}",
+            "path": path,
+            "accessKeyId": "testing",
+            "secretAccessKey": "testing",
+            "endpointUrl": s3.endpoint_url,
+        }
+    }
 
 
 def talk_then_exit(code: int) -> list[dict]:
-    return [step("talk", "echo out-line-1; echo err-line-1 >&2; echo out-line-2"),
-            step("finish", f"echo finishing; exit {code}")]
+    return [
+        step("talk", "echo out-line-1; echo err-line-1 >&2; echo out-line-2"),
+        step("finish", f"echo finishing; exit {code}"),
+    ]
 
 
 @pytest.mark.slurm
@@ -81,9 +99,9 @@ def test_default_logger_keeps_a_timestamped_job_log_in_the_output(slurm, s3, tmp
     s3.create_bucket(bucket)
     script = compile_job(tmp_path, job(talk_then_exit(code), output=s3_output(s3, bucket, "/run")))
     res = slurm.submit(script, timeout=JOB_TIMEOUT)
-    assert res.returncode == code, res.output                  # the logger does not change the exit code
+    assert res.returncode == code, res.output  # the logger does not change the exit code
     for text in ("out-line-1", "err-line-1", "out-line-2", "finishing"):
-        assert text in res.output                                # the job's own output is still there
+        assert text in res.output  # the job's own output is still there
     assert "run/job.log" in s3.list_objects(bucket)
     log = s3.get_object(bucket, "run/job.log").decode().splitlines()
     assert log, "job.log is empty"
@@ -100,8 +118,11 @@ def test_logging_with_continuous_sync_ends_promptly_and_keeps_the_whole_log(slur
     bucket = f"logc-{uuid.uuid4().hex[:10]}"
     s3.create_bucket(bucket)
     steps = [step("talk", 'for i in 1 2 3; do echo "tick-$i"; done; echo done > "$DEEPSQUARE_OUTPUT/r.txt"')]
-    script = compile_job(tmp_path, job(steps, continuousOutputSync=True, output=s3_output(s3, bucket, "/c")),
-                         options={"sync_interval": 37})
+    script = compile_job(
+        tmp_path,
+        job(steps, continuousOutputSync=True, output=s3_output(s3, bucket, "/c")),
+        options={"sync_interval": 37},
+    )
     t0 = time.monotonic()
     res = slurm.submit(script, timeout=JOB_TIMEOUT)
     elapsed = time.monotonic() - t0
@@ -116,7 +137,7 @@ def test_logging_with_continuous_sync_ends_promptly_and_keeps_the_whole_log(slur
 @pytest.mark.slurm
 @pytest.mark.parametrize("code", [0, 3])
 def test_site_logger_receives_the_job_output(slurm, tmp_path, code):
-    received = tmp_path / "logger out" / "received.txt"       # a space: the argv is quoted word by word
+    received = tmp_path / "logger out" / "received.txt"  # a space: the argv is quoted word by word
     received.parent.mkdir()
     logger = tmp_path / "record-logger"
     # Writes what it reads, and only publishes it after a pause: the job must wait for the logger to finish.
@@ -129,7 +150,7 @@ def test_site_logger_receives_the_job_output(slurm, tmp_path, code):
     got = received.read_text().splitlines()
     for text in ("jobc: step talk", "out-line-1", "err-line-1", "out-line-2", "finishing"):
         assert text in got, got
-        assert text in res.output                                # tee: the job's output keeps everything
+        assert text in res.output  # tee: the job's output keeps everything
     assert not (tmp_path / "storage" / res.job_id / "output" / "job.log").exists()
 
 

@@ -1,4 +1,5 @@
 """`for` loops under real Slurm: items and ranges, sequential and parallel, nesting, failures."""
+
 from __future__ import annotations
 
 import json
@@ -31,13 +32,18 @@ def lines(ran, name: str) -> list[str]:
 
 def test_sequential_items_and_ranges(slurm, tmp_path):
     record = 'printf "%s\\n" "$item" >> "$OUT/items"'
-    ran = run_job(slurm, tmp_path, spec(
-        loop({"items": ["a", "b c", "it's", "$(echo no)", "*"]}, run(record)),
-        loop({"range": {"begin": 1, "end": 3}}, run('echo "$index" >> "$OUT/up"')),
-        loop({"range": {"begin": 10, "end": 2, "increment": -4}}, run('echo "$index" >> "$OUT/down"')),
-        loop({"range": {"begin": -3, "end": 4, "increment": 3}}, run('echo "$index" >> "$OUT/neg"')),
-        loop({"range": {"begin": 5, "end": 5}}, run('echo "$index" >> "$OUT/one"')),
-    ), name="job.json")
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            loop({"items": ["a", "b c", "it's", "$(echo no)", "*"]}, run(record)),
+            loop({"range": {"begin": 1, "end": 3}}, run('echo "$index" >> "$OUT/up"')),
+            loop({"range": {"begin": 10, "end": 2, "increment": -4}}, run('echo "$index" >> "$OUT/down"')),
+            loop({"range": {"begin": -3, "end": 4, "increment": 3}}, run('echo "$index" >> "$OUT/neg"')),
+            loop({"range": {"begin": 5, "end": 5}}, run('echo "$index" >> "$OUT/one"')),
+        ),
+        name="job.json",
+    )
     assert ran.rc == 0, ran
     assert lines(ran, "items") == ["a", "b c", "it's", "$(echo no)", "*"]
     assert lines(ran, "up") == ["1", "2", "3"]
@@ -47,28 +53,52 @@ def test_sequential_items_and_ranges(slurm, tmp_path):
 
 
 def test_nested_loops_two_and_three_deep(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        # items outside range
-        loop({"items": ["a", "b"]},
-             loop({"range": {"begin": 1, "end": 2}}, run('echo "$item$index" >> "$OUT/items-range"'))),
-        # range outside items
-        loop({"range": {"begin": 3, "end": 1, "increment": -2}},
-             loop({"items": ["x", "y"]}, run('echo "$index$item" >> "$OUT/range-items"'))),
-        # three deep; the inner items loop shadows $item, which comes back after it
-        loop({"items": ["a", "b"]},
-             loop({"range": {"begin": 1, "end": 2}},
-                  loop({"items": ["x", "y"]}, run('echo "$item$index" >> "$OUT/three"')),
-                  run('echo "after:$item$index" >> "$OUT/three"'))),
-    ), name="job.json")
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            # items outside range
+            loop(
+                {"items": ["a", "b"]},
+                loop({"range": {"begin": 1, "end": 2}}, run('echo "$item$index" >> "$OUT/items-range"')),
+            ),
+            # range outside items
+            loop(
+                {"range": {"begin": 3, "end": 1, "increment": -2}},
+                loop({"items": ["x", "y"]}, run('echo "$index$item" >> "$OUT/range-items"')),
+            ),
+            # three deep; the inner items loop shadows $item, which comes back after it
+            loop(
+                {"items": ["a", "b"]},
+                loop(
+                    {"range": {"begin": 1, "end": 2}},
+                    loop({"items": ["x", "y"]}, run('echo "$item$index" >> "$OUT/three"')),
+                    run('echo "after:$item$index" >> "$OUT/three"'),
+                ),
+            ),
+        ),
+        name="job.json",
+    )
     assert ran.rc == 0, ran
     assert lines(ran, "items-range") == ["a1", "a2", "b1", "b2"]
     assert lines(ran, "range-items") == ["3x", "3y", "1x", "1y"]
-    assert lines(ran, "three") == ["x1", "y1", "after:a1", "x2", "y2", "after:a2",
-                                   "x1", "y1", "after:b1", "x2", "y2", "after:b2"]
+    assert lines(ran, "three") == [
+        "x1",
+        "y1",
+        "after:a1",
+        "x2",
+        "y2",
+        "after:a2",
+        "x1",
+        "y1",
+        "after:b1",
+        "x2",
+        "y2",
+        "after:b2",
+    ]
 
 
-STAMP = ('echo "$(date +%s.%N) {tag} start" >> "$OUT/times"; sleep 2; '
-         'echo "$(date +%s.%N) {tag} end" >> "$OUT/times"')
+STAMP = 'echo "$(date +%s.%N) {tag} start" >> "$OUT/times"; sleep 2; echo "$(date +%s.%N) {tag} end" >> "$OUT/times"'
 
 
 def _intervals(ran) -> dict[str, tuple[float, float]]:
@@ -85,11 +115,17 @@ def _overlap(intervals) -> bool:
 
 @pytest.mark.slurm_both
 def test_parallel_items_and_range_iterations_overlap(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        loop({"items": ["a", "b", "c"]}, run(STAMP.format(tag="item-$item")), parallel=True),
-        loop({"range": {"begin": 9, "end": 1, "increment": -4}}, run(STAMP.format(tag="index-$index")),
-             parallel=True),
-    ), name="job.json")
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            loop({"items": ["a", "b", "c"]}, run(STAMP.format(tag="item-$item")), parallel=True),
+            loop(
+                {"range": {"begin": 9, "end": 1, "increment": -4}}, run(STAMP.format(tag="index-$index")), parallel=True
+            ),
+        ),
+        name="job.json",
+    )
     assert ran.rc == 0, ran
     got = _intervals(ran)
     assert set(got) == {"item-a", "item-b", "item-c", "index-9", "index-5", "index-1"}
@@ -102,15 +138,24 @@ def test_parallel_items_and_range_iterations_overlap(slurm, tmp_path):
 
 
 def test_nested_parallel_and_sequential_both_orders(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        # parallel outside, sequential inside: the outer iterations overlap, inner ones do not
-        loop({"items": ["a", "b"]},
-             loop({"range": {"begin": 1, "end": 2}}, run(STAMP.format(tag="po-$item$index"))),
-             parallel=True),
-        # sequential outside, parallel inside
-        loop({"items": ["a", "b"]},
-             loop({"range": {"begin": 1, "end": 2}}, run(STAMP.format(tag="sp-$item$index")), parallel=True)),
-    ), name="job.json")
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            # parallel outside, sequential inside: the outer iterations overlap, inner ones do not
+            loop(
+                {"items": ["a", "b"]},
+                loop({"range": {"begin": 1, "end": 2}}, run(STAMP.format(tag="po-$item$index"))),
+                parallel=True,
+            ),
+            # sequential outside, parallel inside
+            loop(
+                {"items": ["a", "b"]},
+                loop({"range": {"begin": 1, "end": 2}}, run(STAMP.format(tag="sp-$item$index")), parallel=True),
+            ),
+        ),
+        name="job.json",
+    )
     assert ran.rc == 0, ran
     got = _intervals(ran)
     assert {t for t in got if t.startswith("po-")} == {"po-a1", "po-a2", "po-b1", "po-b2"}
@@ -121,12 +166,21 @@ def test_nested_parallel_and_sequential_both_orders(slurm, tmp_path):
 
 
 def test_three_deep_parallel_sequential_parallel(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        loop({"items": ["a", "b"]},
-             loop({"range": {"begin": 1, "end": 2}},
-                  loop({"range": {"begin": 7, "end": 8}}, run('echo "$item$index" >> "$OUT/deep"'), parallel=True)),
-             parallel=True),
-    ), name="job.json")
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            loop(
+                {"items": ["a", "b"]},
+                loop(
+                    {"range": {"begin": 1, "end": 2}},
+                    loop({"range": {"begin": 7, "end": 8}}, run('echo "$item$index" >> "$OUT/deep"'), parallel=True),
+                ),
+                parallel=True,
+            ),
+        ),
+        name="job.json",
+    )
     assert ran.rc == 0, ran
     # The innermost range shadows the middle one: each (item, middle) pair prints item7 and item8.
     assert sorted(lines(ran, "deep")) == sorted(["a7", "a8"] * 2 + ["b7", "b8"] * 2)
@@ -134,12 +188,19 @@ def test_three_deep_parallel_sequential_parallel(slurm, tmp_path):
 
 @pytest.mark.slurm_both
 def test_failing_sequential_iteration_stops_the_loop(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        loop({"items": ["1", "2", "3"]},
-             run('echo "$item" >> "$OUT/ran"; [ "$item" != 2 ] || exit 4'),
-             run('echo "$item" >> "$OUT/second"')),
-        run('touch "$OUT/after-loop"'),
-    ), name="job.json")
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            loop(
+                {"items": ["1", "2", "3"]},
+                run('echo "$item" >> "$OUT/ran"; [ "$item" != 2 ] || exit 4'),
+                run('echo "$item" >> "$OUT/second"'),
+            ),
+            run('touch "$OUT/after-loop"'),
+        ),
+        name="job.json",
+    )
     assert ran.rc == 4, ran
     assert lines(ran, "ran") == ["1", "2"]
     assert lines(ran, "second") == ["1"]
@@ -147,21 +208,26 @@ def test_failing_sequential_iteration_stops_the_loop(slurm, tmp_path):
 
 
 def test_failing_parallel_iteration_fails_the_job_and_stops_siblings(slurm, tmp_path):
-    body = ('echo "$(date +%s)" > "$OUT/started-$item"\n'
-            'case "$item" in\n'
-            '  fail) sleep 1; exit 3 ;;\n'
-            '  slow) sleep 5; touch "$OUT/slow-finished" ;;\n'
-            'esac\n')
-    ran = run_job(slurm, tmp_path, spec(
-        loop({"items": ["fail", "slow", "quick"]},
-             run(body),
-             run('touch "$OUT/next-$item"'),
-             parallel=True),
-        run('touch "$OUT/after-loop"'),
-    ), name="job.json", timeout=60)
+    body = (
+        'echo "$(date +%s)" > "$OUT/started-$item"\n'
+        'case "$item" in\n'
+        "  fail) sleep 1; exit 3 ;;\n"
+        '  slow) sleep 5; touch "$OUT/slow-finished" ;;\n'
+        "esac\n"
+    )
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            loop({"items": ["fail", "slow", "quick"]}, run(body), run('touch "$OUT/next-$item"'), parallel=True),
+            run('touch "$OUT/after-loop"'),
+        ),
+        name="job.json",
+        timeout=60,
+    )
     assert ran.rc == 3, ran
     assert {p.name for p in ran.out.iterdir()} >= {"started-fail", "started-slow", "started-quick"}
-    assert (ran.out / "next-quick").exists()         # a sibling that ended in time went on
+    assert (ran.out / "next-quick").exists()  # a sibling that ended in time went on
     assert not (ran.out / "next-fail").exists()
     assert not (ran.out / "after-loop").exists()
     assert ran.res.elapsed < 15, ran

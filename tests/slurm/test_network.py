@@ -5,6 +5,7 @@ WireGuard endpoint is 127.0.0.1 (which --disable-host-loopback keeps out of reac
 anyway, so no packet leaves the namespace). The bore client is a shim that
 records its arguments; a wg-quick shim records the config file it is given.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,12 @@ SHIMS = Path(__file__).resolve().parents[1] / "shims"
 
 
 def site(tmp_path: Path):
-    return site_from_dict({"paths": {"storage_root": str(tmp_path / "storage"), "image_cache": str(tmp_path / "images")},
-                           "options": {"launch_grace": 3}})
+    return site_from_dict(
+        {
+            "paths": {"storage_root": str(tmp_path / "storage"), "image_cache": str(tmp_path / "images")},
+            "options": {"launch_grace": 3},
+        }
+    )
 
 
 def records(tmp_path: Path, tool: str) -> list[dict]:
@@ -172,8 +177,9 @@ def test_wireguard_and_bore_shims_record_config_mode_0600_per_step_run(slurm, tm
                               persistentKeepalive: 25
                     command: echo "tunnel $item up"; sleep 1
     """
-    ran = run_job(slurm, tmp_path, spec, site=site(tmp_path), env=shim_env(slurm, tmp_path, "wg-quick", "bore"),
-                  timeout=90)
+    ran = run_job(
+        slurm, tmp_path, spec, site=site(tmp_path), env=shim_env(slurm, tmp_path, "wg-quick", "bore"), timeout=90
+    )
     assert ran.rc == 0, ran
     assert "tunnel a up" in ran.output and "tunnel b up" in ran.output
     wg = records(tmp_path, "wg-quick")
@@ -196,12 +202,15 @@ def test_wireguard_and_bore_shims_record_config_mode_0600_per_step_run(slurm, tm
             f"PresharedKey = {psk}\n"
             "AllowedIPs = 0.0.0.0/0\n"
             "Endpoint = vpn.example.org:51820\n"
-            "PersistentKeepalive = 25\n")
+            "PersistentKeepalive = 25\n"
+        )
         assert not Path(path).exists(), "the step's private directory is removed when the step ends"
     bore = records(tmp_path, "bore")
     started = [r for r in bore if r["event"] == "started"]
     assert len(started) == 2
-    assert all(r["argv"] == ["-s", "bore.example.org", "-p", "2200", "-ls", "localhost", "-lp", "8888"] for r in started)
+    assert all(
+        r["argv"] == ["-s", "bore.example.org", "-p", "2200", "-ls", "localhost", "-lp", "8888"] for r in started
+    )
     assert sorted(r["pid"] for r in bore if r["event"] == "stopped") == sorted(r["pid"] for r in started)
     every_argv = " ".join(" ".join(r["argv"]) for r in wg + bore)
     assert private not in every_argv and psk not in every_argv
@@ -257,8 +266,9 @@ def test_slirp4netns_step_stopped_with_term_takes_down_bore_wireguard_and_slirp_
             run:
               command: for i in $(seq 100); do [ -e "$OUT/serving" ] && break; sleep 0.1; done; sleep 1
     """
-    ran = run_job(slurm, tmp_path, spec, site=site(tmp_path), env=shim_env(slurm, tmp_path, "wg-quick", "bore"),
-                  timeout=60)
+    ran = run_job(
+        slurm, tmp_path, spec, site=site(tmp_path), env=shim_env(slurm, tmp_path, "wg-quick", "bore"), timeout=60
+    )
     assert ran.rc == 0, ran
     assert ran.res.elapsed < 40, "the launch was stopped, not waited for"
     wg = records(tmp_path, "wg-quick")

@@ -7,13 +7,13 @@
   SIGTERM reaches every process of the job, the logger and the final push's s5cmd too; the site's KillWait (30 s
   here, Slurm's default) must cover the final push.
 """
+
 from __future__ import annotations
 
 import json
 import subprocess
 
 import pytest
-
 from harness.s3 import ensure_s5cmd
 
 from .jobc_run import compile_job, out_dir, run_job, sleep_until_signalled, wait_until
@@ -30,10 +30,26 @@ def test_thousands_of_rounds_of_quick_parallel_iterations_never_end_127(slurm, t
     counting `wait -n` returns, ended a 3,000-round job 127 in one run of two; at about one 127 per 1,300 rounds,
     5,000 rounds end 127 about 98 times in 100.)"""
     rounds = 5000
-    spec = json.dumps({"resources": RES, "steps": [
-        {"name": "round", "for": {"range": {"begin": 1, "end": rounds}, "steps": [
-            {"name": "loop", "for": {"parallel": True, "items": ["a", "b", "c", "d"], "steps": [{"name": "it"}]}}]}},
-        {"name": "last", "run": {"command": 'echo "$SLURM_STEP_ID" > "$OUT/last"'}}]})
+    spec = json.dumps(
+        {
+            "resources": RES,
+            "steps": [
+                {
+                    "name": "round",
+                    "for": {
+                        "range": {"begin": 1, "end": rounds},
+                        "steps": [
+                            {
+                                "name": "loop",
+                                "for": {"parallel": True, "items": ["a", "b", "c", "d"], "steps": [{"name": "it"}]},
+                            }
+                        ],
+                    },
+                },
+                {"name": "last", "run": {"command": 'echo "$SLURM_STEP_ID" > "$OUT/last"'}},
+            ],
+        }
+    )
     ran = run_job(slurm, tmp_path, spec, name="job.json", timeout=240)
     assert ran.rc == 0, ran
     steps = ran.output.splitlines()
@@ -52,8 +68,13 @@ def input_bucket(s3, tmp_path_factory):
     for i in range(MANY):
         (src / f"in-{i:04d}").write_text(f"{i}\n")
     bucket = new_bucket(s3)
-    done = subprocess.run([ensure_s5cmd(), "--endpoint-url", s3.endpoint_url, "sync", f"{src}/",
-                           f"s3://{bucket}/inputs/"], env={**s3.env}, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [ensure_s5cmd(), "--endpoint-url", s3.endpoint_url, "sync", f"{src}/", f"s3://{bucket}/inputs/"],
+        env={**s3.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return bucket
 
@@ -69,16 +90,38 @@ POINTS = {
         {},
     ),
     "during-a-step": (
-        [{"name": "write", "run": {"command": 'echo one > "$DEEPSQUARE_OUTPUT/one"; '
-                                              'echo two > "$DEEPSQUARE_OUTPUT/two words"; '
-                                              'touch "$OUT/ready"; ' + sleep_until_signalled(300)}}],
+        [
+            {
+                "name": "write",
+                "run": {
+                    "command": 'echo one > "$DEEPSQUARE_OUTPUT/one"; '
+                    'echo two > "$DEEPSQUARE_OUTPUT/two words"; '
+                    'touch "$OUT/ready"; ' + sleep_until_signalled(300)
+                },
+            }
+        ],
         lambda out, storage, objects: (out / "ready").exists(),
         {"one": b"one\n", "two words": b"two\n"},
     ),
     "during-a-parallel-loop": (
-        [{"name": "loop", "for": {"parallel": True, "items": ["a", "b", "c"], "steps": [
-            {"name": "iteration", "run": {"command": 'echo "$item" > "$DEEPSQUARE_OUTPUT/it-$item"; '
-                                                     'touch "$OUT/ready-$item"; ' + sleep_until_signalled(300)}}]}}],
+        [
+            {
+                "name": "loop",
+                "for": {
+                    "parallel": True,
+                    "items": ["a", "b", "c"],
+                    "steps": [
+                        {
+                            "name": "iteration",
+                            "run": {
+                                "command": 'echo "$item" > "$DEEPSQUARE_OUTPUT/it-$item"; '
+                                'touch "$OUT/ready-$item"; ' + sleep_until_signalled(300)
+                            },
+                        }
+                    ],
+                },
+            }
+        ],
         lambda out, storage, objects: all((out / f"ready-{x}").exists() for x in "abc"),
         {"it-a": b"a\n", "it-b": b"b\n", "it-c": b"c\n"},
     ),
@@ -115,8 +158,9 @@ def test_scancel_loses_no_output_and_leaves_nothing_running(slurm, s3, input_buc
     job_id = slurm.sbatch(script, f"--output={log}", env={**slurm.env, **env, "OUT": str(out)})
     storage = tmp_path / "storage" / job_id
     try:
-        assert wait_until(lambda: ready(out, storage, lambda: s3.list_objects(bucket, "results/")), timeout=60,
-                          interval=0.05), log.read_text()
+        assert wait_until(
+            lambda: ready(out, storage, lambda: s3.list_objects(bucket, "results/")), timeout=60, interval=0.05
+        ), log.read_text()
     finally:
         slurm.scancel(job_id)
     slurm.wait_job_gone(job_id, timeout=90)

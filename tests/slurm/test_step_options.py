@@ -1,4 +1,5 @@
 """StepRun options under real Slurm: workDir, mapRoot, shell, disableCpuBinding, mpi."""
+
 from __future__ import annotations
 
 import json
@@ -28,12 +29,16 @@ def run(command: str, **options) -> dict:
 def test_work_dir_on_the_host(slurm, tmp_path):
     absolute = tmp_path / "host dir"
     absolute.mkdir()
-    ran = run_job(slurm, tmp_path, spec(
-        run('pwd > "$OUT/default"; mkdir -p "sub dir/deeper"'),
-        run('pwd > "$OUT/absolute"; touch here', workDir=str(absolute)),
-        run('pwd > "$OUT/relative"', workDir="sub dir/deeper"),
-        run('pwd > "$OUT/after"'),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            run('pwd > "$OUT/default"; mkdir -p "sub dir/deeper"'),
+            run('pwd > "$OUT/absolute"; touch here', workDir=str(absolute)),
+            run('pwd > "$OUT/relative"', workDir="sub dir/deeper"),
+            run('pwd > "$OUT/after"'),
+        ),
+    )
     assert ran.rc == 0, ran
     assert ran.read("default").strip() == str(ran.storage)
     assert ran.read("absolute").strip() == str(absolute)
@@ -44,9 +49,13 @@ def test_work_dir_on_the_host(slurm, tmp_path):
 
 
 def test_missing_work_dir_fails_the_step(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        run('pwd > "$OUT/where"', workDir=str(tmp_path / "missing")),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            run('pwd > "$OUT/where"', workDir=str(tmp_path / "missing")),
+        ),
+    )
     assert ran.rc != 0, ran
     assert not (ran.out / "where").exists()
 
@@ -56,10 +65,14 @@ UID_REPORT = 'id -u > "$OUT/uid-$TAG"; tr -s " " < /proc/self/uid_map > "$OUT/ma
 
 @pytest.mark.slurm_both
 def test_map_root_as_root(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        run(UID_REPORT.replace("$TAG", "mapped"), mapRoot=True),
-        run(UID_REPORT.replace("$TAG", "plain")),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            run(UID_REPORT.replace("$TAG", "mapped"), mapRoot=True),
+            run(UID_REPORT.replace("$TAG", "plain")),
+        ),
+    )
     assert ran.rc == 0, ran
     assert ran.read("uid-mapped").strip() == "0"
     # A user namespace that maps one uid (the caller) to root, not the initial namespace.
@@ -82,13 +95,17 @@ def shared_dir():
 
 
 def test_map_root_makes_an_unprivileged_user_root(slurm, tmp_path, shared_dir):
-    script = compile_job(tmp_path, spec(
-        run(UID_REPORT.replace("$TAG", "mapped") + '; touch "$OUT/owned-by-mapped"', mapRoot=True),
-        run(UID_REPORT.replace("$TAG", "plain")),
-    ), name="job.json", site=site_profile(shared_dir))
+    script = compile_job(
+        tmp_path,
+        spec(
+            run(UID_REPORT.replace("$TAG", "mapped") + '; touch "$OUT/owned-by-mapped"', mapRoot=True),
+            run(UID_REPORT.replace("$TAG", "plain")),
+        ),
+        name="job.json",
+        site=site_profile(shared_dir),
+    )
     out = shared_dir / "out"
-    res = slurm.submit(script, timeout=60, env={"OUT": str(out)},
-                       extra_args=["--uid=nobody", "--gid=nogroup"])
+    res = slurm.submit(script, timeout=60, env={"OUT": str(out)}, extra_args=["--uid=nobody", "--gid=nogroup"])
     assert res.returncode == 0, res
     nobody = str(pwd.getpwnam("nobody").pw_uid)
     assert (out / "uid-plain").read_text().strip() == nobody
@@ -102,12 +119,18 @@ SHELL_REPORT = 'readlink -f "/proc/$$/exe" > "$OUT/exe-$TAG"'
 
 
 def test_shell_choices(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        run(SHELL_REPORT.replace("$TAG", "bash") + '; [[ -n $BASH_VERSION ]] && echo yes > "$OUT/bashism"',
-            shell="/bin/bash"),
-        run(SHELL_REPORT.replace("$TAG", "sh"), shell="/bin/sh"),
-        run(SHELL_REPORT.replace("$TAG", "default")),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            run(
+                SHELL_REPORT.replace("$TAG", "bash") + '; [[ -n $BASH_VERSION ]] && echo yes > "$OUT/bashism"',
+                shell="/bin/bash",
+            ),
+            run(SHELL_REPORT.replace("$TAG", "sh"), shell="/bin/sh"),
+            run(SHELL_REPORT.replace("$TAG", "default")),
+        ),
+    )
     assert ran.rc == 0, ran
     assert ran.read("exe-bash").strip() == os.path.realpath("/bin/bash")
     assert ran.read("bashism").strip() == "yes"
@@ -118,10 +141,14 @@ def test_shell_choices(slurm, tmp_path):
 def test_shell_ash(slurm, tmp_path):
     """/bin/ash runs the command where it exists; where it does not (Debian has no ash by default),
     the step fails and the job's output names the missing shell."""
-    ran = run_job(slurm, tmp_path, spec(
-        run(SHELL_REPORT.replace("$TAG", "ash"), shell="/bin/ash"),
-        run('touch "$OUT/after"'),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            run(SHELL_REPORT.replace("$TAG", "ash"), shell="/bin/ash"),
+            run('touch "$OUT/after"'),
+        ),
+    )
     if os.path.exists("/bin/ash"):
         assert ran.rc == 0, ran
         assert ran.read("exe-ash").strip() == os.path.realpath("/bin/ash")
@@ -132,17 +159,22 @@ def test_shell_ash(slurm, tmp_path):
         assert not (ran.storage / ".jobc").exists()
 
 
-BIND_MPI_REPORT = ('echo "bind=${SLURM_CPU_BIND_TYPE-unset} mpi=${SLURM_MPI_TYPE-unset} pmi=${PMI_RANK-unset}"'
-                   ' > "$OUT/$TAG"')
+BIND_MPI_REPORT = (
+    'echo "bind=${SLURM_CPU_BIND_TYPE-unset} mpi=${SLURM_MPI_TYPE-unset} pmi=${PMI_RANK-unset}" > "$OUT/$TAG"'
+)
 
 
 def test_disable_cpu_binding_and_mpi(slurm, tmp_path):
-    ran = run_job(slurm, tmp_path, spec(
-        run(BIND_MPI_REPORT.replace("$TAG", "plain")),
-        run(BIND_MPI_REPORT.replace("$TAG", "nobind"), disableCpuBinding=True),
-        run(BIND_MPI_REPORT.replace("$TAG", "none"), mpi="none"),
-        run(BIND_MPI_REPORT.replace("$TAG", "pmi2"), mpi="pmi2"),
-    ))
+    ran = run_job(
+        slurm,
+        tmp_path,
+        spec(
+            run(BIND_MPI_REPORT.replace("$TAG", "plain")),
+            run(BIND_MPI_REPORT.replace("$TAG", "nobind"), disableCpuBinding=True),
+            run(BIND_MPI_REPORT.replace("$TAG", "none"), mpi="none"),
+            run(BIND_MPI_REPORT.replace("$TAG", "pmi2"), mpi="pmi2"),
+        ),
+    )
     assert ran.rc == 0, ran
     assert ran.read("plain").split() == ["bind=unset", "mpi=unset", "pmi=unset"]
     assert ran.read("nobind").split()[0] == "bind=none"

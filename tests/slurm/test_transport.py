@@ -3,6 +3,7 @@
 Each test compiles a spec with the `jobc` CLI and a site profile whose storage root is in tmp_path
 (sync interval 1 s), submits the script with `sbatch --wait`, and checks what arrived where.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -20,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from harness.s3 import ensure_s5cmd
 from support import shellcheck_binary
 
@@ -30,30 +30,40 @@ RESOURCES = {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 256, "gpusPerTask": 0}
 
 # ---- helpers ---------------------------------------------------------------------------------------------
 
+
 def _toml(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return json.dumps(value)  # a JSON string or integer is a valid TOML one
 
 
-def compile_job(tmp_path: Path, spec: dict, *, name: str = "job", tools: dict | None = None,
-                options: dict | None = None) -> Path:
+def compile_job(
+    tmp_path: Path, spec: dict, *, name: str = "job", tools: dict | None = None, options: dict | None = None
+) -> Path:
     """Write spec and site profile into tmp_path, compile with the CLI, check the script with shellcheck."""
-    site = {"paths": {"storage_root": str(tmp_path / "storage")},
-            "options": {"sync_interval": 1, **(options or {})}}
+    site = {"paths": {"storage_root": str(tmp_path / "storage")}, "options": {"sync_interval": 1, **(options or {})}}
     if tools:
         site["tools"] = tools
     site_file = tmp_path / f"{name}.site.toml"
-    site_file.write_text("".join(
-        f"[{section}]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in table.items()) + "\n"
-        for section, table in site.items()))
+    site_file.write_text(
+        "".join(
+            f"[{section}]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in table.items()) + "\n"
+            for section, table in site.items()
+        )
+    )
     spec_file = tmp_path / f"{name}.yaml"
     spec_file.write_text(yaml.safe_dump(spec, sort_keys=False))
     script = tmp_path / f"{name}.sh"
-    r = subprocess.run([sys.executable, "-m", "jobc", "compile", str(spec_file), "--site", str(site_file),
-                        "-o", str(script)], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "jobc", "compile", str(spec_file), "--site", str(site_file), "-o", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
-    sc = subprocess.run([str(shellcheck_binary()), "-S", "style", str(script)], capture_output=True, text=True, timeout=60)
+    sc = subprocess.run(
+        [str(shellcheck_binary()), "-S", "style", str(script)], capture_output=True, text=True, timeout=60
+    )
     assert sc.returncode == 0, sc.stdout + sc.stderr
     return script
 
@@ -71,14 +81,27 @@ def step(name: str, command: str) -> dict:
 
 
 def s3_data(s3, bucket: str, path: str, *, secret: str = "testing", **extra) -> dict:
-    return {"region": "us-east-1", "bucketUrl": f"s3://{bucket}", "path": path, "accessKeyId": "testing",
-            "secretAccessKey": secret, "endpointUrl": s3.endpoint_url, **extra}
+    return {
+        "region": "us-east-1",
+        "bucketUrl": f"s3://{bucket}",
+        "path": path,
+        "accessKeyId": "testing",
+        "secretAccessKey": secret,
+        "endpointUrl": s3.endpoint_url,
+        **extra,
+    }
 
 
 # What a submitter may have in its environment: the script must not depend on any of it.
-HOSTILE_ENV = {"S3_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-               "AWS_ACCESS_KEY_ID": "wrong", "AWS_SECRET_ACCESS_KEY": "wrong", "AWS_SESSION_TOKEN": "stale",
-               "AWS_REGION": "nowhere-1", "AWS_PROFILE": "missing-profile"}
+HOSTILE_ENV = {
+    "S3_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_ACCESS_KEY_ID": "wrong",
+    "AWS_SECRET_ACCESS_KEY": "wrong",
+    "AWS_SESSION_TOKEN": "stale",
+    "AWS_REGION": "nowhere-1",
+    "AWS_PROFILE": "missing-profile",
+}
 
 
 def new_bucket(s3, kind: str) -> str:
@@ -101,11 +124,12 @@ def shell_checks(expected: dict[str, bytes]) -> str:
     lines = []
     for rel, data in expected.items():
         text = data.decode().rstrip("\n").replace("'", "'\\''")
-        lines.append(f"test \"$(cat \"$DEEPSQUARE_INPUT/{rel}\")\" = '{text}'")
+        lines.append(f'test "$(cat "$DEEPSQUARE_INPUT/{rel}")" = \'{text}\'')
     return "\n".join(lines)
 
 
 # ---- 1. HTTP input: archives by content, plain files kept, inputMode -------------------------------------
+
 
 def _tar_gz(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
@@ -134,9 +158,12 @@ TREE = {"dir/a.txt": b"alpha\n", "b.txt": b"bravo\n"}
 HTTP_INPUTS = {
     # served name: (body, files expected in $DEEPSQUARE_INPUT afterwards)
     "bundle.tar.gz": (_tar_gz(TREE), TREE),
-    "release": (_tar_gz(TREE), TREE),                       # no extension: still a tar.gz by its bytes
+    "release": (_tar_gz(TREE), TREE),  # no extension: still a tar.gz by its bytes
     "plain.tar": (_tar(TREE), TREE),
-    "bundle.zip": (_zip({"z/c.txt": b"charlie\n", "d.txt": b"delta\n"}), {"z/c.txt": b"charlie\n", "d.txt": b"delta\n"}),
+    "bundle.zip": (
+        _zip({"z/c.txt": b"charlie\n", "d.txt": b"delta\n"}),
+        {"z/c.txt": b"charlie\n", "d.txt": b"delta\n"},
+    ),
     "zipcodes-not-a.zip": (b"8001 Zurich\n1003 Lausanne\n", {"zipcodes-not-a.zip": b"8001 Zurich\n1003 Lausanne\n"}),
     "data.txt.gz": (gzip.compress(b"echo\n"), {"data.txt": b"echo\n"}),
     "blob": (gzip.compress(b"foxtrot\n"), {"blob": b"foxtrot\n"}),  # gzip'd file without extension
@@ -149,36 +176,46 @@ def test_http_input_is_unpacked_by_content_with_input_mode(slurm, http_server, t
     body, expected = HTTP_INPUTS[served]
     rel = f"in/{uuid.uuid4().hex[:8]}/{served}"
     http_server.add_file(rel, body)
-    check = "\n".join([
-        "set -e",
-        shell_checks(expected),
-        'test "$(stat -c %a "$DEEPSQUARE_INPUT")" = 700',
-        'find "$DEEPSQUARE_INPUT" -mindepth 1 -exec stat -c "%a %n" {} + > "$STORAGE_PATH/modes.txt"',
-        "echo input-ok",
-    ])
-    script = compile_job(tmp_path, job([step("check", check)], input={"http": {"url": f"{http_server.url}/{rel}"}},
-                                       inputMode=448))
+    check = "\n".join(
+        [
+            "set -e",
+            shell_checks(expected),
+            'test "$(stat -c %a "$DEEPSQUARE_INPUT")" = 700',
+            'find "$DEEPSQUARE_INPUT" -mindepth 1 -exec stat -c "%a %n" {} + > "$STORAGE_PATH/modes.txt"',
+            "echo input-ok",
+        ]
+    )
+    script = compile_job(
+        tmp_path, job([step("check", check)], input={"http": {"url": f"{http_server.url}/{rel}"}}, inputMode=448)
+    )
     res = slurm.submit(script, timeout=JOB_TIMEOUT)
     assert res.returncode == 0, res.output
     assert "input-ok" in res.output
     root = storage(tmp_path, res)
-    assert files_under(root / "input") == expected           # exactly these: the download itself is gone
+    assert files_under(root / "input") == expected  # exactly these: the download itself is gone
     modes = (root / "modes.txt").read_text().split("\n")
     assert [m for m in modes if m and not m.startswith("700 ")] == [], modes
 
 
 # ---- 2. S3 input ----------------------------------------------------------------------------------------------
 
-S3_OBJECTS = {"data/in/a.txt": b"alpha\n", "data/in/sub/b.txt": b"bravo\n",
-              "data/in-sibling/x.txt": b"not under the prefix\n", "top.txt": b"top\n"}
+S3_OBJECTS = {
+    "data/in/a.txt": b"alpha\n",
+    "data/in/sub/b.txt": b"bravo\n",
+    "data/in-sibling/x.txt": b"not under the prefix\n",
+    "top.txt": b"top\n",
+}
 
 
 @pytest.mark.slurm
-@pytest.mark.parametrize("path, expected", [
-    ("/data/in", {"a.txt": b"alpha\n", "sub/b.txt": b"bravo\n"}),
-    ("/data/in/", {"a.txt": b"alpha\n", "sub/b.txt": b"bravo\n"}),
-    ("/", S3_OBJECTS),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/data/in", {"a.txt": b"alpha\n", "sub/b.txt": b"bravo\n"}),
+        ("/data/in/", {"a.txt": b"alpha\n", "sub/b.txt": b"bravo\n"}),
+        ("/", S3_OBJECTS),
+    ],
+)
 def test_s3_input_pulls_the_objects_under_the_prefix(slurm, s3, tmp_path, path, expected):
     bucket = new_bucket(s3, "in")
     for key, data in S3_OBJECTS.items():
@@ -193,6 +230,7 @@ def test_s3_input_pulls_the_objects_under_the_prefix(slurm, s3, tmp_path, path, 
 
 # ---- 3. S3 output, with and without deleteSync --------------------------------------------------------------
 
+
 def _key(prefix: str, rel: str) -> str:
     return f"{prefix}/{rel}" if prefix else rel
 
@@ -206,8 +244,10 @@ def test_s3_output_sync_and_delete_sync(slurm, s3, tmp_path, path, delete_sync):
     s3.put_object(bucket, _key(prefix, "stale.txt"), b"from an earlier run\n")
     if prefix:
         s3.put_object(bucket, "results/elsewhere.txt", b"outside the prefix\n")
-    write = ('echo one > "$DEEPSQUARE_OUTPUT/result.txt" && mkdir -p "$DEEPSQUARE_OUTPUT/sub" '
-             '&& echo two > "$DEEPSQUARE_OUTPUT/sub/r2.txt"')
+    write = (
+        'echo one > "$DEEPSQUARE_OUTPUT/result.txt" && mkdir -p "$DEEPSQUARE_OUTPUT/sub" '
+        '&& echo two > "$DEEPSQUARE_OUTPUT/sub/r2.txt"'
+    )
     output = s3_data(s3, bucket, path, **({"deleteSync": True} if delete_sync else {}))
     script = compile_job(tmp_path, job([step("write", write)], output={"s3": output}))
     res = slurm.submit(script, timeout=JOB_TIMEOUT, env=HOSTILE_ENV)
@@ -217,7 +257,7 @@ def test_s3_output_sync_and_delete_sync(slurm, s3, tmp_path, path, delete_sync):
     assert s3.get_object(bucket, _key(prefix, "sub/r2.txt")) == b"two\n"
     assert (_key(prefix, "stale.txt") in keys) is not delete_sync, keys
     if prefix:
-        assert "results/elsewhere.txt" in keys           # deleteSync never reaches outside the prefix
+        assert "results/elsewhere.txt" in keys  # deleteSync never reaches outside the prefix
 
 
 @pytest.mark.slurm
@@ -234,16 +274,20 @@ def test_s3_delete_sync_after_a_failure_adds_but_never_deletes(slurm, s3, tmp_pa
 
 # ---- 4. continuousOutputSync: the bucket fills while the job runs ---------------------------------------------
 
+
 @pytest.mark.slurm
 def test_continuous_output_sync_pushes_while_the_job_runs(slurm, s3, tmp_path):
     bucket = new_bucket(s3, "cont")
     release = tmp_path / "release"
     # The step writes early.txt, then waits (bounded) until the test has seen it in the bucket.
-    command = (f'echo early > "$DEEPSQUARE_OUTPUT/early.txt"\n'
-               f'i=0\nwhile [ ! -e {release} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done\n'
-               f'echo late > "$DEEPSQUARE_OUTPUT/late.txt"\n')
-    script = compile_job(tmp_path, job([step("work", command)], continuousOutputSync=True,
-                                       output={"s3": s3_data(s3, bucket, "/live")}))
+    command = (
+        f'echo early > "$DEEPSQUARE_OUTPUT/early.txt"\n'
+        f"i=0\nwhile [ ! -e {release} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done\n"
+        f'echo late > "$DEEPSQUARE_OUTPUT/late.txt"\n'
+    )
+    script = compile_job(
+        tmp_path, job([step("work", command)], continuousOutputSync=True, output={"s3": s3_data(s3, bucket, "/live")})
+    )
     result = {}
     runner = threading.Thread(target=lambda: result.setdefault("res", slurm.submit(script, timeout=JOB_TIMEOUT)))
     runner.start()
@@ -254,7 +298,7 @@ def test_continuous_output_sync_pushes_while_the_job_runs(slurm, s3, tmp_path):
             time.sleep(0.3)
             keys = s3.list_objects(bucket)
         assert "live/early.txt" in keys, f"not pushed while running: {keys}"
-        assert "live/late.txt" not in keys      # the step is still waiting: this was not the final push
+        assert "live/late.txt" not in keys  # the step is still waiting: this was not the final push
         assert runner.is_alive()
     finally:
         release.touch()
@@ -262,23 +306,28 @@ def test_continuous_output_sync_pushes_while_the_job_runs(slurm, s3, tmp_path):
         runner.join(JOB_TIMEOUT + 30)
     res = result["res"]
     assert res.returncode == 0, res.output
-    assert time.monotonic() - released < 20      # the sync loop stopped cleanly, nothing hung
+    assert time.monotonic() - released < 20  # the sync loop stopped cleanly, nothing hung
     assert s3.get_object(bucket, "live/late.txt") == b"late\n"
     assert "continuous output sync failed" not in res.output
 
 
 # ---- 5. HTTP output: the archive arrives; an upload error fails the job --------------------------------------
 
+
 @pytest.mark.slurm
-@pytest.mark.parametrize("url_path, stored_at", [("/up/{tag}/", "/up/{tag}/output.tar.gz"),
-                                                  ("/up/{tag}/named.tgz", "/up/{tag}/named.tgz"),
-                                                  ("", "/output.tar.gz")])
+@pytest.mark.parametrize(
+    "url_path, stored_at",
+    [("/up/{tag}/", "/up/{tag}/output.tar.gz"), ("/up/{tag}/named.tgz", "/up/{tag}/named.tgz"), ("", "/output.tar.gz")],
+)
 def test_http_output_uploads_a_tar_gz(slurm, http_server, tmp_path, url_path, stored_at):
     tag = uuid.uuid4().hex[:8]
-    write = ('echo one > "$DEEPSQUARE_OUTPUT/result.txt" && mkdir -p "$DEEPSQUARE_OUTPUT/sub" '
-             '&& echo two > "$DEEPSQUARE_OUTPUT/sub/r2.txt"')
-    script = compile_job(tmp_path, job([step("write", write)],
-                                       output={"http": {"url": http_server.url + url_path.format(tag=tag)}}))
+    write = (
+        'echo one > "$DEEPSQUARE_OUTPUT/result.txt" && mkdir -p "$DEEPSQUARE_OUTPUT/sub" '
+        '&& echo two > "$DEEPSQUARE_OUTPUT/sub/r2.txt"'
+    )
+    script = compile_job(
+        tmp_path, job([step("write", write)], output={"http": {"url": http_server.url + url_path.format(tag=tag)}})
+    )
     res = slurm.submit(script, timeout=JOB_TIMEOUT)
     assert res.returncode == 0, res.output
     members = tar_members(http_server.uploaded(stored_at.format(tag=tag)))
@@ -289,8 +338,9 @@ def test_http_output_uploads_a_tar_gz(slurm, http_server, tmp_path, url_path, st
 def test_http_output_upload_error_fails_a_successful_job(slurm, http_server, tmp_path):
     tag = uuid.uuid4().hex[:8]
     write = 'echo one > "$DEEPSQUARE_OUTPUT/result.txt" && echo step-done'
-    script = compile_job(tmp_path, job([step("write", write)],
-                                       output={"http": {"url": f"{http_server.url}/fail/{tag}/"}}))
+    script = compile_job(
+        tmp_path, job([step("write", write)], output={"http": {"url": f"{http_server.url}/fail/{tag}/"}})
+    )
     res = slurm.submit(script, timeout=JOB_TIMEOUT)
     assert "step-done" in res.output
     assert res.returncode != 0, res.output
@@ -301,13 +351,16 @@ def test_http_output_upload_error_fails_a_successful_job(slurm, http_server, tmp
 
 # ---- 6. The final push happens when a step failed, and the job keeps the step's exit code ---------------------
 
+
 @pytest.mark.slurm
 @pytest.mark.parametrize("kind", ["s3", "http"])
 def test_output_is_pushed_when_a_step_fails(slurm, s3, http_server, tmp_path, kind):
     tag = uuid.uuid4().hex[:8]
-    steps = [step("write", 'echo partial > "$DEEPSQUARE_OUTPUT/partial.txt"'),
-             step("fail", "exit 5"),
-             step("never", 'echo should-not-run > "$DEEPSQUARE_OUTPUT/never.txt"')]
+    steps = [
+        step("write", 'echo partial > "$DEEPSQUARE_OUTPUT/partial.txt"'),
+        step("fail", "exit 5"),
+        step("never", 'echo should-not-run > "$DEEPSQUARE_OUTPUT/never.txt"'),
+    ]
     if kind == "s3":
         bucket = new_bucket(s3, "fail")
         output = {"s3": s3_data(s3, bucket, f"/{tag}")}
@@ -364,9 +417,12 @@ exec {ensure_s5cmd()} "$@"
     shim.chmod(0o755)
     cmdlines, stepenv = tmp_path / "cmdlines.txt", tmp_path / "stepenv.txt"
     sampler = SAMPLER.replace("CMDLINES", str(cmdlines)).replace("STEPENV", str(stepenv))
-    spec = job([step("sample", sampler)], continuousOutputSync=True,
-               input={"s3": s3_data(s3, bucket, "/in", secret=secret)},
-               output={"s3": s3_data(s3, bucket, "/out", secret=secret)})
+    spec = job(
+        [step("sample", sampler)],
+        continuousOutputSync=True,
+        input={"s3": s3_data(s3, bucket, "/in", secret=secret)},
+        output={"s3": s3_data(s3, bucket, "/out", secret=secret)},
+    )
     script = compile_job(tmp_path, spec, tools={"s5cmd": str(shim)})
     res = slurm.submit(script, timeout=JOB_TIMEOUT)
     assert res.returncode == 0, res.output
@@ -379,7 +435,7 @@ exec {ensure_s5cmd()} "$@"
     log = calls.read_text().splitlines()
     argv_lines = [line for line in log if line.startswith("argv:")]
     env_lines = [line for line in log if line.startswith("env-secret=")]
-    assert len(argv_lines) >= 3, log      # input, at least one continuous push, the final push
+    assert len(argv_lines) >= 3, log  # input, at least one continuous push, the final push
     assert all(secret not in line for line in argv_lines), argv_lines
     assert env_lines == [f"env-secret={secret}"] * len(argv_lines), env_lines
     assert secret not in res.output
@@ -387,12 +443,14 @@ exec {ensure_s5cmd()} "$@"
 
 # ---- 9. continuousOutputSync with HTTP output: one warning, final upload only (no Slurm needed) ---------------
 
+
 def test_continuous_sync_with_http_output_warns_once(tmp_path):
     spec = job([step("a", "true")], continuousOutputSync=True, output={"http": {"url": "http://127.0.0.1:9/up/"}})
     spec_file = tmp_path / "job.yaml"
     spec_file.write_text(yaml.safe_dump(spec, sort_keys=False))
-    r = subprocess.run([sys.executable, "-m", "jobc", "compile", str(spec_file)],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "jobc", "compile", str(spec_file)], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     lines = r.stderr.splitlines()
     assert len(lines) == 1, lines

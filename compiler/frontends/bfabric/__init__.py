@@ -27,8 +27,11 @@ __all__ = ["looks_like", "load_submitters", "to_ir"]
 
 def looks_like(data: Any) -> bool:
     """An app spec has `versions` (or, for a single version, `commands`) and none of a job's fields."""
-    return (isinstance(data, dict) and ("versions" in data or "commands" in data)
-            and not ("steps" in data or "resources" in data))
+    return (
+        isinstance(data, dict)
+        and ("versions" in data or "commands" in data)
+        and not ("steps" in data or "resources" in data)
+    )
 
 
 def to_ir(data: Any, *, name: str, options: CompileOptions, site: Site, spec_file: str = "-") -> ir.Job:

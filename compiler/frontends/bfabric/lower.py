@@ -91,11 +91,18 @@ def _submitter(ref: m.SubmitterRef | None, path: FieldPath, s: Settings, problem
             base = submitters[ref.name]
         else:
             known = ", ".join(submitters) or "none"
-            problems.append(error(path + ("name",), f"no submitter named {ref.name!r} in {s.submitters_file} (known: {known})"))
-    merged = {key: getattr(ref.config, key) if getattr(ref.config, key) is not None else getattr(base, key)
-              for key in ("partition", "nodelist", "mem", "time")}
-    sbatch = [ir.Sbatch(key, merged[key]) for key in ("partition", "nodelist", "time")
-              if merged[key] not in (None, m.DEFAULT) and key not in s.app.cli_sbatch_keys]
+            problems.append(
+                error(path + ("name",), f"no submitter named {ref.name!r} in {s.submitters_file} (known: {known})")
+            )
+    merged = {
+        key: getattr(ref.config, key) if getattr(ref.config, key) is not None else getattr(base, key)
+        for key in ("partition", "nodelist", "mem", "time")
+    }
+    sbatch = [
+        ir.Sbatch(key, merged[key])
+        for key in ("partition", "nodelist", "time")
+        if merged[key] not in (None, m.DEFAULT) and key not in s.app.cli_sbatch_keys
+    ]
     return merged, sbatch
 
 
@@ -130,23 +137,34 @@ class _Commands:
             python_env = ir.PythonEnv(
                 pylock=self.spec_path(cmd.pylock, path + ("pylock",), "the lock file"),
                 python_version=cmd.python_version,
-                extra_deps=tuple(self.spec_path(d, path + ("local_extra_deps", i), "the extra dependency")
-                                 for i, d in enumerate(cmd.local_extra_deps)),
+                extra_deps=tuple(
+                    self.spec_path(d, path + ("local_extra_deps", i), "the extra dependency")
+                    for i, d in enumerate(cmd.local_extra_deps)
+                ),
                 refresh=cmd.refresh,
                 path=path,
             )
             fields += [("pylock", path + ("pylock",)), ("python_version", path + ("python_version",))]
-        return ir.RunStep(name=name, path=path, command=cmd.command, argv=tuple(argv), container=container,
-                          work_dir=ir.word(WORK_DIR), command_env=command_env, python_env=python_env,
-                          field_paths=tuple(fields))
+        return ir.RunStep(
+            name=name,
+            path=path,
+            command=cmd.command,
+            argv=tuple(argv),
+            container=container,
+            work_dir=ir.word(WORK_DIR),
+            command_env=command_env,
+            python_env=python_env,
+            field_paths=tuple(fields),
+        )
 
     def spec_path(self, value: str, path: FieldPath = (), what: str = "") -> "str | ir.Word":
         """A spec-relative path (bfabric-app-runner's SpecRelativePath): `~` is $HOME at run time, a relative
         path is relative to the spec's directory. With `what`, a literal path missing here gets a warning."""
         resolved = spec_path(value, self.s.app_dir)
         if what and isinstance(resolved, str) and not os.path.exists(resolved):
-            self.notes.append(warning(path, f"{what} {resolved} does not exist here (the compute nodes may see "
-                                            "another file system)"))
+            self.notes.append(
+                warning(path, f"{what} {resolved} does not exist here (the compute nodes may see another file system)")
+            )
         return resolved
 
     def container(self, cmd: m.CommandDocker, path: FieldPath) -> ir.Container:
@@ -174,8 +192,12 @@ class _Commands:
 
     def _check_site_runtime(self, cmd: m.CommandDocker, path: FieldPath, runtime: str) -> None:
         if cmd.custom_args:
-            self.problems.append(error(path + ("custom_args",), f"are {cmd.engine} arguments: they have no equivalent "
-                                       f"with --container-runtime {runtime}"))
+            self.problems.append(
+                error(
+                    path + ("custom_args",),
+                    f"are {cmd.engine} arguments: they have no equivalent with --container-runtime {runtime}",
+                )
+            )
         for key in ("hostname", "mac_address"):
             if getattr(cmd, key):
                 self.notes.append(warning(path + (key,), f"is ignored with --container-runtime {runtime}"))
@@ -187,8 +209,13 @@ class _Commands:
                     checks += [(mpath + (kind, i, 0), host), (mpath + (kind, i, 1), target)]
             for where, value in checks:
                 if value is not None and re.search(r"[\s:,]", value):
-                    self.problems.append(error(where, "must not contain spaces, ':' or ',' with --container-runtime "
-                                                      "enroot (enroot cannot mount such paths)"))
+                    self.problems.append(
+                        error(
+                            where,
+                            "must not contain spaces, ':' or ',' with --container-runtime "
+                            "enroot (enroot cannot mount such paths)",
+                        )
+                    )
 
 
 def split_registry(image: str) -> tuple[str | None, str]:

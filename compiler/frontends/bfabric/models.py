@@ -61,11 +61,21 @@ def _after(fn):
 Command = Annotated[Str, _after(_command)]
 ShellCommand = Annotated[Str, _after(_command), _after(_program)]
 Text = Annotated[Str, _after(_no_control)]
-Image = Annotated[Str, rule(lambda v: bool(v) and not any(c.isspace() for c in v) and not _CONTROL.search(v),
-                            "must be an image reference such as registry.example.com/app:1.0, without spaces"),
-                  _after(_not_option)]
-MacAddress = Annotated[Str, rule(lambda v: bool(re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}", v)),
-                                 "must be a MAC address such as 02:42:ac:11:00:02")]
+Image = Annotated[
+    Str,
+    rule(
+        lambda v: bool(v) and not any(c.isspace() for c in v) and not _CONTROL.search(v),
+        "must be an image reference such as registry.example.com/app:1.0, without spaces",
+    ),
+    _after(_not_option),
+]
+MacAddress = Annotated[
+    Str,
+    rule(
+        lambda v: bool(re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}", v)),
+        "must be a MAC address such as 02:42:ac:11:00:02",
+    ),
+]
 HostName = Annotated[Str, rule(lambda v: is_host(v) and len(v) <= 253, "must be a host name such as worker-1")]
 EngineArg = Annotated[Str, _after(_no_control)]
 
@@ -264,8 +274,9 @@ class SubmitterParams(Model):
     time: Optional[TimeLimit] = None
 
 
-SubmitterName = Annotated[Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v),
-                                    "must be a submitter name, not empty")]
+SubmitterName = Annotated[
+    Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v), "must be a submitter name, not empty")
+]
 
 
 class SubmitterRef(Model):
@@ -291,8 +302,9 @@ def _version_list(value: Any) -> Any:
     return value if isinstance(value, list) else [value]
 
 
-VersionName = Annotated[Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v),
-                                  "must be a version such as 1.0.0, not empty")]
+VersionName = Annotated[
+    Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v), "must be a version such as 1.0.0, not empty")
+]
 
 
 class AppVersionTemplate(Model):

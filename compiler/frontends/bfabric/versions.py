@@ -89,8 +89,9 @@ class _App:
             version=version,
             dir=s.app_dir,
         )
-        self._missing = set() if s.validate_only else {n for n, v in (("id", app.app_id), ("name", app.app_name))
-                                                       if v is None}
+        self._missing = (
+            set() if s.validate_only else {n for n, v in (("id", app.app_id), ("name", app.app_name)) if v is None}
+        )
         self._used: dict[str, FieldPath] = {}
         self.path: FieldPath = ()
 
@@ -125,8 +126,11 @@ def check_duplicates(versions: list[Version], problems: list[Diagnostic]) -> Non
     first: dict[str, Version] = {}
     for v in versions:
         if v.name in first and first[v.name].path != v.path:
-            problems.append(error(v.version_path, f"version {v.name} is already defined at "
-                                                  f"{format_path(first[v.name].version_path)}"))
+            problems.append(
+                error(
+                    v.version_path, f"version {v.name} is already defined at {format_path(first[v.name].version_path)}"
+                )
+            )
         first.setdefault(v.name, v)
 
 

@@ -74,10 +74,13 @@ def main() -> None:
                 commands[name] = {"real": render(command, work_dir), "fixed": fixed(command, work_dir)}
                 if isinstance(command, CommandPythonEnv):  # what the environment is made from
                     commands[name]["python_env"] = {
-                        "python_version": command.python_version, "pylock": str(command.pylock),
+                        "python_version": command.python_version,
+                        "pylock": str(command.pylock),
                         "local_extra_deps": [str(p) for p in command.local_extra_deps],
                         "prepend_paths": [str(p.expanduser().absolute()) for p in command.prepend_paths],
-                        "env": command.env, "refresh": command.refresh}
+                        "env": command.env,
+                        "refresh": command.refresh,
+                    }
                 if isinstance(command, CommandExec):  # the environment changes the command gets
                     base = {"PATH": case["path"]}
                     env = command_exec._get_shell_env(base, command.env, command.prepend_paths)

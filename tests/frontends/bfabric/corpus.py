@@ -25,7 +25,9 @@ def _app(commands: str, version: str = '"1.0.0"') -> str:
 
 
 CASES = [
-    Case("shell-commands", _app("""\
+    Case(
+        "shell-commands",
+        _app("""\
       dispatch:
         type: shell
         command: "python3 dispatch.py --flag"
@@ -35,16 +37,27 @@ CASES = [
       collect:
         type: shell
         command: "bash -c 'echo $HOME; exit 0' -- x"
-""")),
-    Case("version-list-second", _app("""\
+"""),
+    ),
+    Case(
+        "version-list-second",
+        _app(
+            """\
       dispatch:
         type: shell
         command: "run --version ${app.version} --id ${app.id}"
       process:
         type: shell
         command: "process ${app.version}"
-""", version='["1.0.0", "1.1.0", "2.0.0-rc1"]'), version="2.0.0-rc1"),
-    Case("name-sanitized", _app("""\
+""",
+            version='["1.0.0", "1.1.0", "2.0.0-rc1"]',
+        ),
+        version="2.0.0-rc1",
+    ),
+    Case(
+        "name-sanitized",
+        _app(
+            """\
       dispatch:
         type: shell
         command: "d ${app.name}"
@@ -52,8 +65,15 @@ CASES = [
         type: docker
         image: "registry.example.com/${app.name}:${app.version}"
         command: "/app/run.sh"
-""", version='"3.1"'), version="3.1", app_name="My App (test)/v2"),
-    Case("docker-defaults", _app("""\
+""",
+            version='"3.1"',
+        ),
+        version="3.1",
+        app_name="My App (test)/v2",
+    ),
+    Case(
+        "docker-defaults",
+        _app("""\
       dispatch:
         type: docker
         image: "ubuntu:22.04"
@@ -62,8 +82,11 @@ CASES = [
         type: docker
         image: "ubuntu:22.04"
         command: ""
-""")),
-    Case("docker-every-field", _app("""\
+"""),
+    ),
+    Case(
+        "docker-every-field",
+        _app("""\
       dispatch:
         type: shell
         command: "dispatch"
@@ -94,8 +117,11 @@ CASES = [
         command: "/collect"
         mounts:
           share_bfabric_config: true
-""")),
-    Case("docker-relative-and-home-paths", _app("""\
+"""),
+    ),
+    Case(
+        "docker-relative-and-home-paths",
+        _app("""\
       dispatch:
         type: shell
         command: "d"
@@ -111,8 +137,11 @@ CASES = [
           writeable:
             - [".", "/here"]
             - ["./results/", "/results"]
-""")),
-    Case("docker-values-that-shlex-quote-changes", _app("""\
+"""),
+    ),
+    Case(
+        "docker-values-that-shlex-quote-changes",
+        _app("""\
       dispatch:
         type: shell
         command: "d"
@@ -130,8 +159,12 @@ CASES = [
           read_only:
             - ["/data/with space", "/app/with space"]
             - ["/data/it's", "/app/it's"]
-"""), needs_fix=("process",)),
-    Case("literal-dollars-survive", _app("""\
+"""),
+        needs_fix=("process",),
+    ),
+    Case(
+        "literal-dollars-survive",
+        _app("""\
       dispatch:
         type: shell
         command: "echo $HOME $$ ${'${'}PATH} 100%"
@@ -141,8 +174,12 @@ CASES = [
         command: "sh -c 'echo $0' x"
         env:
           PATTERN: "$1-$2"
-"""), needs_fix=("process",)),
-    Case("empty-optional-fields-are-omitted", _app("""\
+"""),
+        needs_fix=("process",),
+    ),
+    Case(
+        "empty-optional-fields-are-omitted",
+        _app("""\
       dispatch:
         type: shell
         command: "d"
@@ -155,12 +192,15 @@ CASES = [
         hostname: null
         custom_args: []
         env: {}
-""")),
+"""),
+    ),
 ]
 
 # bfabric-app-runner 0.9's exec: argv, PATH entries (spec-relative, ~, absolute; first entry first) and env.
 CASES += [
-    Case("exec-env-and-prepend-paths", _app("""\
+    Case(
+        "exec-env-and-prepend-paths",
+        _app("""\
       dispatch:
         type: exec
         command: "python3 -c 'import sys' --dir ${app.dir}"
@@ -177,20 +217,26 @@ CASES += [
         command: "collect"
         env: {PATH: "/only/this"}
         prepend_paths: [ignored]
-""")),
-    Case("shell-is-exec-without-env", _app("""\
+"""),
+    ),
+    Case(
+        "shell-is-exec-without-env",
+        _app("""\
       dispatch:
         type: exec
         command: "d"
       process:
         type: shell
         command: "p 'a b'"
-""")),
+"""),
+    ),
 ]
 
 # python_env: what the environment is made from (spec-relative and ~ paths, defaults, Mako) and the argv.
 CASES += [
-    Case("python-env-fields", _app("""\
+    Case(
+        "python-env-fields",
+        _app("""\
       dispatch:
         type: python_env
         pylock: "dist/${app.version}/pylock.toml"
@@ -204,5 +250,6 @@ CASES += [
         prepend_paths: [bin, ~/bin]
         refresh: true
         command: "tool 'x y'"
-""")),
+"""),
+    ),
 ]

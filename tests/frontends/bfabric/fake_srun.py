@@ -72,8 +72,9 @@ def make_dirs(root: Path) -> dict[str, Path]:
     return {name: Path(os.path.realpath(path)) for name, path in dirs.items()}
 
 
-def compile_app(root: Path, spec: str, *, options: dict | None = None, site: dict | None = None,
-                spec_file: str = "app.yaml") -> tuple[str, dict]:
+def compile_app(
+    root: Path, spec: str, *, options: dict | None = None, site: dict | None = None, spec_file: str = "app.yaml"
+) -> tuple[str, dict]:
     """The script for `spec`, with the fake srun and storage under `root`; work dir root/work unless given."""
     dirs = make_dirs(root)
     tools = {}
@@ -89,14 +90,31 @@ def compile_app(root: Path, spec: str, *, options: dict | None = None, site: dic
     return compile_spec(spec, name=spec_file, site=profile, options=CompileOptions(app=AppOptions(**opts))).script, dirs
 
 
-def run_app(root: Path, spec: str, *, options: dict | None = None, site: dict | None = None,
-            layout: str = ONE_CHUNK, fail: str = "", env: dict | None = None, spec_file: str = "app.yaml") -> Ran:
+def run_app(
+    root: Path,
+    spec: str,
+    *,
+    options: dict | None = None,
+    site: dict | None = None,
+    layout: str = ONE_CHUNK,
+    fail: str = "",
+    env: dict | None = None,
+    spec_file: str = "app.yaml",
+) -> Ran:
     script, dirs = compile_app(root, spec, options=options, site=site, spec_file=spec_file)
     path = root / "job.sh"
     path.write_text(script)
-    run_env = {"PATH": os.environ["PATH"], "HOME": str(dirs["home"]), "SLURM_JOB_ID": "1",
-               "SLURM_SUBMIT_DIR": str(root), "JOBC_FAKE_LOG": str(dirs["log"]), "JOBC_FAKE_LAYOUT": layout,
-               "JOBC_FAKE_FAIL": fail, "LC_ALL": "C.UTF-8", **(env or {})}
+    run_env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(dirs["home"]),
+        "SLURM_JOB_ID": "1",
+        "SLURM_SUBMIT_DIR": str(root),
+        "JOBC_FAKE_LOG": str(dirs["log"]),
+        "JOBC_FAKE_LAYOUT": layout,
+        "JOBC_FAKE_FAIL": fail,
+        "LC_ALL": "C.UTF-8",
+        **(env or {}),
+    }
     done = subprocess.run(["bash", str(path)], env=run_env, capture_output=True, text=True, timeout=60)
     steps = []
     for record in sorted(dirs["log"].iterdir(), key=lambda p: int(p.name.split("-", 1)[0])):

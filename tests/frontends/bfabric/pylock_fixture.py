@@ -42,14 +42,20 @@ def build(directory: Path) -> Path:
         wheel.writestr("jobcdemo-1.0.dist-info/RECORD", "\n".join(record) + "\n")
     sha = hashlib.sha256((directory / WHEEL).read_bytes()).hexdigest()
     lock = directory / "pylock.toml"
-    lock.write_text(f'lock-version = "1.0"\ncreated-by = "jobc-tests"\n\n[[packages]]\nname = "jobcdemo"\n'
-                    f'version = "1.0"\n\n[[packages.wheels]]\nname = "{WHEEL}"\npath = "{WHEEL}"\n'
-                    f'hashes = {{sha256 = "{sha}"}}\n')
+    lock.write_text(
+        f'lock-version = "1.0"\ncreated-by = "jobc-tests"\n\n[[packages]]\nname = "jobcdemo"\n'
+        f'version = "1.0"\n\n[[packages.wheels]]\nname = "{WHEEL}"\npath = "{WHEEL}"\n'
+        f'hashes = {{sha256 = "{sha}"}}\n'
+    )
     return lock
 
 
 def uv_env(root: Path) -> dict[str, str]:
     """What a job needs for uv without network: its own cache, offline, no interpreter downloads."""
-    return {"UV_CACHE_DIR": str(root / "uv-cache"), "UV_OFFLINE": "1", "UV_PYTHON_DOWNLOADS": "never",
-            "XDG_CACHE_HOME": str(root / "cache"),
-            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return {
+        "UV_CACHE_DIR": str(root / "uv-cache"),
+        "UV_OFFLINE": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+        "XDG_CACHE_HOME": str(root / "cache"),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }

@@ -39,23 +39,31 @@ PACKAGE = "bfabric-app-runner==0.9.1"
 PYTHON312 = Path(os.environ.get("JOBC_PYTHON312", "/root/.pyenv/versions/3.12.1/bin/python3.12"))
 WORKUNIT = "42"
 
+
 @pytest.fixture(scope="session")
 def bfabric_python() -> Path:
     """Python 3.12 with bfabric-app-runner 0.9.1, in .venv-bfabric/ (created once, then reused)."""
     python = VENV / "bin" / "python"
     ready = VENV / ".jobc-ready"
-    lock_path = Path(tempfile.gettempdir()) / f"jobc-venv-bfabric-{hashlib.sha256(str(VENV).encode()).hexdigest()[:12]}.lock"
+    lock_path = (
+        Path(tempfile.gettempdir()) / f"jobc-venv-bfabric-{hashlib.sha256(str(VENV).encode()).hexdigest()[:12]}.lock"
+    )
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if python.exists() and ready.exists() and ready.read_text() == PACKAGE + "\n":
             return python
         if not PYTHON312.exists():
-            pytest.fail(f"the bfabric conformance test needs Python 3.12 for bfabric-app-runner 0.9.1: {PYTHON312} "
-                        "does not exist (install it, e.g. `pyenv install 3.12.1`, or set JOBC_PYTHON312 to a "
-                        "python3.12)", pytrace=False)
+            pytest.fail(
+                f"the bfabric conformance test needs Python 3.12 for bfabric-app-runner 0.9.1: {PYTHON312} "
+                "does not exist (install it, e.g. `pyenv install 3.12.1`, or set JOBC_PYTHON312 to a "
+                "python3.12)",
+                pytrace=False,
+            )
         shutil.rmtree(VENV, ignore_errors=True)
-        for argv in ([str(PYTHON312), "-m", "venv", str(VENV)],
-                     [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", PACKAGE]):
+        for argv in (
+            [str(PYTHON312), "-m", "venv", str(VENV)],
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", PACKAGE],
+        ):
             done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
             if done.returncode != 0:
                 pytest.fail(f"creating {VENV} failed: {' '.join(argv)}\n{done.stdout}{done.stderr}", pytrace=False)
@@ -85,8 +93,7 @@ def _spec_file(root: Path, case: Case) -> Path:
 
 def jobc_argvs(root: Path, case: Case) -> dict[str, list[str]]:
     """Compile `case` and run the script with the fake srun: the argv of each step, by step name."""
-    options = {"app_version": case.version, "app_id": case.app_id, "app_name": case.app_name,
-               "workunit_ref": WORKUNIT}
+    options = {"app_version": case.version, "app_id": case.app_id, "app_name": case.app_name, "workunit_ref": WORKUNIT}
     ran = run_app(root / case.id, case.spec, options=options, spec_file=str(_spec_file(root, case)))
     assert ran.rc == 0, ran.stderr
     return dict(ran.steps)
@@ -97,18 +104,36 @@ def bfabric_argvs(python: Path, root: Path, cases: list[Case]) -> list[dict]:
     payload = []
     for case in cases:
         dirs = _dirs(root, case)
-        payload.append({"spec_file": str(_spec_file(root, case)), "path": os.environ["PATH"], "app_id": case.app_id, "app_name": case.app_name, "version": case.version,
-                        "work_dir": str(dirs["work"]), "home": str(dirs["home"])})
+        payload.append(
+            {
+                "spec_file": str(_spec_file(root, case)),
+                "path": os.environ["PATH"],
+                "app_id": case.app_id,
+                "app_name": case.app_name,
+                "version": case.version,
+                "work_dir": str(dirs["work"]),
+                "home": str(dirs["home"]),
+            }
+        )
     env = {"PATH": os.environ["PATH"], "LC_ALL": "C.UTF-8"}
-    ran = subprocess.run([str(python), str(HERE / "bfabric_argv.py")], input=json.dumps(payload), env=env,
-                         cwd=root, capture_output=True, text=True, timeout=120)
+    ran = subprocess.run(
+        [str(python), str(HERE / "bfabric_argv.py")],
+        input=json.dumps(payload),
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ran.returncode == 0, ran.stderr
     return json.loads(ran.stdout)
 
 
 @pytest.fixture(scope="module")
 def reference(bfabric_python, cases_dir) -> dict[str, dict]:
-    return {case.id: result for case, result in zip(CASES, bfabric_argvs(bfabric_python, cases_dir, CASES))}
+    return {
+        case.id: result for case, result in zip(CASES, bfabric_argvs(bfabric_python, cases_dir, CASES), strict=True)
+    }
 
 
 def appended(case_dirs: dict[str, Path]) -> dict[str, list[str]]:
@@ -158,12 +183,18 @@ def python_env(argv: list[str]) -> tuple[dict, list[str]]:
     groups = []
     for _ in range(3):
         n = int(rest[0])
-        groups.append(rest[1:1 + n])
-        rest = rest[1 + n:]
+        groups.append(rest[1 : 1 + n])
+        rest = rest[1 + n :]
     assert rest[0] == "--"
     deps, entries, assignments = groups
-    made = {"python_version": pyver, "pylock": pylock, "local_extra_deps": deps, "prepend_paths": entries,
-            "env": dict(a.split("=", 1) for a in assignments), "refresh": refresh == "1"}
+    made = {
+        "python_version": pyver,
+        "pylock": pylock,
+        "local_extra_deps": deps,
+        "prepend_paths": entries,
+        "env": dict(a.split("=", 1) for a in assignments),
+        "refresh": refresh == "1",
+    }
     return made, rest[1:]
 
 

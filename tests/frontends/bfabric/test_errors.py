@@ -17,11 +17,18 @@ from jobc.cli import app
 FLAGS = ["--workunit-ref", "42", "--app-id", "1", "--app-name", "a"]
 
 
-def spec(dispatch: str = "{type: shell, command: d}", process: str = "{type: shell, command: p}",
-         version: str = '"1.0"', submitter: str = "{name: slurm}", more: str = "") -> str:
+def spec(
+    dispatch: str = "{type: shell, command: d}",
+    process: str = "{type: shell, command: p}",
+    version: str = '"1.0"',
+    submitter: str = "{name: slurm}",
+    more: str = "",
+) -> str:
     """A one-version app whose parts are given in YAML flow style (one line each)."""
-    return (f"versions:\n  - version: {version}\n    commands:\n      dispatch: {dispatch}\n"
-            f"      process: {process}\n    submitter: {submitter}\n{more}")
+    return (
+        f"versions:\n  - version: {version}\n    commands:\n      dispatch: {dispatch}\n"
+        f"      process: {process}\n    submitter: {submitter}\n{more}"
+    )
 
 
 def docker(**fields: str) -> str:
@@ -33,223 +40,622 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
     # --- the file's structure
     ("versions-not-a-list", "versions: 3\n", [], ["app.yaml:1:11: versions: must be a list of app versions"]),
     ("versions-empty", "versions: []\n", [], ["app.yaml:1:11: versions: must list at least one app version"]),
-    ("entry-not-a-mapping", "versions: [1.0]\n", [],
-     ["app.yaml:1:12: versions[0]: must be a mapping of fields (version, commands, submitter)"]),
-    ("unknown-top-field", spec(more="version: 2\n"), [],
-     ["app.yaml:7:1: version: not an AppSpec field; did you mean versions?"]),
-    ("unknown-version-field", spec(more="    submiter: {name: x}\n"), [],
-     ["app.yaml:7:5: versions[0].submiter: not an AppVersionMultiTemplate field; did you mean versions[0].submitter?"]),
-    ("bfabric-section", spec(more="bfabric: {app_runer: 0.9.1}\n"), [],
-     ["app.yaml:7:10: bfabric.app_runner: is required",
-      "app.yaml:7:11: bfabric.app_runer: not a BfabricSection field; did you mean bfabric.app_runner?"]),
+    (
+        "entry-not-a-mapping",
+        "versions: [1.0]\n",
+        [],
+        ["app.yaml:1:12: versions[0]: must be a mapping of fields (version, commands, submitter)"],
+    ),
+    (
+        "unknown-top-field",
+        spec(more="version: 2\n"),
+        [],
+        ["app.yaml:7:1: version: not an AppSpec field; did you mean versions?"],
+    ),
+    (
+        "unknown-version-field",
+        spec(more="    submiter: {name: x}\n"),
+        [],
+        [
+            "app.yaml:7:5: versions[0].submiter: not an AppVersionMultiTemplate field; did you mean versions[0].submitter?"
+        ],
+    ),
+    (
+        "bfabric-section",
+        spec(more="bfabric: {app_runer: 0.9.1}\n"),
+        [],
+        [
+            "app.yaml:7:10: bfabric.app_runner: is required",
+            "app.yaml:7:11: bfabric.app_runer: not a BfabricSection field; did you mean bfabric.app_runner?",
+        ],
+    ),
     # --- versions
-    ("version-missing", "versions:\n  - commands: {dispatch: {type: shell, command: d}, process: {type: shell, command: p}}\n"
-                        "    submitter: {name: s}\n", [], ["app.yaml:2:5: versions[0].version: is required"]),
-    ("version-null", spec(version="null"), [],
-     ["app.yaml:2:14: versions[0].version: must be a version such as 1.0.0, or a list of versions"]),
+    (
+        "version-missing",
+        "versions:\n  - commands: {dispatch: {type: shell, command: d}, process: {type: shell, command: p}}\n"
+        "    submitter: {name: s}\n",
+        [],
+        ["app.yaml:2:5: versions[0].version: is required"],
+    ),
+    (
+        "version-null",
+        spec(version="null"),
+        [],
+        ["app.yaml:2:14: versions[0].version: must be a version such as 1.0.0, or a list of versions"],
+    ),
     ("version-empty-list", spec(version="[]"), [], ["app.yaml:2:14: versions[0].version: must not be empty"]),
-    ("version-empty-string", spec(version='""'), [],
-     ["app.yaml:2:14: versions[0].version[0]: must be a version such as 1.0.0, not empty"]),
-    ("version-twice-in-list", spec(version='["1.0", "1.0"]'), [],
-     ["app.yaml:2:14: versions[0].version: lists version 1.0 twice"]),
-    ("version-twice-in-file", spec() + spec().split("\n", 1)[1], FLAGS + ["--app-version", "1.0"],
-     ["app.yaml:7:14: versions[1].version: version 1.0 is already defined at versions[0].version"]),
-    ("version-not-a-string", spec(version="[{a: 1}]"), [],
-     ["app.yaml:2:15: versions[0].version[0]: must be a string"]),
+    (
+        "version-empty-string",
+        spec(version='""'),
+        [],
+        ["app.yaml:2:14: versions[0].version[0]: must be a version such as 1.0.0, not empty"],
+    ),
+    (
+        "version-twice-in-list",
+        spec(version='["1.0", "1.0"]'),
+        [],
+        ["app.yaml:2:14: versions[0].version: lists version 1.0 twice"],
+    ),
+    (
+        "version-twice-in-file",
+        spec() + spec().split("\n", 1)[1],
+        FLAGS + ["--app-version", "1.0"],
+        ["app.yaml:7:14: versions[1].version: version 1.0 is already defined at versions[0].version"],
+    ),
+    ("version-not-a-string", spec(version="[{a: 1}]"), [], ["app.yaml:2:15: versions[0].version[0]: must be a string"]),
     # --- commands
-    ("commands-missing", "versions:\n  - version: '1'\n    submitter: {name: s}\n", [],
-     ["app.yaml:2:5: versions[0].commands: is required"]),
-    ("process-missing", "versions:\n  - version: '1'\n    commands: {dispatch: {type: shell, command: d}}\n"
-                        "    submitter: {name: s}\n", [],
-     ["app.yaml:3:15: versions[0].commands.process: is required"]),
-    ("command-not-a-mapping", spec(dispatch='"python x.py"'), [],
-     ["app.yaml:4:17: versions[0].commands.dispatch: must be a mapping of fields with a type (shell or exec or python_env or docker)"]),
-    ("type-missing", spec(dispatch="{command: d}"), [],
-     ["app.yaml:4:17: versions[0].commands.dispatch: needs a type: shell or exec or python_env or docker"]),
-    ("type-unknown", spec(dispatch="{type: conda, command: d}"), [],
-     ["app.yaml:4:24: versions[0].commands.dispatch.type: must be one of shell, exec, python_env, docker"]),
-    ("unknown-command-field", spec(process="{type: shell, command: p, env: {A: b}}"), [],
-     ["app.yaml:5:42: versions[0].commands.process.env: not a CommandShell field (known fields: type, command)"]),
-    ("unknown-collect-commands", spec(more="    commands2: {}\n"), [],
-     ["app.yaml:7:5: versions[0].commands2: not an AppVersionMultiTemplate field; did you mean versions[0].commands?"]),
-    ("shell-empty", spec(dispatch="{type: shell, command: '  '}"), [],
-     ["app.yaml:4:40: versions[0].commands.dispatch.command: must name a program to run (it is split with "
-      "shlex.split, not run by a shell)"]),
+    (
+        "commands-missing",
+        "versions:\n  - version: '1'\n    submitter: {name: s}\n",
+        [],
+        ["app.yaml:2:5: versions[0].commands: is required"],
+    ),
+    (
+        "process-missing",
+        "versions:\n  - version: '1'\n    commands: {dispatch: {type: shell, command: d}}\n    submitter: {name: s}\n",
+        [],
+        ["app.yaml:3:15: versions[0].commands.process: is required"],
+    ),
+    (
+        "command-not-a-mapping",
+        spec(dispatch='"python x.py"'),
+        [],
+        [
+            "app.yaml:4:17: versions[0].commands.dispatch: must be a mapping of fields with a type (shell or exec or python_env or docker)"
+        ],
+    ),
+    (
+        "type-missing",
+        spec(dispatch="{command: d}"),
+        [],
+        ["app.yaml:4:17: versions[0].commands.dispatch: needs a type: shell or exec or python_env or docker"],
+    ),
+    (
+        "type-unknown",
+        spec(dispatch="{type: conda, command: d}"),
+        [],
+        ["app.yaml:4:24: versions[0].commands.dispatch.type: must be one of shell, exec, python_env, docker"],
+    ),
+    (
+        "unknown-command-field",
+        spec(process="{type: shell, command: p, env: {A: b}}"),
+        [],
+        ["app.yaml:5:42: versions[0].commands.process.env: not a CommandShell field (known fields: type, command)"],
+    ),
+    (
+        "unknown-collect-commands",
+        spec(more="    commands2: {}\n"),
+        [],
+        [
+            "app.yaml:7:5: versions[0].commands2: not an AppVersionMultiTemplate field; did you mean versions[0].commands?"
+        ],
+    ),
+    (
+        "shell-empty",
+        spec(dispatch="{type: shell, command: '  '}"),
+        [],
+        [
+            "app.yaml:4:40: versions[0].commands.dispatch.command: must name a program to run (it is split with "
+            "shlex.split, not run by a shell)"
+        ],
+    ),
     # --- exec and python_env (bfabric-app-runner 0.9)
-    ("exec-empty", spec(dispatch="{type: exec, command: ''}"), [],
-     ["app.yaml:4:39: versions[0].commands.dispatch.command: must name a program to run (it is split with "
-      "shlex.split, not run by a shell)"]),
-    ("exec-env-not-a-string", spec(process="{type: exec, command: p, env: {N: 1}}"), [],
-     ["app.yaml:5:50: versions[0].commands.process.env.N: must be a string: YAML reads 1 as a number; quote it"]),
-    ("exec-env-bad-name", spec(process="{type: exec, command: p, env: {'A-B': x}}"), [],
-     ["app.yaml:5:54: versions[0].commands.process.env.A-B: the name must be a POSIX name: letters, digits and "
-      "underscores, not starting with a digit"]),
-    ("exec-program-with-equals", spec(process="{type: exec, command: 'A=1 p'}"), [],
-     ["app.yaml:5:38: versions[0].commands.process.command: must not start with a word holding '=' (the program "
-      "would be read as a variable assignment)"]),
-    ("exec-prepend-not-a-string", spec(process="{type: exec, command: p, prepend_paths: [1]}"), [],
-     ["app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: must be a string: YAML reads 1 as a number; "
-      "quote it"]),
-    ("exec-prepend-tilde-user", spec(process="{type: exec, command: p, prepend_paths: ['~bob/bin']}"), [],
-     ["app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: only ~ and ~/… are expanded (to $HOME), "
-      "not ~user"]),
-    ("exec-prepend-empty", spec(process="{type: exec, command: p, prepend_paths: ['']}"), [],
-     ["app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: must not be empty"]),
-    ("exec-unknown-field", spec(process="{type: exec, command: p, image: x}"), [],
-     ["app.yaml:5:41: versions[0].commands.process.image: not a CommandExec field (known fields: type, command, "
-      "env, prepend_paths)"]),
-    ("python-env-version", spec(process="{type: python_env, pylock: pylock.toml, command: p, python_version: 'three'}"),
-     [], ["app.yaml:5:84: versions[0].commands.process.python_version: must be a Python version such as 3.13, 3.12.4 "
-          "or pypy3.10 (uv venv -p)"]),
-    ("python-env-pylock-missing", spec(process="{type: python_env, command: p}"), [],
-     ["app.yaml:5:16: versions[0].commands.process.pylock: is required"]),
-    ("python-env-empty-command", spec(process="{type: python_env, pylock: pylock.toml, command: ' '}"), [],
-     ["app.yaml:5:65: versions[0].commands.process.command: must name a program to run (it is split with "
-      "shlex.split, not run by a shell)"]),
-    ("python-env-refresh-not-bool", spec(process="{type: python_env, pylock: pylock.toml, command: p, refresh: 'yes'}"),
-     [], ["app.yaml:5:77: versions[0].commands.process.refresh: must be true or false"]),
-    ("python-env-env-not-a-string", spec(process="{type: python_env, pylock: pylock.toml, command: p, env: {N: true}}"),
-     [], ["app.yaml:5:77: versions[0].commands.process.env.N: must be a string: YAML reads true as a boolean; "
-          "quote it"]),
-    ("python-env-extra-deps-not-a-list",
-     spec(process="{type: python_env, pylock: pylock.toml, command: p, local_extra_deps: x.whl}"), [],
-     ["app.yaml:5:86: versions[0].commands.process.local_extra_deps: must be a list"]),
-    ("shell-unbalanced-quote", spec(dispatch="{type: shell, command: \"echo 'hi\"}"), [],
-     ["app.yaml:4:40: versions[0].commands.dispatch.command: cannot be split into words with shlex.split: "
-      "no closing quotation"]),
-    ("command-not-a-string", spec(dispatch="{type: shell, command: [a, b]}"), [],
-     ["app.yaml:4:40: versions[0].commands.dispatch.command: must be a string"]),
+    (
+        "exec-empty",
+        spec(dispatch="{type: exec, command: ''}"),
+        [],
+        [
+            "app.yaml:4:39: versions[0].commands.dispatch.command: must name a program to run (it is split with "
+            "shlex.split, not run by a shell)"
+        ],
+    ),
+    (
+        "exec-env-not-a-string",
+        spec(process="{type: exec, command: p, env: {N: 1}}"),
+        [],
+        ["app.yaml:5:50: versions[0].commands.process.env.N: must be a string: YAML reads 1 as a number; quote it"],
+    ),
+    (
+        "exec-env-bad-name",
+        spec(process="{type: exec, command: p, env: {'A-B': x}}"),
+        [],
+        [
+            "app.yaml:5:54: versions[0].commands.process.env.A-B: the name must be a POSIX name: letters, digits and "
+            "underscores, not starting with a digit"
+        ],
+    ),
+    (
+        "exec-program-with-equals",
+        spec(process="{type: exec, command: 'A=1 p'}"),
+        [],
+        [
+            "app.yaml:5:38: versions[0].commands.process.command: must not start with a word holding '=' (the program "
+            "would be read as a variable assignment)"
+        ],
+    ),
+    (
+        "exec-prepend-not-a-string",
+        spec(process="{type: exec, command: p, prepend_paths: [1]}"),
+        [],
+        [
+            "app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: must be a string: YAML reads 1 as a number; "
+            "quote it"
+        ],
+    ),
+    (
+        "exec-prepend-tilde-user",
+        spec(process="{type: exec, command: p, prepend_paths: ['~bob/bin']}"),
+        [],
+        [
+            "app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: only ~ and ~/… are expanded (to $HOME), "
+            "not ~user"
+        ],
+    ),
+    (
+        "exec-prepend-empty",
+        spec(process="{type: exec, command: p, prepend_paths: ['']}"),
+        [],
+        ["app.yaml:5:57: versions[0].commands.process.prepend_paths[0]: must not be empty"],
+    ),
+    (
+        "exec-unknown-field",
+        spec(process="{type: exec, command: p, image: x}"),
+        [],
+        [
+            "app.yaml:5:41: versions[0].commands.process.image: not a CommandExec field (known fields: type, command, "
+            "env, prepend_paths)"
+        ],
+    ),
+    (
+        "python-env-version",
+        spec(process="{type: python_env, pylock: pylock.toml, command: p, python_version: 'three'}"),
+        [],
+        [
+            "app.yaml:5:84: versions[0].commands.process.python_version: must be a Python version such as 3.13, 3.12.4 "
+            "or pypy3.10 (uv venv -p)"
+        ],
+    ),
+    (
+        "python-env-pylock-missing",
+        spec(process="{type: python_env, command: p}"),
+        [],
+        ["app.yaml:5:16: versions[0].commands.process.pylock: is required"],
+    ),
+    (
+        "python-env-empty-command",
+        spec(process="{type: python_env, pylock: pylock.toml, command: ' '}"),
+        [],
+        [
+            "app.yaml:5:65: versions[0].commands.process.command: must name a program to run (it is split with "
+            "shlex.split, not run by a shell)"
+        ],
+    ),
+    (
+        "python-env-refresh-not-bool",
+        spec(process="{type: python_env, pylock: pylock.toml, command: p, refresh: 'yes'}"),
+        [],
+        ["app.yaml:5:77: versions[0].commands.process.refresh: must be true or false"],
+    ),
+    (
+        "python-env-env-not-a-string",
+        spec(process="{type: python_env, pylock: pylock.toml, command: p, env: {N: true}}"),
+        [],
+        ["app.yaml:5:77: versions[0].commands.process.env.N: must be a string: YAML reads true as a boolean; quote it"],
+    ),
+    (
+        "python-env-extra-deps-not-a-list",
+        spec(process="{type: python_env, pylock: pylock.toml, command: p, local_extra_deps: x.whl}"),
+        [],
+        ["app.yaml:5:86: versions[0].commands.process.local_extra_deps: must be a list"],
+    ),
+    (
+        "shell-unbalanced-quote",
+        spec(dispatch='{type: shell, command: "echo \'hi"}'),
+        [],
+        [
+            "app.yaml:4:40: versions[0].commands.dispatch.command: cannot be split into words with shlex.split: "
+            "no closing quotation"
+        ],
+    ),
+    (
+        "command-not-a-string",
+        spec(dispatch="{type: shell, command: [a, b]}"),
+        [],
+        ["app.yaml:4:40: versions[0].commands.dispatch.command: must be a string"],
+    ),
     # --- docker commands
-    ("docker-image-missing", spec(process="{type: docker, command: run}"), [],
-     ["app.yaml:5:16: versions[0].commands.process.image: is required"]),
-    ("docker-image-space", spec(process=docker(image="'my app:1'")), [],
-     ["app.yaml:5:38: versions[0].commands.process.image: must be an image reference such as "
-      "registry.example.com/app:1.0, without spaces"]),
-    ("docker-image-option", spec(process=docker(image="--privileged")), [],
-     ["app.yaml:5:38: versions[0].commands.process.image: must not start with '-' (the container engine would "
-      "read it as an option)"]),
-    ("docker-command-unbalanced", spec(process=docker(command="'run \"x'")), [],
-     ["app.yaml:5:54: versions[0].commands.process.command: cannot be split into words with shlex.split: "
-      "no closing quotation"]),
-    ("docker-engine", spec(process=docker(engine="rkt")), [],
-     ["app.yaml:5:67: versions[0].commands.process.engine: must be one of docker, podman"]),
-    ("docker-env-name", spec(process=docker(env="{'MY VAR': x}")), [],
-     ["app.yaml:5:75: versions[0].commands.process.env.MY VAR: the name must be a POSIX name: letters, digits and "
-      "underscores, not starting with a digit"]),
-    ("docker-env-value", spec(process=docker(env="{A: [x]}")), [],
-     ["app.yaml:5:68: versions[0].commands.process.env.A: must be a string"]),
-    ("docker-env-not-a-mapping", spec(process=docker(env="[A=1]")), [],
-     ["app.yaml:5:64: versions[0].commands.process.env: must be a mapping of fields"]),
-    ("docker-mac", spec(process=docker(mac_address="'02:42'")), [],
-     ["app.yaml:5:72: versions[0].commands.process.mac_address: must be a MAC address such as 02:42:ac:11:00:02"]),
-    ("docker-hostname", spec(process=docker(hostname="'bad host'")), [],
-     ["app.yaml:5:69: versions[0].commands.process.hostname: must be a host name such as worker-1"]),
-    ("docker-custom-args", spec(process=docker(custom_args="--x")), [],
-     ["app.yaml:5:72: versions[0].commands.process.custom_args: must be a list"]),
-    ("mount-unknown-field", spec(process=docker(mounts="{writable: []}")), [],
-     ["app.yaml:5:68: versions[0].commands.process.mounts.writable: not a MountOptions field; did you mean "
-      "versions[0].commands.process.mounts.writeable?"]),
-    ("mount-not-a-pair", spec(process=docker(mounts="{read_only: [[/a]]}")), [],
-     ["app.yaml:5:80: versions[0].commands.process.mounts.read_only[0]: must be a pair [host path, container path]"]),
-    ("mount-target-relative", spec(process=docker(mounts="{writeable: [[/a, b]]}")), [],
-     ["app.yaml:5:85: versions[0].commands.process.mounts.writeable[0][1]: must be an absolute path in the "
-      "container (starting with /)"]),
-    ("mount-work-dir-target", spec(process=docker(mounts="{work_dir_target: work}")), [],
-     ["app.yaml:5:85: versions[0].commands.process.mounts.work_dir_target: must be an absolute path in the "
-      "container (starting with /)"]),
-    ("mount-host-empty", spec(process=docker(mounts="{read_only: [['', /b]]}")), [],
-     ["app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: must not be empty"]),
-    ("mount-host-tilde-user", spec(process=docker(mounts="{read_only: [[~bob/x, /b]]}")), [],
-     ["app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: only ~ and ~/… are expanded "
-      "(to $HOME), not ~user"]),
-    ("mount-host-newline", spec(process=docker(mounts='{read_only: [["/a\\nb", /b]]}')), [],
-     ["app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: must not contain newlines or other "
-      "control characters"]),
-    ("mount-share-config", spec(process=docker(mounts="{share_bfabric_config: yes}")), [],
-     ["app.yaml:5:90: versions[0].commands.process.mounts.share_bfabric_config: must be true or false"]),
+    (
+        "docker-image-missing",
+        spec(process="{type: docker, command: run}"),
+        [],
+        ["app.yaml:5:16: versions[0].commands.process.image: is required"],
+    ),
+    (
+        "docker-image-space",
+        spec(process=docker(image="'my app:1'")),
+        [],
+        [
+            "app.yaml:5:38: versions[0].commands.process.image: must be an image reference such as "
+            "registry.example.com/app:1.0, without spaces"
+        ],
+    ),
+    (
+        "docker-image-option",
+        spec(process=docker(image="--privileged")),
+        [],
+        [
+            "app.yaml:5:38: versions[0].commands.process.image: must not start with '-' (the container engine would "
+            "read it as an option)"
+        ],
+    ),
+    (
+        "docker-command-unbalanced",
+        spec(process=docker(command="'run \"x'")),
+        [],
+        [
+            "app.yaml:5:54: versions[0].commands.process.command: cannot be split into words with shlex.split: "
+            "no closing quotation"
+        ],
+    ),
+    (
+        "docker-engine",
+        spec(process=docker(engine="rkt")),
+        [],
+        ["app.yaml:5:67: versions[0].commands.process.engine: must be one of docker, podman"],
+    ),
+    (
+        "docker-env-name",
+        spec(process=docker(env="{'MY VAR': x}")),
+        [],
+        [
+            "app.yaml:5:75: versions[0].commands.process.env.MY VAR: the name must be a POSIX name: letters, digits and "
+            "underscores, not starting with a digit"
+        ],
+    ),
+    (
+        "docker-env-value",
+        spec(process=docker(env="{A: [x]}")),
+        [],
+        ["app.yaml:5:68: versions[0].commands.process.env.A: must be a string"],
+    ),
+    (
+        "docker-env-not-a-mapping",
+        spec(process=docker(env="[A=1]")),
+        [],
+        ["app.yaml:5:64: versions[0].commands.process.env: must be a mapping of fields"],
+    ),
+    (
+        "docker-mac",
+        spec(process=docker(mac_address="'02:42'")),
+        [],
+        ["app.yaml:5:72: versions[0].commands.process.mac_address: must be a MAC address such as 02:42:ac:11:00:02"],
+    ),
+    (
+        "docker-hostname",
+        spec(process=docker(hostname="'bad host'")),
+        [],
+        ["app.yaml:5:69: versions[0].commands.process.hostname: must be a host name such as worker-1"],
+    ),
+    (
+        "docker-custom-args",
+        spec(process=docker(custom_args="--x")),
+        [],
+        ["app.yaml:5:72: versions[0].commands.process.custom_args: must be a list"],
+    ),
+    (
+        "mount-unknown-field",
+        spec(process=docker(mounts="{writable: []}")),
+        [],
+        [
+            "app.yaml:5:68: versions[0].commands.process.mounts.writable: not a MountOptions field; did you mean "
+            "versions[0].commands.process.mounts.writeable?"
+        ],
+    ),
+    (
+        "mount-not-a-pair",
+        spec(process=docker(mounts="{read_only: [[/a]]}")),
+        [],
+        ["app.yaml:5:80: versions[0].commands.process.mounts.read_only[0]: must be a pair [host path, container path]"],
+    ),
+    (
+        "mount-target-relative",
+        spec(process=docker(mounts="{writeable: [[/a, b]]}")),
+        [],
+        [
+            "app.yaml:5:85: versions[0].commands.process.mounts.writeable[0][1]: must be an absolute path in the "
+            "container (starting with /)"
+        ],
+    ),
+    (
+        "mount-work-dir-target",
+        spec(process=docker(mounts="{work_dir_target: work}")),
+        [],
+        [
+            "app.yaml:5:85: versions[0].commands.process.mounts.work_dir_target: must be an absolute path in the "
+            "container (starting with /)"
+        ],
+    ),
+    (
+        "mount-host-empty",
+        spec(process=docker(mounts="{read_only: [['', /b]]}")),
+        [],
+        ["app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: must not be empty"],
+    ),
+    (
+        "mount-host-tilde-user",
+        spec(process=docker(mounts="{read_only: [[~bob/x, /b]]}")),
+        [],
+        [
+            "app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: only ~ and ~/… are expanded "
+            "(to $HOME), not ~user"
+        ],
+    ),
+    (
+        "mount-host-newline",
+        spec(process=docker(mounts='{read_only: [["/a\\nb", /b]]}')),
+        [],
+        [
+            "app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: must not contain newlines or other "
+            "control characters"
+        ],
+    ),
+    (
+        "mount-share-config",
+        spec(process=docker(mounts="{share_bfabric_config: yes}")),
+        [],
+        ["app.yaml:5:90: versions[0].commands.process.mounts.share_bfabric_config: must be true or false"],
+    ),
     # --- submitter
-    ("submitter-name-empty", spec(submitter="{name: ''}"), [],
-     ["app.yaml:6:23: versions[0].submitter.name: must be a submitter name, not empty"]),
-    ("submitter-unknown-param", spec(submitter="{name: s, config: {qos: high}}"), [],
-     ["app.yaml:6:35: versions[0].submitter.config.qos: not a SubmitterParams field (known fields: partition, "
-      "nodelist, mem, time)"]),
-    ("submitter-mem", spec(submitter="{name: s, config: {mem: lots}}"), [],
-     ["app.yaml:6:40: versions[0].submitter.config.mem: must be a memory size such as 8G, 500M or 8000 "
-      "(megabytes), or [default]"]),
-    ("submitter-mem-zero", spec(submitter="{name: s, config: {mem: 0}}"), [],
-     ["app.yaml:6:40: versions[0].submitter.config.mem: must be between 1M and 2147483647M"]),
-    ("submitter-time", spec(submitter="{name: s, config: {time: soon}}"), [],
-     ["app.yaml:6:41: versions[0].submitter.config.time: must be a Slurm time limit such as 30, 2:00:00 or "
-      "1-12:00:00, or [default]"]),
-    ("submitter-newline", spec(submitter='{name: s, config: {partition: "a\\nb"}}'), [],
-     ["app.yaml:6:46: versions[0].submitter.config.partition: must not contain newlines or other control "
-      "characters"]),
-    ("submitter-tab", spec(submitter='{name: s, config: {nodelist: "n1\\tn2"}}'), [],
-     ["app.yaml:6:45: versions[0].submitter.config.nodelist: must not contain newlines or other control "
-      "characters"]),
-    ("submitter-backslash", spec(submitter='{name: s, config: {partition: "a\\\\b"}}'), [],
-     ["app.yaml:6:46: versions[0].submitter.config.partition: must not contain a backslash (sbatch drops them)"]),
-    ("submitter-both-quotes", spec(submitter="{name: s, config: {partition: 'a\"b''c'}}"), [],
-     ["app.yaml:6:46: versions[0].submitter.config.partition: cannot contain both kinds of quotes"]),
-    ("submitter-empty-value", spec(submitter="{name: s, config: {partition: ''}}"), [],
-     ["app.yaml:6:46: versions[0].submitter.config.partition: must not be empty (write [default] for the site's "
-      "default)"]),
-    ("reuse-default-resource", spec(more="    reuse_default_resource: maybe\n"), [],
-     ["app.yaml:7:29: versions[0].reuse_default_resource: must be true or false"]),
+    (
+        "submitter-name-empty",
+        spec(submitter="{name: ''}"),
+        [],
+        ["app.yaml:6:23: versions[0].submitter.name: must be a submitter name, not empty"],
+    ),
+    (
+        "submitter-unknown-param",
+        spec(submitter="{name: s, config: {qos: high}}"),
+        [],
+        [
+            "app.yaml:6:35: versions[0].submitter.config.qos: not a SubmitterParams field (known fields: partition, "
+            "nodelist, mem, time)"
+        ],
+    ),
+    (
+        "submitter-mem",
+        spec(submitter="{name: s, config: {mem: lots}}"),
+        [],
+        [
+            "app.yaml:6:40: versions[0].submitter.config.mem: must be a memory size such as 8G, 500M or 8000 "
+            "(megabytes), or [default]"
+        ],
+    ),
+    (
+        "submitter-mem-zero",
+        spec(submitter="{name: s, config: {mem: 0}}"),
+        [],
+        ["app.yaml:6:40: versions[0].submitter.config.mem: must be between 1M and 2147483647M"],
+    ),
+    (
+        "submitter-time",
+        spec(submitter="{name: s, config: {time: soon}}"),
+        [],
+        [
+            "app.yaml:6:41: versions[0].submitter.config.time: must be a Slurm time limit such as 30, 2:00:00 or "
+            "1-12:00:00, or [default]"
+        ],
+    ),
+    (
+        "submitter-newline",
+        spec(submitter='{name: s, config: {partition: "a\\nb"}}'),
+        [],
+        [
+            "app.yaml:6:46: versions[0].submitter.config.partition: must not contain newlines or other control "
+            "characters"
+        ],
+    ),
+    (
+        "submitter-tab",
+        spec(submitter='{name: s, config: {nodelist: "n1\\tn2"}}'),
+        [],
+        ["app.yaml:6:45: versions[0].submitter.config.nodelist: must not contain newlines or other control characters"],
+    ),
+    (
+        "submitter-backslash",
+        spec(submitter='{name: s, config: {partition: "a\\\\b"}}'),
+        [],
+        ["app.yaml:6:46: versions[0].submitter.config.partition: must not contain a backslash (sbatch drops them)"],
+    ),
+    (
+        "submitter-both-quotes",
+        spec(submitter="{name: s, config: {partition: 'a\"b''c'}}"),
+        [],
+        ["app.yaml:6:46: versions[0].submitter.config.partition: cannot contain both kinds of quotes"],
+    ),
+    (
+        "submitter-empty-value",
+        spec(submitter="{name: s, config: {partition: ''}}"),
+        [],
+        [
+            "app.yaml:6:46: versions[0].submitter.config.partition: must not be empty (write [default] for the site's "
+            "default)"
+        ],
+    ),
+    (
+        "reuse-default-resource",
+        spec(more="    reuse_default_resource: maybe\n"),
+        [],
+        ["app.yaml:7:29: versions[0].reuse_default_resource: must be true or false"],
+    ),
     # --- Mako substitutions
-    ("mako-unknown-name", spec(dispatch="{type: shell, command: 'run ${app.nme}'}"), [],
-     ["app.yaml:4:40: versions[0].commands.dispatch.command: ${app.nme}: unknown name app.nme "
-      "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"]),
-    ("mako-unknown-variable", spec(process=docker(env="{A: '${workunit.id}'}")), [],
-     ["app.yaml:5:68: versions[0].commands.process.env.A: ${workunit.id}: not a plain substitution; only "
-      "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"]),
-    ("mako-bare-name", spec(process=docker(image="'${name}:1'")), [],
-     ["app.yaml:5:38: versions[0].commands.process.image: ${name}: unknown name name "
-      "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"]),
-    ("mako-filter", spec(dispatch="{type: shell, command: 'x ${app.name | u}'}"), [],
-     ["app.yaml:4:40: versions[0].commands.dispatch.command: ${app.name | u}: Mako filters are not supported; "
-      "only ${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"]),
-    ("mako-code", spec(dispatch="{type: shell, command: 'x ${app.id + 1}'}"), [],
-     ["app.yaml:4:40: versions[0].commands.dispatch.command: ${app.id + 1}: not a plain substitution; only "
-      "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"]),
-    ("mako-unterminated", spec(dispatch="{type: shell, command: 'echo ${HOME'}"), [],
-     ["app.yaml:4:40: versions[0].commands.dispatch.command: unterminated ${ (write ${'${'} for a literal ${)"]),
-    ("mako-in-submitter", spec(submitter="{name: '${app.owner}'}"), [],
-     ["app.yaml:6:23: versions[0].submitter.name: ${app.owner}: unknown name app.owner "
-      "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"]),
+    (
+        "mako-unknown-name",
+        spec(dispatch="{type: shell, command: 'run ${app.nme}'}"),
+        [],
+        [
+            "app.yaml:4:40: versions[0].commands.dispatch.command: ${app.nme}: unknown name app.nme "
+            "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"
+        ],
+    ),
+    (
+        "mako-unknown-variable",
+        spec(process=docker(env="{A: '${workunit.id}'}")),
+        [],
+        [
+            "app.yaml:5:68: versions[0].commands.process.env.A: ${workunit.id}: not a plain substitution; only "
+            "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"
+        ],
+    ),
+    (
+        "mako-bare-name",
+        spec(process=docker(image="'${name}:1'")),
+        [],
+        [
+            "app.yaml:5:38: versions[0].commands.process.image: ${name}: unknown name name "
+            "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"
+        ],
+    ),
+    (
+        "mako-filter",
+        spec(dispatch="{type: shell, command: 'x ${app.name | u}'}"),
+        [],
+        [
+            "app.yaml:4:40: versions[0].commands.dispatch.command: ${app.name | u}: Mako filters are not supported; "
+            "only ${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"
+        ],
+    ),
+    (
+        "mako-code",
+        spec(dispatch="{type: shell, command: 'x ${app.id + 1}'}"),
+        [],
+        [
+            "app.yaml:4:40: versions[0].commands.dispatch.command: ${app.id + 1}: not a plain substitution; only "
+            "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"
+        ],
+    ),
+    (
+        "mako-unterminated",
+        spec(dispatch="{type: shell, command: 'echo ${HOME'}"),
+        [],
+        ["app.yaml:4:40: versions[0].commands.dispatch.command: unterminated ${ (write ${'${'} for a literal ${)"],
+    ),
+    (
+        "mako-in-submitter",
+        spec(submitter="{name: '${app.owner}'}"),
+        [],
+        [
+            "app.yaml:6:23: versions[0].submitter.name: ${app.owner}: unknown name app.owner "
+            "(available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"
+        ],
+    ),
 ]
 
 FLAG_CASES: list[tuple[str, str, list[str], list[str]]] = [
-    ("no-workunit-ref", spec(), ["--app-id", "1"], ["app.yaml:1:1: give --workunit-ref: dispatch is called with "
-                                                    "$workunit_ref $work_dir"]),
-    ("several-versions", spec(version='["1.0", "2.0"]'), FLAGS,
-     ["app.yaml:1:1: give --app-version: this app has several versions (1.0, 2.0)"]),
-    ("unknown-version", spec(), FLAGS + ["--app-version", "9"],
-     ["app.yaml:1:1: --app-version 9: no such version in this app (versions: 1.0)"]),
-    ("app-id-needed", spec(dispatch="{type: shell, command: 'd ${app.id}'}"), ["--workunit-ref", "1"],
-     ["app.yaml:4:40: versions[0].commands.dispatch.command: uses ${app.id}: give --app-id"]),
-    ("app-name-needed", spec(process=docker(image="'${app.name}:1'")), ["--workunit-ref", "1"],
-     ["app.yaml:5:38: versions[0].commands.process.image: uses ${app.name}: give --app-name"]),
-    ("runtime", spec(), FLAGS + ["--container-runtime", "rkt"],
-     ["app.yaml:1:1: --container-runtime rkt: must be one of docker, apptainer, enroot"]),
-    ("mem", spec(), FLAGS + ["--mem", "lots"],
-     ["app.yaml:1:1: --mem lots: must be a memory size such as 8G, 500M or 8000 (megabytes)"]),
-    ("mem-default", spec(), FLAGS + ["--mem", "[default]"],
-     ["app.yaml:1:1: --mem [default]: must be a memory size such as 8G, 500M or 8000 (megabytes)"]),
+    (
+        "no-workunit-ref",
+        spec(),
+        ["--app-id", "1"],
+        ["app.yaml:1:1: give --workunit-ref: dispatch is called with $workunit_ref $work_dir"],
+    ),
+    (
+        "several-versions",
+        spec(version='["1.0", "2.0"]'),
+        FLAGS,
+        ["app.yaml:1:1: give --app-version: this app has several versions (1.0, 2.0)"],
+    ),
+    (
+        "unknown-version",
+        spec(),
+        FLAGS + ["--app-version", "9"],
+        ["app.yaml:1:1: --app-version 9: no such version in this app (versions: 1.0)"],
+    ),
+    (
+        "app-id-needed",
+        spec(dispatch="{type: shell, command: 'd ${app.id}'}"),
+        ["--workunit-ref", "1"],
+        ["app.yaml:4:40: versions[0].commands.dispatch.command: uses ${app.id}: give --app-id"],
+    ),
+    (
+        "app-name-needed",
+        spec(process=docker(image="'${app.name}:1'")),
+        ["--workunit-ref", "1"],
+        ["app.yaml:5:38: versions[0].commands.process.image: uses ${app.name}: give --app-name"],
+    ),
+    (
+        "runtime",
+        spec(),
+        FLAGS + ["--container-runtime", "rkt"],
+        ["app.yaml:1:1: --container-runtime rkt: must be one of docker, apptainer, enroot"],
+    ),
+    (
+        "mem",
+        spec(),
+        FLAGS + ["--mem", "lots"],
+        ["app.yaml:1:1: --mem lots: must be a memory size such as 8G, 500M or 8000 (megabytes)"],
+    ),
+    (
+        "mem-default",
+        spec(),
+        FLAGS + ["--mem", "[default]"],
+        ["app.yaml:1:1: --mem [default]: must be a memory size such as 8G, 500M or 8000 (megabytes)"],
+    ),
     ("cpus", spec(), FLAGS + ["--cpus-per-task", "0"], ["app.yaml:1:1: --cpus-per-task: must be at least 1"]),
-    ("work-dir", spec(), FLAGS + ["--work-dir", "a\nb"],
-     ["app.yaml:1:1: --work-dir: must be a directory path without control characters, not empty"]),
-    ("custom-args-apptainer", spec(process=docker(custom_args="[--gpus, all]")), FLAGS + ["--container-runtime", "apptainer"],
-     ["app.yaml:5:72: versions[0].commands.process.custom_args: are docker arguments: they have no equivalent "
-      "with --container-runtime apptainer"]),
-    ("enroot-path", spec(process=docker(mounts="{read_only: [['/a b', /b]]}")), FLAGS + ["--container-runtime", "enroot"],
-     ["app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: must not contain spaces, ':' or ',' "
-      "with --container-runtime enroot (enroot cannot mount such paths)"]),
-    ("app-dir-relative", spec(), FLAGS + ["--app-dir", "rel"],
-     ["app.yaml:1:1: --app-dir: must be an absolute directory path without control characters"]),
-    ("job-flags-on-deepsquare", "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps: []\n",
-     ["--app-version", "1", "--workunit-ref", "2"],
-     ["app.yaml:1:1: --app-version, --workunit-ref: only for bfabric app specs (this is a DeepSquare job)"]),
+    (
+        "work-dir",
+        spec(),
+        FLAGS + ["--work-dir", "a\nb"],
+        ["app.yaml:1:1: --work-dir: must be a directory path without control characters, not empty"],
+    ),
+    (
+        "custom-args-apptainer",
+        spec(process=docker(custom_args="[--gpus, all]")),
+        FLAGS + ["--container-runtime", "apptainer"],
+        [
+            "app.yaml:5:72: versions[0].commands.process.custom_args: are docker arguments: they have no equivalent "
+            "with --container-runtime apptainer"
+        ],
+    ),
+    (
+        "enroot-path",
+        spec(process=docker(mounts="{read_only: [['/a b', /b]]}")),
+        FLAGS + ["--container-runtime", "enroot"],
+        [
+            "app.yaml:5:81: versions[0].commands.process.mounts.read_only[0][0]: must not contain spaces, ':' or ',' "
+            "with --container-runtime enroot (enroot cannot mount such paths)"
+        ],
+    ),
+    (
+        "app-dir-relative",
+        spec(),
+        FLAGS + ["--app-dir", "rel"],
+        ["app.yaml:1:1: --app-dir: must be an absolute directory path without control characters"],
+    ),
+    (
+        "job-flags-on-deepsquare",
+        "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps: []\n",
+        ["--app-version", "1", "--workunit-ref", "2"],
+        ["app.yaml:1:1: --app-version, --workunit-ref: only for bfabric app specs (this is a DeepSquare job)"],
+    ),
 ]
 
 
@@ -258,7 +664,9 @@ def compile_in(directory: Path, text: str, args: list[str]):
     return CliRunner().invoke(app, ["compile", "app.yaml", *args])
 
 
-@pytest.mark.parametrize("text,args,expected", [c[1:] for c in CASES + FLAG_CASES], ids=[c[0] for c in CASES + FLAG_CASES])
+@pytest.mark.parametrize(
+    "text,args,expected", [c[1:] for c in CASES + FLAG_CASES], ids=[c[0] for c in CASES + FLAG_CASES]
+)
 def test_rule(text: str, args: list[str], expected: list[str], tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JOBC_SITE", raising=False)
@@ -285,16 +693,32 @@ def test_every_message_of_the_models_is_tested() -> None:
 SUBMITTER_APP = spec(submitter="{name: gpu}")
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("submitters:\n  gpu: {partition: gpu, mem: 8 G}\n",
-     ["subs.yaml:2:30: submitters.gpu.mem: must be a memory size such as 8G, 500M or 8000 (megabytes), or [default]"]),
-    ("submitters:\n  gpu: {queue: gpu}\n",
-     ["subs.yaml:2:9: submitters.gpu.queue: not a SubmitterParams field (known fields: partition, nodelist, mem, time)"]),
-    ("slurm: {partition: gpu}\n",
-     ["subs.yaml:1:1: submitters: is required",
-      "subs.yaml:1:1: slurm: not a SubmittersFile field (known fields: submitters)"]),
-    ("", ["subs.yaml: the submitter file is empty; it needs `submitters:`"]),
-], ids=["bad-mem", "unknown-param", "no-submitters-key", "empty"])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (
+            "submitters:\n  gpu: {partition: gpu, mem: 8 G}\n",
+            [
+                "subs.yaml:2:30: submitters.gpu.mem: must be a memory size such as 8G, 500M or 8000 (megabytes), or [default]"
+            ],
+        ),
+        (
+            "submitters:\n  gpu: {queue: gpu}\n",
+            [
+                "subs.yaml:2:9: submitters.gpu.queue: not a SubmitterParams field (known fields: partition, nodelist, mem, time)"
+            ],
+        ),
+        (
+            "slurm: {partition: gpu}\n",
+            [
+                "subs.yaml:1:1: submitters: is required",
+                "subs.yaml:1:1: slurm: not a SubmittersFile field (known fields: submitters)",
+            ],
+        ),
+        ("", ["subs.yaml: the submitter file is empty; it needs `submitters:`"]),
+    ],
+    ids=["bad-mem", "unknown-param", "no-submitters-key", "empty"],
+)
 def test_submitter_file(text: str, expected: list[str], tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "subs.yaml").write_text(text)
@@ -309,7 +733,8 @@ def test_submitter_not_in_file(tmp_path: Path, monkeypatch) -> None:
     result = compile_in(tmp_path, SUBMITTER_APP, FLAGS + ["--submitter", "subs.yaml"])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "app.yaml:6:23: versions[0].submitter.name: no submitter named 'gpu' in subs.yaml (known: slurm, cpu)"]
+        "app.yaml:6:23: versions[0].submitter.name: no submitter named 'gpu' in subs.yaml (known: slurm, cpu)"
+    ]
 
 
 def test_submitter_file_missing(tmp_path: Path, monkeypatch) -> None:

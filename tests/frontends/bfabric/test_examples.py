@@ -12,11 +12,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import golden_files, shellcheck_binary
 
 from jobc import compile_spec
-from support import golden_files, shellcheck_binary
-from jobc.options import AppOptions, CompileOptions
 from jobc.frontends.bfabric.settings import load_submitters
+from jobc.options import AppOptions, CompileOptions
 from jobc.site import Site
 
 REPO = Path(__file__).resolve().parents[3]
@@ -42,8 +42,9 @@ def run_jobc(args: list[str]) -> subprocess.CompletedProcess[str]:
     import sys
 
     env = {k: v for k, v in os.environ.items() if k != "JOBC_SITE"}
-    return subprocess.run([sys.executable, "-m", "jobc", *args], cwd=EXAMPLES, capture_output=True, text=True,
-                          env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "jobc", *args], cwd=EXAMPLES, capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 @pytest.mark.parametrize("example", APP_EXAMPLES, ids=[p.name for p in APP_EXAMPLES])
@@ -57,8 +58,13 @@ def test_bfabric_golden(example: Path, golden) -> None:
 @pytest.mark.parametrize("example", APP_EXAMPLES, ids=[p.name for p in APP_EXAMPLES])
 def test_golden_script_passes_shellcheck(example: Path) -> None:
     script = GOLDEN / f"{example.name}.sh"
-    result = subprocess.run([str(shellcheck_binary()), "--shell=bash", "--severity=style", "--format=gcc", "--norc",
-                             script.name], cwd=GOLDEN, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(shellcheck_binary()), "--shell=bash", "--severity=style", "--format=gcc", "--norc", script.name],
+        cwd=GOLDEN,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -68,8 +74,21 @@ def test_examples_cover_the_issue() -> None:
     assert 'version: "1.0.0"' in text["single-version-shell.yaml"]
     assert 'version: ["2.0.0", "2.1.0"]' in text["version-list-docker.yaml"]
     every = text["docker-every-field.yaml"]
-    for name in ("image", "command", "entrypoint", "engine", "env", "mac_address", "mounts", "work_dir_target",
-                 "read_only", "writeable", "share_bfabric_config", "hostname", "custom_args"):
+    for name in (
+        "image",
+        "command",
+        "entrypoint",
+        "engine",
+        "env",
+        "mac_address",
+        "mounts",
+        "work_dir_target",
+        "read_only",
+        "writeable",
+        "share_bfabric_config",
+        "hostname",
+        "custom_args",
+    ):
         assert f"{name}:" in every, name
     assert "--container-runtime apptainer" in text["docker-via-apptainer.yaml"]
     assert "--container-runtime enroot" in text["docker-via-enroot.yaml"]
@@ -78,7 +97,9 @@ def test_examples_cover_the_issue() -> None:
 def test_in_process_compile_matches_golden() -> None:
     """`jobc.compile_spec` with the same options gives the same bytes as the CLI."""
     example = EXAMPLES / "version-list-docker.yaml"
-    options = CompileOptions(app=AppOptions(app_version="2.1.0", app_id=314, app_name="Protein Quant", workunit_ref="90210"))
+    options = CompileOptions(
+        app=AppOptions(app_version="2.1.0", app_id=314, app_name="Protein Quant", workunit_ref="90210")
+    )
     script = compile_spec(example.read_text(encoding="utf-8"), name=example.name, site=Site(), options=options).script
     assert script == (GOLDEN / f"{example.name}.sh").read_text(encoding="utf-8")
 

@@ -42,8 +42,13 @@ def app(process: str, collect: str = "") -> str:
 
 
 def pyenv(command: str, **fields) -> str:
-    body = {"type": "python_env", "pylock": "lock/pylock.toml", "python_version": fx.PYTHON_VERSION,
-            "command": command, **fields}
+    body = {
+        "type": "python_env",
+        "pylock": "lock/pylock.toml",
+        "python_version": fx.PYTHON_VERSION,
+        "command": command,
+        **fields,
+    }
     return json.dumps(body)
 
 
@@ -59,13 +64,22 @@ def run(root: Path, spec: str, *, uv: str | None = None, jobs: int = 1) -> list[
     procs = []
     for n in range(jobs):
         job = root / f"job{n}"
-        script, dirs = compile_app(job, spec, spec_file=str(root / "app.yaml"),
-                                   site={"tools": {"srun": str(srun), "uv": uv or str(fx.UV)}})
+        script, dirs = compile_app(
+            job, spec, spec_file=str(root / "app.yaml"), site={"tools": {"srun": str(srun), "uv": uv or str(fx.UV)}}
+        )
         (job / "job.sh").write_text(script)
-        env = {"HOME": str(dirs["home"]), "SLURM_JOB_ID": str(n + 1), "SLURM_SUBMIT_DIR": str(job),
-               "LC_ALL": "C.UTF-8", **fx.uv_env(root)}
-        procs.append(subprocess.Popen(["bash", str(job / "job.sh")], env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True))
+        env = {
+            "HOME": str(dirs["home"]),
+            "SLURM_JOB_ID": str(n + 1),
+            "SLURM_SUBMIT_DIR": str(job),
+            "LC_ALL": "C.UTF-8",
+            **fx.uv_env(root),
+        }
+        procs.append(
+            subprocess.Popen(
+                ["bash", str(job / "job.sh")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
     out = []
     for proc in procs:
         stdout, stderr = proc.communicate(timeout=300)
@@ -91,12 +105,12 @@ def test_command_from_bin_or_run_by_python(tmp_path: Path) -> None:
 
 
 def test_env_and_path_entries(tmp_path: Path) -> None:
-    show = "python -c 'import os, sys; print(\"ENV\", os.environ[\"GREETING\"], os.environ[\"PATH\"])'"
+    show = 'python -c \'import os, sys; print("ENV", os.environ["GREETING"], os.environ["PATH"])\''
     [done] = run(tmp_path, app(pyenv(show, env={"GREETING": "a 'b' $HOME"}, prepend_paths=["tools", "~/bin"])))
     assert done.returncode == 0, done.stderr
     [env] = envs(tmp_path)
     [line] = [line for line in done.stdout.splitlines() if line.startswith("ENV")]
-    greeting, path = line[len("ENV "):].rsplit(" ", 1)
+    greeting, path = line[len("ENV ") :].rsplit(" ", 1)
     assert greeting == "a 'b' $HOME"
     home = tmp_path / "job0" / "home"
     assert path.split(":")[:3] == [f"{env}/bin", str(tmp_path / "tools"), f"{os.path.realpath(home)}/bin"]
@@ -148,8 +162,14 @@ def test_exec_env_and_path_for_real(tmp_path: Path) -> None:
     tool = tmp_path / "bin" / "show"
     tool.write_text('#!/bin/bash\nprintf "SHOW %s|%s|%s\\n" "$GREETING" "$PATH" "$*"\n')
     tool.chmod(0o755)
-    process = json.dumps({"type": "exec", "command": "show 'a b'", "env": {"GREETING": "x  y"},
-                          "prepend_paths": ["bin", "${app.dir}/bin"]})
+    process = json.dumps(
+        {
+            "type": "exec",
+            "command": "show 'a b'",
+            "env": {"GREETING": "x  y"},
+            "prepend_paths": ["bin", "${app.dir}/bin"],
+        }
+    )
     collect = json.dumps({"type": "exec", "command": f"{tool} c", "env": {"PATH": "/only"}, "prepend_paths": ["bin"]})
     [done] = run(tmp_path, app(process, collect))
     assert done.returncode == 0, done.stderr

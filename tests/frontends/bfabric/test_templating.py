@@ -15,30 +15,35 @@ from jobc.frontends.bfabric.templating import AppVariables, SubstitutionError, p
 APP = AppVariables(id=123, name="My_App", version="1.0.0")
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("${app.id}", "123"),
-    ("${app.name}-${app.version}", "My_App-1.0.0"),
-    ("${ app.version }", "1.0.0"),
-    ("image:${app.version}\n## keep ${app.id}", "image:1.0.0\n## keep 123"),
-    ("## first line ${app.id}", "## first line 123"),
-    ("  ## indented ${app.id}", "  ## indented 123"),
-    ("a ${app.id} \\\nb", "a 123 \\\nb"),
-    ("${app.id} ends with \\", "123 ends with \\"),
-    ("${app.id}\\\r\nnext", "123\\\r\nnext"),
-    ("% if True:\n${app.id}\n% endif", "% if True:\n123\n% endif"),
-    ("%% ${app.id}\n  %% x", "%% 123\n  %% x"),
-    ("<%text>${app.id}</%text>", "<%text>123</%text>"),
-    ("<%def name='x()'/> ${app.id} <%include file='y'/> <% x = 1 %> <%! import os %>",
-     "<%def name='x()'/> 123 <%include file='y'/> <% x = 1 %> <%! import os %>"),
-    ("$HOME $$ $ ${app.id} $1 ${'${'}PATH}", "$HOME $$ $ 123 $1 ${PATH}"),
-    ("${'}'} ${\"a'b\"} ${app.id}", "} a'b 123"),
-    ("<&call/> ${app.id} &lt;", "<&call/> 123 &lt;"),
-    ("100% ${app.id}% done", "100% 123% done"),
-    ("\r\r%%}# ${app.id}", "\r\r%%}# 123"),
-    ("\x0c %% ${app.id}\n\r%%", "\x0c %% 123\n\r%%"),
-    ("tab\t${app.id}\x0bvt", "tab\t123\x0bvt"),
-    ("ünïcödé ${app.name} ✓", "ünïcödé My_App ✓"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("${app.id}", "123"),
+        ("${app.name}-${app.version}", "My_App-1.0.0"),
+        ("${ app.version }", "1.0.0"),
+        ("image:${app.version}\n## keep ${app.id}", "image:1.0.0\n## keep 123"),
+        ("## first line ${app.id}", "## first line 123"),
+        ("  ## indented ${app.id}", "  ## indented 123"),
+        ("a ${app.id} \\\nb", "a 123 \\\nb"),
+        ("${app.id} ends with \\", "123 ends with \\"),
+        ("${app.id}\\\r\nnext", "123\\\r\nnext"),
+        ("% if True:\n${app.id}\n% endif", "% if True:\n123\n% endif"),
+        ("%% ${app.id}\n  %% x", "%% 123\n  %% x"),
+        ("<%text>${app.id}</%text>", "<%text>123</%text>"),
+        (
+            "<%def name='x()'/> ${app.id} <%include file='y'/> <% x = 1 %> <%! import os %>",
+            "<%def name='x()'/> 123 <%include file='y'/> <% x = 1 %> <%! import os %>",
+        ),
+        ("$HOME $$ $ ${app.id} $1 ${'${'}PATH}", "$HOME $$ $ 123 $1 ${PATH}"),
+        ("${'}'} ${\"a'b\"} ${app.id}", "} a'b 123"),
+        ("<&call/> ${app.id} &lt;", "<&call/> 123 &lt;"),
+        ("100% ${app.id}% done", "100% 123% done"),
+        ("\r\r%%}# ${app.id}", "\r\r%%}# 123"),
+        ("\x0c %% ${app.id}\n\r%%", "\x0c %% 123\n\r%%"),
+        ("tab\t${app.id}\x0bvt", "tab\t123\x0bvt"),
+        ("ünïcödé ${app.name} ✓", "ünïcödé My_App ✓"),
+    ],
+)
 def test_substitute(text: str, expected: str) -> None:
     assert substitute(text, APP) == expected
 
@@ -48,18 +53,36 @@ def test_a_string_without_substitution_is_not_rendered_at_all() -> None:
     assert substitute(text, APP) is text
 
 
-@pytest.mark.parametrize("text,message", [
-    ("${app.nme}", "${app.nme}: unknown name app.nme (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"),
-    ("${foo}", "${foo}: unknown name foo (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"),
-    ("${app.dirs}", "${app.dirs}: unknown name app.dirs (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"),
-    ("${app.name | u}", "${app.name | u}: Mako filters are not supported; only ${app.id}, ${app.name}, "
-                        "${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"),
-    ("${__import__('os').system('id')}", "${__import__('os').system('id')}: not a plain substitution; only "
-     "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted"),
-    ("${app.name!r}", "${app.name!r}: not a substitution; only ${app.id}, ${app.name}, ${app.version}, ${app.dir} or a "
-                      "quoted string (${'${'} for a literal ${) can be substituted"),
-    ("echo ${HOME", "unterminated ${ (write ${'${'} for a literal ${)"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            "${app.nme}",
+            "${app.nme}: unknown name app.nme (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})",
+        ),
+        ("${foo}", "${foo}: unknown name foo (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})"),
+        (
+            "${app.dirs}",
+            "${app.dirs}: unknown name app.dirs (available: ${app.id}, ${app.name}, ${app.version}, ${app.dir})",
+        ),
+        (
+            "${app.name | u}",
+            "${app.name | u}: Mako filters are not supported; only ${app.id}, ${app.name}, "
+            "${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted",
+        ),
+        (
+            "${__import__('os').system('id')}",
+            "${__import__('os').system('id')}: not a plain substitution; only "
+            "${app.id}, ${app.name}, ${app.version}, ${app.dir} or a quoted string (${'${'} for a literal ${) can be substituted",
+        ),
+        (
+            "${app.name!r}",
+            "${app.name!r}: not a substitution; only ${app.id}, ${app.name}, ${app.version}, ${app.dir} or a "
+            "quoted string (${'${'} for a literal ${) can be substituted",
+        ),
+        ("echo ${HOME", "unterminated ${ (write ${'${'} for a literal ${)"),
+    ],
+)
 def test_errors(text: str, message: str) -> None:
     with pytest.raises(SubstitutionError) as caught:
         substitute(text, APP)

@@ -17,6 +17,7 @@ mount      records (with the text of a --bind source file) and mounts nothing
 wg-quick   records, with the text of the config file it is given
 others     (s5cmd, curl, scancel, bore) record and succeed; curl writes a small file for --output
 """
+
 import os
 import sys
 import time
@@ -26,7 +27,7 @@ ARGS = sys.argv[1:]
 
 
 # JSON by hand: importing the json module doubles the start-up time of a shim.
-_ESC = {c: f"\\u{c:04x}" for c in list(range(32)) + [0x7f] + list(range(0xd800, 0xe000))}
+_ESC = {c: f"\\u{c:04x}" for c in list(range(32)) + [0x7F] + list(range(0xD800, 0xE000))}
 _ESC.update({ord('"'): '\\"', ord("\\"): "\\\\"})
 
 
@@ -43,8 +44,7 @@ def to_json(value) -> str:
 
 
 def record(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if k.startswith(("AWS_", "APPTAINER_DOCKER_", "SLURM_"))}
+    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "APPTAINER_DOCKER_", "SLURM_"))}
     entry = {"tool": TOOL, "argv": ARGS, "cwd": os.getcwd(), "env": env, **extra}
     line = (to_json(entry) + "\n").encode()
     fd = os.open(os.environ["SEC_LOG"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -86,7 +86,7 @@ def main():
         while rest and rest[0] != "--":
             opt = rest.pop(0)
             if opt.startswith("--chdir="):
-                chdir = opt[len("--chdir="):]
+                chdir = opt[len("--chdir=") :]
         rest = rest[1:]
         with open(os.environ["SEC_LOG"], "rb") as fh:
             n = fh.read().count(b"\n") - 1
@@ -100,8 +100,13 @@ def main():
         execvp(rest)
     if TOOL in ("probe", "dispatch"):
         out, tag = ARGS[0], ARGS[1]
-        data = {"argv": ARGS[2:], "env": dict(os.environ), "cwd": os.environ.get("PWD", ""),
-                "realcwd": os.getcwd(), "t": time.monotonic_ns()}
+        data = {
+            "argv": ARGS[2:],
+            "env": dict(os.environ),
+            "cwd": os.environ.get("PWD", ""),
+            "realcwd": os.getcwd(),
+            "t": time.monotonic_ns(),
+        }
         with open(os.path.join(out, f"{tag}.{os.getpid()}.json"), "w", encoding="utf-8") as fh:
             fh.write(to_json(data))
         if TOOL == "dispatch":
@@ -150,8 +155,22 @@ def main():
         return 0
     if TOOL == "docker":
         record()
-        opts, rest = split_opts(list(ARGS[1:]), {"--mount", "--env", "-e", "--user", "--entrypoint", "--name",
-                                                  "--hostname", "--mac-address", "--shm-size", "-v", "-w"})
+        opts, rest = split_opts(
+            list(ARGS[1:]),
+            {
+                "--mount",
+                "--env",
+                "-e",
+                "--user",
+                "--entrypoint",
+                "--name",
+                "--hostname",
+                "--mac-address",
+                "--shm-size",
+                "-v",
+                "-w",
+            },
+        )
         execvp(rest[1:])
     if TOOL == "slirp4netns":
         record()
