@@ -57,6 +57,8 @@ OPTIONS: dict[str, Any] = {
     "launch_grace": 10,
     "s3_retries": 10,  # s5cmd --retry-count: attempts after a failed request, with backoff (10: about 90 s)
     "container_runtime": "docker",  # bfabric apps: docker commands run with docker, apptainer or enroot
+    "docker_args": [],  # options of `docker run` on this site's nodes (e.g. ["--network=host"])
+    "podman_args": [],  # options of `podman run` (e.g. ["--runtime=runc", "--ulimit=nofile=20000:20000"])
 }
 
 _NAME = re.compile(r"[a-z][a-z0-9-]*\Z")

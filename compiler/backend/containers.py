@@ -8,7 +8,7 @@ The batch script fetches a registry image once per step run, before `srun`
                    SHELL -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir [ENTRYPOINT] COMMAND…
     apptainer  jobc_apptainer_pull SOURCE FILE [USER SECRET]                (batch: credentials in its env)
                apptainer exec|run [--fakeroot] [--pwd DIR] --bind HOST:DIR[:ro]… IMAGE [ENTRYPOINT] COMMAND…
-    docker     docker|podman run [--user U] --rm --mount type=bind,source=…,target=…[,readonly]… \\
+    docker     jobc_engine docker|podman run [SITE…] [--user U] --rm --mount type=bind,source=…,target=…[,readonly]… \\
                [--entrypoint E] [--env K=V]… [--mac-address M] [EXTRA…] [--hostname H] IMAGE COMMAND…
 
 SECRET is the name of the secret (`ir.Secret.field`), never its value: the
@@ -25,6 +25,13 @@ $JOBC_CONTAINER_ENV, and `jobc_enroot` (templates/container.sh.j2) adds the
 platform's, Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV at run
 time. Apptainer keeps the host environment; the container's own variables
 reach it as APPTAINERENV_KEY.
+
+docker and podman containers are named `jobc-JOB-STEP-TASK` by `jobc_engine`
+(templates/container.sh.j2), which removes the container when the step is
+stopped (TERM/INT/HUP): podman's conmon leaves the Slurm step, so without it
+a container would outlive a cancelled job. SITE is the profile's
+`options.docker_args` / `options.podman_args` (how the engine is set up on
+the nodes is the site's business).
 
 On each node the step's enroot container is created once (under a node-local
 flock; the lock file counts the node's tasks using it) and removed by the last
@@ -92,8 +99,8 @@ def is_engine(c: ir.Container | None) -> bool:
 
 
 def needs_task_function(step: ir.RunStep) -> bool:
-    """enroot's runner is a function of the task library, started through `jobc_task`."""
-    return step.container is not None and step.container.runtime == "enroot"
+    """The runners of enroot, docker and podman are functions of the task library, started through `jobc_task`."""
+    return step.container is not None and step.container.runtime != "apptainer"
 
 
 def enters_work_dir(step: ir.RunStep) -> bool:
@@ -181,7 +188,9 @@ def _apptainer(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
 
 
 def _engine(c: ir.Container, site: Site) -> list[Sh]:
-    out: list[Sh] = [quote(site.tool(c.runtime)), Sh("run")]
+    """`jobc_engine ENGINE run …`: the runner names the container and removes it if the step is stopped."""
+    out: list[Sh] = [Sh("jobc_engine"), quote(site.tool(c.runtime)), Sh("run")]
+    out += [quote(arg) for arg in site.options[f"{c.runtime}_args"]]
     if c.user is not None:
         out += [Sh("--user"), render_word(c.user)]
     out.append(Sh("--rm"))

@@ -26,6 +26,7 @@ class Features:
     apptainer_pull: bool
     registry_login: bool
     enroot: bool
+    engine: bool  # docker or podman containers, run by jobc_engine
     netns: bool
     csv: bool  # a --mount field is CSV-quoted at run time
     chunks: bool  # a loop over chunk directories (bfabric apps)
@@ -53,10 +54,7 @@ def features(job: ir.Job) -> Features:
     parallel = any(isinstance(s, ir.LoopStep) and s.parallel for s in ir.walk(job.steps))
     return Features(
         task=any(
-            id(s) in in_group
-            or networks.uses_netns(s)
-            or commands.uses_python_env(s)
-            or (s.container is not None and not containers.is_engine(s.container))
+            id(s) in in_group or networks.uses_netns(s) or commands.uses_python_env(s) or s.container is not None
             for s in runs
         ),
         groups=launches or parallel,
@@ -69,6 +67,7 @@ def features(job: ir.Job) -> Features:
         apptainer_pull=any(c.runtime == "apptainer" for c in imported),
         registry_login=any(c.password is not None for c in imported),
         enroot=any(c.runtime == "enroot" for c in boxed),
+        engine=any(containers.is_engine(c) for c in boxed),
         netns=any(networks.uses_netns(s) for s in runs),
         csv=any(containers.uses_csv(c) for c in boxed),
         chunks=any(isinstance(s, ir.LoopStep) and isinstance(s.over, ir.ChunkDirs) for s in ir.walk(job.steps)),

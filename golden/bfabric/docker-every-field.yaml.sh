@@ -78,7 +78,8 @@ jobc_steps() {
         (
           jobc_load_env
           srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-            -- podman run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")",target=/work --mount 'type=bind,source=/data/fasta files,target=/app/fasta,readonly' --mount type=bind,"$(jobc_csv source="${HOME}"/references)",target=/app/references,readonly --mount 'type=bind,"source=/data/a,b",target=/app/comma,readonly' --mount type=bind,source=/opt/apps/maxquant/results,target=/app/results --entrypoint /usr/bin/env --env APP_NAME=maxquant --env 'TITLE=Quant run: '"'"'A'"'"' vs "B"' --env EMPTY= --mac-address 02:42:ac:11:00:02 --network=none --shm-size 2g --hostname maxquant-worker docker.io/fgcz/maxquant:3.0 /app/run.sh --label 'it'"'"'s a test' --literal '$HOME' "${JOBC_CHUNK_DIR}"
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            jobc_engine podman run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")",target=/work --mount 'type=bind,source=/data/fasta files,target=/app/fasta,readonly' --mount type=bind,"$(jobc_csv source="${HOME}"/references)",target=/app/references,readonly --mount 'type=bind,"source=/data/a,b",target=/app/comma,readonly' --mount type=bind,source=/opt/apps/maxquant/results,target=/app/results --entrypoint /usr/bin/env --env APP_NAME=maxquant --env 'TITLE=Quant run: '"'"'A'"'"' vs "B"' --env EMPTY= --mac-address 02:42:ac:11:00:02 --network=none --shm-size 2g --hostname maxquant-worker docker.io/fgcz/maxquant:3.0 /app/run.sh --label 'it'"'"'s a test' --literal '$HOME' "${JOBC_CHUNK_DIR}"
         )
 
         # versions[0].commands.collect "collect" (docker-every-field.yaml:31)
@@ -86,7 +87,8 @@ jobc_steps() {
         (
           jobc_load_env
           srun --job-name=collect --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-            -- docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" docker.io/fgcz/maxquant:3.0 /app/collect.sh 1234 "${JOBC_CHUNK_DIR}"
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            jobc_engine docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" docker.io/fgcz/maxquant:3.0 /app/collect.sh 1234 "${JOBC_CHUNK_DIR}"
         )
       )
     done
@@ -231,6 +233,50 @@ jobc_list_chunks() {
     jobc_chunks[n]=$chunk
   done
 }
+
+# In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
+jobc_task() {
+  local group
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143  # the group was told to stop while this step waited for resources
+    fi
+  done
+  if [[ ${SLURM_PROCID:-0} == 0 ]]; then
+    for group in ${JOBC_GROUPS-}; do
+      printf '%s.%s\n' "$SLURM_JOB_ID" "$SLURM_STEP_ID" >> "$JOBC_RUN/steps.$group"
+    done
+  fi
+  if declare -F -- "$1" >/dev/null; then
+    "$@"
+  else
+    exec "$@"
+  fi
+}
+export -f jobc_task
+
+# Task side. Run a docker or podman container named jobc-JOB-STEP-TASK; "$@" is `ENGINE run OPTIONS...`.
+# The engine's monitor leaves the Slurm step (podman's conmon), so a container would outlive a stopped step:
+# on TERM, INT or HUP this removes it. The engine runs in the background, so that the trap runs at once.
+jobc_engine() {
+  local engine=$1 rc=0
+  shift 2
+  JOBC_ENGINE_NAME=jobc-$SLURM_JOB_ID-$SLURM_STEP_ID-${SLURM_PROCID:-0}
+  trap 'jobc_engine_remove "$engine" 143' TERM
+  trap 'jobc_engine_remove "$engine" 130' INT
+  trap 'jobc_engine_remove "$engine" 129' HUP
+  "$engine" run --name "$JOBC_ENGINE_NAME" "$@" &
+  wait "$!" || rc=$?
+  trap - TERM INT HUP
+  return "$rc"
+}
+
+jobc_engine_remove() {
+  "$1" rm -f "$JOBC_ENGINE_NAME" >/dev/null 2>&1 ||
+    printf 'jobc: could not remove the container %s\n' "$JOBC_ENGINE_NAME" >&2
+  exit "$2"
+}
+export -f jobc_engine jobc_engine_remove
 
 # ---- running the job ------------------------------------------------------------------------------------------
 

@@ -65,7 +65,8 @@ jobc_steps() {
     (
       jobc_load_env
       srun --job-name=dispatch --ntasks=1 --cpus-per-task=1 --mem-per-cpu=16384M --chdir="${JOBC_WORK_DIR}" \
-        -- docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" registry.example.com/Protein_Quant:2.1.0 /app/dispatch.py 90210 "${JOBC_WORK_DIR}"
+        -- bash -c 'jobc_task "$@"' jobc-task \
+        jobc_engine docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" registry.example.com/Protein_Quant:2.1.0 /app/dispatch.py 90210 "${JOBC_WORK_DIR}"
     )
 
     jobc_list_chunks "$JOBC_WORK_DIR"
@@ -77,7 +78,8 @@ jobc_steps() {
         (
           jobc_load_env
           srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=16384M --chdir="${JOBC_WORK_DIR}" \
-            -- docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" --env APP_VERSION=2.1.0 --env APP_ID=314 registry.example.com/Protein_Quant:2.1.0 /app/process.py --threads 4 "${JOBC_CHUNK_DIR}"
+            -- bash -c 'jobc_task "$@"' jobc-task \
+            jobc_engine docker run --user "$(id -u)":"$(id -g)" --rm --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",target=/home/user/.bfabricpy.yml,readonly --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv target="${JOBC_WORK_DIR}")" --env APP_VERSION=2.1.0 --env APP_ID=314 registry.example.com/Protein_Quant:2.1.0 /app/process.py --threads 4 "${JOBC_CHUNK_DIR}"
         )
 
         # versions[0].commands.collect "collect" (version-list-docker.yaml:17)
@@ -230,6 +232,50 @@ jobc_list_chunks() {
     jobc_chunks[n]=$chunk
   done
 }
+
+# In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
+jobc_task() {
+  local group
+  for group in ${JOBC_GROUPS-}; do
+    if [[ -e $JOBC_RUN/stop.$group ]]; then
+      exit 143  # the group was told to stop while this step waited for resources
+    fi
+  done
+  if [[ ${SLURM_PROCID:-0} == 0 ]]; then
+    for group in ${JOBC_GROUPS-}; do
+      printf '%s.%s\n' "$SLURM_JOB_ID" "$SLURM_STEP_ID" >> "$JOBC_RUN/steps.$group"
+    done
+  fi
+  if declare -F -- "$1" >/dev/null; then
+    "$@"
+  else
+    exec "$@"
+  fi
+}
+export -f jobc_task
+
+# Task side. Run a docker or podman container named jobc-JOB-STEP-TASK; "$@" is `ENGINE run OPTIONS...`.
+# The engine's monitor leaves the Slurm step (podman's conmon), so a container would outlive a stopped step:
+# on TERM, INT or HUP this removes it. The engine runs in the background, so that the trap runs at once.
+jobc_engine() {
+  local engine=$1 rc=0
+  shift 2
+  JOBC_ENGINE_NAME=jobc-$SLURM_JOB_ID-$SLURM_STEP_ID-${SLURM_PROCID:-0}
+  trap 'jobc_engine_remove "$engine" 143' TERM
+  trap 'jobc_engine_remove "$engine" 130' INT
+  trap 'jobc_engine_remove "$engine" 129' HUP
+  "$engine" run --name "$JOBC_ENGINE_NAME" "$@" &
+  wait "$!" || rc=$?
+  trap - TERM INT HUP
+  return "$rc"
+}
+
+jobc_engine_remove() {
+  "$1" rm -f "$JOBC_ENGINE_NAME" >/dev/null 2>&1 ||
+    printf 'jobc: could not remove the container %s\n' "$JOBC_ENGINE_NAME" >&2
+  exit "$2"
+}
+export -f jobc_engine jobc_engine_remove
 
 # ---- running the job ------------------------------------------------------------------------------------------
 

@@ -38,8 +38,8 @@ def test_steps_in_background_groups() -> None:
 @pytest.mark.parametrize(
     "runtime, task, csv",
     [
-        ("docker", False, True),  # the engines need no task library; a run-time mount path is CSV-quoted
-        ("podman", False, True),
+        ("docker", True, True),  # the engines' runner lives in the task library; a run-time mount path is CSV-quoted
+        ("podman", True, True),
         ("enroot", True, False),  # enroot's runner lives in the task library; its mounts are HOST:DIR
         ("apptainer", True, True),
     ],

@@ -118,5 +118,14 @@ def run_app(
     done = subprocess.run(["bash", str(path)], env=run_env, capture_output=True, text=True, timeout=60)
     steps = []
     for record in sorted(dirs["log"].iterdir(), key=lambda p: int(p.name.split("-", 1)[0])):
-        steps.append((record.name.split("-", 1)[1], record.read_bytes().decode().split("\0")[:-1]))
+        steps.append((record.name.split("-", 1)[1], engine_argv(record.read_bytes().decode().split("\0")[:-1])))
     return Ran(done.returncode, done.stderr, steps, script, dirs)
+
+
+# A docker or podman step runs `jobc_engine ENGINE run …` through jobc_task; jobc_engine adds `--name` and runs
+# the rest. The steps are recorded as the engine's own argv (what bfabric-app-runner would run), without it.
+ENGINE_RUNNER = ["bash", "-c", 'jobc_task "$@"', "jobc-task", "jobc_engine"]
+
+
+def engine_argv(argv: list[str]) -> list[str]:
+    return argv[len(ENGINE_RUNNER) :] if argv[: len(ENGINE_RUNNER)] == ENGINE_RUNNER else argv

@@ -296,7 +296,7 @@ def test_site_profile_chooses_the_runtime_and_the_flag_wins(tmp_path: Path) -> N
         site={"options": {"container_runtime": "apptainer"}},
         options={"container_runtime": "docker"},
     )
-    assert "-- docker run" in script
+    assert "jobc_engine docker run" in script
 
 
 # --- resources, submitter, flags ------------------------------------------------------------------
