@@ -700,3 +700,85 @@ def test_bfabric_exec_env_and_path(new_run, env, entries):
     ]
     assert d["env"]["PATH"].startswith(":".join(want) + ":")
     CASES.add(n)
+
+
+# --- bfabric python_env: lock file and extra dependency paths -----------------------------------------------------
+
+UV_STAND_IN = """#!/usr/bin/env python3
+# A stand-in for uv: records its argv; `venv ... ENV` makes ENV/bin/python, which runs the probe.
+import json, os, sys
+with open(os.environ["JOBC_UV_LOG"], "a", encoding="utf-8") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+if sys.argv[1] == "venv":
+    env = sys.argv[-1]
+    os.makedirs(os.path.join(env, "bin"), exist_ok=True)
+    with open(os.path.join(env, "bin", "python"), "w") as fh:
+        fh.write("#!/bin/sh\\nexec %s %s process \\"$@\\"\\n" % (os.environ["JOBC_PROBE"], os.environ["JOBC_PROBES"]))
+    os.chmod(os.path.join(env, "bin", "python"), 0o755)
+"""
+
+
+# A lock file path relative to the spec's directory (the script checks that the file exists, so the test makes
+# it): no `..`, and no name longer than a file system takes.
+bf_relative_path = bf_mount_path.map(lambda s: s.lstrip("/") or "x").filter(
+    lambda s: (
+        ".." not in s.split("/") and all(len(part.encode("utf-8", "surrogateescape")) <= 200 for part in s.split("/"))
+    )
+)
+
+
+@_run_settings(1.0)
+@given(pylock=bf_relative_path, deps=st.lists(bf_mount_path, max_size=3), refresh=st.booleans())
+def test_bfabric_python_env_paths(new_run, pylock, deps, refresh):
+    """The lock file and the extra dependencies reach uv byte-exact, as single arguments; no canary runs."""
+    run = new_run()
+    work = run.root / "work"
+    work.mkdir()
+    app_dir = run.root / "spec dir"
+    lock_file = Path(str(PurePosixPath(app_dir, pylock)))
+    if lock_file.exists() and not lock_file.is_file():
+        return  # the hostile name is a directory of the test's own layout
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    lock_file.write_text("")
+    uv = run.root / "uv"
+    uv.write_text(UV_STAND_IN)
+    uv.chmod(0o755)
+    y = lambda v: _yaml_str(_mako_literal(v))  # noqa: E731
+    dispatch = _mako_literal(shlex.join([DISPATCH, str(run.probes), "dispatch"]))
+    deps_yaml = "".join(f"          - {y(d)}\n" for d in deps)
+    text = (
+        'versions:\n  - version: "1.0"\n    commands:\n'
+        f"      dispatch:\n        type: exec\n        command: {_yaml_str(dispatch)}\n"
+        f'      process:\n        type: python_env\n        command: "-m app"\n        pylock: {y(pylock)}\n'
+        f"        refresh: {'true' if refresh else 'false'}\n"
+        + (f"        local_extra_deps:\n{deps_yaml}" if deps else "")
+    )
+    opts = CompileOptions(app=AppOptions(workunit_ref="42", work_dir=str(work), app_dir=str(app_dir)))
+    n = 1 + len(deps)
+    try:
+        script = compile_spec(text, name="app.yaml", site=run.site(tools={"uv": str(uv)}), options=opts).script
+    except SpecError:
+        CASES.rejected += n
+        return
+    log = run.root / "uv.log"
+    run.execute(
+        script,
+        {
+            "JOBC_UV_LOG": str(log),
+            "JOBC_PROBE": PROBE,
+            "JOBC_PROBES": str(run.probes),
+            "XDG_CACHE_HOME": str(run.root / "cache"),
+        },
+    )
+    check_canaries()
+    run.check_ok()
+    calls = [json.loads(line) for line in log.read_text(encoding="utf-8").split("\n") if line]
+    resolved = lambda p: str(PurePosixPath(app_dir, p))  # noqa: E731 - absolute paths stay themselves
+    [install] = [c for c in calls if c[:2] == ["pip", "install"] and "-r" in c]
+    assert install[install.index("-r") + 1] == resolved(pylock)
+    if deps:
+        [extra] = [c for c in calls if "--no-deps" in c]
+        assert extra[extra.index("--") + 1 :] == [resolved(d) for d in deps]
+    [p] = run.probe("process")
+    assert p["argv"][:1] == ["-m"]
+    CASES.add(n)
