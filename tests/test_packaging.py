@@ -6,13 +6,13 @@ users install. The wheel is built from a copy of the tracked files, so no build 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 from conftest import EXAMPLES, GOLDEN, REPO
+from support import copy_tracked_files
 
 
 def test_the_test_suite_runs_the_checkout() -> None:
@@ -26,12 +26,7 @@ def test_no_build_output_in_the_tree() -> None:
 
 
 def test_wheel_ships_the_templates_and_compiles(tmp_path: Path) -> None:
-    source = tmp_path / "src"
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
-    for name in tracked.decode().split("\0"):
-        if name and (REPO / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, source / name)
+    source = copy_tracked_files(tmp_path / "src")
     wheels = tmp_path / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(source)],

@@ -14,7 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import EXAMPLES, REPO
+from conftest import EXAMPLES
+from support import copy_tracked_files
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -29,12 +30,7 @@ def git(*args: str, cwd: Path) -> str:
 
 
 def hooks_repo(root: Path) -> tuple[Path, str]:
-    source = root / "jobc"
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
-    for name in tracked.decode().split("\0"):
-        if name and (REPO / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, source / name)
+    source = copy_tracked_files(root / "jobc")
     git("init", "-q", cwd=source)
     git("add", ".", cwd=source)
     git("commit", "-q", "-m", "jobc", cwd=source)
