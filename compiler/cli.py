@@ -218,12 +218,14 @@ EXIT_STALE = 1
 
 @app.command()
 def compile(
-    specs: List[str] = typer.Argument(..., help="Specs: .json, .yaml or .yml files, or - for standard input."),
+    specs: List[str] = typer.Argument(
+        ..., metavar="SPEC", help="Specs: .json, .yaml or .yml files, or - for standard input."
+    ),
     output: Optional[str] = typer.Option(
-        None, "-o", "--output", help="Write the script here (atomically) and print its path (one spec)."
+        None, "-o", "--output", metavar="FILE", help="Write the script here (atomically) and print its path (one spec)."
     ),
     out_dir: Optional[str] = typer.Option(
-        None, "--out-dir", help="Write each spec's script to DIR/<spec name>.sh and print the paths."
+        None, "--out-dir", metavar="DIR", help="Write each spec's script to DIR/<spec name>.sh and print the paths."
     ),
     check: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 when a script (-o or --out-dir) is not what jobc would write."
