@@ -150,7 +150,8 @@ def test_cancelled_job_runs_the_exit_path(slurm, tmp_path):
         tmp_path,
         spec(
             launch(run('trap "echo TERM > \\"\\$OUT/signal\\"; exit 0" TERM; ' + sleep_until_signalled(30))),
-            run('touch "$OUT/up"; sleep 30; touch "$OUT/finished"'),
+            # `&&`: Slurm signals the step's processes one by one; a killed sleep must not count as finished
+            run('touch "$OUT/up"; sleep 30 && touch "$OUT/finished"'),
         ),
         name="job.json",
     )

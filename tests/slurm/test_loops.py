@@ -208,11 +208,13 @@ def test_failing_sequential_iteration_stops_the_loop(slurm, tmp_path):
 
 
 def test_failing_parallel_iteration_fails_the_job_and_stops_siblings(slurm, tmp_path):
+    # `sleep 5 && touch`: Slurm signals the step's processes one by one, so the sleep may die first and the
+    # shell go on to its next command before its own signal; only a sleep that ran its 5 s may count.
     body = (
         'echo "$(date +%s)" > "$OUT/started-$item"\n'
         'case "$item" in\n'
         "  fail) sleep 1; exit 3 ;;\n"
-        '  slow) sleep 5; touch "$OUT/slow-finished" ;;\n'
+        '  slow) sleep 5 && touch "$OUT/slow-finished" ;;\n'
         "esac\n"
     )
     ran = run_job(
