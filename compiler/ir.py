@@ -192,19 +192,49 @@ class Wireguard:
 
 @dataclass(frozen=True)
 class Bore:
+    """A TCP tunnel from a proxy server to `target_port` in the namespace.
+
+    `client` is the program: jkuri/bore (the Job Reference's `address` and `port`) or
+    DeepSquare's dpsproxy (the current `boreAddress`, or any bore with a `secret`).
+    """
+
     address: str
     port: int
     target_port: int
+    secret: Secret | None = None
+    client: Literal["bore", "dpsproxy"] = "bore"
     path: FieldPath = ()
     interface: str = ""  # set by plan_networks
 
 
-NetworkInterface = Union[Wireguard, Bore]
+@dataclass(frozen=True)
+class Vnet:
+    """The step's end of a job virtual network: a WireGuard peer of the network's gateway."""
+
+    name: str
+    address: str  # CIDR: the peer's IP and the network's subnet
+    path: FieldPath = ()
+    interface: str = ""  # set by plan_networks: vnet<i>
+    network: int = -1  # set by plan_networks: index in `Job.virtual_networks`
+    peer: int = -1  # set by plan_networks: index in that network's `peers`
+
+
+NetworkInterface = Union[Wireguard, Bore, Vnet]
+
+
+@dataclass(frozen=True)
+class VirtualNetwork:
+    """A WireGuard hub in the batch shell; the steps' `Vnet` interfaces are its peers."""
+
+    name: str
+    gateway_address: str  # CIDR
+    path: FieldPath = ()
+    peers: tuple[str, ...] = ()  # set by plan_networks: the peers' IPs, each with its own key pair
 
 
 @dataclass(frozen=True)
 class Network:
-    mode: Literal["host", "slirp4netns"] = "host"
+    mode: Literal["host", "slirp4netns", "pasta"] = "host"
     dns: tuple[str, ...] = ()
     interfaces: tuple[NetworkInterface, ...] = ()
 
@@ -301,6 +331,8 @@ class RunStep(Step):
     container: Container | None = None
     network: Network = field(default_factory=Network)
     map_root: bool = False
+    map_uid: int | None = None  # mapUid: run as this uid in a user namespace (0 counts as set)
+    map_gid: int | None = None
     work_dir: "str | Word | None" = None
     disable_cpu_binding: bool = False
     mpi: str | None = None
@@ -386,6 +418,7 @@ class Job(Located):
     sbatch: tuple[Sbatch, ...] = ()
     source_name: str = ""
     work_dir: "str | Word | None" = None
+    virtual_networks: tuple[VirtualNetwork, ...] = ()
     warnings: tuple[Diagnostic, ...] = ()
     path: FieldPath = ()
     field_paths: FieldPaths = ()

@@ -36,8 +36,11 @@ TOOLS = {
     "apptainer": "apptainer",
     "unshare": "unshare",
     "slirp4netns": "slirp4netns",
+    "pasta": "pasta",  # network: pasta (Debian's passt package); also the virtual networks' gateways
+    "wg": "wg",  # virtual networks: key pairs and the gateway's port
     "wg_quick": "wg-quick",
-    "bore": "bore",
+    "bore": "bore",  # the Job Reference's bore (jkuri/bore): address + port
+    "dpsproxy": "dpsproxy",  # the current bore: boreAddress, secret (deepsquare-io/proxy)
     "flock": "flock",
     "docker": "docker",
     "podman": "podman",

@@ -57,13 +57,13 @@ jobc_steps() {
     export JOBC_STEP_DIR
     trap 'rm -rf -- "$JOBC_STEP_DIR"' EXIT
     printf 'nameserver %s\n' 10.0.2.3 > "$JOBC_STEP_DIR/resolv.conf"
-    printf '%s %s %s\n' bore.example.org 2200 8888 > "$JOBC_STEP_DIR"/bore
+    printf '%s %s %s %s %s\n' bore bore.example.org 2200 8888 - > "$JOBC_STEP_DIR"/bore
     jobc_enroot_import 'docker://registry-1.docker.io#jupyter/base-notebook:2024-05-27' "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh
     export JOBC_WORKDIR="$STORAGE_PATH"
     export JOBC_CONTAINER_ENV=JUPYTER_TOKEN
     srun --job-name='jupyter lab' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
       -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_netns -- \
+      jobc_netns slirp4netns -- \
       jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
       /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
       /bin/sh -c 'start-notebook.sh --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.token="$JUPYTER_TOKEN" --allow-root'
@@ -264,20 +264,28 @@ jobc_enroot_release() {
 }
 export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_enroot_acquire jobc_enroot_release
 
-# Task side. network: slirp4netns. Run "$@" in a new user, network and mount namespace (the user is root
-# in it) whose interface tap0 is slirp4netns', with the step's resolv.conf, WireGuard interfaces and bore
-# tunnels, as the files of $JOBC_STEP_DIR describe them. Usage: jobc_netns -- COMMAND...
-# The namespace reports its PID in a node-local directory; slirp4netns attaches to it from outside.
+# Task side. network: slirp4netns or pasta. Run "$@" in one new user, network and mount namespace (the user is
+# root in it, or UID and GID when given: mapUid/mapGid) whose interface is slirp4netns' tap0 or pasta's net0,
+# with the step's resolv.conf, WireGuard interfaces and bore tunnels, as the files of $JOBC_STEP_DIR describe
+# them. Usage: jobc_netns slirp4netns|pasta [UID GID] -- COMMAND...
+# The namespace reports its PID in a node-local directory; slirp4netns or pasta attaches to it from outside.
 jobc_netns() {
-  local rc=0
+  local mode=$1 rc=0
+  local -a ids=(--map-root-user)
+  shift
+  if [[ $1 != -- ]]; then
+    # --keep-caps: a mapped id other than 0 keeps the namespace's capabilities (for the resolv.conf mount).
+    ids=(--map-user="$1" --map-group="$2" --keep-caps)
+    shift 2
+  fi
   JOBC_NETNS_SYNC=$(mktemp -d "${TMPDIR:-/tmp}/jobc-netns.XXXXXX") || return
-  jobc_netns_slirp "$JOBC_NETNS_SYNC" &
+  jobc_netns_link "$mode" "$JOBC_NETNS_SYNC" &
   JOBC_NETNS_HELPER=$!
   trap 'jobc_netns_end; exit 143' TERM
   trap 'jobc_netns_end; exit 130' INT
   trap 'jobc_netns_end; exit 129' HUP
-  unshare --user --map-root-user --net --mount -- \
-    "$BASH" -c 'jobc_netns_inside "$@"' jobc-netns "$JOBC_NETNS_SYNC" "$@" || rc=$?
+  unshare --user "${ids[@]}" --net --mount -- \
+    "$BASH" -c 'jobc_netns_inside "$@"' jobc-netns "$mode" "$JOBC_NETNS_SYNC" "$@" || rc=$?
   trap - TERM INT HUP
   jobc_netns_end
   return "$rc"
@@ -289,11 +297,11 @@ jobc_netns_end() {
   rm -rf -- "$JOBC_NETNS_SYNC"
 }
 
-# Outside the namespace: wait (bounded) for its PID, start slirp4netns on it, wait until tap0 is
-# configured, then tell the namespace "ok" or why not (file go). Stops slirp4netns on TERM.
-jobc_netns_slirp() {
-  local sync=$1 tries=0 slirp=
-  trap '[[ -z $slirp ]] || kill -TERM "$slirp" 2>/dev/null; exit 0' TERM
+# Outside the namespace: wait (bounded) for its PID, start slirp4netns or pasta on it, wait until it is up,
+# then tell the namespace "ok" or why not (file go). Stops the helper on TERM.
+jobc_netns_link() {
+  local mode=$1 sync=$2 tries=0 pid link=
+  trap '[[ -z $link ]] || kill -TERM "$link" 2>/dev/null; exit 0' TERM
   until [[ -s $sync/pid ]]; do
     if (( tries++ >= 300 )); then
       jobc_netns_tell "$sync" "the network namespace did not start within 30 s"
@@ -301,20 +309,36 @@ jobc_netns_slirp() {
     fi
     sleep 0.1
   done
-  slirp4netns --configure --mtu=65520 --disable-host-loopback --ready-fd=3 \
-    "$(< "$sync/pid")" tap0 3>"$sync/ready" >"$sync/slirp4netns.log" 2>&1 &
-  slirp=$!
+  pid=$(< "$sync/pid")
+  if [[ $mode == slirp4netns ]]; then
+    slirp4netns --configure --mtu=65520 --disable-host-loopback --ready-fd=3 \
+      "$pid" tap0 3>"$sync/ready" >"$sync/link.log" 2>&1 &
+  else
+    # pasta copies the host's addresses and routes (--config-net) and forwards no port inward; DNS queries to
+    # 10.0.2.3 go to the host's resolver. --runas: as root, pasta would become nobody, who cannot
+    # join the namespace.
+    pasta --config-net --tcp-ports none --udp-ports none --dns-forward 10.0.2.3 \
+      --netns "/proc/$pid/ns/net" --userns "/proc/$pid/ns/user" --ns-ifname net0 \
+      --runas "$(id -u):$(id -g)" --foreground --quiet >"$sync/link.log" 2>&1 &
+  fi
+  link=$!
   tries=0
-  until [[ -s $sync/ready ]]; do
-    if ! kill -0 "$slirp" 2>/dev/null || (( tries++ >= 300 )); then
-      kill -TERM "$slirp" 2>/dev/null
-      jobc_netns_tell "$sync" "slirp4netns did not configure tap0: $(tail -n 5 "$sync/slirp4netns.log" 2>/dev/null)"
+  until jobc_netns_link_up "$mode" "$sync"; do
+    if ! kill -0 "$link" 2>/dev/null || (( tries++ >= 300 )); then
+      kill -TERM "$link" 2>/dev/null
+      jobc_netns_tell "$sync" "$mode did not configure the namespace: $(tail -n 5 "$sync/link.log" 2>/dev/null)"
       return 1
     fi
     sleep 0.1
   done
   jobc_netns_tell "$sync" ok
-  wait "$slirp"
+  wait "$link"
+}
+
+# slirp4netns writes to its ready fd once tap0 is configured; pasta has no such signal: the namespace waits
+# for net0's route itself (jobc_netns_inside).
+jobc_netns_link_up() {
+  [[ $1 == pasta || -s $2/ready ]]
 }
 
 jobc_netns_tell() {
@@ -324,21 +348,22 @@ jobc_netns_tell() {
 # Inside the namespace: report the PID, wait for tap0, set up DNS, WireGuard and bore, run the command
 # (in a subshell: it may be a function with its own traps), then take them down.
 jobc_netns_inside() {
-  local sync=$1 tries=0 answer name i rc=0 address port target
-  local -a wireguard=() bore_address=() bore_port=() bore_target=()
-  shift 2  # the sync directory and --
+  local mode=$1 sync=$2 tries=0 answer name i rc=0 client address port target secret
+  local -a wireguard=() bore_client=() bore_address=() bore_port=() bore_target=() bore_secret=()
+  shift 3  # the mode, the sync directory and --
   if [[ -f $JOBC_STEP_DIR/wireguard ]]; then
     mapfile -t wireguard < "$JOBC_STEP_DIR/wireguard"
   fi
   if [[ -f $JOBC_STEP_DIR/bore ]]; then
-    while read -r address port target; do
-      bore_address+=("$address") bore_port+=("$port") bore_target+=("$target")
+    while read -r client address port target secret; do
+      bore_client+=("$client") bore_address+=("$address") bore_port+=("$port") bore_target+=("$target")
+      bore_secret+=("$secret")
     done < "$JOBC_STEP_DIR/bore"
   fi
   printf '%s\n' "$$" > "$sync/pid.new" && mv -f -- "$sync/pid.new" "$sync/pid" || return
   until [[ -e $sync/go ]]; do
     if (( tries++ >= 700 )); then
-      printf 'jobc: slirp4netns did not answer within 70 s\n' >&2
+      printf 'jobc: %s did not answer within 70 s\n' "$mode" >&2
       return 1
     fi
     sleep 0.1
@@ -348,6 +373,14 @@ jobc_netns_inside() {
     printf 'jobc: %s\n' "$answer" >&2
     return 1
   fi
+  tries=0
+  while [[ $mode == pasta && -z $(ip -o route show dev net0 2>/dev/null) ]]; do
+    if (( tries++ >= 100 )); then
+      printf 'jobc: pasta did not configure net0 within 10 s: %s\n' "$(tail -n 5 "$sync/link.log" 2>/dev/null)" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
   mount --bind "$JOBC_STEP_DIR/resolv.conf" /etc/resolv.conf || return
   JOBC_NETNS_WIREGUARD=()
   JOBC_NETNS_BORE=()
@@ -369,7 +402,19 @@ jobc_netns_inside() {
     JOBC_NETNS_WIREGUARD+=("$name")
   done
   for i in "${!bore_address[@]}"; do
-    bore -s "${bore_address[i]}" -p "${bore_port[i]}" -ls localhost -lp "${bore_target[i]}" &
+    if [[ ${bore_client[i]} == bore ]]; then
+      bore -s "${bore_address[i]}" -p "${bore_port[i]}" -ls localhost -lp "${bore_target[i]}" &
+    else
+      address=${bore_address[i]}
+      if [[ $address == *:* ]]; then address="[$address]"; fi
+      if [[ ${bore_secret[i]} == - ]]; then
+        dpsproxy --to.addr "$address:${bore_port[i]}" --local.addr "localhost:${bore_target[i]}" -r &
+      else
+        # dpsproxy takes its secret only on its command line (decision 34): this is the one argv holding it.
+        dpsproxy --to.addr "$address:${bore_port[i]}" --local.addr "localhost:${bore_target[i]}" \
+          --secret "$(< "$JOBC_STEP_DIR/${bore_secret[i]}")" -r &
+      fi
+    fi
     JOBC_NETNS_BORE+=("$!")
   done
   ( "$@" ) || rc=$?
@@ -392,7 +437,7 @@ jobc_netns_down() {
   JOBC_NETNS_BORE=()
   JOBC_NETNS_WIREGUARD=()
 }
-export -f jobc_netns jobc_netns_end jobc_netns_slirp jobc_netns_tell jobc_netns_inside jobc_netns_down
+export -f jobc_netns jobc_netns_end jobc_netns_link jobc_netns_link_up jobc_netns_tell jobc_netns_inside jobc_netns_down
 
 # ---- running the job ------------------------------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ class Features:
     enroot: bool
     engine: bool  # docker or podman containers, run by jobc_engine
     netns: bool
+    pasta: bool  # a step's namespace is connected by pasta
+    vnet: bool  # the job has virtual networks: gateways in the batch shell
     csv: bool  # a --mount field is CSV-quoted at run time
     chunks: bool  # a loop over chunk directories (bfabric apps)
     python_env: bool  # a command runs in a uv environment (jobc_python_env)
@@ -50,6 +52,7 @@ def features(job: ir.Job) -> Features:
             for wg in networks.wireguards(step):
                 secrets.append(wg.private_key)
                 secrets += [p.preshared_key for p in wg.peers if p.preshared_key is not None]
+            secrets += [b.secret for b in networks.bores(step) if b.secret is not None]
     launches = any(isinstance(s, ir.LaunchStep) for s in ir.walk(job.steps))
     parallel = any(isinstance(s, ir.LoopStep) and s.parallel for s in ir.walk(job.steps))
     return Features(
@@ -69,6 +72,8 @@ def features(job: ir.Job) -> Features:
         enroot=any(c.runtime == "enroot" for c in boxed),
         engine=any(containers.is_engine(c) for c in boxed),
         netns=any(networks.uses_netns(s) for s in runs),
+        pasta=any(s.network.mode == "pasta" for s in runs),
+        vnet=bool(job.virtual_networks),
         csv=any(containers.uses_csv(c) for c in boxed),
         chunks=any(isinstance(s, ir.LoopStep) and isinstance(s.over, ir.ChunkDirs) for s in ir.walk(job.steps)),
         python_env=any(commands.uses_python_env(s) for s in runs),

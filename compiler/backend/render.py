@@ -16,7 +16,7 @@ from ..diagnostics import Diagnostic, FieldPath, error, fail, format_path
 from ..directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
 from ..reserved import RESERVED_PATTERN
 from ..site import Site
-from . import quoting, srun
+from . import networks, quoting, srun
 from .features import features, loop_shellcheck_codes
 from .quoting import Sh
 from .summary import header_lines
@@ -108,6 +108,8 @@ def render_script(
         loop_shellcheck_codes=loop_shellcheck_codes,
         secret=secret,
         reserved_pattern=RESERVED_PATTERN,
+        dns_forwarder=networks.DNS_FORWARDER,
+        vnet_gateways=networks.gateway_lines(job),
     )
     return quoting.restore_newlines(script) + "\n"
 

@@ -91,8 +91,7 @@ def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
     wrappers: list[Sh] = []
     if needs_jobc_task(step, in_group):
         wrappers += [Sh("bash"), Sh("-c"), Sh("'jobc_task \"$@\"'"), Sh("jobc-task")]
-    if step.container is None and step.network.mode == "host" and step.map_root:
-        wrappers += [quote(site.tool("unshare")), Sh("--user"), Sh("--map-root-user"), Sh("--mount")]
+    wrappers += _id_map(step, site)
     wrappers += networks.task_wrapper(step)
     wrappers += containers.task_wrapper(step, site)
     wrappers += commands.task_wrapper(step)
@@ -101,8 +100,32 @@ def task_wrappers(step: ir.RunStep, site: Site, in_group: bool) -> list[Sh]:
     return wrappers
 
 
+def _id_map(step: ir.RunStep, site: Site) -> list[Sh]:
+    """The user namespace of `mapRoot` (host only: containers have their own flag) or `mapUid`/`mapGid`.
+
+    A namespace step maps the ids in its own user namespace (`jobc_netns`): never a second one.
+    The ids not given stay the user's own (`--map-current-user`, which a later option overrides).
+    """
+    if networks.uses_netns(step):
+        return []
+    unshare = [quote(site.tool("unshare")), Sh("--user")]
+    if step.map_uid is None and step.map_gid is None:
+        if step.container is None and step.map_root:
+            return unshare + [Sh("--map-root-user"), Sh("--mount")]
+        return []
+    out = unshare + [Sh("--map-current-user")]
+    if step.map_uid is not None:
+        out.append(Sh(f"--map-user={step.map_uid}"))
+    if step.map_gid is not None:
+        out.append(Sh(f"--map-group={step.map_gid}"))
+    out.append(Sh("--mount"))
+    if containers.needs_task_function(step):  # jobc_enroot is a function: a bash runs it in the namespace
+        out += [Sh("--"), Sh("bash"), Sh("-c"), Sh("'\"$@\"'"), Sh("jobc-ids")]
+    return out
+
+
 # Tokens that end one wrapper of the task chain; the next wrapper starts on its own line.
-_WRAPPER_ENDS = {"--", "jobc-task", "jobc-workdir"}
+_WRAPPER_ENDS = {"--", "jobc-task", "jobc-workdir", "jobc-ids"}
 
 
 def srun_line(step: ir.RunStep, job: ir.Job, site: Site, found: "Features") -> Sh:

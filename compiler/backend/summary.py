@@ -99,11 +99,18 @@ def _run_details(step: ir.RunStep) -> list[str]:
                     f"WireGuard {nic.interface or 'interface'}: {', '.join(nic.addresses)}, "
                     f"{len(nic.peers)} peer{'s' if len(nic.peers) != 1 else ''}"
                 )
+            elif isinstance(nic, ir.Vnet):
+                out.append(f"virtual network {nic.interface or 'interface'}: {nic.address} on {nic.name!r}")
             else:
+                secret = ", with a secret" if nic.secret is not None else ""
                 out.append(
-                    f"bore tunnel {nic.interface or ''}: {nic.address}:{nic.port} -> local port {nic.target_port}"
+                    f"{nic.client} tunnel {nic.interface or ''}: {nic.address}:{nic.port} -> local port "
+                    f"{nic.target_port}{secret}"
                 )
-    if step.map_root:
+    if step.map_uid is not None or step.map_gid is not None:
+        ids = [f"{what} {value}" for what, value in (("uid", step.map_uid), ("gid", step.map_gid)) if value is not None]
+        out.append(f"runs as {' and '.join(ids)} in a user namespace")
+    elif step.map_root:
         out.append("runs as root in a user namespace")
     return out
 

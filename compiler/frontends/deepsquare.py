@@ -35,6 +35,10 @@ def to_ir(data: Any, *, name: str) -> ir.Job:
         output=_transport(job.output, ("output",)),
         continuous_output_sync=bool(job.continuousOutputSync),
         enable_logging=bool(job.enableLogging),
+        virtual_networks=tuple(
+            ir.VirtualNetwork(v.name, v.gatewayAddress, ("virtualNetworks", i))
+            for i, v in enumerate(job.virtualNetworks or ())
+        ),
         field_paths=(("continuous_output_sync", ("continuousOutputSync",)),),
     )
 
@@ -77,7 +81,10 @@ def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
     depends_on = (("depends_on", path + ("dependsOn",)),)
     if step.run is not None:
         rpath = path + ("run",)
-        common["field_paths"] = depends_on + (("resources", rpath + ("resources",)), ("command", rpath + ("command",)))
+        common["field_paths"] = depends_on + tuple(
+            (key, rpath + (name,))
+            for key, name in (("resources", "resources"), ("command", "command"), ("map_uid", "mapUid"))
+        )
         return _run(step.run, rpath, common)
     if step.for_ is not None:
         common["field_paths"] = depends_on + (("over", path + ("for", "range" if step.for_.range else "items")),)
@@ -112,7 +119,9 @@ def _run(run: m.StepRun, path: FieldPath, common: dict) -> ir.RunStep:
         if nic.wireguard is not None:
             interfaces.append(_wireguard(nic.wireguard, npath + ("wireguard",)))
         elif nic.bore is not None:
-            interfaces.append(ir.Bore(nic.bore.address, nic.bore.port, nic.bore.targetPort, npath + ("bore",)))
+            interfaces.append(_bore(nic.bore, npath + ("bore",)))
+        elif nic.vnet is not None:
+            interfaces.append(ir.Vnet(nic.vnet.name, nic.vnet.address, npath + ("vnet",)))
     return ir.RunStep(
         command=run.command,
         shell=run.shell or "/bin/sh",
@@ -121,11 +130,26 @@ def _run(run: m.StepRun, path: FieldPath, common: dict) -> ir.RunStep:
         container=_container(run.container, path + ("container",)),
         network=ir.Network(run.network or "host", tuple(run.dns or ()), tuple(interfaces)),
         map_root=bool(run.mapRoot),
+        map_uid=run.mapUid,
+        map_gid=run.mapGid,
         work_dir=run.workDir,
         disable_cpu_binding=bool(run.disableCpuBinding),
         mpi=run.mpi,
         **common,
     )
+
+
+def _bore(bore: m.Bore, path: FieldPath) -> ir.Bore:
+    """`boreAddress` (split at its last colon) or `address` + `port`; dpsproxy for the current form or a secret."""
+    if bore.boreAddress is not None:
+        host, _, port = bore.boreAddress.rpartition(":")
+        address, number = host, int(port)
+    else:
+        assert bore.address is not None and bore.port is not None
+        address, number = bore.address, bore.port
+    secret = ir.Secret(bore.secret, format_field(path + ("secret",))) if bore.secret is not None else None
+    current = bore.boreAddress is not None or secret is not None
+    return ir.Bore(address, number, bore.targetPort, secret, "dpsproxy" if current else "bore", path)
 
 
 def _wireguard(wg: m.Wireguard, path: FieldPath) -> ir.Wireguard:

@@ -24,16 +24,19 @@ from .fields import (
     EnvName,
     HandleName,
     HostName,
+    HostPort,
     HttpUrl,
     ImageRef,
     Int,
     IpAddress,
     ListOf,
     MountPath,
+    NonEmpty,
     OneOf,
     Port,
     RegistryHost,
     Str,
+    Token,
     WireguardKey,
     as_list,
     invalid,
@@ -190,18 +193,51 @@ class Wireguard(Model):
 
 
 class Bore(Model):
-    address: HostName
-    port: Port
+    """Both generations: the Job Reference's `address` + `port`, or the current `boreAddress` (and `secret`)."""
+
+    address: Optional[HostName] = None
+    port: Optional[Port] = None
+    boreAddress: Optional[HostPort] = None
     targetPort: Port
+    secret: Optional[Token] = None
+
+    @classmethod
+    def _checks(cls, data: dict) -> list[str]:
+        old = _given(data, "address", "port")
+        if data.get("boreAddress") is not None:
+            if old:
+                return [
+                    f"boreAddress and {' and '.join(old)} are two forms of one setting: "
+                    "give boreAddress (host:port), or address and port (the Job Reference's form)"
+                ]
+            return []
+        if len(old) == 2:
+            return []
+        if old:
+            return [f"{old[0]} needs {'port' if old[0] == 'address' else 'address'}: give both, or boreAddress"]
+        return ["give boreAddress (host:port), or address and port"]
+
+
+class VNet(Model):
+    name: NonEmpty
+    address: Cidr
+
+
+class VirtualNetwork(Model):
+    name: NonEmpty
+    gatewayAddress: Cidr
 
 
 class NetworkInterface(Model):
     wireguard: Optional[Wireguard] = None
     bore: Optional[Bore] = None
+    vnet: Optional[VNet] = None
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        return [] if len(_given(data, "wireguard", "bore")) == 1 else ["give exactly one of wireguard, bore"]
+        return (
+            [] if len(_given(data, "wireguard", "bore", "vnet")) == 1 else ["give exactly one of wireguard, bore, vnet"]
+        )
 
 
 class StepRun(Model):
@@ -209,11 +245,13 @@ class StepRun(Model):
     shell: Optional[OneOf("/bin/bash", "/bin/ash", "/bin/sh")] = None
     resources: Optional[StepRunResources] = None
     container: Optional[ContainerRun] = None
-    network: Optional[OneOf("host", "slirp4netns")] = None
+    network: Optional[OneOf("host", "slirp4netns", "pasta")] = None
     dns: Optional[ListOf(IpAddress)] = None
     customNetworkInterfaces: Optional[ListOf(NetworkInterface)] = None
     env: Optional[ListOf(EnvVar)] = None
     mapRoot: Optional[Bool] = None
+    mapUid: Optional[AtLeast0] = None
+    mapGid: Optional[AtLeast0] = None
     workDir: Optional[Str] = None
     disableCpuBinding: Optional[Bool] = None
     mpi: Optional[OneOf("none", "pmix_v4", "pmi2")] = None
@@ -229,16 +267,22 @@ class StepRun(Model):
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        if data.get("network") not in (None, "host"):  # slirp4netns, or a bad value reported at network
-            return []
+        problems = []
+        ids = _given(data, "mapUid", "mapGid")
+        if ids and data.get("mapRoot") is not None:
+            problems.append(
+                f"mapRoot and {' and '.join(ids)} are two forms of one setting: give mapRoot (the Job Reference's "
+                "form) or mapUid/mapGid, not both"
+            )
+        if data.get("network") not in (None, "host"):  # a namespace, or a bad value reported at network
+            return problems
         given = [name for name in ("dns", "customNetworkInterfaces") if data.get(name) not in (None, "", [])]
-        return (
-            [
-                f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns (the default is host)"
-            ]
-            if given
-            else []
-        )
+        if given:
+            problems.append(
+                f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns or pasta "
+                "(the default is host)"
+            )
+        return problems
 
 
 class ForRange(Model):
@@ -306,6 +350,7 @@ class Job(Model):
     steps: ListOf(Step)
     output: Optional[TransportData] = None
     continuousOutputSync: Optional[Bool] = None
+    virtualNetworks: Optional[ListOf(VirtualNetwork)] = None
 
 
 StepFor.model_rebuild()

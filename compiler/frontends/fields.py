@@ -132,6 +132,19 @@ def _is_endpoint(value: str) -> bool:
     return is_host(host)
 
 
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+
+
+def is_rfc1123_host(value: str) -> bool:
+    """A host name as RFC 1123 allows it (labels of letters, digits and inner hyphens; an IPv4 address is one)."""
+    return 0 < len(value) <= 253 and all(_LABEL.match(label) for label in value.removesuffix(".").split("."))
+
+
+def _is_host_port(value: str) -> bool:
+    host, sep, port = value.rpartition(":")
+    return bool(sep) and port.isdigit() and 1 <= int(port) <= 65535 and is_rfc1123_host(host)
+
+
 def _is_http_url(value: str) -> bool:
     return bool(re.match(r"https?://[^\s/]+", value)) and not _CONTROL.search(value) and " " not in value
 
@@ -171,6 +184,17 @@ WireguardKey = Annotated[
 ]
 Endpoint = Annotated[Str, rule(_is_endpoint, "must be host:port, such as 203.0.113.7:51820")]
 HostName = Annotated[Str, rule(is_host, "must be a host name or IP address")]
+HostPort = Annotated[
+    Str,
+    rule(
+        _is_host_port,
+        "must be host:port, such as proxy.example.org:2200 (an RFC 1123 host name or IPv4 address, port 1 to 65535)",
+    ),
+]
+NonEmpty = Annotated[Str, rule(lambda v: bool(v.strip()), "must not be empty")]
+Token = Annotated[
+    Str, rule(lambda v: bool(v) and not _CONTROL.search(v), "must be non-empty, without control characters")
+]
 HttpUrl = Annotated[Str, rule(_is_http_url, "must be an http:// or https:// URL without spaces")]
 Port = Annotated[Int, rule(lambda v: 1 <= v <= 65535, "must be a port number between 1 and 65535")]
 AbsolutePath = Annotated[Str, rule(lambda v: v.startswith("/"), "must start with /")]

@@ -2,7 +2,8 @@
 
 - a step's `tasks` defaults to 1, its CPUs, memory and GPUs per task to the job's (`inherited`
   names those taken from the job, so the script can say so);
-- slirp4netns maps the user to root (the reference says so), so `map_root` is set.
+- slirp4netns maps the user to root (the reference says so), so `map_root` is set; so does pasta.
+  With `mapUid`/`mapGid` in a namespace, the id not given is the namespace's root (0).
 
 A step asking for more than the job holds would make `srun` fail at run time,
 minutes into the job; it is reported here instead, at the step's `resources`.
@@ -38,11 +39,16 @@ def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
         ):
             if asked > held:
                 problems.append(error(where, f"asks for {asked}{unit} {what} in all, more than the job's {held}{unit}"))
-        map_root = step.map_root or step.network.mode == "slirp4netns"
+        in_netns = step.network.mode != "host"
+        ids_given = step.map_uid is not None or step.map_gid is not None
+        map_root = step.map_root or (in_netns and not ids_given)
+        map_uid, map_gid = step.map_uid, step.map_gid
+        if in_netns and ids_given:  # the namespace's root, for the id not given
+            map_uid, map_gid = map_uid or 0, map_gid or 0
         inherited = tuple(
             name for name in ("cpus_per_task", "mem_per_cpu", "gpus_per_task") if getattr(given, name) is None
         )
-        return replace(step, resources=res, map_root=map_root, inherited=inherited)
+        return replace(step, resources=res, map_root=map_root, map_uid=map_uid, map_gid=map_gid, inherited=inherited)
 
     steps = ir.map_steps(job.steps, resolve)
     if problems:

@@ -85,21 +85,22 @@ def test_slirp4netns_srun_line():
     srun = srun_command(step_lines(compile_spec(SPEC).script, "vpn"))
     assert srun == (
         'srun --job-name=vpn --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
-        "-- bash -c 'jobc_task \"$@\"' jobc-task jobc_netns -- /bin/sh -c 'curl http://172.16.20.5:8080/health'"
+        "-- bash -c 'jobc_task \"$@\"' jobc-task jobc_netns slirp4netns -- /bin/sh -c 'curl http://172.16.20.5:8080/health'"
     )
 
 
 def test_the_namespace_is_described_by_files_of_the_step_directory():
     lines = step_lines(compile_spec(SPEC).script, "vpn")
     assert "printf '%s\\n' net1 net2 > \"$JOBC_STEP_DIR\"/wireguard" in lines
-    assert "printf '%s %s %s\\n' bore.example.org 2200 8888 > \"$JOBC_STEP_DIR\"/bore" in lines
+    assert "printf '%s %s %s %s %s\\n' bore bore.example.org 2200 8888 - > \"$JOBC_STEP_DIR\"/bore" in lines
 
 
 def test_network_task_functions_use_the_site_tools_and_the_required_flags():
     script = compile_spec(SPEC).script
-    assert "unshare --user --map-root-user --net --mount -- \\" in script
+    assert "local -a ids=(--map-root-user)" in script
+    assert 'unshare --user "${ids[@]}" --net --mount -- \\' in script
     assert "slirp4netns --configure --mtu=65520 --disable-host-loopback --ready-fd=3 \\" in script
-    assert '"$(< "$sync/pid")" tap0 3>"$sync/ready"' in script
+    assert '"$pid" tap0 3>"$sync/ready"' in script
     assert 'mount --bind "$JOBC_STEP_DIR/resolv.conf" /etc/resolv.conf' in script
     assert 'wg-quick up "$JOBC_STEP_DIR/$name.conf"' in script
     assert 'wg-quick down "$JOBC_STEP_DIR/$name.conf"' in script
@@ -197,9 +198,9 @@ steps:
       command: "true"
 """).script
     assert step_lines(script, "plain")[3] == "printf 'nameserver %s\\n' 10.0.2.3 > \"$JOBC_STEP_DIR/resolv.conf\""
-    assert srun_command(step_lines(script, "plain")).endswith("jobc-task jobc_netns -- /bin/sh -c true")
+    assert srun_command(step_lines(script, "plain")).endswith("jobc-task jobc_netns slirp4netns -- /bin/sh -c true")
     boxed = srun_command(step_lines(script, "boxed"))
-    assert "jobc-task jobc_netns -- jobc_enroot " in boxed and " --root --rw " in boxed
+    assert "jobc-task jobc_netns slirp4netns -- jobc_enroot " in boxed and " --root --rw " in boxed
     assert "unshare" not in boxed  # the namespace maps root; no second user namespace
     host = step_lines(script, "host")
     assert (
@@ -237,10 +238,10 @@ def test_bash_functions_parse_and_stay_out_of_argv(tmp_path):
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
     functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
     check = subprocess.run(
-        ["bash", "-c", functions + "\nbash -c 'declare -F jobc_netns jobc_netns_inside jobc_netns_slirp'"],
+        ["bash", "-c", functions + "\nbash -c 'declare -F jobc_netns jobc_netns_inside jobc_netns_link'"],
         capture_output=True,
         text=True,
         env={**os.environ, "PATH": os.environ["PATH"]},
     )
     assert check.returncode == 0, check.stderr
-    assert check.stdout.split() == ["jobc_netns", "jobc_netns_inside", "jobc_netns_slirp"]
+    assert check.stdout.split() == ["jobc_netns", "jobc_netns_inside", "jobc_netns_link"]
