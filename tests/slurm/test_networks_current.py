@@ -91,3 +91,67 @@ def test_map_uid_and_gid_on_the_host_and_in_namespaces(slurm, tmp_path):
     assert ran.read("slirp-gid").strip() == "0 100"  # in a namespace, the id not given is its root
     # One user namespace, mapping the job's uid straight to 1000 (a nested one would map from 0 or 1000).
     assert ran.read("uid_map").split() == ["1000", str(os.getuid()), "1"]
+
+
+def hubs_running() -> list[str]:
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+    return [line for line in ps if "jobc_vnet_hub" in line or line.startswith("wireguard-go vnet")]
+
+
+def test_two_steps_talk_over_a_virtual_network_and_its_keys_stay_private(slurm, tmp_path):
+    """A server (a launch) and a client, each in its own slirp4netns namespace, reach each other over the
+    job's WireGuard network through its gateway in the batch shell (real wireguard-go, real pasta)."""
+    before = hubs_running()
+    spec = """
+        resources: {tasks: 2, cpusPerTask: 1, memPerCpu: 256, gpusPerTask: 0}
+        virtualNetworks:
+          - name: lab
+            gatewayAddress: 10.77.0.1/24
+          - name: spare
+            gatewayAddress: 10.78.0.1/24
+        steps:
+          - name: server
+            launch:
+              steps:
+                - name: serve
+                  run:
+                    network: slirp4netns
+                    customNetworkInterfaces:
+                      - vnet: {name: lab, address: 10.77.0.2/24}
+                    shell: /bin/bash
+                    command: |
+                      ip -o -4 addr show vnet0 > "$OUT/server.addr"
+                      echo "hello over the vnet" > "$OUT/page.txt"
+                      cd "$OUT" && exec python3 -m http.server --bind 10.77.0.2 8000 > /dev/null 2>&1
+          - name: client
+            run:
+              network: slirp4netns
+              customNetworkInterfaces:
+                - vnet: {name: lab, address: 10.77.0.3/24}
+                - vnet: {name: spare, address: 10.78.0.3/24}
+              shell: /bin/bash
+              command: |
+                ip -o -4 addr show vnet0 > "$OUT/client.addr"
+                ip -o -4 addr show vnet1 >> "$OUT/client.addr"
+                for i in $(seq 60); do
+                  curl -s --max-time 2 http://10.77.0.2:8000/page.txt > "$OUT/fetched" && break
+                  sleep 0.5
+                done
+                stat -c '%a %n' "$JOBC_RUN" "$JOBC_RUN"/vnet0 "$JOBC_RUN"/vnet0/*.key "$JOBC_RUN"/vnet1 > "$OUT/modes"
+                for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done > "$OUT/cmdlines" 2>/dev/null
+                cat "$JOBC_RUN"/vnet0/*.key > "$OUT/keys"
+    """
+    ran = run_job(slurm, tmp_path, spec, site=site(tmp_path), timeout=120)
+    assert ran.rc == 0, ran
+    assert "vnet0    inet 10.77.0.2/24" in ran.read("server.addr")
+    assert "vnet0    inet 10.77.0.3/24" in ran.read("client.addr")
+    assert "vnet1    inet 10.78.0.3/24" in ran.read("client.addr")
+    assert ran.read("fetched") == "hello over the vnet\n", "peer to peer through the gateway (forwarding on)"
+    modes = ran.read("modes").splitlines()
+    assert modes[0].startswith("700 ") and modes[1].startswith("700 ") and modes[-1].startswith("700 ")
+    assert all(line.startswith("600 ") for line in modes[2:-1]) and len(modes) == 6  # gateway + 2 peers
+    keys = ran.read("keys").split()
+    assert len(keys) == 3 and not any(key in ran.read("cmdlines") for key in keys)
+    assert not any(key in ran.output for key in keys)
+    assert not (ran.storage / ".jobc").exists(), "the job's own cleanup ran: keys gone with $JOBC_RUN"
+    assert hubs_running() == before, "both gateways were stopped"
