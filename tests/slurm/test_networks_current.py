@@ -7,13 +7,14 @@ peers are namespaces of the same node.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 
 import pytest
 
 from .jobc_run import run_job
-from .test_network import netns_leftovers, site
+from .test_network import netns_leftovers, records, shim_env, site
 
 pytestmark = pytest.mark.slurm
 
@@ -155,3 +156,41 @@ def test_two_steps_talk_over_a_virtual_network_and_its_keys_stay_private(slurm, 
     assert not any(key in ran.output for key in keys)
     assert not (ran.storage / ".jobc").exists(), "the job's own cleanup ran: keys gone with $JOBC_RUN"
     assert hubs_running() == before, "both gateways were stopped"
+
+
+def test_dpsproxy_shim_gets_bore_address_and_the_secret_on_its_argv_only(slurm, tmp_path):
+    """dpsproxy is not packaged: a shim records its argv. The secret (hostile to quoting on purpose) reaches
+    that one argv intact (decision 34) and no other process's command line, nor the job's output."""
+    secret = 'it\'s $(touch pwned) `id` "x" ;&|'
+    spec = f"""
+        resources: {{tasks: 1, cpusPerTask: 1, memPerCpu: 256, gpusPerTask: 0}}
+        steps:
+          - name: tunnelled
+            run:
+              network: pasta
+              customNetworkInterfaces:
+                - bore: {{boreAddress: proxy.example.org:2200, targetPort: 8888, secret: {json.dumps(secret)}}}
+                - bore: {{address: "fd00::5", port: 2201, targetPort: 8889, secret: plain}}
+                - bore: {{address: bore.example.org, port: 2202, targetPort: 8890}}
+              shell: /bin/bash
+              command: |
+                sleep 1
+                for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done > "$OUT/cmdlines" 2>/dev/null
+    """
+    ran = run_job(
+        slurm, tmp_path, spec, site=site(tmp_path), env=shim_env(slurm, tmp_path, "dpsproxy", "bore"), timeout=60
+    )
+    assert ran.rc == 0, ran
+    started = sorted((r["argv"] for r in records(tmp_path, "dpsproxy") if r["event"] == "started"), key=str)
+    assert started == [
+        ["--to.addr", "[fd00::5]:2201", "--local.addr", "localhost:8889", "--secret", "plain", "-r"],
+        ["--to.addr", "proxy.example.org:2200", "--local.addr", "localhost:8888", "--secret", secret, "-r"],
+    ]
+    (bore,) = [r["argv"] for r in records(tmp_path, "bore") if r["event"] == "started"]
+    assert bore == ["-s", "bore.example.org", "-p", "2202", "-ls", "localhost", "-lp", "8890"]
+    holders = [line for line in ran.read("cmdlines").splitlines() if secret in line]
+    assert len(holders) == 1 and "dpsproxy --to.addr proxy.example.org:2200" in holders[0], holders
+    assert secret not in ran.output
+    assert not (tmp_path / "pwned").exists() and not (ran.storage / "pwned").exists()
+    stopped = [r for r in records(tmp_path, "dpsproxy") if r["event"] == "stopped"]
+    assert len(stopped) == 2
