@@ -25,6 +25,7 @@ TOOLS = [
     "docker",
     "wg-quick",
     "bore",
+    "dpsproxy",
     "slirp4netns",
     "unshare",
     "mount",

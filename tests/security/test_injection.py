@@ -7,7 +7,8 @@ backticks, `; touch ...`, a newline then a command, heredoc-terminator lines, ..
 - the script runs under bash to exit code 0, the value arrives BYTE-EXACT where it belongs (the step
   command is the probe: tests/security/shims/shim.py records its argv, environment and directory; the
   fake tools record their argv), and no canary file exists afterwards;
-- secrets (registry password, S3 secret key) never appear in any recorded argv.
+- secrets (registry password, S3 secret key) never appear in any recorded argv (a bore secret only in
+  dpsproxy's, decision 34).
 
 Nothing here needs Slurm: `srun` is a shim that parses its options and execs the command; slirp4netns,
 `mount` and wg-quick are shims too, so a slirp4netns step runs without a namespace (nothing is mounted).
@@ -507,6 +508,95 @@ def test_networks(new_run, dns, address, private, public, psk, allowed, peer_end
     assert bore["argv"] == ["-s", bore_address, "-p", str(bore_port), "-ls", "localhost", "-lp", str(target)]
     assert len(run.probe("n")) == 1
     CASES.add(n)
+
+
+# --- The current schema's networks: boreAddress and secret (dpsproxy), virtual network names and addresses ------
+
+
+def _no_control(text: str) -> str:
+    return "".join("_" if (ord(c) < 32 or c == "\x7f") else c for c in text)
+
+
+host_port = st.tuples(host_name, st.integers(1, 65535)).map(lambda t: f"{t[0]}:{t[1]}")
+
+
+@_run_settings(0.3)
+@given(
+    bore_address=_mostly_valid(host_port),
+    secret=HOSTILE.map(lambda s: "s3cr3t-" + _no_control(s)),
+    target=st.integers(1, 65535),
+    mode=st.sampled_from(["slirp4netns"]),
+)
+def test_bore_address_and_secret(new_run, bore_address, secret, target, mode):
+    """The secret reaches dpsproxy's argv byte-exact as one word (decision 34), and no other argv."""
+    run = new_run()
+    wait = f'for _ in $(seq 100); do grep -qs \'"tool": "dpsproxy"\' {shlex.quote(str(run.log))} && break; sleep 0.05; done'
+    bore = {"boreAddress": bore_address, "targetPort": target, "secret": secret}
+    spec = {
+        "resources": RESOURCES,
+        "steps": [
+            {
+                "name": "b",
+                "run": {
+                    "command": f"{wait}; {run.probe_cmd('b')}",
+                    "network": mode,
+                    "customNetworkInterfaces": [{"bore": bore}],
+                },
+            }
+        ],
+    }
+    script = compile_or_reject(dump(spec), 2, name="job.json", site=run.site())
+    if script is None:
+        return
+    assert f"']={shlex.quote(secret)}\n" in script  # in the secrets table, quoted
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    [proxy] = run.records("dpsproxy")
+    assert proxy["argv"] == ["--to.addr", bore_address, "--local.addr", f"localhost:{target}", "--secret", secret, "-r"]
+    for rec in run.records():
+        if rec is not proxy and rec["tool"] != "dpsproxy":
+            assert all(secret not in word for word in rec["argv"]), f"secret in the argv of {rec['tool']}"
+    redacted = compile_spec(dump(spec), name="job.json", site=run.site(), redact=True).script
+    assert secret not in redacted
+    assert len(run.probe("b")) == 1
+    CASES.add(2)
+
+
+@_run_settings(0.5)
+@given(
+    names=st.lists(HOSTILE_SHORT, min_size=1, max_size=3),
+    peer=_mostly_valid(st.sampled_from(["10.0.0.2/24", "10.0.0.3/16", "fd00::2/64"])),
+    gateway=_mostly_valid(st.sampled_from(["10.0.0.1/24", "fd00::1/64"])),
+)
+def test_virtual_network_names_and_addresses(names, peer, gateway):
+    """Hostile names and addresses: rejected, or compiled into a script that bash parses, in which a name is
+    only ever in a comment and every gateway call holds validated addresses only."""
+    spec = {
+        "resources": RESOURCES,
+        "virtualNetworks": [{"name": name, "gatewayAddress": gateway} for name in names],
+        "steps": [
+            {
+                "run": {
+                    "command": "true",
+                    "network": "slirp4netns",
+                    "customNetworkInterfaces": [{"vnet": {"name": names[-1], "address": peer}}],
+                }
+            }
+        ],
+    }
+    script = compile_or_reject(dump(spec), len(names) + 2, name="job.json")
+    if script is None:
+        return
+    parsed = subprocess.run(["bash", "-n"], input=script.encode(), capture_output=True)
+    assert parsed.returncode == 0, parsed.stderr
+    for line in script.split("\n"):
+        if line.startswith("jobc_vnet_start "):
+            assert shlex.split(line)[2:] in ([gateway], [gateway, peer.split("/")[0]])
+    for name in names:
+        if len(name) > 2:
+            assert all(line.lstrip().startswith("#") for line in script.split("\n") if name in line)
+    CASES.add(len(names) + 2)
 
 
 # --- #SBATCH values: --job-name and the site profile's sbatch table ----------------------------------------------
