@@ -397,8 +397,15 @@ def test_schema_is_a_json_schema_of_a_job() -> None:
         "steps",
         "output",
         "continuousOutputSync",
+        "virtualNetworks",
     }
     defs = s["$defs"]
+    assert {"mapUid", "mapGid", "mapRoot"} <= set(defs["StepRun"]["properties"])
+    assert defs["StepRun"]["properties"]["network"]["anyOf"][0]["enum"] == ["host", "slirp4netns", "pasta"]
+    assert set(defs["Bore"]["properties"]) == {"address", "port", "boreAddress", "targetPort", "secret"}
+    assert set(defs["NetworkInterface"]["properties"]) == {"wireguard", "bore", "vnet"}
+    assert set(defs["VNet"]["required"]) == {"name", "address"}
+    assert set(defs["VirtualNetwork"]["required"]) == {"name", "gatewayAddress"}
     assert {"Step", "StepRun", "StepFor", "StepAsyncLaunch", "ContainerRun", "Wireguard", "Bore"} <= set(defs)
     assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch"}
     assert defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"] == ["/bin/bash", "/bin/ash", "/bin/sh"]
