@@ -30,6 +30,11 @@ EXPECTED_WARNINGS = {
         "reference-job-full-corrected.json:26:27: warning: continuousOutputSync: "
         "is not available with HTTP output: only the final upload happens\n"
     ),
+    "vnet-training-dashboard.yaml": (
+        "vnet-training-dashboard.yaml:49:27: warning: steps[1].launch.steps[0].run.customNetworkInterfaces[0]"
+        ".bore.secret: is handed to dpsproxy on its command line (the client takes it no other way): "
+        "while the step runs, any user of the node can read it with ps\n"
+    ),
 }
 
 # Printing a script that holds secrets to a pipe (not a terminal) reminds of -o and --redact.

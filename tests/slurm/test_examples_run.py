@@ -43,6 +43,8 @@ SKIPPED_HERE: dict[str, str] = {
     "apptainer-private-registry.yaml": TOO_BIG + "1 task x 4 CPUs x 2048 MB = 8192 MB (memory only; besides, "
     "./build-report is a program of the image, which the apptainer shim "
     "cannot provide)",
+    "vnet-training-dashboard.yaml": "its dashboard needs DeepSquare's dpsproxy client and proxy server, which "
+    "this machine has not (tests/slurm/test_networks_current.py runs virtual networks, pasta and a dpsproxy shim)",
     "bore-tunnel.yaml": TOO_BIG + "1 task x 4 CPUs x 4096 MB = 16384 MB (memory only)",
     "gpu-training.yaml": TOO_BIG + "2 tasks x 8 CPUs = 16 CPUs, x 4096 MB = 65536 MB",
     "hosted-image-x11.yaml": TOO_BIG + "1 task x 8 CPUs x 2048 MB = 16384 MB (memory only)",
