@@ -194,3 +194,40 @@ def test_dpsproxy_shim_gets_bore_address_and_the_secret_on_its_argv_only(slurm, 
     assert not (tmp_path / "pwned").exists() and not (ran.storage / "pwned").exists()
     stopped = [r for r in records(tmp_path, "dpsproxy") if r["event"] == "stopped"]
     assert len(stopped) == 2
+
+
+def test_map_uid_and_gid_reach_enroot_and_apptainer_shims(slurm, tmp_path):
+    """The shims run the command on the host inside jobc's user namespace: `id` shows the mapped ids."""
+    spec = """
+        resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 256, gpusPerTask: 0}
+        steps:
+          - name: enroot
+            run:
+              mapUid: 1000
+              mapGid: 100
+              container: {image: library/alpine:3.20}
+              command: echo "$(id -u) $(id -g)" > "$DEEPSQUARE_OUTPUT/enroot"
+          - name: apptainer
+            run:
+              mapUid: 0
+              mapGid: 0
+              container: {image: library/alpine:3.20, apptainer: true}
+              command: echo "$(id -u) $(id -g)" > "$DEEPSQUARE_OUTPUT/apptainer"
+          - name: enroot in pasta
+            run:
+              network: pasta
+              mapUid: 1000
+              mapGid: 100
+              container: {image: library/alpine:3.20}
+              command: echo "$(id -u) $(id -g)" > "$DEEPSQUARE_OUTPUT/enroot-pasta"
+    """
+    ran = run_job(slurm, tmp_path, spec, site=site(tmp_path), env=shim_env(slurm, tmp_path, "enroot", "apptainer"))
+    assert ran.rc == 0, ran
+    out = ran.storage / "output"
+    assert (out / "enroot").read_text() == "1000 100\n"
+    assert (out / "apptainer").read_text() == "0 0\n"
+    assert (out / "enroot-pasta").read_text() == "1000 100\n"
+    starts = [r["argv"] for r in records(tmp_path, "enroot") if r["argv"][0] == "start"]
+    assert len(starts) == 2 and all("--root" not in argv for argv in starts)
+    (apptainer,) = [r["argv"] for r in records(tmp_path, "apptainer") if r["argv"][0] == "exec"]
+    assert "--fakeroot" not in apptainer
