@@ -394,6 +394,9 @@ jobc_netns_inside() {
     fi
   fi
   for name in "${wireguard[@]}"; do
+    if [[ $mode == pasta && $name == vnet* ]]; then
+      jobc_netns_gateway_endpoint "$JOBC_STEP_DIR/$name.conf"
+    fi
     if ! wg-quick up "$JOBC_STEP_DIR/$name.conf"; then
       printf 'jobc: wg-quick could not bring up %s\n' "$name" >&2
       jobc_netns_down
@@ -423,6 +426,32 @@ jobc_netns_inside() {
   return "$rc"
 }
 
+# pasta gives the namespace the host's own addresses: a virtual network's gateway on this very host is then
+# out of reach at its endpoint, and is reached at the namespace's default gateway, which pasta maps to the
+# host. Rewrites the Endpoint line of the config CONF (builtins only: it holds a key) when that is so.
+jobc_netns_gateway_endpoint() {
+  local conf=$1 line host port endpoint="" via=""
+  while IFS= read -r line; do
+    if [[ $line == "Endpoint = "* ]]; then endpoint=${line#Endpoint = }; fi
+  done < "$conf"
+  host=${endpoint%:*} port=${endpoint##*:}
+  host=${host#[} host=${host%]}
+  [[ -n $host && " $(ip -o addr show 2>/dev/null | tr '\n' ' ')" == *" $host/"* ]] || return 0
+  if [[ $host == *:* ]]; then
+    via=$(ip -6 route show default 2>/dev/null | sed -n 's/^default via \([^ ]*\).*/[\1]/p' | head -n 1)
+  else
+    via=$(ip route show default 2>/dev/null | sed -n 's/^default via \([^ ]*\).*/\1/p' | head -n 1)
+  fi
+  [[ -n $via ]] || return 0
+  (
+    umask 077
+    while IFS= read -r line; do
+      if [[ $line == "Endpoint = "* ]]; then line="Endpoint = $via:$port"; fi
+      printf '%s\n' "$line"
+    done < "$conf" > "$conf.new"
+  ) && mv -f -- "$conf.new" "$conf"
+}
+
 jobc_netns_down() {
   local pid name
   for pid in "${JOBC_NETNS_BORE[@]}"; do
@@ -437,7 +466,8 @@ jobc_netns_down() {
   JOBC_NETNS_BORE=()
   JOBC_NETNS_WIREGUARD=()
 }
-export -f jobc_netns jobc_netns_end jobc_netns_link jobc_netns_link_up jobc_netns_tell jobc_netns_inside jobc_netns_down
+export -f jobc_netns jobc_netns_end jobc_netns_link jobc_netns_link_up jobc_netns_tell jobc_netns_inside \
+  jobc_netns_gateway_endpoint jobc_netns_down
 
 # ---- running the job ------------------------------------------------------------------------------------------
 

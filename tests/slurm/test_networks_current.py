@@ -231,3 +231,42 @@ def test_map_uid_and_gid_reach_enroot_and_apptainer_shims(slurm, tmp_path):
     assert len(starts) == 2 and all("--root" not in argv for argv in starts)
     (apptainer,) = [r["argv"] for r in records(tmp_path, "apptainer") if r["argv"][0] == "exec"]
     assert "--fakeroot" not in apptainer
+
+
+def test_a_pasta_peer_on_the_gateways_own_host_reaches_the_virtual_network(slurm, tmp_path):
+    """pasta gives the namespace the host's own address, so the gateway's endpoint (that address) would
+    be the namespace itself: the peer goes through pasta's gateway address instead (decision 33)."""
+    spec = """
+        resources: {tasks: 2, cpusPerTask: 1, memPerCpu: 256, gpusPerTask: 0}
+        virtualNetworks:
+          - {name: lab, gatewayAddress: 10.77.0.1/24}
+        steps:
+          - name: server
+            launch:
+              steps:
+                - name: serve
+                  run:
+                    network: slirp4netns
+                    customNetworkInterfaces:
+                      - vnet: {name: lab, address: 10.77.0.2/24}
+                    shell: /bin/bash
+                    command: |
+                      echo hi > "$OUT/page.txt"
+                      cd "$OUT" && exec python3 -m http.server --bind 10.77.0.2 8000 > /dev/null 2>&1
+          - name: client
+            run:
+              network: pasta
+              customNetworkInterfaces:
+                - vnet: {name: lab, address: 10.77.0.3/24}
+              shell: /bin/bash
+              command: |
+                for i in $(seq 40); do
+                  curl -s --max-time 2 http://10.77.0.2:8000/page.txt > "$OUT/fetched" && break
+                  sleep 0.5
+                done
+                stat -c %a "$JOBC_STEP_DIR/vnet0.conf" > "$OUT/mode"
+    """
+    ran = run_job(slurm, tmp_path, spec, site=site(tmp_path), timeout=120)
+    assert ran.rc == 0, ran
+    assert ran.read("fetched") == "hi\n"
+    assert ran.read("mode").strip() == "600", "the rewritten config (it holds a key) stays private"
