@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mapfile -t packages < <(grep -v '^#' tests/harness/debian-packages.txt)
 # A package counts as there when it is installed or provided by one that is (NodeSource's nodejs provides npm).
 provided=$(dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null | awk '$1 == "ii" { $1 = ""; print }' |
-  tr ',' '\n' | sed 's/([^)]*)//; s/^ *//; s/ *$//' | sort -u)
+  tr ',' '\n' | sed 's/([^)]*)//; s/^ *//; s/ *$//' | sort -u) || provided=""
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || grep -qxF "$pkg" <<<"$provided" || missing+=("$pkg")
