@@ -232,3 +232,25 @@ def test_a_schema_key_is_ignored(example: str, tmp_path: Path) -> None:
         script = result.stdout.replace(str(directory), "DIR")
         outputs.append(re.sub(r"sha256 [0-9a-f]{64}", "sha256 (the spec's)", script))
     assert outputs[0] == outputs[1]
+
+
+def test_every_reference_fragment_jobc_accepts_the_schema_accepts() -> None:
+    """The Job Reference's own examples (tests/data/reference_fragments.json), wrapped into jobs as
+    tests/test_examples.py wraps them: what jobc compiles, the schema must pass (and it flags the refused ones)."""
+    from jobc import compile_spec
+    from jobc.diagnostics import SpecError
+    from tests.test_examples import FRAGMENTS, wrap
+
+    validator = jsonschema.Draft202012Validator(jobc_schema.job_schema())
+    accepted = refused = 0
+    for fragment in FRAGMENTS:
+        job = wrap(fragment["kind"], fragment["fragment"])
+        try:
+            compile_spec(json.dumps(job), name="fragment.json")
+        except SpecError:
+            refused += 1
+            assert not validator.is_valid(job), fragment["title"]
+            continue
+        accepted += 1
+        assert [e.message for e in validator.iter_errors(job)] == [], fragment["title"]
+    assert accepted >= 10 and refused >= 1
