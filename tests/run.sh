@@ -10,9 +10,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 mapfile -t packages < <(grep -v '^#' tests/harness/debian-packages.txt)
+# A package counts as there when it is installed or provided by one that is (NodeSource's nodejs provides npm).
+provided=$(dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null | awk '$1 == "ii" { $1 = ""; print }' |
+  tr ',' '\n' | sed 's/([^)]*)//; s/^ *//; s/ *$//' | sort -u) || provided=""
 missing=()
 for pkg in "${packages[@]}"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  dpkg -s "$pkg" >/dev/null 2>&1 || grep -qxF "$pkg" <<<"$provided" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   if [[ $(id -u) != 0 ]]; then
@@ -22,6 +25,14 @@ if ((${#missing[@]})); then
   echo "tests/run.sh: installing ${missing[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Node tools of the schema tests (ajv-cli, yaml-language-server), pinned by tests/node/package-lock.json,
+# in build/node/; npm ci runs again only when the lock file changes.
+if ! cmp -s tests/node/package-lock.json build/node/package-lock.json || [[ ! -d build/node/node_modules ]]; then
+  mkdir -p build/node
+  cp tests/node/package.json tests/node/package-lock.json build/node/
+  (cd build/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 python3 -m venv .venv

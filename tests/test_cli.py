@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import subprocess
@@ -374,115 +373,7 @@ def test_python_dash_m_jobc(here: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
 
 
-# --- schema -------------------------------------------------------------------------------------------
-
-
-def schema() -> dict:
-    result = invoke("schema")
-    assert result.exit_code == 0
-    return json.loads(result.stdout)
-
-
-def test_schema_is_a_json_schema_of_a_job() -> None:
-    s = schema()
-    assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert s["type"] == "object" and s["additionalProperties"] is False
-    assert set(s["required"]) == {"resources", "steps"}
-    assert set(s["properties"]) == {
-        "resources",
-        "env",
-        "enableLogging",
-        "input",
-        "inputMode",
-        "steps",
-        "output",
-        "continuousOutputSync",
-        "virtualNetworks",
-    }
-    defs = s["$defs"]
-    assert {"mapUid", "mapGid", "mapRoot"} <= set(defs["StepRun"]["properties"])
-    assert defs["StepRun"]["properties"]["network"]["anyOf"][0]["enum"] == ["host", "slirp4netns", "pasta"]
-    assert set(defs["Bore"]["properties"]) == {"address", "port", "boreAddress", "targetPort", "secret"}
-    assert set(defs["NetworkInterface"]["properties"]) == {"wireguard", "bore", "vnet"}
-    assert set(defs["VNet"]["required"]) == {"name", "address"}
-    assert set(defs["VirtualNetwork"]["required"]) == {"name", "gatewayAddress"}
-    assert {"Step", "StepRun", "StepFor", "StepAsyncLaunch", "ContainerRun", "Wireguard", "Bore"} <= set(defs)
-    assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch"}
-    assert defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"] == ["/bin/bash", "/bin/ash", "/bin/sh"]
-
-
-def _check(instance, schema: dict, root: dict, where: str = "") -> list[str]:
-    """A small subset of JSON Schema (what `jobc schema` uses), for when `jsonschema` is not installed."""
-    if "$ref" in schema:
-        return _check(instance, root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root, where)
-    if "anyOf" in schema:
-        results = [_check(instance, branch, root, where) for branch in schema["anyOf"]]
-        shaped = [r for r in results if not (len(r) == 1 and r[0].startswith(f"{where}: not "))]
-        results = shaped or results
-        return [] if any(not r for r in results) else min(results, key=len)
-    if "enum" in schema and instance not in schema["enum"]:
-        return [f"{where}: {instance!r} not in {schema['enum']}"]
-    kind = schema.get("type")
-    types = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
-    if kind == "integer":
-        return [] if isinstance(instance, int) and not isinstance(instance, bool) else [f"{where}: not an integer"]
-    if kind in types and not isinstance(instance, types[kind]):
-        return [f"{where}: not {kind}"]
-    problems = []
-    if kind == "object":
-        props = schema.get("properties", {})
-        problems += [f"{where}.{k}: required" for k in schema.get("required", []) if k not in instance]
-        if schema.get("additionalProperties") is False:
-            problems += [f"{where}.{k}: not allowed" for k in instance if k not in props]
-        for key, value in instance.items():
-            if key in props:
-                problems += _check(value, props[key], root, f"{where}.{key}")
-    if kind == "array":
-        for i, item in enumerate(instance):
-            problems += _check(item, schema.get("items", {}), root, f"{where}[{i}]")
-    return problems
-
-
-def _examples() -> list[Path]:
-    return sorted(p for p in EXAMPLES.glob("*") if p.suffix in (".json", ".yaml", ".yml"))
-
-
-@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="no examples/ directory")
-def test_schema_validates_the_examples() -> None:
-    from jobc.source import Plain, load
-
-    def plain(value):
-        if isinstance(value, Plain):
-            return value.value
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [plain(v) for v in value]
-        return value
-
-    s = schema()
-    try:
-        import jsonschema
-    except ImportError:
-        jsonschema = None
-    checked = 0
-    for path in _examples():
-        text = path.read_text()
-        if CliRunner().invoke(app, ["validate", str(path)]).exit_code != 0:
-            continue  # an example being written: the schema only has to accept valid specs
-        data = plain(load(text, "json" if path.suffix == ".json" else "yaml").data)
-        if jsonschema is not None:
-            jsonschema.validate(data, s)
-        else:
-            assert _check(data, s, s) == [], path.name
-        checked += 1
-    assert checked or not _examples()
-
-
-def test_schema_rejects_what_the_models_reject() -> None:
-    s = schema()
-    bad = {"resources": {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 1, "gpusPerTask": 0}, "steps": [{"command": "x"}]}
-    assert _check(bad, s, s) == [".steps[0].command: not allowed"]
+# --- schema: tests/test_schema.py ----------------------------------------------------------------------
 
 
 # --- writing the output ----------------------------------------------------------------------------

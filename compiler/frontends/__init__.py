@@ -23,6 +23,8 @@ def data_to_ir(data: Any, *, name: str, options: CompileOptions | None = None, s
     job_name = options.job_name or _job_name(name)
     if data is None:
         fail([Diagnostic((), "the spec is empty")])
+    if isinstance(data, dict) and "$schema" in data:  # for editors and validators (docs/editors.md)
+        data = {key: value for key, value in data.items() if key != "$schema"}
     if bfabric.looks_like(data):
         return _with_source(
             bfabric.to_ir(data, name=job_name, options=options, site=site or Site(), spec_file=name), name

@@ -7,7 +7,7 @@ notes (docs/decisions.md) live here, each with its message in `fields.py`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -39,13 +39,17 @@ from .fields import (
     Token,
     WireguardKey,
     as_list,
-    invalid,
     rule,
 )
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    # Fields given together or not at all, as `_checks` checks them and `jobc schema` states them.
+    exactly_one_of: ClassVar[tuple[str, ...]] = ()
+    at_most_one_of: ClassVar[tuple[str, ...]] = ()
+    given_together: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
@@ -90,6 +94,10 @@ def _given(data: dict, *names: str) -> list[str]:
     return [name for name in names if data.get(name) is not None]
 
 
+def _and(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _problem(message: str, data: Any) -> InitErrorDetails:
     return InitErrorDetails(type=PydanticCustomError("jobc", message), loc=(), input=data)
 
@@ -129,8 +137,12 @@ class S3Data(Model):
     region: Str
     bucketUrl: Annotated[
         Str,
-        rule(lambda v: v.startswith("s3://") and len(v) > 5, "must start with s3://, such as s3://my-bucket"),
-        rule(lambda v: not v.endswith("/"), "must not end with /"),
+        rule(
+            lambda v: v.startswith("s3://") and len(v) > 5,
+            "must start with s3://, such as s3://my-bucket",
+            pattern="^s3://.",
+        ),
+        rule(lambda v: not v.endswith("/"), "must not end with /", pattern="[^/]$"),
     ]
     path: AbsolutePath
     accessKeyId: Str
@@ -140,12 +152,15 @@ class S3Data(Model):
 
 
 class TransportData(Model):
+    exactly_one_of = ("http", "s3")
+
     http: Optional[HTTPData] = None
     s3: Optional[S3Data] = None
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        return [] if len(_given(data, "http", "s3")) == 1 else ["give exactly one of http, s3"]
+        names = cls.exactly_one_of
+        return [] if len(_given(data, *names)) == 1 else [f"give exactly one of {', '.join(names)}"]
 
 
 class StepRunResources(Model):
@@ -162,6 +177,8 @@ class Mount(Model):
 
 
 class ContainerRun(Model):
+    given_together = ("username", "password")
+
     image: ImageRef
     mounts: Optional[ListOf(Mount)] = None
     username: Optional[Credential] = None
@@ -173,8 +190,8 @@ class ContainerRun(Model):
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        if len(_given(data, "username", "password")) == 1:
-            return ["username and password go together: give both or neither"]
+        if len(_given(data, *cls.given_together)) == 1:
+            return [f"{_and(cls.given_together)} go together: give both or neither"]
         return []
 
 
@@ -229,18 +246,31 @@ class VirtualNetwork(Model):
 
 
 class NetworkInterface(Model):
+    exactly_one_of = ("wireguard", "bore", "vnet")
+
     wireguard: Optional[Wireguard] = None
     bore: Optional[Bore] = None
     vnet: Optional[VNet] = None
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        return (
-            [] if len(_given(data, "wireguard", "bore", "vnet")) == 1 else ["give exactly one of wireguard, bore, vnet"]
-        )
+        names = cls.exactly_one_of
+        return [] if len(_given(data, *names)) == 1 else [f"give exactly one of {', '.join(names)}"]
 
 
 class StepRun(Model):
+    model_config = ConfigDict(
+        json_schema_extra={  # the rule of `_checks`, for editors
+            "if": {
+                "anyOf": [
+                    {"required": [name], "properties": {name: {"not": {"enum": [None, "", []]}}}}
+                    for name in ("dns", "customNetworkInterfaces")
+                ]
+            },
+            "then": {"required": ["network"], "properties": {"network": {"not": {"enum": [None, "host"]}}}},
+        }
+    )
+
     command: Str
     shell: Optional[OneOf("/bin/bash", "/bin/ash", "/bin/sh")] = None
     resources: Optional[StepRunResources] = None
@@ -288,17 +318,14 @@ class StepRun(Model):
 class ForRange(Model):
     begin: Int
     end: Int
-    increment: Optional[Int] = None
-
-    @field_validator("increment")
-    @classmethod
-    def _not_zero(cls, value):
-        if value == 0:
-            raise invalid("must not be 0 (the loop would never end)")
-        return value
+    increment: Optional[
+        Annotated[Int, rule(lambda v: v != 0, "must not be 0 (the loop would never end)", **{"not": {"const": 0}})]
+    ] = None
 
 
 class StepFor(Model):
+    exactly_one_of = ("items", "range")
+
     parallel: Bool = False  # required by the reference's table, left out by its own "Step (for)" example
     items: Optional[ListOf(Str)] = None
     range: Optional[ForRange] = None
@@ -306,21 +333,31 @@ class StepFor(Model):
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        given = _given(data, "items", "range")
-        if len(given) == 2:
-            return ["items and range are exclusive: give one of them"]
-        return [] if given else ["give items or range"]
+        given = _given(data, *cls.exactly_one_of)
+        if len(given) > 1:
+            return [f"{_and(cls.exactly_one_of)} are exclusive: give one of them"]
+        return [] if given else [f"give {' or '.join(cls.exactly_one_of)}"]
 
 
 class StepAsyncLaunch(Model):
     handleName: Optional[HandleName] = None
     signalOnParentStepExit: Optional[
-        Annotated[Int, rule(lambda v: 0 <= v <= 64, "must be a signal number from 1 to 64, or 0 for no signal")]
+        Annotated[
+            Int,
+            rule(
+                lambda v: 0 <= v <= 64,
+                "must be a signal number from 1 to 64, or 0 for no signal",
+                minimum=0,
+                maximum=64,
+            ),
+        ]
     ] = None
     steps: ListOf("Step")
 
 
 class Step(Model):
+    at_most_one_of = ("run", "for", "launch")  # NOTES decision 4: a step with none of them only prints its name
+
     name: Optional[Str] = None
     dependsOn: Optional[ListOf(HandleName)] = None
     run: Optional[StepRun] = None
@@ -329,9 +366,9 @@ class Step(Model):
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        given = _given(data, "run", "for", "launch")
+        given = _given(data, *cls.at_most_one_of)
         if len(given) > 1:
-            return [f"run, for and launch are exclusive: this step gives {' and '.join(given)}"]
+            return [f"{_and(cls.at_most_one_of)} are exclusive: this step gives {' and '.join(given)}"]
         return []
 
 
@@ -344,7 +381,13 @@ class Job(Model):
     input: Optional[TransportData] = None
     inputMode: Optional[
         Annotated[
-            Decimal, rule(lambda v: 0 <= v <= 512, "must be a decimal mode between 0 and 512 (493 means chmod 755)")
+            Decimal,
+            rule(
+                lambda v: 0 <= v <= 512,
+                "must be a decimal mode between 0 and 512 (493 means chmod 755)",
+                minimum=0,
+                maximum=512,
+            ),
         ]
     ] = None
     steps: ListOf(Step)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Union
 
 from pydantic import AfterValidator, BeforeValidator, Field
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
-from ..reserved import describe, is_reserved
+from ..reserved import RESERVED_PATTERN, describe, is_reserved
 from ..source import Plain
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -61,20 +62,71 @@ def as_list(value: Any) -> Any:
     return value if isinstance(value, list) or value is None else [value]
 
 
-def rule(check: Callable[[str], bool], message: str) -> AfterValidator:
-    def validate(value: str) -> str:
-        if not check(value):
-            raise invalid(message)
+def merge_keywords(schema: dict[str, Any], keywords: dict[str, Any]) -> None:
+    """Add JSON Schema keywords to `schema`; a bound already there stays when it is the tighter one."""
+    for key, value in keywords.items():
+        if key in ("minimum", "exclusiveMinimum", "minLength", "minItems") and key in schema:
+            schema[key] = max(schema[key], value)
+        elif key in ("maximum", "exclusiveMaximum", "maxLength", "maxItems") and key in schema:
+            schema[key] = min(schema[key], value)
+        elif key == "not" and "not" in schema:
+            schema["not"] = {"anyOf": [schema["not"], value]}
+        else:
+            schema[key] = value
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """One rule of a field with the message a user sees, and the JSON Schema keywords that state it.
+
+    `schema` holds the keywords only where JSON Schema can say exactly the rule or a looser one (a schema
+    stricter than jobc would flag valid specs in an editor); the rest is said by `message` in the reference.
+    """
+
+    check: Callable[[Any], bool]
+    message: str
+    schema: tuple[tuple[str, Any], ...] = ()
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_after_validator_function(self._validate, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> Any:
+        out = handler(schema)
+        merge_keywords(out, dict(self.schema))
+        return out
+
+    def _validate(self, value: Any) -> Any:
+        if not self.check(value):
+            raise invalid(self.message)
         return value
 
-    return AfterValidator(validate)
+
+@dataclass(frozen=True, eq=False)
+class Schema:
+    """JSON Schema keywords of a type whose rule is checked elsewhere (a validator, a pydantic constraint)."""
+
+    keywords: tuple[tuple[str, Any], ...]
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: Any) -> Any:
+        out = handler(schema)
+        merge_keywords(out, dict(self.keywords))
+        return out
+
+
+def rule(check: Callable[[Any], bool], message: str, **schema: Any) -> Rule:
+    """A rule and its message; `schema` gives the JSON Schema keywords that express it, where they can."""
+    return Rule(check, message, tuple(schema.items()))
+
+
+def keywords(**schema: Any) -> Schema:
+    return Schema(tuple(schema.items()))
 
 
 Str = Annotated[str, BeforeValidator(_text), AfterValidator(_no_nul)]
-Int = Annotated[int, BeforeValidator(_typed), AfterValidator(_int32)]
+Int = Annotated[int, BeforeValidator(_typed), AfterValidator(_int32), keywords(minimum=INT32_MIN, maximum=INT32_MAX)]
 Bool = Annotated[bool, BeforeValidator(_typed)]
-AtLeast1 = Annotated[Int, Field(ge=1)]
-AtLeast0 = Annotated[Int, Field(ge=0)]
+AtLeast1 = Annotated[Int, Field(ge=1), keywords(minimum=1)]
+AtLeast0 = Annotated[Int, Field(ge=0), keywords(minimum=0)]
 Decimal = Annotated[Int, BeforeValidator(_no_leading_zero)]
 
 
@@ -85,9 +137,7 @@ def ListOf(item: Any) -> Any:
 def OneOf(*choices: str) -> Any:
     allowed = ", ".join(choices)
 
-    return Annotated[
-        Str, rule(lambda v: v in choices, f"must be one of {allowed}"), Field(json_schema_extra={"enum": list(choices)})
-    ]
+    return Annotated[Str, rule(lambda v: v in choices, f"must be one of {allowed}", enum=list(choices))]
 
 
 _POSIX_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -164,14 +214,28 @@ def _is_image(value: str) -> bool:
 
 
 PosixName = Annotated[
-    Str, rule(is_posix_name, "must be a POSIX name: letters, digits and underscores, not starting with a digit")
+    Str,
+    rule(
+        is_posix_name,
+        "must be a POSIX name: letters, digits and underscores, not starting with a digit",
+        pattern="^[A-Za-z_][A-Za-z0-9_]*$",
+    ),
 ]
 EnvName = Annotated[
     PosixName,
-    rule(lambda v: not is_reserved(v), f"is reserved for the script itself ({describe()}): choose another name"),
+    rule(
+        lambda v: not is_reserved(v),
+        f"is reserved for the script itself ({describe()}): choose another name",
+        **{"not": {"pattern": RESERVED_PATTERN}},
+    ),
 ]
 HandleName = Annotated[
-    Str, rule(lambda v: bool(_HANDLE.match(v)), "must be snake_case: letters, digits and underscores")
+    Str,
+    rule(
+        lambda v: bool(_HANDLE.match(v)),
+        "must be snake_case: letters, digits and underscores",
+        pattern="^[A-Za-z0-9_]+$",
+    ),
 ]
 Cidr = Annotated[Str, rule(_is_cidr, "must be a CIDR address such as 10.0.0.2/24 or fd00::2/64")]
 IpAddress = Annotated[Str, rule(_is_ip, "must be an IP address such as 1.1.1.1")]
@@ -180,9 +244,10 @@ WireguardKey = Annotated[
     rule(
         lambda v: bool(_WG_KEY.match(v)),
         "must be a WireGuard key: 44 characters of base64 ending in '=' (as printed by wg genkey)",
+        pattern="^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$",
     ),
 ]
-Endpoint = Annotated[Str, rule(_is_endpoint, "must be host:port, such as 203.0.113.7:51820")]
+Endpoint = Annotated[Str, rule(_is_endpoint, "must be host:port, such as 203.0.113.7:51820", pattern=":[0-9]{1,5}$")]
 HostName = Annotated[Str, rule(is_host, "must be a host name or IP address")]
 HostPort = Annotated[
     Str,
@@ -195,9 +260,13 @@ NonEmpty = Annotated[Str, rule(lambda v: bool(v.strip()), "must not be empty")]
 Token = Annotated[
     Str, rule(lambda v: bool(v) and not _CONTROL.search(v), "must be non-empty, without control characters")
 ]
-HttpUrl = Annotated[Str, rule(_is_http_url, "must be an http:// or https:// URL without spaces")]
-Port = Annotated[Int, rule(lambda v: 1 <= v <= 65535, "must be a port number between 1 and 65535")]
-AbsolutePath = Annotated[Str, rule(lambda v: v.startswith("/"), "must start with /")]
+HttpUrl = Annotated[
+    Str, rule(_is_http_url, "must be an http:// or https:// URL without spaces", pattern=r"^https?://[^\s/]+[^\s]*$")
+]
+Port = Annotated[
+    Int, rule(lambda v: 1 <= v <= 65535, "must be a port number between 1 and 65535", minimum=1, maximum=65535)
+]
+AbsolutePath = Annotated[Str, rule(lambda v: v.startswith("/"), "must start with /", pattern="^/")]
 RegistryHost = Annotated[Str, rule(_is_registry, "must be a registry host such as registry-1.docker.io")]
 ImageRef = Annotated[
     Str,
@@ -210,9 +279,14 @@ Credential = Annotated[
     rule(
         lambda v: bool(v) and not _CONTROL.search(v) and not any(c.isspace() for c in v),
         "must be non-empty, without spaces or control characters",
+        pattern=r"^[^\s\x00-\x1f\x7f]+$",
     ),
 ]
 MountPath = Annotated[
     Str,
-    rule(lambda v: v.startswith("/") and ":" not in v and "," not in v, "must be an absolute path without ':' or ','"),
+    rule(
+        lambda v: v.startswith("/") and ":" not in v and "," not in v,
+        "must be an absolute path without ':' or ','",
+        pattern="^/[^:,]*$",
+    ),
 ]

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ...source import Plain
-from ..fields import Bool, PosixName, Str, invalid, is_host, rule
+from ..fields import Bool, PosixName, Str, invalid, is_host, keywords, rule
 
 DEFAULT = "[default]"  # a submitter parameter that leaves the site's default
 
@@ -58,9 +58,18 @@ def _after(fn):
     return AfterValidator(fn)
 
 
+def templated(pattern: str) -> Any:
+    """JSON Schema for a string checked after Mako substitution: the pattern, unless it holds `${…}` (or `%`)."""
+    return keywords(pattern=f"\\$\\{{|%|{pattern}")
+
+
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+_NOT_BLANK = keywords(pattern=r"\S")
+
+
 Command = Annotated[Str, _after(_command)]
-ShellCommand = Annotated[Str, _after(_command), _after(_program)]
-Text = Annotated[Str, _after(_no_control)]
+ShellCommand = Annotated[Str, _after(_command), _after(_program), _NOT_BLANK]
+Text = Annotated[Str, _after(_no_control), templated(_NO_CONTROL)]
 Image = Annotated[
     Str,
     rule(
@@ -68,6 +77,7 @@ Image = Annotated[
         "must be an image reference such as registry.example.com/app:1.0, without spaces",
     ),
     _after(_not_option),
+    templated(r"^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$"),
 ]
 MacAddress = Annotated[
     Str,
@@ -75,9 +85,10 @@ MacAddress = Annotated[
         lambda v: bool(re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}", v)),
         "must be a MAC address such as 02:42:ac:11:00:02",
     ),
+    templated("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"),
 ]
 HostName = Annotated[Str, rule(lambda v: is_host(v) and len(v) <= 253, "must be a host name such as worker-1")]
-EngineArg = Annotated[Str, _after(_no_control)]
+EngineArg = Annotated[Str, _after(_no_control), templated(_NO_CONTROL)]
 
 
 def _path_rules(value: str) -> str:
@@ -100,8 +111,8 @@ def _container_path(value: str) -> str:
     return value
 
 
-HostPath = Annotated[Str, _after(_host_path)]
-ContainerPath = Annotated[Str, _after(_container_path)]
+HostPath = Annotated[Str, _after(_host_path), templated(r"^(~/|~$|[^~\x00-\x1f\x7f])[^\x00-\x1f\x7f]*$")]
+ContainerPath = Annotated[Str, _after(_container_path), templated(r"^/[^\x00-\x1f\x7f]*$")]
 
 
 def _pair(value: Any) -> Any:
@@ -145,8 +156,8 @@ def _string_only(value: Any) -> Any:
 
 
 StrictStr = Annotated[Str, BeforeValidator(_string_only)]
-ExecCommand = Annotated[StrictStr, _after(_command), _after(_program), _after(_not_assignment)]
-SpecPath = Annotated[StrictStr, _after(_host_path)]
+ExecCommand = Annotated[StrictStr, _after(_command), _after(_program), _after(_not_assignment), _NOT_BLANK]
+SpecPath = Annotated[StrictStr, _after(_host_path), templated(r"^(~/|~$|[^~\x00-\x1f\x7f])[^\x00-\x1f\x7f]*$")]
 EnvValue = StrictStr
 
 
@@ -165,7 +176,9 @@ def _python_version(value: str) -> str:
     return value
 
 
-PythonVersion = Annotated[StrictStr, _after(_python_version)]
+PythonVersion = Annotated[
+    StrictStr, _after(_python_version), templated(r"^((cpython|pypy|graalpy)-?)?3(\.[0-9]+){0,2}t?$")
+]
 
 
 class CommandPythonEnv(Model):
@@ -260,9 +273,26 @@ def _time(value: str) -> str:
     raise invalid(f"must be a Slurm time limit such as 30, 2:00:00 or 1-12:00:00, or {DEFAULT}")
 
 
-SbatchText = Annotated[Str, BeforeValidator(_default_marker), _after(_sbatch_text)]
-MemSize = Annotated[Str, BeforeValidator(_default_marker), _after(_sbatch_text), _after(_mem)]
-TimeLimit = Annotated[Str, BeforeValidator(_default_marker), _after(_sbatch_text), _after(_time)]
+def _marker(text: Any = str, number: bool = False) -> BeforeValidator:
+    """`[default]` read as the marker; in the JSON Schema, the text or the one-element list YAML makes of it
+    (and, for `mem` and `time`, the unquoted number a YAML file gives: `mem: 8000`, `time: 30`)."""
+    unquoted = Annotated[list[Literal["default"]], keywords(minItems=1, maxItems=1)]
+    if number:
+        return BeforeValidator(
+            _default_marker, json_schema_input_type=Union[text, Annotated[int, keywords(minimum=1)], unquoted]
+        )
+    return BeforeValidator(_default_marker, json_schema_input_type=Union[text, unquoted])
+
+
+_SLURM_MEM = r"^(\[default\]|[0-9]+[KMGTkmgt]?[Bb]?)$"
+_SLURM_TIME = r"^(\[default\]|UNLIMITED|INFINITE|[0-9]+(:[0-9]+){0,2}|[0-9]+-[0-9]+(:[0-9]+){0,2})$"
+SbatchText = Annotated[Str, _after(_sbatch_text), _marker()]
+MemSize = Annotated[
+    Str, _after(_sbatch_text), _after(_mem), _marker(Annotated[str, templated(_SLURM_MEM)], number=True)
+]
+TimeLimit = Annotated[
+    Str, _after(_sbatch_text), _after(_time), _marker(Annotated[str, templated(_SLURM_TIME)], number=True)
+]
 
 
 class SubmitterParams(Model):
@@ -275,7 +305,7 @@ class SubmitterParams(Model):
 
 
 SubmitterName = Annotated[
-    Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v), "must be a submitter name, not empty")
+    Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v), "must be a submitter name, not empty"), _NOT_BLANK
 ]
 
 
@@ -303,7 +333,9 @@ def _version_list(value: Any) -> Any:
 
 
 VersionName = Annotated[
-    Str, rule(lambda v: bool(v.strip()) and not _CONTROL.search(v), "must be a version such as 1.0.0, not empty")
+    Str,
+    rule(lambda v: bool(v.strip()) and not _CONTROL.search(v), "must be a version such as 1.0.0, not empty"),
+    _NOT_BLANK,
 ]
 
 
@@ -319,7 +351,16 @@ class AppVersionTemplate(Model):
 class AppVersionMultiTemplate(Model):
     """An entry of `versions`: one version or a list of versions sharing these commands."""
 
-    version: Annotated[list[VersionName], BeforeValidator(_version_list), Field(min_length=1)]
+    version: Annotated[
+        list[VersionName],
+        Field(min_length=1),
+        BeforeValidator(
+            _version_list,
+            json_schema_input_type=Union[
+                VersionName, Annotated[list[VersionName], keywords(minItems=1, uniqueItems=True)]
+            ],
+        ),
+    ]
     commands: CommandsSpec
     submitter: Optional[SubmitterRef] = None  # bfabric-app-runner 0.9 dropped it (the site chooses)
     reuse_default_resource: Bool = True
