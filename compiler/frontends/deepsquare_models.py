@@ -7,7 +7,8 @@ notes (docs/decisions.md) live here, each with its message in `fields.py`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+import shlex
+from typing import Annotated, Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -45,8 +46,11 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
-        """Rules across fields, checked on the mapping as written (see `_all_problems`)."""
+    def _checks(cls, data: dict) -> list[Problem]:
+        """Rules across fields, checked on the mapping as written (see `_all_problems`).
+
+        A problem is a message about the whole mapping, or `(field, message)` about one of its fields.
+        """
         return []
 
     @model_validator(mode="wrap")
@@ -87,8 +91,12 @@ def _given(data: dict, *names: str) -> list[str]:
     return [name for name in names if data.get(name) is not None]
 
 
-def _problem(message: str, data: Any) -> InitErrorDetails:
-    return InitErrorDetails(type=PydanticCustomError("jobc", message), loc=(), input=data)
+Problem = Union[str, tuple[str, str]]
+
+
+def _problem(problem: Problem, data: Any) -> InitErrorDetails:
+    loc, message = ((), problem) if isinstance(problem, str) else ((problem[0],), problem[1])
+    return InitErrorDetails(type=PydanticCustomError("jobc", message), loc=loc, input=data)
 
 
 def _again(err: Any) -> InitErrorDetails:
@@ -103,12 +111,25 @@ def _again(err: Any) -> InitErrorDetails:
 
 
 class JobResources(Model):
-    """Allocated resources for the job."""
+    """Allocated resources for the job.
+
+    The job's GPUs come in two generations: the current schema's `gpus` (for the
+    whole job; steps get none unless they ask) and the Job Reference's
+    `gpusPerTask` (per task; steps inherit it). Exactly one of them is given.
+    """
 
     tasks: AtLeast1
     cpusPerTask: AtLeast1
     memPerCpu: AtLeast1
-    gpusPerTask: AtLeast0
+    gpus: Optional[AtLeast0] = None
+    gpusPerTask: Optional[AtLeast0] = None
+
+    @classmethod
+    def _checks(cls, data: dict) -> list[Problem]:
+        given = _given(data, "gpus", "gpusPerTask")
+        if len(given) == 2:
+            return ["gpus and gpusPerTask are two forms of the job's GPUs: give one of them (gpus is the current form)"]
+        return [] if given else ["give gpus (the job's GPUs), or the Job Reference's gpusPerTask"]
 
 
 class EnvVar(Model):
@@ -141,7 +162,7 @@ class TransportData(Model):
     s3: Optional[S3Data] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         return [] if len(_given(data, "http", "s3")) == 1 else ["give exactly one of http, s3"]
 
 
@@ -160,16 +181,18 @@ class Mount(Model):
 
 class ContainerRun(Model):
     image: ImageRef
-    mounts: Optional[ListOf(Mount)] = None
+    mounts: Optional[ListOf(Mount)] = Field(default=None, json_schema_extra={"deprecated": True})
     username: Optional[Credential] = None
     password: Optional[Credential] = None
     registry: Optional[RegistryHost] = None
     apptainer: Optional[Bool] = None
     deepsquareHosted: Optional[Bool] = None
     x11: Optional[Bool] = None
+    mountHome: Optional[Bool] = None
+    readOnlyRootFS: Optional[Bool] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         if len(_given(data, "username", "password")) == 1:
             return ["username and password go together: give both or neither"]
         return []
@@ -200,13 +223,13 @@ class NetworkInterface(Model):
     bore: Optional[Bore] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         return [] if len(_given(data, "wireguard", "bore")) == 1 else ["give exactly one of wireguard, bore"]
 
 
 class StepRun(Model):
     command: Str
-    shell: Optional[OneOf("/bin/bash", "/bin/ash", "/bin/sh")] = None
+    shell: Optional[OneOf("/bin/bash", "/bin/ash", "/bin/sh", "ENTRYPOINT")] = None
     resources: Optional[StepRunResources] = None
     container: Optional[ContainerRun] = None
     network: Optional[OneOf("host", "slirp4netns")] = None
@@ -228,17 +251,40 @@ class StepRun(Model):
         return value
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
-        if data.get("network") not in (None, "host"):  # slirp4netns, or a bad value reported at network
-            return []
-        given = [name for name in ("dns", "customNetworkInterfaces") if data.get(name) not in (None, "", [])]
-        return (
-            [
-                f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns (the default is host)"
-            ]
-            if given
-            else []
-        )
+    def _checks(cls, data: dict) -> list[Problem]:
+        return _entrypoint_problems(data) + _network_problems(data)
+
+
+def _entrypoint_problems(data: dict) -> list[Problem]:
+    """`shell: ENTRYPOINT` hands the command's words to the image's entrypoint: it needs an image and words."""
+    if data.get("shell") != "ENTRYPOINT":
+        return []
+    problems: list[Problem] = []
+    if data.get("container") is None:
+        problems.append(("shell", "ENTRYPOINT needs a container: it runs the image's entrypoint"))
+    command = data.get("command")
+    if isinstance(command, str):
+        try:
+            shlex.split(command)
+        except ValueError as exc:
+            problems.append(
+                (
+                    "command",
+                    f"cannot be split into words (shell: ENTRYPOINT splits it like a shell): {str(exc).lower()}",
+                )
+            )
+    return problems
+
+
+def _network_problems(data: dict) -> list[Problem]:
+    if data.get("network") not in (None, "host"):  # slirp4netns, or a bad value reported at network
+        return []
+    given = [name for name in ("dns", "customNetworkInterfaces") if data.get(name) not in (None, "", [])]
+    if not given:
+        return []
+    return [
+        f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns (the default is host)"
+    ]
 
 
 class ForRange(Model):
@@ -261,7 +307,7 @@ class StepFor(Model):
     steps: ListOf("Step")
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         given = _given(data, "items", "range")
         if len(given) == 2:
             return ["items and range are exclusive: give one of them"]
@@ -284,7 +330,7 @@ class Step(Model):
     launch: Optional[StepAsyncLaunch] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         given = _given(data, "run", "for", "launch")
         if len(given) > 1:
             return [f"run, for and launch are exclusive: this step gives {' and '.join(given)}"]
