@@ -401,7 +401,12 @@ def test_schema_is_a_json_schema_of_a_job() -> None:
     defs = s["$defs"]
     assert {"Step", "StepRun", "StepFor", "StepAsyncLaunch", "ContainerRun", "Wireguard", "Bore"} <= set(defs)
     assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch"}
-    assert defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"] == ["/bin/bash", "/bin/ash", "/bin/sh"]
+    assert defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"] == [
+        "/bin/bash",
+        "/bin/ash",
+        "/bin/sh",
+        "ENTRYPOINT",
+    ]
 
 
 def _check(instance, schema: dict, root: dict, where: str = "") -> list[str]:

@@ -118,6 +118,10 @@ class JobResources(Model):
     `gpusPerTask` (per task; steps inherit it). Exactly one of them is given.
     """
 
+    model_config = ConfigDict(
+        **Model.model_config, json_schema_extra={"oneOf": [{"required": ["gpus"]}, {"required": ["gpusPerTask"]}]}
+    )
+
     tasks: AtLeast1
     cpusPerTask: AtLeast1
     memPerCpu: AtLeast1

@@ -14,7 +14,7 @@
 #     versions[0].commands "app version 1.8.1": the first step once in the work directory, then the others for each chunk directory it creates
 #       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
 #       versions[0].commands.process "process": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
-#         container: ghcr.io/example/diann:1.8.1 (apptainer)
+#         container: ghcr.io/example/diann:1.8.1 (apptainer, the image's entrypoint)
 #         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
 #         mount: <work> -> <work>
 #         mount: /data/libraries -> /libraries (read-only)

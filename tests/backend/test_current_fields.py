@@ -232,3 +232,15 @@ def test_enroot_shim_is_given_the_settings_in_its_environment(tmp_path: Path, fl
     assert start["settings"] == expected
     assert not any(a.startswith("ENROOT_") for a in start["argv"])
     assert ("--rw" in start["argv"]) == (writable is None)
+
+
+def test_schema_covers_the_current_fields() -> None:
+    from jobc.schema import job_schema
+
+    defs = job_schema()["$defs"]
+    resources = defs["JobResources"]
+    assert {"gpus", "gpusPerTask"} <= set(resources["properties"])
+    assert resources["oneOf"] == [{"required": ["gpus"]}, {"required": ["gpusPerTask"]}]
+    container = defs["ContainerRun"]["properties"]
+    assert {"mountHome", "readOnlyRootFS"} <= set(container) and container["mounts"]["deprecated"] is True
+    assert "ENTRYPOINT" in defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"]
