@@ -151,9 +151,11 @@ class Container:
     """A step's command run in a container, for every runtime.
 
     The command's argv (or `shell -c command`) follows the image. With `entrypoint`,
-    that program runs with the argv; without it, enroot and `apptainer exec` run the
-    argv itself, while docker, podman and `apptainer run` (`keep_entrypoint`) hand
-    it to the image's own entrypoint.
+    that program runs with the argv; without it, `apptainer exec` runs the argv
+    itself, while docker, podman and `apptainer run` (`keep_entrypoint`) hand it to
+    the image's own entrypoint, and so does enroot, whose `/etc/rc` execs the image's
+    ENTRYPOINT (if any) with the argv. An empty argv with `keep_entrypoint` runs the
+    image's default (ENTRYPOINT and CMD).
     """
 
     image: str
