@@ -297,9 +297,9 @@ def test_validate_reports_every_file(here: Path) -> None:
         "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT",
         "job.yaml: ok",
         "jobc: missing.yaml: No such file or directory",
+        "bad2.json:1:15: resources: give gpus (the job's GPUs), or the Job Reference's gpusPerTask",
         "bad2.json:1:15: resources.cpusPerTask: is required",
         "bad2.json:1:15: resources.memPerCpu: is required",
-        "bad2.json:1:15: resources.gpusPerTask: is required",
     ]
 
 

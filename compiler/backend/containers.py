@@ -4,7 +4,7 @@ The batch script fetches a registry image once per step run, before `srun`
 (`setup_lines`); the task runs the command in it (`task_wrapper`):
 
     enroot     jobc_enroot_import SOURCE FILE [REGISTRY USER SECRET]        (batch: netrc credentials, import)
-               jobc_enroot IMAGE ENROOT_MOUNT_HOME=y|n [ENROOT_ROOTFS_WRITABLE=n] [--root] [--rw] \\
+               jobc_enroot IMAGE ENROOT_MOUNT_HOME=y|n [ENROOT_ROOTFS_WRITABLE=n] [--no-entrypoint] [--root] [--rw] \\
                    --mount HOST:DIR[:ro]… -- \\
                    [SHELL -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir] [ENTRYPOINT] COMMAND…
     apptainer  jobc_apptainer_pull SOURCE FILE [USER SECRET]                (batch: credentials in its env)
@@ -158,6 +158,8 @@ def _enroot(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
     out: list[Sh] = [Sh("jobc_enroot"), image_path(c), Sh(f"ENROOT_MOUNT_HOME={'y' if c.mount_home else 'n'}")]
     if c.read_only_root:
         out.append(Sh("ENROOT_ROOTFS_WRITABLE=n"))
+    if c.entrypoint or not c.keep_entrypoint:
+        out.append(Sh("--no-entrypoint"))  # the command (or the given entrypoint) replaces the image's
     if step.map_root:
         out.append(Sh("--root"))
     if not c.read_only_root:

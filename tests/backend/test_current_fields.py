@@ -48,12 +48,15 @@ def after_image(srun: str, image_end: str) -> str:
 @pytest.mark.parametrize(
     ("container", "words"),
     [
-        ("{image: library/ubuntu:24.04}", "ENROOT_MOUNT_HOME=n --rw --mount"),
-        ("{image: library/ubuntu:24.04, mountHome: true}", "ENROOT_MOUNT_HOME=y --rw --mount"),
-        ("{image: library/ubuntu:24.04, readOnlyRootFS: true}", "ENROOT_MOUNT_HOME=n ENROOT_ROOTFS_WRITABLE=n --mount"),
+        ("{image: library/ubuntu:24.04}", "ENROOT_MOUNT_HOME=n --no-entrypoint --rw --mount"),
+        ("{image: library/ubuntu:24.04, mountHome: true}", "ENROOT_MOUNT_HOME=y --no-entrypoint --rw --mount"),
+        (
+            "{image: library/ubuntu:24.04, readOnlyRootFS: true}",
+            "ENROOT_MOUNT_HOME=n ENROOT_ROOTFS_WRITABLE=n --no-entrypoint --mount",
+        ),
         (
             "{image: library/ubuntu:24.04, mountHome: false, readOnlyRootFS: false}",
-            "ENROOT_MOUNT_HOME=n --rw --mount",
+            "ENROOT_MOUNT_HOME=n --no-entrypoint --rw --mount",
         ),
     ],
 )
@@ -203,7 +206,9 @@ def test_enroot_shim_is_given_the_settings_in_its_environment(tmp_path: Path, fl
     (tmp_path / "img.sqsh").write_text("squashfs")
     srun = srun_of(script, "c")
     words = [
-        w for w in srun.split("jobc_enroot ", 1)[1].split(" -- ", 1)[0].split() if w.startswith(("ENROOT_", "--rw"))
+        w
+        for w in srun.split("jobc_enroot ", 1)[1].split(" -- ", 1)[0].split()
+        if w.startswith(("ENROOT_", "--rw", "--no-entrypoint"))
     ]
     node_tmp = tmp_path / "tmp"
     node_tmp.mkdir()
@@ -231,6 +236,9 @@ def test_enroot_shim_is_given_the_settings_in_its_environment(tmp_path: Path, fl
     expected = {"ENROOT_MOUNT_HOME": home} | ({"ENROOT_ROOTFS_WRITABLE": writable} if writable else {})
     assert start["settings"] == expected
     assert not any(a.startswith("ENROOT_") for a in start["argv"])
+    # A shell command replaces the image's entrypoint: enroot runs an rc script that only execs it.
+    assert start["rc"]["content"] == 'exec "$@"\n' and start["rc"]["mode"][-3:] in ("644", "600", "640")
+    assert list((node_tmp / f"jobc-{os.getuid()}").iterdir()) == []  # the last task removed lock and rc
     assert ("--rw" in start["argv"]) == (writable is None)
 
 

@@ -37,6 +37,8 @@ def test_enroot_shim_gets_home_and_root_filesystem_settings_and_entrypoint_words
     assert ran.rc == 0, ran
     defaults, settings, entrypoint = calls(tmp_path, "enroot", "start")
     assert defaults["settings"] == {"ENROOT_MOUNT_HOME": "n"} and "--rw" in defaults["argv"]
+    # A shell command replaces the image's ENTRYPOINT (an rc script that only execs it); ENTRYPOINT keeps it.
+    assert defaults["rc"]["content"] == 'exec "$@"\n' and entrypoint["rc"] is None
     assert settings["settings"] == {"ENROOT_MOUNT_HOME": "y", "ENROOT_ROOTFS_WRITABLE": "n"}
     assert "--rw" not in settings["argv"]
     assert (ran.storage / "output" / "defaults").read_text() == "defaults\n"

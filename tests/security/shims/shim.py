@@ -146,7 +146,7 @@ def main():
                 fh.write("fake sqsh\n")
             return 0
         if cmd == "start":
-            opts, rest = split_opts(list(ARGS[1:]), {"--mount", "-m", "--env", "-e", "--conf", "-c"})
+            opts, rest = split_opts(list(ARGS[1:]), {"--mount", "-m", "--env", "-e", "--conf", "-c", "--rc"})
             keys = [opts[i + 1] for i, o in enumerate(opts) if o in ("--env", "-e")]
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
             env.update({k: os.environ[k] for k in keys if k in os.environ})
