@@ -252,3 +252,20 @@ def test_schema_covers_the_current_fields() -> None:
     container = defs["ContainerRun"]["properties"]
     assert {"mountHome", "readOnlyRootFS"} <= set(container) and container["mounts"]["deprecated"] is True
     assert "ENTRYPOINT" in defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"]
+
+
+def test_docker_and_podman_honour_the_ir_fields_too() -> None:
+    """No frontend sets them for docker yet; the IR means the same for every runtime."""
+    from jobc import ir
+    from jobc.backend import containers
+    from jobc.site import Site
+
+    c = ir.Container(image="app:1", runtime="podman", mount_home=True, read_only_root=True)
+    c = ir.Container(**{**c.__dict__, "image_location": ir.ImageLocation.ENGINE})
+    step = ir.RunStep(command="x", container=c)
+    wrapper = " ".join(containers.task_wrapper(step, Site()))
+    assert wrapper.startswith(
+        'jobc_engine podman run --rm --read-only --mount type=bind,"$(jobc_csv source="${HOME}")","$(jobc_csv '
+        'target="${HOME}")" app:1'
+    ), wrapper
+    assert containers.uses_csv(c)
