@@ -28,10 +28,18 @@ class Secret:
 
 @dataclass(frozen=True)
 class Resources:
+    """Resources of the job or of one step.
+
+    A job gives its GPUs per task (`gpus_per_task`, the Job Reference's form:
+    steps inherit it) or for the whole job (`total_gpus`, DeepSquare's current
+    `gpus`: then `gpus_per_task` is 0, and steps get GPUs only when they ask).
+    """
+
     tasks: int
     cpus_per_task: int
     mem_per_cpu: int  # MB
     gpus_per_task: int
+    total_gpus: int | None = None
 
     @property
     def cpus(self) -> int:
@@ -43,7 +51,7 @@ class Resources:
 
     @property
     def gpus(self) -> int:
-        return self.tasks * self.gpus_per_task
+        return self.total_gpus if self.total_gpus is not None else self.tasks * self.gpus_per_task
 
 
 @dataclass(frozen=True)
@@ -143,9 +151,11 @@ class Container:
     """A step's command run in a container, for every runtime.
 
     The command's argv (or `shell -c command`) follows the image. With `entrypoint`,
-    that program runs with the argv; without it, enroot and `apptainer exec` run the
-    argv itself, while docker, podman and `apptainer run` (`keep_entrypoint`) hand
-    it to the image's own entrypoint.
+    that program runs with the argv; without it, `apptainer exec` runs the argv
+    itself, while docker, podman and `apptainer run` (`keep_entrypoint`) hand it to
+    the image's own entrypoint, and so does enroot, whose `/etc/rc` execs the image's
+    ENTRYPOINT (if any) with the argv. An empty argv with `keep_entrypoint` runs the
+    image's default (ENTRYPOINT and CMD).
     """
 
     image: str
@@ -165,6 +175,8 @@ class Container:
     hostname: str | None = None
     mac_address: str | None = None
     user: "str | Word | None" = None  # docker and podman `--user`
+    mount_home: bool = False  # the user's home directory mounted in the container
+    read_only_root: bool = False  # the image's root filesystem read-only (the mounts stay as they are)
     path: FieldPath = ()
     # set by plan_containers:
     image_source: str | None = None  # "docker://…" reference to import, or None for a local file

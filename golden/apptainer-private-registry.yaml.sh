@@ -53,7 +53,7 @@ jobc_steps() {
     jobc_load_env
     jobc_apptainer_pull docker://ghcr.io/analytics/report-builder:1.4.2 "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif ci-bot 'steps[0].run.container.password'
     srun --job-name='render the report' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-      -- apptainer exec --fakeroot --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" --bind /shared/reference:/reference:ro "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif /bin/sh -c './build-report --reference /reference --out "$DEEPSQUARE_OUTPUT/report.html"'
+      -- apptainer exec --fakeroot --no-home --writable-tmpfs --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" --bind /shared/reference:/reference:ro "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif /bin/sh -c './build-report --reference /reference --out "$DEEPSQUARE_OUTPUT/report.html"'
   )
 }
 

@@ -64,7 +64,7 @@ jobc_steps() {
     srun --job-name='jupyter lab' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
       -- bash -c 'jobc_task "$@"' jobc-task \
       jobc_netns slirp4netns -- \
-      jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
       /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
       /bin/sh -c 'start-notebook.sh --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.token="$JUPYTER_TOKEN" --allow-root'
   )
@@ -158,23 +158,33 @@ jobc_enroot_import() {
 }
 
 # Task side. Run "$@" in this step's enroot container, made from IMAGE once per node and removed by the
-# node's last task of the step. Usage: jobc_enroot IMAGE [enroot start options] -- COMMAND...
+# node's last task of the step. Usage:
+#   jobc_enroot IMAGE [ENROOT_SETTING=y|n]... [--no-entrypoint] [enroot start options] -- COMMAND...
+# The settings (ENROOT_MOUNT_HOME, ENROOT_ROOTFS_WRITABLE) are given to enroot start in its environment,
+# where they override the site's enroot.conf. The image's /etc/rc runs its ENTRYPOINT with COMMAND as
+# arguments; --no-entrypoint runs COMMAND itself instead (an rc script that only does `exec "$@"`).
 # enroot starts with a clean environment: pass the spec's variables ($JOBC_CONTAINER_ENV), the platform's,
 # Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV, by name.
 jobc_enroot() {
-  local image=$1 key line rc=0
-  local -a opts=() keys=()
+  local image=$1 key line rc=0 no_entrypoint=0 dir
+  local -a opts=() keys=() settings=()
   local -A seen=()
   shift
   while (( $# )) && [[ $1 != -- ]]; do
-    opts+=("$1")
+    if [[ $1 =~ ^ENROOT_[A-Z_]+=[yn]$ ]]; then
+      settings+=("$1")
+    elif [[ $1 == --no-entrypoint ]]; then
+      no_entrypoint=1
+    else
+      opts+=("$1")
+    fi
     shift
   done
   shift
   read -ra keys <<< "${JOBC_CONTAINER_ENV-}"
   keys+=(JOBC_WORKDIR STORAGE_PATH DEEPSQUARE_INPUT DEEPSQUARE_OUTPUT DEEPSQUARE_ENV)
-  keys+=(NTASKS CPUS_PER_TASK MEM_PER_CPU GPUS_PER_TASK GPUS CPUS MEM "${!SLURM_@}")
-  for key in item index; do
+  keys+=(NTASKS CPUS_PER_TASK MEM_PER_CPU GPUS CPUS MEM "${!SLURM_@}")
+  for key in GPUS_PER_TASK item index; do
     if [[ -v $key ]]; then keys+=("$key"); fi
   done
   if [[ -s ${DEEPSQUARE_ENV-} ]]; then
@@ -193,12 +203,21 @@ jobc_enroot() {
     fi
   done
   JOBC_ENROOT_NAME=jobc-$SLURM_JOB_ID-$SLURM_STEP_ID-${SLURMD_NODENAME//[^A-Za-z0-9_-]/_}
-  JOBC_ENROOT_LOCK=$(jobc_node_dir)/$JOBC_ENROOT_NAME.lock || return
+  dir=$(jobc_node_dir) || return
+  JOBC_ENROOT_LOCK=$dir/$JOBC_ENROOT_NAME.lock
   jobc_enroot_locked jobc_enroot_acquire "$image" || return
+  if (( no_entrypoint )); then
+    # Written while this task holds the container, so the last task's release cannot remove it meanwhile.
+    printf 'exec "$@"\n' > "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" &&
+      mv -f -- "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" "$dir/$JOBC_ENROOT_NAME.rc" || rc=$?
+    opts+=(--rc "$dir/$JOBC_ENROOT_NAME.rc")
+  fi
   trap 'jobc_enroot_locked jobc_enroot_release; exit 143' TERM
   trap 'jobc_enroot_locked jobc_enroot_release; exit 130' INT
   trap 'jobc_enroot_locked jobc_enroot_release; exit 129' HUP
-  enroot start "${opts[@]}" "$JOBC_ENROOT_NAME" "$@" || rc=$?
+  if (( rc == 0 )); then
+    env "${settings[@]}" enroot start "${opts[@]}" "$JOBC_ENROOT_NAME" "$@" || rc=$?
+  fi
   trap - TERM INT HUP
   jobc_enroot_locked jobc_enroot_release
   return "$rc"
@@ -257,7 +276,7 @@ jobc_enroot_release() {
   if (( count <= 1 )); then
     enroot remove --force "$JOBC_ENROOT_NAME" >&2 ||
       printf 'jobc: could not remove the enroot container %s\n' "$JOBC_ENROOT_NAME" >&2
-    rm -f -- "$JOBC_ENROOT_LOCK"
+    rm -f -- "$JOBC_ENROOT_LOCK" "${JOBC_ENROOT_LOCK%.lock}.rc"
   else
     printf '%s\n' "$((count - 1))" > "$JOBC_ENROOT_LOCK"
   fi

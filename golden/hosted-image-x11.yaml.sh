@@ -54,7 +54,7 @@ jobc_steps() {
   (
     jobc_load_env
     srun --job-name='render a preview' --ntasks=1 --cpus-per-task=8 --mem-per-cpu=2048M --gpus-per-task=1 --chdir="$STORAGE_PATH" \
-      -- apptainer exec --pwd "$STORAGE_PATH" --bind "$STORAGE_PATH:$STORAGE_PATH" --bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c 'python3 /app/preview.py --display "$DISPLAY" --out "$DEEPSQUARE_OUTPUT/preview.png"'
+      -- apptainer exec --no-home --writable-tmpfs --pwd "$STORAGE_PATH" --bind "$STORAGE_PATH:$STORAGE_PATH" --bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c 'python3 /app/preview.py --display "$DISPLAY" --out "$DEEPSQUARE_OUTPUT/preview.png"'
   )
 }
 

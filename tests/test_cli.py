@@ -196,7 +196,7 @@ def test_compile_reports_every_problem_in_source_order(here: Path) -> None:
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
         "bad.yaml:1:20: resources.tasks: must be at least 1",
-        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh",
+        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT",
     ]
 
 
@@ -293,12 +293,12 @@ def test_validate_reports_every_file(here: Path) -> None:
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
         "bad.yaml:1:20: resources.tasks: must be at least 1",
-        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh",
+        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT",
         "job.yaml: ok",
         "jobc: missing.yaml: No such file or directory",
+        "bad2.json:1:15: resources: give gpus (the job's GPUs), or the Job Reference's gpusPerTask",
         "bad2.json:1:15: resources.cpusPerTask: is required",
         "bad2.json:1:15: resources.memPerCpu: is required",
-        "bad2.json:1:15: resources.gpusPerTask: is required",
     ]
 
 

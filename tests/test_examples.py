@@ -25,6 +25,7 @@ DATA = Path(__file__).resolve().parent / "data"
 GOLDEN_TEST = "test_golden"
 
 # Warnings (stderr) that a valid example is expected to print; every other valid example prints nothing.
+DEPRECATED_MOUNTS = "are deprecated by DeepSquare's current schema: jobc still mounts them"
 EXPECTED_WARNINGS = {
     "reference-job-full-corrected.json": (
         "reference-job-full-corrected.json:26:27: warning: continuousOutputSync: "
@@ -35,6 +36,10 @@ EXPECTED_WARNINGS = {
         ".bore.secret: is handed to dpsproxy on its command line (the client takes it no other way): "
         "while the step runs, any user of the node can read it with ps\n"
     ),
+    "apptainer-private-registry.yaml": (
+        f"apptainer-private-registry.yaml:22:11: warning: steps[0].run.container.mounts: {DEPRECATED_MOUNTS}\n"
+    ),
+    "gpu-training.yaml": f"gpu-training.yaml:36:11: warning: steps[1].run.container.mounts: {DEPRECATED_MOUNTS}\n",
 }
 
 # Printing a script that holds secrets to a pipe (not a terminal) reminds of -o and --redact.
@@ -277,4 +282,5 @@ def test_reference_fragments_compile(fragment: dict, request) -> None:
         return
     result = compile_spec(text, name="fragment.json")
     assert result.script.startswith("#!/bin/bash\n")
-    assert result.warnings == ()
+    mounts = '"mounts"' in text
+    assert [w.message for w in result.warnings] == ([DEPRECATED_MOUNTS] if mounts else [])

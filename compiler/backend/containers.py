@@ -4,11 +4,14 @@ The batch script fetches a registry image once per step run, before `srun`
 (`setup_lines`); the task runs the command in it (`task_wrapper`):
 
     enroot     jobc_enroot_import SOURCE FILE [REGISTRY USER SECRET]        (batch: netrc credentials, import)
-               jobc_enroot IMAGE [--root] --rw --mount HOST:DIR[:ro]… -- \\
-                   SHELL -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir [ENTRYPOINT] COMMAND…
+               jobc_enroot IMAGE ENROOT_MOUNT_HOME=y|n [ENROOT_ROOTFS_WRITABLE=n] [--no-entrypoint] [--root] [--rw] \\
+                   --mount HOST:DIR[:ro]… -- \\
+                   [SHELL -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir] [ENTRYPOINT] COMMAND…
     apptainer  jobc_apptainer_pull SOURCE FILE [USER SECRET]                (batch: credentials in its env)
-               apptainer exec|run [--fakeroot] [--pwd DIR] --bind HOST:DIR[:ro]… IMAGE [ENTRYPOINT] COMMAND…
-    docker     jobc_engine docker|podman run [SITE…] [--user U] --rm --mount type=bind,source=…,target=…[,readonly]… \\
+               apptainer exec|run [--fakeroot] [--no-home] [--writable-tmpfs] [--pwd DIR] \\
+                   --bind HOST:DIR[:ro]… IMAGE [ENTRYPOINT] COMMAND…
+    docker     jobc_engine docker|podman run [SITE…] [--user U] --rm [--read-only] \\
+                   --mount type=bind,source=…,target=…[,readonly]… \\
                [--entrypoint E] [--env K=V]… [--mac-address M] [EXTRA…] [--hostname H] IMAGE COMMAND…
 
 SECRET is the name of the secret (`ir.Secret.field`), never its value: the
@@ -37,6 +40,12 @@ On each node the step's enroot container is created once (under a node-local
 flock; the lock file counts the node's tasks using it) and removed by the last
 task to finish, also when the step is stopped with TERM/INT/HUP; a SIGKILL
 leaves it behind (named jobc-JOB-STEP-NODE, so it is recognisable).
+
+The home directory is mounted only when the spec asks (`mount_home`), and the
+image's root filesystem is writable unless it asks otherwise (`read_only_root`),
+whatever the site's defaults: enroot's settings are given to `enroot start` in
+its environment, where they override enroot.conf; Apptainer gets `--no-home`
+and `--writable-tmpfs` (a throw-away overlay; without it a SIF is read-only).
 
 Mount values: enroot takes `HOST:DIR[:ro]` (the frontends refuse paths it
 cannot mount); Apptainer's `--bind` the same, and its `--mount` where a path
@@ -146,10 +155,15 @@ def task_wrapper(step: ir.RunStep, site: Site) -> list[Sh]:
 
 
 def _enroot(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
-    out: list[Sh] = [Sh("jobc_enroot"), image_path(c)]
+    out: list[Sh] = [Sh("jobc_enroot"), image_path(c), Sh(f"ENROOT_MOUNT_HOME={'y' if c.mount_home else 'n'}")]
+    if c.read_only_root:
+        out.append(Sh("ENROOT_ROOTFS_WRITABLE=n"))
+    if c.entrypoint or not c.keep_entrypoint:
+        out.append(Sh("--no-entrypoint"))  # the command (or the given entrypoint) replaces the image's
     if step.map_root:
         out.append(Sh("--root"))
-    out.append(Sh("--rw"))
+    if not c.read_only_root:
+        out.append(Sh("--rw"))
     if c.mount_storage:
         out += [Sh("--mount"), STORAGE_MOUNT]
     for m in c.mounts:
@@ -170,6 +184,10 @@ def _apptainer(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
     out: list[Sh] = [quote(site.tool("apptainer")), Sh("run" if run else "exec")]
     if step.map_root:
         out.append(Sh("--fakeroot"))
+    if not c.mount_home:
+        out.append(Sh("--no-home"))
+    if not c.read_only_root:
+        out.append(Sh("--writable-tmpfs"))
     if c.start_in_work_dir:
         out += [Sh("--pwd"), work_dir(step)]
     if c.mount_storage:
@@ -194,7 +212,9 @@ def _engine(c: ir.Container, site: Site) -> list[Sh]:
     if c.user is not None:
         out += [Sh("--user"), render_word(c.user)]
     out.append(Sh("--rm"))
-    for m in c.mounts:
+    if c.read_only_root:
+        out.append(Sh("--read-only"))
+    for m in _engine_mounts(c):
         out += [Sh("--mount"), _csv_mount(m, target_key="target", read_only="readonly")]
     if c.entrypoint:
         out += [Sh("--entrypoint"), quote(c.entrypoint)]
@@ -207,6 +227,14 @@ def _engine(c: ir.Container, site: Site) -> list[Sh]:
         out += [Sh("--hostname"), quote(c.hostname)]
     out.append(image_path(c))
     return out
+
+
+HOME = ir.Word((ir.Var(ir.Place.HOME),))
+
+
+def _engine_mounts(c: ir.Container) -> tuple[ir.Mount, ...]:
+    """docker and podman mount nothing of the host by default: the home directory is one more mount."""
+    return ((ir.Mount(HOME, HOME, False),) if c.mount_home else ()) + c.mounts
 
 
 def _x11(site: Site) -> Sh:
@@ -253,4 +281,5 @@ def _csv_field(word: "str | ir.Word") -> "str | RunTime":
 
 def uses_csv(c: ir.Container) -> bool:
     """Whether a mount of this container quotes a CSV field at run time (`jobc_csv`)."""
-    return any(_takes_csv(c, m) and not (isinstance(m.host, str) and isinstance(m.target, str)) for m in c.mounts)
+    mounts = _engine_mounts(c) if c.runtime in ENGINES else c.mounts
+    return any(_takes_csv(c, m) and not (isinstance(m.host, str) and isinstance(m.target, str)) for m in mounts)

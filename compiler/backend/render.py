@@ -133,7 +133,9 @@ def sbatch_directives(job: ir.Job, site: Site) -> list[tuple[str, Sh]]:
     if problems:
         fail(problems)
     resources = [("ntasks", res.tasks), ("cpus-per-task", res.cpus_per_task), ("mem-per-cpu", f"{res.mem_per_cpu}M")]
-    if res.gpus_per_task:
+    if res.total_gpus:
+        resources.append(("gpus", res.total_gpus))  # as DeepSquare's supervisor asks sbatch for the job's gpus
+    elif res.gpus_per_task:
         resources.append(("gpus-per-task", res.gpus_per_task))
     head = out[:1] if out and out[0][0] == "job-name" else []
     return head + [(k, Sh(str(v))) for k, v in resources] + out[len(head) :]

@@ -45,7 +45,7 @@ def srun_options(step: ir.RunStep, job: ir.Job, loop_variables: tuple[str, ...] 
         Sh(f"--cpus-per-task={res.cpus_per_task}"),
         Sh(f"--mem-per-cpu={res.mem_per_cpu}M"),
     ]
-    if job.resources.gpus_per_task or res.gpus_per_task:
+    if job.resources.gpus or res.gpus_per_task:
         opts.append(Sh(f"--gpus-per-task={res.gpus_per_task}"))
         if not res.gpus_per_task:
             opts.append(Sh("--gres=none"))  # Slurm 24.11 reads --gpus-per-task=0 as no request: all the job's GPUs
@@ -138,7 +138,9 @@ def srun_line(step: ir.RunStep, job: ir.Job, site: Site, found: "Features") -> S
         if token in _WRAPPER_ENDS:
             lines.append(words(current))
             current = []
-    lines.append(words(current + command_argv(step)))
+    last = current + command_argv(step)
+    if last:  # else the command is empty: the container runs the image's own entrypoint and command
+        lines.append(words(last))
     return Sh(" \\\n    ".join(lines))
 
 

@@ -20,7 +20,7 @@ def header_lines(job: ir.Job, secrets: tuple[ir.Secret, ...], digest: str) -> li
         f"jobc {__version__}, spec sha256 {digest}",
         "",
         "What this job does (generated from the spec: edit the spec, not this script):",
-        f"{INDENT}resources: {resources_text(job.resources)}",
+        f"{INDENT}resources: {resources_text(job.resources)}{_job_gpus(job.resources)}",
     ]
     if job.input is not None:
         lines.append(f"{INDENT}input: {_transport(job.input)}")
@@ -78,6 +78,13 @@ def _run(step: ir.RunStep) -> str:
     return text
 
 
+def _job_gpus(res: ir.Resources) -> str:
+    """A job giving its GPUs as a total (`gpus`) has no per-task figure: say the total."""
+    if not res.total_gpus:
+        return ""
+    return f", {res.total_gpus} GPU{'s' if res.total_gpus != 1 else ''} (steps take them only when they ask)"
+
+
 _INHERITED = {"cpus_per_task": "CPUs", "mem_per_cpu": "memory", "gpus_per_task": "GPUs"}
 
 
@@ -86,7 +93,11 @@ def _run_details(step: ir.RunStep) -> list[str]:
     c = step.container
     if c is not None:
         image = f"{c.registry}/{c.image}" if c.registry and c.image_location is not ir.ImageLocation.ENGINE else c.image
-        out.append(f"container: {image} ({c.runtime})")
+        traits = [c.runtime]
+        traits += ["the image's entrypoint"] if c.keep_entrypoint and not c.entrypoint and step.argv is not None else []
+        traits += ["home mounted"] if c.mount_home else []
+        traits += ["read-only root filesystem"] if c.read_only_root else []
+        out.append(f"container: {image} ({', '.join(traits)})")
         for m in c.mounts:
             out.append(f"mount: {_path(m.host)} -> {_path(m.target)}{' (read-only)' if m.read_only else ''}")
     net = step.network

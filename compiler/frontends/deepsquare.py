@@ -7,10 +7,12 @@ left unresolved (`None`) for the passes to decide.
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import replace
 from typing import Any
 
 from .. import ir
-from ..diagnostics import FieldPath, fail
+from ..diagnostics import Diagnostic, FieldPath, fail, warning
 from . import deepsquare_models as m
 from .validation import validate
 
@@ -25,10 +27,13 @@ def to_ir(data: Any, *, name: str) -> ir.Job:
         fail(problems)
     assert isinstance(job, m.Job)
     res = job.resources
+    notes: list[Diagnostic] = []
+    steps = _steps(job.steps, ("steps",), notes)
     return ir.Job(
         name=name,
-        resources=ir.Resources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask),
-        steps=_steps(job.steps, ("steps",)),
+        resources=ir.Resources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask or 0, total_gpus=res.gpus),
+        steps=steps,
+        warnings=tuple(notes),
         env=_env(job.env, ("env",)),
         input=_transport(job.input, ("input",)),
         input_mode=job.inputMode,
@@ -72,11 +77,11 @@ def format_field(path: FieldPath) -> str:
     return format_path(path)
 
 
-def _steps(steps: list[m.Step], path: FieldPath) -> tuple[ir.AnyStep, ...]:
-    return tuple(_step(step, path + (i,)) for i, step in enumerate(steps))
+def _steps(steps: list[m.Step], path: FieldPath, notes: list[Diagnostic]) -> tuple[ir.AnyStep, ...]:
+    return tuple(_step(step, path + (i,), notes) for i, step in enumerate(steps))
 
 
-def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
+def _step(step: m.Step, path: FieldPath, notes: list[Diagnostic]) -> ir.AnyStep:
     common: dict[str, Any] = dict(name=step.name, depends_on=tuple(step.dependsOn or ()), path=path)
     depends_on = (("depends_on", path + ("dependsOn",)),)
     if step.run is not None:
@@ -85,7 +90,7 @@ def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
             (key, rpath + (name,))
             for key, name in (("resources", "resources"), ("command", "command"), ("map_uid", "mapUid"))
         )
-        return _run(step.run, rpath, common)
+        return _run(step.run, rpath, common, notes)
     if step.for_ is not None:
         common["field_paths"] = depends_on + (("over", path + ("for", "range" if step.for_.range else "items")),)
         loop = step.for_
@@ -95,18 +100,23 @@ def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
         else:
             assert loop.range is not None
             over = ir.RangeLoop(loop.range.begin, loop.range.end, loop.range.increment or 1)
-        return ir.LoopStep(over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",)), **common)
+        return ir.LoopStep(
+            over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",), notes), **common
+        )
     if step.launch is not None:
         common["field_paths"] = depends_on + (("handle", path + ("launch", "handleName")),)
         launch = step.launch
         signal = 15 if launch.signalOnParentStepExit is None else launch.signalOnParentStepExit
         return ir.LaunchStep(
-            handle=launch.handleName, signal=signal, steps=_steps(launch.steps, path + ("launch", "steps")), **common
+            handle=launch.handleName,
+            signal=signal,
+            steps=_steps(launch.steps, path + ("launch", "steps"), notes),
+            **common,
         )
     return ir.NoteStep(**common, field_paths=depends_on)
 
 
-def _run(run: m.StepRun, path: FieldPath, common: dict) -> ir.RunStep:
+def _run(run: m.StepRun, path: FieldPath, common: dict, notes: list[Diagnostic]) -> ir.RunStep:
     res = run.resources
     resources = (
         ir.PartialResources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask)
@@ -122,12 +132,15 @@ def _run(run: m.StepRun, path: FieldPath, common: dict) -> ir.RunStep:
             interfaces.append(_bore(nic.bore, npath + ("bore",)))
         elif nic.vnet is not None:
             interfaces.append(ir.Vnet(nic.vnet.name, nic.vnet.address, npath + ("vnet",)))
+    container = _container(run.container, path + ("container",), notes)
+    argv, container = _command(run, container, path, notes)
     return ir.RunStep(
         command=run.command,
-        shell=run.shell or "/bin/sh",
+        shell="/bin/sh" if run.shell in (None, "ENTRYPOINT") else run.shell,
+        argv=argv,
         resources=resources,
         env=_env(run.env, path + ("env",)),
-        container=_container(run.container, path + ("container",)),
+        container=container,
         network=ir.Network(run.network or "host", tuple(run.dns or ()), tuple(interfaces)),
         map_root=bool(run.mapRoot),
         map_uid=run.mapUid,
@@ -152,6 +165,33 @@ def _bore(bore: m.Bore, path: FieldPath) -> ir.Bore:
     return ir.Bore(address, number, bore.targetPort, secret, "dpsproxy" if current else "bore", path)
 
 
+def _command(
+    run: m.StepRun, container: ir.Container | None, path: FieldPath, notes: list[Diagnostic]
+) -> tuple[tuple[str, ...] | None, ir.Container | None]:
+    """The argv of `shell: ENTRYPOINT` and of an empty command, which the image's entrypoint receives.
+
+    ENTRYPOINT splits the command into words that arrive literally (empty words too); an empty
+    command in a container runs the image's own entrypoint and command. Else `shell -c command`.
+    """
+    empty = run.command == ""
+    if container is None:
+        if empty:
+            notes.append(warning(path + ("command",), "is empty: without a container, this step runs nothing"))
+        return None, None
+    if run.shell != "ENTRYPOINT" and not empty:
+        return None, container
+    start_in_work_dir = container.runtime != "enroot"
+    if not start_in_work_dir and run.workDir is not None:
+        notes.append(
+            warning(
+                path + ("workDir",),
+                "is not used: with enroot, the image's entrypoint starts in the image's working directory",
+            )
+        )
+    keep = replace(container, keep_entrypoint=True, start_in_work_dir=start_in_work_dir)
+    return tuple(shlex.split(run.command)), keep
+
+
 def _wireguard(wg: m.Wireguard, path: FieldPath) -> ir.Wireguard:
     peers = tuple(
         ir.WireguardPeer(
@@ -170,9 +210,13 @@ def _wireguard(wg: m.Wireguard, path: FieldPath) -> ir.Wireguard:
     )
 
 
-def _container(c: m.ContainerRun | None, path: FieldPath) -> ir.Container | None:
+def _container(c: m.ContainerRun | None, path: FieldPath, notes: list[Diagnostic]) -> ir.Container | None:
     if c is None:
         return None
+    if c.mounts is not None:
+        notes.append(
+            warning(path + ("mounts",), "are deprecated by DeepSquare's current schema: jobc still mounts them")
+        )
     hosted = bool(c.deepsquareHosted)
     return ir.Container(
         image=c.image,
@@ -182,6 +226,8 @@ def _container(c: m.ContainerRun | None, path: FieldPath) -> ir.Container | None
         runtime="apptainer" if (c.apptainer or hosted) else "enroot",
         hosted=hosted,
         x11=bool(c.x11),
+        mount_home=bool(c.mountHome),
+        read_only_root=bool(c.readOnlyRootFS),
         mounts=tuple(
             ir.Mount(mt.hostDir, mt.containerDir, mt.options == "ro", path + ("mounts", i))
             for i, mt in enumerate(c.mounts or ())

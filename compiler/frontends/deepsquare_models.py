@@ -7,7 +7,8 @@ notes (docs/decisions.md) live here, each with its message in `fields.py`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Optional
+import shlex
+from typing import Annotated, Any, ClassVar, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -52,8 +53,11 @@ class Model(BaseModel):
     given_together: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
-        """Rules across fields, checked on the mapping as written (see `_all_problems`)."""
+    def _checks(cls, data: dict) -> list[Problem]:
+        """Rules across fields, checked on the mapping as written (see `_all_problems`).
+
+        A problem is a message about the whole mapping, or `(field, message)` about one of its fields.
+        """
         return []
 
     @model_validator(mode="wrap")
@@ -98,8 +102,12 @@ def _and(names: tuple[str, ...]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _problem(message: str, data: Any) -> InitErrorDetails:
-    return InitErrorDetails(type=PydanticCustomError("jobc", message), loc=(), input=data)
+Problem = Union[str, tuple[str, str]]
+
+
+def _problem(problem: Problem, data: Any) -> InitErrorDetails:
+    loc, message = ((), problem) if isinstance(problem, str) else ((problem[0],), problem[1])
+    return InitErrorDetails(type=PydanticCustomError("jobc", message), loc=loc, input=data)
 
 
 def _again(err: Any) -> InitErrorDetails:
@@ -114,12 +122,29 @@ def _again(err: Any) -> InitErrorDetails:
 
 
 class JobResources(Model):
-    """Allocated resources for the job."""
+    """Allocated resources for the job.
+
+    The job's GPUs come in two generations: the current schema's `gpus` (for the
+    whole job; steps get none unless they ask) and the Job Reference's
+    `gpusPerTask` (per task; steps inherit it). Exactly one of them is given.
+    """
+
+    model_config = ConfigDict(
+        **Model.model_config, json_schema_extra={"oneOf": [{"required": ["gpus"]}, {"required": ["gpusPerTask"]}]}
+    )
 
     tasks: AtLeast1
     cpusPerTask: AtLeast1
     memPerCpu: AtLeast1
-    gpusPerTask: AtLeast0
+    gpus: Optional[AtLeast0] = None
+    gpusPerTask: Optional[AtLeast0] = None
+
+    @classmethod
+    def _checks(cls, data: dict) -> list[Problem]:
+        given = _given(data, "gpus", "gpusPerTask")
+        if len(given) == 2:
+            return ["gpus and gpusPerTask are two forms of the job's GPUs: give one of them (gpus is the current form)"]
+        return [] if given else ["give gpus (the job's GPUs), or the Job Reference's gpusPerTask"]
 
 
 class EnvVar(Model):
@@ -158,7 +183,7 @@ class TransportData(Model):
     s3: Optional[S3Data] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         names = cls.exactly_one_of
         return [] if len(_given(data, *names)) == 1 else [f"give exactly one of {', '.join(names)}"]
 
@@ -180,16 +205,18 @@ class ContainerRun(Model):
     given_together = ("username", "password")
 
     image: ImageRef
-    mounts: Optional[ListOf(Mount)] = None
+    mounts: Optional[ListOf(Mount)] = Field(default=None, json_schema_extra={"deprecated": True})
     username: Optional[Credential] = None
     password: Optional[Credential] = None
     registry: Optional[RegistryHost] = None
     apptainer: Optional[Bool] = None
     deepsquareHosted: Optional[Bool] = None
     x11: Optional[Bool] = None
+    mountHome: Optional[Bool] = None
+    readOnlyRootFS: Optional[Bool] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         if len(_given(data, *cls.given_together)) == 1:
             return [f"{_and(cls.given_together)} go together: give both or neither"]
         return []
@@ -219,7 +246,7 @@ class Bore(Model):
     secret: Optional[Token] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         old = _given(data, "address", "port")
         if data.get("boreAddress") is not None:
             if old:
@@ -253,7 +280,7 @@ class NetworkInterface(Model):
     vnet: Optional[VNet] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         names = cls.exactly_one_of
         return [] if len(_given(data, *names)) == 1 else [f"give exactly one of {', '.join(names)}"]
 
@@ -272,7 +299,7 @@ class StepRun(Model):
     )
 
     command: Str
-    shell: Optional[OneOf("/bin/bash", "/bin/ash", "/bin/sh")] = None
+    shell: Optional[OneOf("/bin/bash", "/bin/ash", "/bin/sh", "ENTRYPOINT")] = None
     resources: Optional[StepRunResources] = None
     container: Optional[ContainerRun] = None
     network: Optional[OneOf("host", "slirp4netns", "pasta")] = None
@@ -296,23 +323,51 @@ class StepRun(Model):
         return value
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
-        problems = []
-        ids = _given(data, "mapUid", "mapGid")
-        if ids and data.get("mapRoot") is not None:
+    def _checks(cls, data: dict) -> list[Problem]:
+        return _entrypoint_problems(data) + _map_problems(data) + _network_problems(data)
+
+
+def _entrypoint_problems(data: dict) -> list[Problem]:
+    """`shell: ENTRYPOINT` hands the command's words to the image's entrypoint: it needs an image and words."""
+    if data.get("shell") != "ENTRYPOINT":
+        return []
+    problems: list[Problem] = []
+    if data.get("container") is None:
+        problems.append(("shell", "ENTRYPOINT needs a container: it runs the image's entrypoint"))
+    command = data.get("command")
+    if isinstance(command, str):
+        try:
+            shlex.split(command)
+        except ValueError as exc:
             problems.append(
-                f"mapRoot and {' and '.join(ids)} are two forms of one setting: give mapRoot (the Job Reference's "
-                "form) or mapUid/mapGid, not both"
+                (
+                    "command",
+                    f"cannot be split into words (shell: ENTRYPOINT splits it like a shell): {str(exc).lower()}",
+                )
             )
-        if data.get("network") not in (None, "host"):  # a namespace, or a bad value reported at network
-            return problems
-        given = [name for name in ("dns", "customNetworkInterfaces") if data.get(name) not in (None, "", [])]
-        if given:
-            problems.append(
-                f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns or pasta "
-                "(the default is host)"
-            )
-        return problems
+    return problems
+
+
+def _map_problems(data: dict) -> list[Problem]:
+    ids = _given(data, "mapUid", "mapGid")
+    if not ids or data.get("mapRoot") is None:
+        return []
+    return [
+        f"mapRoot and {' and '.join(ids)} are two forms of one setting: give mapRoot (the Job Reference's "
+        "form) or mapUid/mapGid, not both"
+    ]
+
+
+def _network_problems(data: dict) -> list[Problem]:
+    if data.get("network") not in (None, "host"):  # a namespace, or a bad value reported at network
+        return []
+    given = [name for name in ("dns", "customNetworkInterfaces") if data.get(name) not in (None, "", [])]
+    if not given:
+        return []
+    return [
+        f"{' and '.join(given)} {'needs' if len(given) == 1 else 'need'} network: slirp4netns or pasta "
+        "(the default is host)"
+    ]
 
 
 class ForRange(Model):
@@ -332,7 +387,7 @@ class StepFor(Model):
     steps: ListOf("Step")
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         given = _given(data, *cls.exactly_one_of)
         if len(given) > 1:
             return [f"{_and(cls.exactly_one_of)} are exclusive: give one of them"]
@@ -365,7 +420,7 @@ class Step(Model):
     launch: Optional[StepAsyncLaunch] = None
 
     @classmethod
-    def _checks(cls, data: dict) -> list[str]:
+    def _checks(cls, data: dict) -> list[Problem]:
         given = _given(data, *cls.at_most_one_of)
         if len(given) > 1:
             return [f"{_and(cls.at_most_one_of)} are exclusive: this step gives {' and '.join(given)}"]

@@ -1,7 +1,8 @@
 """Fill in what a spec may leave out, and check steps fit in the job's allocation.
 
 - a step's `tasks` defaults to 1, its CPUs, memory and GPUs per task to the job's (`inherited`
-  names those taken from the job, so the script can say so);
+  names those taken from the job, so the script can say so); a job giving its GPUs as a total
+  (`gpus`) gives a step none unless the step asks (DeepSquare's rule), so they are not inherited;
 - slirp4netns maps the user to root (the reference says so), so `map_root` is set; so does pasta.
   With `mapUid`/`mapGid` in a namespace, the id not given is the namespace's root (0).
 
@@ -45,9 +46,8 @@ def resolve_defaults(job: ir.Job, site: Site) -> ir.Job:
         map_uid, map_gid = step.map_uid, step.map_gid
         if in_netns and ids_given:  # the namespace's root, for the id not given
             map_uid, map_gid = map_uid or 0, map_gid or 0
-        inherited = tuple(
-            name for name in ("cpus_per_task", "mem_per_cpu", "gpus_per_task") if getattr(given, name) is None
-        )
+        per_task = ("cpus_per_task", "mem_per_cpu") + (("gpus_per_task",) if job.resources.total_gpus is None else ())
+        inherited = tuple(name for name in per_task if getattr(given, name) is None)
         return replace(step, resources=res, map_root=map_root, map_uid=map_uid, map_gid=map_gid, inherited=inherited)
 
     steps = ir.map_steps(job.steps, resolve)

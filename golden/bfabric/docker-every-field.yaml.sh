@@ -21,7 +21,7 @@
 #         mount: /data/a,b -> /app/comma (read-only)
 #         mount: /opt/apps/maxquant/results -> /app/results
 #       versions[0].commands.collect "collect": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
-#         container: docker.io/fgcz/maxquant:3.0 (docker)
+#         container: docker.io/fgcz/maxquant:3.0 (docker, the image's entrypoint)
 #         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
 #         mount: <work> -> <work>
 #   secrets: none

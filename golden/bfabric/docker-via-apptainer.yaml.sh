@@ -14,7 +14,7 @@
 #     versions[0].commands "app version 1.8.1": the first step once in the work directory, then the others for each chunk directory it creates
 #       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
 #       versions[0].commands.process "process": 1 task × 1 CPU, 1 GiB/CPU (the job's CPUs, memory, GPUs)
-#         container: ghcr.io/example/diann:1.8.1 (apptainer)
+#         container: ghcr.io/example/diann:1.8.1 (apptainer, the image's entrypoint)
 #         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
 #         mount: <work> -> <work>
 #         mount: /data/libraries -> /libraries (read-only)
@@ -75,7 +75,7 @@ jobc_steps() {
           jobc_apptainer_pull docker://ghcr.io/example/diann:1.8.1 "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-ab3a9609cba7.sif
           export APPTAINERENV_DIANN_MODE='library free'
           srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
-            -- apptainer run --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",destination=/home/user/.bfabricpy.yml,ro --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv destination="${JOBC_WORK_DIR}")" --bind /data/libraries:/libraries:ro "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-ab3a9609cba7.sif diann --threads 8 "${JOBC_CHUNK_DIR}"
+            -- apptainer run --no-home --writable-tmpfs --mount type=bind,"$(jobc_csv source="${HOME}"/.bfabricpy.yml)",destination=/home/user/.bfabricpy.yml,ro --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv destination="${JOBC_WORK_DIR}")" --bind /data/libraries:/libraries:ro "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-ab3a9609cba7.sif diann --threads 8 "${JOBC_CHUNK_DIR}"
         )
       )
     done

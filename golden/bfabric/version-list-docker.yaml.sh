@@ -15,11 +15,11 @@
 #   steps:
 #     versions[0].commands "app version 2.1.0": the first step once in the work directory, then the others for each chunk directory it creates
 #       versions[0].commands.dispatch "dispatch": 1 task × 1 CPU, 16 GiB/CPU (the job's CPUs, memory, GPUs)
-#         container: registry.example.com/Protein_Quant:2.1.0 (docker)
+#         container: registry.example.com/Protein_Quant:2.1.0 (docker, the image's entrypoint)
 #         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
 #         mount: <work> -> <work>
 #       versions[0].commands.process "process": 1 task × 1 CPU, 16 GiB/CPU (the job's CPUs, memory, GPUs)
-#         container: registry.example.com/Protein_Quant:2.1.0 (docker)
+#         container: registry.example.com/Protein_Quant:2.1.0 (docker, the image's entrypoint)
 #         mount: <home>/.bfabricpy.yml -> /home/user/.bfabricpy.yml (read-only)
 #         mount: <work> -> <work>
 #       versions[0].commands.collect "collect": 1 task × 1 CPU, 16 GiB/CPU (the job's CPUs, memory, GPUs)

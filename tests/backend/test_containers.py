@@ -102,7 +102,7 @@ def test_enroot_private_registry_fetch_and_srun_lines():
     ]
     assert srun_command(lines) == (
         'srun --job-name=private --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
-        f"-- bash -c 'jobc_task \"$@\"' jobc-task jobc_enroot {image} --rw "
+        f"-- bash -c 'jobc_task \"$@\"' jobc-task jobc_enroot {image} ENROOT_MOUNT_HOME=n --no-entrypoint --rw "
         '--mount "$STORAGE_PATH:$STORAGE_PATH" --mount /data/ref:/ref:ro --mount /scratch:/scratch '
         "-- /bin/sh -c 'cd -- \"$JOBC_WORKDIR\" && exec \"$@\"' jobc-workdir /bin/sh -c './run --all'"
     )
@@ -216,7 +216,7 @@ def test_apptainer_private_registry_lines():
     )
     assert srun_command(lines) == (
         'srun --job-name=report --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
-        '-- apptainer exec --fakeroot --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" '
+        '-- apptainer exec --fakeroot --no-home --writable-tmpfs --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" '
         f"--bind /shared/reference:/reference:ro {image} /bin/sh -c ./build-report"
     )
     assert "export APPTAINER_DOCKER_PASSWORD=${JOBC_SECRETS[$key]}" in script
@@ -243,7 +243,7 @@ def test_hosted_and_absolute_images_run_from_their_files_without_fetching():
     """)
     hosted = step_lines(script, "hosted")
     assert srun_command(hosted).endswith(
-        '-- apptainer exec --pwd "$STORAGE_PATH" --bind "$STORAGE_PATH:$STORAGE_PATH" '
+        '-- apptainer exec --no-home --writable-tmpfs --pwd "$STORAGE_PATH" --bind "$STORAGE_PATH:$STORAGE_PATH" '
         '--bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c true'
     )
     assert 'JOBC_HOSTED_IMAGES="/opt/software/deepsquare-hosted"' in script
@@ -253,7 +253,7 @@ def test_hosted_and_absolute_images_run_from_their_files_without_fetching():
         "export JOBC_CONTAINER_ENV='JOB_VAR DISPLAY'",
     ]
     assert (
-        'jobc_enroot "$DEEPSQUARE_INPUT"/images/tool.sqsh --rw --mount "$STORAGE_PATH:$STORAGE_PATH" '
+        'jobc_enroot "$DEEPSQUARE_INPUT"/images/tool.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --rw --mount "$STORAGE_PATH:$STORAGE_PATH" '
         '--mount "/tmp/.X11-unix":/tmp/.X11-unix --'
     ) in srun_command(from_input)
     assert '"$STORAGE_PATH"/my.sif /bin/sh -c true' in srun_command(step_lines(script, "from-storage"))

@@ -122,7 +122,7 @@ def test_the_same_image_is_the_same_cache_file_from_either_frontend() -> None:
         ("enroot", 'jobc_enroot "$JOBC_IMAGE_CACHE"/org_app_1-'),
         (
             "apptainer",
-            'apptainer run --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv '
+            'apptainer run --no-home --writable-tmpfs --mount type=bind,"$(jobc_csv source="${JOBC_WORK_DIR}")","$(jobc_csv '
             'destination="${JOBC_WORK_DIR}")" --bind /data:/in:ro "$JOBC_IMAGE_CACHE"/org_app_1-',
         ),
     ],

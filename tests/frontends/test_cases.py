@@ -182,7 +182,7 @@ JSON_CASES = [
             (1, 25, "resources.tasks: must be an integer"),
             (1, 45, "resources.cpusPerTask: must be an integer"),
             (1, 63, "resources.memPerCpu: must be an integer"),
-            (1, 84, "resources.gpusPerTask: must be an integer"),
+            (1, 15, "resources: give gpus (the job's GPUs), or the Job Reference's gpusPerTask"),  # null: not given
         ],
         id="string-float-bool-null-for-int",
     ),

@@ -234,6 +234,8 @@ def test_apptainer_shim_records_pull_credentials_binds_pwd(slurm, tmp_path):
     assert run["argv"] == [
         "exec",
         "--fakeroot",
+        "--no-home",
+        "--writable-tmpfs",
         "--pwd",
         str(work),
         "--bind",

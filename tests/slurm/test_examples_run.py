@@ -48,6 +48,9 @@ SKIPPED_HERE: dict[str, str] = {
     "bore-tunnel.yaml": TOO_BIG + "1 task x 4 CPUs x 4096 MB = 16384 MB (memory only)",
     "gpu-training.yaml": TOO_BIG + "2 tasks x 8 CPUs = 16 CPUs, x 4096 MB = 65536 MB",
     "hosted-image-x11.yaml": TOO_BIG + "1 task x 8 CPUs x 2048 MB = 16384 MB (memory only)",
+    "llm-serving.yaml": TOO_BIG + "1 task x 16 CPUs = 16 CPUs, x 4096 MB = 65536 MB (and vLLM is the image's "
+    "entrypoint, which the enroot shim cannot provide; tests/slurm/test_gpus.py and "
+    "test_current_containers_shim.py run its fields)",
     "mpi-allreduce.json": TOO_BIG + "16 tasks x 1 CPU = 16 CPUs, x 2048 MB = 32768 MB (and MPI pmix_v4)",
     "parameter-sweep.yaml": TOO_BIG + "4 tasks x 2 CPUs x 2048 MB = 16384 MB (memory only)",
     "reference-async-await.json": TOO_BIG + "2 tasks x 4 CPUs x 4096 MB = 32768 MB (memory only)",

@@ -274,6 +274,7 @@ def test_enroot_runtime(tmp_path: Path) -> None:
     assert argv[:5] == ["bash", "-c", 'jobc_task "$@"', "jobc-task", "jobc_enroot"]
     assert argv[5:] == [
         image,
+        "ENROOT_MOUNT_HOME=n",
         "--rw",
         "--mount",
         f"{home}/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro",

@@ -7,7 +7,8 @@ credentials). Then the tool does just enough for the generated script to go on:
 
 srun       parses options up to `--`, sets SLURM_* for the step, enters --chdir, execs the rest
 unshare    drops its options and execs the command (no namespace)
-apptainer  pull creates the image file; exec runs the command on the host in --pwd
+apptainer  pull creates the image file; exec (and run, as if the runscript were `exec "$@"`) runs the
+           command on the host in --pwd
 enroot     import creates --output (recording .credentials); start runs the command with --env vars
 docker     records, then runs the command after the image (bfabric apps)
 probe      (the step command) writes argv, env and cwd to DIR/TAG.PID.json: `probe DIR TAG [ARGS]`
@@ -122,7 +123,7 @@ def main():
             with open(rest[0], "w") as fh:
                 fh.write("fake sif\n")
             return 0
-        if cmd == "exec":
+        if cmd in ("exec", "run"):  # run: as if the image's runscript were `exec "$@"`
             opts, rest = split_opts(list(ARGS[1:]), {"--pwd", "--bind", "-B", "--env", "--home"})
             record()
             if not os.path.exists(rest[0]):
@@ -145,7 +146,7 @@ def main():
                 fh.write("fake sqsh\n")
             return 0
         if cmd == "start":
-            opts, rest = split_opts(list(ARGS[1:]), {"--mount", "-m", "--env", "-e", "--conf", "-c"})
+            opts, rest = split_opts(list(ARGS[1:]), {"--mount", "-m", "--env", "-e", "--conf", "-c", "--rc"})
             keys = [opts[i + 1] for i, o in enumerate(opts) if o in ("--env", "-e")]
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
             env.update({k: os.environ[k] for k in keys if k in os.environ})
