@@ -361,7 +361,28 @@ class NoteStep(Step):
     """A step with nothing to run: it only prints its name."""
 
 
-AnyStep = Union[RunStep, LoopStep, LaunchStep, NoteStep]
+@dataclass(frozen=True, kw_only=True)
+class ModuleStep(Step):
+    """A module's steps inlined (DeepSquare `use`), run as one scope like a loop's body.
+
+    `env` (the module's inputs: defaults, then the `use` args) is exported for its steps. They append to a
+    private `$DEEPSQUARE_ENV`, which starts as a copy of the job's without the lines setting an input; at the
+    end, each declared output they wrote is appended to the job's file as `export_prefix + key`.
+    `module`, `source`, `commit` and `file` say what was inlined, for the script's comment.
+    """
+
+    module: str
+    source: str
+    file: str  # the module file, relative to the spec's directory (or its place in the git repository)
+    commit: str | None = None  # the git commit inlined; None for a local directory
+    digest: str = ""  # SHA-256 of the module file's text
+    env: tuple[EnvVar, ...] = ()
+    outputs: tuple[str, ...] = ()
+    export_prefix: str = ""
+    steps: tuple["AnyStep", ...] = ()
+
+
+AnyStep = Union[RunStep, LoopStep, LaunchStep, NoteStep, ModuleStep]
 
 
 @dataclass(frozen=True)
@@ -394,15 +415,18 @@ class Job(Located):
 # --- the one generic walker over the step tree: each pass writes only the cases it changes ---------
 
 
+_SCOPES = (LoopStep, LaunchStep, ModuleStep)
+
+
 def children(step: AnyStep) -> tuple[AnyStep, ...]:
-    return step.steps if isinstance(step, (LoopStep, LaunchStep)) else ()
+    return step.steps if isinstance(step, _SCOPES) else ()
 
 
 def map_steps(steps: tuple[AnyStep, ...], fn: Callable[[AnyStep], AnyStep]) -> tuple[AnyStep, ...]:
     """Rebuild the tree bottom-up, applying `fn` to every step after its children."""
     out = []
     for step in steps:
-        if isinstance(step, (LoopStep, LaunchStep)):
+        if isinstance(step, _SCOPES):
             step = replace(step, steps=map_steps(step.steps, fn))
         out.append(fn(step))
     return tuple(out)

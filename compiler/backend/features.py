@@ -31,6 +31,7 @@ class Features:
     csv: bool  # a --mount field is CSV-quoted at run time
     chunks: bool  # a loop over chunk directories (bfabric apps)
     python_env: bool  # a command runs in a uv environment (jobc_python_env)
+    modules: bool  # DeepSquare `use`: jobc_module_enter and jobc_module_leave
     secrets: tuple[ir.Secret, ...]
     in_group: frozenset[int]  # ids of the run steps that execute inside a background group
     loop_variables: dict[int, tuple[str, ...]]  # id of a run step -> the variables of its loops, outermost first
@@ -72,6 +73,7 @@ def features(job: ir.Job) -> Features:
         csv=any(containers.uses_csv(c) for c in boxed),
         chunks=any(isinstance(s, ir.LoopStep) and isinstance(s.over, ir.ChunkDirs) for s in ir.walk(job.steps)),
         python_env=any(commands.uses_python_env(s) for s in runs),
+        modules=any(isinstance(s, ir.ModuleStep) for s in ir.walk(job.steps)),
         secrets=tuple(secrets),
         in_group=in_group,
         loop_variables=_loop_variables(job.steps, ()),
@@ -101,6 +103,8 @@ def _steps_in_groups(steps: tuple[ir.AnyStep, ...], inside: bool) -> set[int]:
             found |= _steps_in_groups(step.steps, True)
         elif isinstance(step, ir.LoopStep):
             found |= _steps_in_groups(step.steps, inside or step.parallel)
+        else:
+            found |= _steps_in_groups(ir.children(step), inside)
     return found
 
 

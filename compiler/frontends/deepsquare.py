@@ -12,6 +12,7 @@ from typing import Any
 from .. import ir
 from ..diagnostics import FieldPath, fail
 from . import deepsquare_models as m
+from .deepsquare_use import UseContext, lower_use, top_context
 from .validation import validate
 
 
@@ -19,16 +20,21 @@ def looks_like(data: Any) -> bool:
     return isinstance(data, dict) and ("steps" in data or "resources" in data)
 
 
-def to_ir(data: Any, *, name: str) -> ir.Job:
+def to_ir(data: Any, *, name: str, spec_file: str = "job.yaml", offline: bool = False, module_cache=None) -> ir.Job:
     job, problems = validate(m.Job, data)
     if problems:
         fail(problems)
     assert isinstance(job, m.Job)
     res = job.resources
+    ctx = top_context(job, data, spec_name=spec_file, offline=offline, cache_root=module_cache)
+    steps = _steps(job.steps, ("steps",), ctx)
+    if ctx.problems:
+        fail(ctx.problems)
     return ir.Job(
         name=name,
         resources=ir.Resources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask),
-        steps=_steps(job.steps, ("steps",)),
+        steps=steps,
+        warnings=tuple(ctx.warnings),
         env=_env(job.env, ("env",)),
         input=_transport(job.input, ("input",)),
         input_mode=job.inputMode,
@@ -68,11 +74,11 @@ def format_field(path: FieldPath) -> str:
     return format_path(path)
 
 
-def _steps(steps: list[m.Step], path: FieldPath) -> tuple[ir.AnyStep, ...]:
-    return tuple(_step(step, path + (i,)) for i, step in enumerate(steps))
+def _steps(steps: list[m.Step], path: FieldPath, ctx: UseContext) -> tuple[ir.AnyStep, ...]:
+    return tuple(_step(step, path + (i,), ctx) for i, step in enumerate(steps))
 
 
-def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
+def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
     common: dict[str, Any] = dict(name=step.name, depends_on=tuple(step.dependsOn or ()), path=path)
     depends_on = (("depends_on", path + ("dependsOn",)),)
     if step.run is not None:
@@ -88,14 +94,21 @@ def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
         else:
             assert loop.range is not None
             over = ir.RangeLoop(loop.range.begin, loop.range.end, loop.range.increment or 1)
-        return ir.LoopStep(over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",)), **common)
+        return ir.LoopStep(
+            over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",), ctx), **common
+        )
     if step.launch is not None:
         common["field_paths"] = depends_on + (("handle", path + ("launch", "handleName")),)
         launch = step.launch
         signal = 15 if launch.signalOnParentStepExit is None else launch.signalOnParentStepExit
         return ir.LaunchStep(
-            handle=launch.handleName, signal=signal, steps=_steps(launch.steps, path + ("launch", "steps")), **common
+            handle=launch.handleName,
+            signal=signal,
+            steps=_steps(launch.steps, path + ("launch", "steps"), ctx),
+            **common,
         )
+    if step.use is not None:
+        return lower_use(step, path, ctx, _steps)
     return ir.NoteStep(**common, field_paths=depends_on)
 
 

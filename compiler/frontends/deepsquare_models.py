@@ -32,6 +32,7 @@ from .fields import (
     MountPath,
     OneOf,
     Port,
+    PosixName,
     RegistryHost,
     Str,
     WireguardKey,
@@ -276,18 +277,28 @@ class StepAsyncLaunch(Model):
     steps: ListOf("Step")
 
 
+class StepUse(Model):
+    """A module's steps (DeepSquare `use`), resolved when the job is compiled (docs/modules.md)."""
+
+    source: Str
+    args: Optional[ListOf(EnvVar)] = None
+    exportEnvAs: Optional[PosixName] = None
+    steps: Optional[ListOf("Step")] = None
+
+
 class Step(Model):
     name: Optional[Str] = None
     dependsOn: Optional[ListOf(HandleName)] = None
     run: Optional[StepRun] = None
     for_: Optional[StepFor] = Field(default=None, alias="for")
     launch: Optional[StepAsyncLaunch] = None
+    use: Optional[StepUse] = None
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        given = _given(data, "run", "for", "launch")
+        given = _given(data, "run", "for", "launch", "use")
         if len(given) > 1:
-            return [f"run, for and launch are exclusive: this step gives {' and '.join(given)}"]
+            return [f"run, for, launch and use are exclusive: this step gives {' and '.join(given)}"]
         return []
 
 
@@ -310,3 +321,4 @@ class Job(Model):
 
 StepFor.model_rebuild()
 StepAsyncLaunch.model_rebuild()
+StepUse.model_rebuild()

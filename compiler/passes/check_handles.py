@@ -47,7 +47,7 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
                     )
                 seen[handle] = slot
             step = replace(step, handle=handle, slot=slot, steps=_scope(step.steps, problems, counter))
-        elif isinstance(step, ir.LoopStep):
+        elif isinstance(step, (ir.LoopStep, ir.ModuleStep)):
             step = replace(step, steps=_scope(step.steps, problems, counter))
         out.append(step)
     return tuple(out)
