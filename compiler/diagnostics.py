@@ -100,7 +100,7 @@ def locate(diag: Diagnostic, spec: str, source_map: Any) -> tuple[str, tuple[int
     for i in range(len(parts) - 2, -1, -1):
         owner, sub = parts[i]
         where_file, where_map = (spec, source_map) if owner is None else (owner.file, owner.source_map)
-        at = where_map.locate(sub, key=True) if where_map else None
+        at = where_map.locate(sub) if where_map else None
         shown = f"{where_file}:{at[0]}:{at[1]}" if at else where_file
         used_by.append(f"{shown}: {format_path(sub)}")
     return file, pos, f" (used by {', used by '.join(used_by)})" if used_by else ""
