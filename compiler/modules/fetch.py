@@ -111,7 +111,8 @@ def _fetch(repo: str, url: str, cached: bool) -> None:
     )
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        detail = lines[-1].removeprefix("fatal: ") if lines else f"git fetch exited {done.returncode}"
+        fatal = [line for line in lines if line.startswith("fatal: ")]
+        detail = (fatal or lines or [f"git fetch exited {done.returncode}"])[0].removeprefix("fatal: ")
         raise FetchProblem(f"cannot fetch {url}: {detail}")
 
 

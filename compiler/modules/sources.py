@@ -3,7 +3,7 @@
 Three spellings, told apart without touching the network:
 - a URL with a scheme (`https://host/owner/repo[/subdir][@ref]`, `file:///srv/repo[/subdir][@ref]`): a git
   repository. For `file://` the repository is the longest leading directory that is one (so a subdirectory
-  after it is the module's); for other schemes it is the first two path segments, as on the grid;
+  after it is the module's; with none on disk, the whole path); for other schemes it is the first two path segments, as on the grid;
 - the grid's `host/owner/repo[/subdir][@ref]`, recognised by a first segment that is a host name with a dot
   (`github.com/…`): cloned from `https://host/owner/repo`;
 - anything else is a local directory, relative to the directory of the file that names it (or absolute).
@@ -113,8 +113,8 @@ def _repository_on_disk(path: str) -> tuple[str, str]:
             rest = os.path.relpath(path, probe)
             return probe, "" if rest == "." else rest.replace(os.sep, "/")
         parent = os.path.dirname(probe)
-        if parent == probe:
-            raise SourceProblem(f"no git repository at {path} or above it")
+        if parent == probe:  # none here (yet, or any more: --offline may still have it in the cache)
+            return path, ""
         probe = parent
 
 
