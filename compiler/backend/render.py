@@ -51,6 +51,7 @@ def environment():
         run_step=lambda s: isinstance(s, ir.RunStep),
         loop_step=lambda s: isinstance(s, ir.LoopStep),
         launch_step=lambda s: isinstance(s, ir.LaunchStep),
+        group_step=lambda s: isinstance(s, ir.GroupStep),
         items_loop=lambda s: isinstance(s, ir.ItemsLoop),
         http_transport=lambda t: isinstance(t, ir.HttpTransport),
         s3_transport=lambda t: isinstance(t, ir.S3Transport),

@@ -36,6 +36,7 @@ from .fields import (
     Str,
     WireguardKey,
     as_list,
+    exclusive_bodies,
     invalid,
     rule,
 )
@@ -276,18 +277,23 @@ class StepAsyncLaunch(Model):
     steps: ListOf("Step")
 
 
+# What a step does: at most one of them (`use` is the modules' field; an empty `steps` counts as absent).
+BODY_FIELDS = ("run", "for", "launch", "use", "steps")
+
+
 class Step(Model):
     name: Optional[Str] = None
     dependsOn: Optional[ListOf(HandleName)] = None
     run: Optional[StepRun] = None
     for_: Optional[StepFor] = Field(default=None, alias="for")
     launch: Optional[StepAsyncLaunch] = None
+    steps: Optional[ListOf("Step")] = None
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        given = _given(data, "run", "for", "launch")
+        given = [name for name in _given(data, *BODY_FIELDS) if data[name] != []]
         if len(given) > 1:
-            return [f"run, for and launch are exclusive: this step gives {' and '.join(given)}"]
+            return [exclusive_bodies(BODY_FIELDS, given)]
         return []
 
 
@@ -310,3 +316,4 @@ class Job(Model):
 
 StepFor.model_rebuild()
 StepAsyncLaunch.model_rebuild()
+Step.model_rebuild()
