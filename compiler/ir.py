@@ -11,11 +11,14 @@ that pass; the backend may rely on them only after the whole pipeline has run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Iterator, Literal, Union
+from typing import Iterator, Literal, Union
 
 from .diagnostics import Diagnostic, FieldPath
+from .walk import children, map_steps, walk
+
+__all__ = ["children", "map_steps", "walk"]  # the walker over the step tree lives in `walk`
 
 
 @dataclass(frozen=True)
@@ -281,10 +284,18 @@ class Located:
 
 @dataclass(frozen=True, kw_only=True)
 class Step(Located):
-    """What every step kind has: a display name, the handles it awaits, its origin."""
+    """What every step kind has: a display name, the handles it awaits, its origin, and its control flow.
+
+    `condition` is a bash `[[ … ]]` test (written by the user, run as written) that decides, after the
+    `depends_on` waits, whether the step runs; `catch` runs when the step's body fails, `finally_steps`
+    after the body (and the catch), whatever happened, also when the job is stopped.
+    """
 
     name: str | None = None
     depends_on: tuple[str, ...] = ()
+    condition: str | None = None
+    catch: tuple["AnyStep", ...] = ()
+    finally_steps: tuple["AnyStep", ...] = ()
     path: FieldPath = ()
     field_paths: FieldPaths = ()
     awaits: tuple[int, ...] = ()  # set by check_handles: the launch slots named by depends_on
@@ -357,6 +368,13 @@ class LaunchStep(Step):
 
 
 @dataclass(frozen=True, kw_only=True)
+class GroupStep(Step):
+    """A step list run in order as one scope: its launches end with it, its `dependsOn` names its own launches."""
+
+    steps: tuple["AnyStep", ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class NoteStep(Step):
     """A step with nothing to run: it only prints its name."""
 
@@ -382,7 +400,7 @@ class ModuleStep(Step):
     steps: tuple["AnyStep", ...] = ()
 
 
-AnyStep = Union[RunStep, LoopStep, LaunchStep, NoteStep, ModuleStep]
+AnyStep = Union[RunStep, LoopStep, LaunchStep, GroupStep, NoteStep, ModuleStep]
 
 
 @dataclass(frozen=True)
@@ -410,33 +428,6 @@ class Job(Located):
     warnings: tuple[Diagnostic, ...] = ()
     path: FieldPath = ()
     field_paths: FieldPaths = ()
-
-
-# --- the one generic walker over the step tree: each pass writes only the cases it changes ---------
-
-
-_SCOPES = (LoopStep, LaunchStep, ModuleStep)
-
-
-def children(step: AnyStep) -> tuple[AnyStep, ...]:
-    return step.steps if isinstance(step, _SCOPES) else ()
-
-
-def map_steps(steps: tuple[AnyStep, ...], fn: Callable[[AnyStep], AnyStep]) -> tuple[AnyStep, ...]:
-    """Rebuild the tree bottom-up, applying `fn` to every step after its children."""
-    out = []
-    for step in steps:
-        if isinstance(step, _SCOPES):
-            step = replace(step, steps=map_steps(step.steps, fn))
-        out.append(fn(step))
-    return tuple(out)
-
-
-def walk(steps: tuple[AnyStep, ...]) -> Iterator[AnyStep]:
-    """Every step, parents before children, in source order."""
-    for step in steps:
-        yield step
-        yield from walk(children(step))
 
 
 def run_steps(job: Job) -> Iterator[RunStep]:

@@ -402,7 +402,7 @@ def test_schema_is_a_json_schema_of_a_job() -> None:
     assert {"Step", "StepRun", "StepFor", "StepAsyncLaunch", "ContainerRun", "Wireguard", "Bore", "StepUse"} <= set(
         defs
     )
-    assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch", "use"}
+    assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch", "use", "steps"}
     assert defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"] == ["/bin/bash", "/bin/ash", "/bin/sh"]
 
 

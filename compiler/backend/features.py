@@ -99,12 +99,12 @@ def _steps_in_groups(steps: tuple[ir.AnyStep, ...], inside: bool) -> set[int]:
     for step in steps:
         if isinstance(step, ir.RunStep) and inside:
             found.add(id(step))
-        elif isinstance(step, ir.LaunchStep):
-            found |= _steps_in_groups(step.steps, True)
-        elif isinstance(step, ir.LoopStep):
+        here = inside or isinstance(step, ir.LaunchStep)  # a launch's catch and finally run in its group too
+        if isinstance(step, ir.LoopStep):
             found |= _steps_in_groups(step.steps, inside or step.parallel)
-        else:
-            found |= _steps_in_groups(ir.children(step), inside)
+        elif isinstance(step, (ir.LaunchStep, ir.GroupStep, ir.ModuleStep)):
+            found |= _steps_in_groups(step.steps, here)
+        found |= _steps_in_groups(step.catch + step.finally_steps, here)
     return found
 
 

@@ -52,6 +52,7 @@ def environment():
         loop_step=lambda s: isinstance(s, ir.LoopStep),
         launch_step=lambda s: isinstance(s, ir.LaunchStep),
         module_step=lambda s: isinstance(s, ir.ModuleStep),
+        group_step=lambda s: isinstance(s, ir.GroupStep),
         items_loop=lambda s: isinstance(s, ir.ItemsLoop),
         http_transport=lambda t: isinstance(t, ir.HttpTransport),
         s3_transport=lambda t: isinstance(t, ir.S3Transport),

@@ -65,6 +65,9 @@ def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
             handle = f" as {step.handle}" if step.handle else ""
             out.append(f"{pad}{head}: launched in the background{handle} (when its step list ends: {signal})")
             out += _steps(step.steps, depth + 1)
+        elif isinstance(step, ir.GroupStep):
+            out.append(f"{pad}{head}: a group of steps, run in order")
+            out += _steps(step.steps, depth + 1)
         else:
             out.append(f"{pad}{head}: prints its name")
     return out

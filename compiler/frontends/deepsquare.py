@@ -79,14 +79,18 @@ def _steps(steps: list[m.Step], path: FieldPath, ctx: UseContext) -> tuple[ir.An
 
 
 def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
-    common: dict[str, Any] = dict(name=step.name, depends_on=tuple(step.dependsOn or ()), path=path)
-    depends_on = (("depends_on", path + ("dependsOn",)),)
+    common: dict[str, Any] = dict(
+        name=step.name,
+        depends_on=tuple(step.dependsOn or ()),
+        path=path,
+    )
+    located = (("depends_on", path + ("dependsOn",)), ("condition", path + ("if",)))
     if step.run is not None:
         rpath = path + ("run",)
-        common["field_paths"] = depends_on + (("resources", rpath + ("resources",)), ("command", rpath + ("command",)))
+        common["field_paths"] = located + (("resources", rpath + ("resources",)), ("command", rpath + ("command",)))
         return _run(step.run, rpath, common)
     if step.for_ is not None:
-        common["field_paths"] = depends_on + (("over", path + ("for", "range" if step.for_.range else "items")),)
+        common["field_paths"] = located + (("over", path + ("for", "range" if step.for_.range else "items")),)
         loop = step.for_
         fpath = path + ("for",)
         if loop.items is not None:
@@ -98,7 +102,7 @@ def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
             over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",), ctx), **common
         )
     if step.launch is not None:
-        common["field_paths"] = depends_on + (("handle", path + ("launch", "handleName")),)
+        common["field_paths"] = located + (("handle", path + ("launch", "handleName")),)
         launch = step.launch
         signal = 15 if launch.signalOnParentStepExit is None else launch.signalOnParentStepExit
         return ir.LaunchStep(
@@ -108,8 +112,10 @@ def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
             **common,
         )
     if step.use is not None:
-        return lower_use(step, path, ctx, _steps)
-    return ir.NoteStep(**common, field_paths=depends_on)
+        return lower_use(step, path, ctx, _steps, dict(common, field_paths=located))
+    if step.steps:
+        return ir.GroupStep(steps=_steps(step.steps, path + ("steps",), ctx), **common, field_paths=located)
+    return ir.NoteStep(**common, field_paths=located)
 
 
 def _run(run: m.StepRun, path: FieldPath, common: dict) -> ir.RunStep:

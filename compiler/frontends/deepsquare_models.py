@@ -37,6 +37,7 @@ from .fields import (
     Str,
     WireguardKey,
     as_list,
+    exclusive_bodies,
     invalid,
     rule,
 )
@@ -286,6 +287,10 @@ class StepUse(Model):
     steps: Optional[ListOf("Step")] = None
 
 
+# What a step does: at most one of them (`use` is the modules' field; an empty `steps` counts as absent).
+BODY_FIELDS = ("run", "for", "launch", "use", "steps")
+
+
 class Step(Model):
     name: Optional[Str] = None
     dependsOn: Optional[ListOf(HandleName)] = None
@@ -293,12 +298,13 @@ class Step(Model):
     for_: Optional[StepFor] = Field(default=None, alias="for")
     launch: Optional[StepAsyncLaunch] = None
     use: Optional[StepUse] = None
+    steps: Optional[ListOf("Step")] = None
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        given = _given(data, "run", "for", "launch", "use")
+        given = [name for name in _given(data, *BODY_FIELDS) if data[name] != []]
         if len(given) > 1:
-            return [f"run, for, launch and use are exclusive: this step gives {' and '.join(given)}"]
+            return [exclusive_bodies(BODY_FIELDS, given)]
         return []
 
 
@@ -322,3 +328,4 @@ class Job(Model):
 StepFor.model_rebuild()
 StepAsyncLaunch.model_rebuild()
 StepUse.model_rebuild()
+Step.model_rebuild()

@@ -59,13 +59,14 @@ def top_context(job: m.Job, raw: Any, *, spec_name: str, offline: bool, cache_ro
 
 
 def lower_use(
-    step: m.Step, path: FieldPath, ctx: UseContext, lower_steps: Callable[..., tuple[ir.AnyStep, ...]]
+    step: m.Step, path: FieldPath, ctx: UseContext, lower_steps: Callable[..., tuple[ir.AnyStep, ...]], common: dict
 ) -> ir.AnyStep:
-    """The module step; on a problem, a note step (the problem is in `ctx.problems`)."""
+    """The module step, with the fields every step has (`common`); on a problem, a note step (the problem is in
+    `ctx.problems`)."""
     use = step.use
     assert use is not None
     upath = path + ("use",)
-    fallback = ir.NoteStep(name=step.name, path=path)
+    fallback = ir.NoteStep(**common)
     try:
         location = _locate(use.source, ctx)
     except (sources.SourceProblem, fetch.FetchProblem) as exc:
@@ -121,10 +122,7 @@ def lower_use(
         inputs[arg.key] = arg.value
     env = tuple(ir.EnvVar(k, v or "", upath) for k, v in inputs.items())
     return ir.ModuleStep(
-        name=step.name,
-        depends_on=tuple(step.dependsOn or ()),
-        path=path,
-        field_paths=(("depends_on", path + ("dependsOn",)),),
+        **common,
         module=module.name,
         source=use.source,
         file=in_script,

@@ -161,7 +161,7 @@ def test_a_directory_without_module_yaml(tmp_path: Path) -> None:
 def test_use_is_exclusive_with_run(tmp_path: Path) -> None:
     steps = "  - run: {command: 'true'}\n    use: {source: ./greeter}\n"
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
-        "job.yaml:3:5: steps[0]: run, for, launch and use are exclusive: this step gives run and use"
+        "job.yaml:3:5: steps[0]: run, for, launch, use and steps are exclusive: this step gives run and use"
     ]
 
 
