@@ -12,7 +12,9 @@
 #   resources: 1 task × 1 CPU, 256 MiB/CPU
 #   steps:
 #     steps[0] "make data": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
-#     steps[1] "checksums": prints its name
+#     steps[1] "checksums": module "checksum" (modules/checksum/module.yaml); inputs DIRECTORY, ALGORITHM; outputs SUMS_COUNT, SUMS_SUMS
+#       steps[0] "checksum": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
+#       steps[1] "show the sums": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
 #     steps[2] "report": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
 #   secrets: none
 

@@ -68,9 +68,22 @@ def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
         elif isinstance(step, ir.GroupStep):
             out.append(f"{pad}{head}: a group of steps, run in order")
             out += _steps(step.steps, depth + 1)
+        elif isinstance(step, ir.ModuleStep):
+            out.append(f"{pad}{head}: {_module(step)}")
+            out += _steps(step.steps, depth + 1)
         else:
             out.append(f"{pad}{head}: prints its name")
     return out
+
+
+def _module(step: ir.ModuleStep) -> str:
+    at = f" at {step.commit[:12]}" if step.commit else ""
+    text = f'module "{step.module}" ({step.file}{at})'
+    if step.env:
+        text += "; inputs " + ", ".join(var.key for var in step.env)
+    if step.outputs:
+        text += "; outputs " + ", ".join(f"{step.export_prefix}{key}" for key in step.outputs)
+    return text
 
 
 def _run(step: ir.RunStep) -> str:
