@@ -76,6 +76,9 @@ def _step(step: m.Step, path: FieldPath) -> ir.AnyStep:
     common: dict[str, Any] = dict(
         name=step.name,
         depends_on=tuple(step.dependsOn or ()),
+        condition=step.if_ or None,
+        catch=_steps(step.catch or [], path + ("catch",)),
+        finally_steps=_steps(step.finally_ or [], path + ("finally",)),
         path=path,
     )
     located = (("depends_on", path + ("dependsOn",)), ("condition", path + ("if",)))
