@@ -402,7 +402,18 @@ def test_schema_is_a_json_schema_of_a_job() -> None:
     assert {"Step", "StepRun", "StepFor", "StepAsyncLaunch", "ContainerRun", "Wireguard", "Bore", "StepUse"} <= set(
         defs
     )
-    assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch", "use", "steps"}
+    assert set(defs["Step"]["properties"]) == {
+        "name",
+        "dependsOn",
+        "if",
+        "run",
+        "for",
+        "launch",
+        "use",
+        "steps",
+        "catch",
+        "finally",
+    }
     assert defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"] == ["/bin/bash", "/bin/ash", "/bin/sh"]
 
 

@@ -82,6 +82,9 @@ def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
     common: dict[str, Any] = dict(
         name=step.name,
         depends_on=tuple(step.dependsOn or ()),
+        condition=step.if_ or None,
+        catch=_steps(step.catch or [], path + ("catch",), ctx),
+        finally_steps=_steps(step.finally_ or [], path + ("finally",), ctx),
         path=path,
     )
     located = (("depends_on", path + ("dependsOn",)), ("condition", path + ("if",)))

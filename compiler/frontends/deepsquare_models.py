@@ -294,11 +294,14 @@ BODY_FIELDS = ("run", "for", "launch", "use", "steps")
 class Step(Model):
     name: Optional[Str] = None
     dependsOn: Optional[ListOf(HandleName)] = None
+    if_: Optional[Str] = Field(default=None, alias="if")
     run: Optional[StepRun] = None
     for_: Optional[StepFor] = Field(default=None, alias="for")
     launch: Optional[StepAsyncLaunch] = None
     use: Optional[StepUse] = None
     steps: Optional[ListOf("Step")] = None
+    catch: Optional[ListOf("Step")] = None
+    finally_: Optional[ListOf("Step")] = Field(default=None, alias="finally")
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
