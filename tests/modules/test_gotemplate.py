@@ -167,3 +167,15 @@ def test_the_grids_example_module_compiles_with_one_warning(tmp_path: Path) -> N
     )
     assert 'echo "Running with 100M of memory"' in result.stdout
     assert "jobc_module_leave HELLO_ RESULT" in result.stdout
+
+
+def test_the_template_never_sees_secrets(tmp_path: Path) -> None:
+    output = (
+        "output: {s3: {region: r, bucketUrl: 's3://b', path: /p, accessKeyId: id, secretAccessKey: s3cr3t, "
+        "endpointUrl: 'https://s3.example'}}\n"
+    )
+    module = "name: m\nsteps:\n  - run: {command: 'echo {{ .Job.Output.S3.SecretAccessKey }} {{ .Job.Output.S3.AccessKeyID }}'}\n"
+    write(tmp_path, {"job.yaml": output + JOB_HEAD + "  - use: {source: ./m}\n", "m/module.yaml": module})
+    result = jobc("compile", "job.yaml", "--redact", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "'echo <nil> id'" in result.stdout

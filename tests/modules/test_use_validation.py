@@ -201,3 +201,11 @@ def test_depends_on_an_outer_launch_from_inside_a_module(tmp_path: Path) -> None
         "waits/module.yaml:4:17: steps[0].dependsOn[0]: no launch with handleName 'bg' before this step in the "
         "same step list (used by job.yaml:4:10: steps[1].use)"
     ]
+
+
+def test_modules_nested_too_deep(tmp_path: Path) -> None:
+    files = {f"m{i}/module.yaml": f"name: m{i}\nsteps:\n  - use: {{source: ../m{i + 1}}}\n" for i in range(9)}
+    files["m9/module.yaml"] = "name: m9\nsteps:\n  - name: bottom\n"
+    [line] = problems(tmp_path, "  - use: {source: ./m0}\n", files)
+    assert line.startswith("m7/module.yaml:3:19: steps[0].use.source: modules nested deeper than 8 levels (used by m6/")
+    assert line.endswith("used by m0/module.yaml:3:10: steps[0].use, used by job.yaml:3:10: steps[0].use)")
