@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import tarfile
 import threading
 import uuid
@@ -102,6 +103,8 @@ def run_example(cluster, tmp_path: Path, name: str, text: str | None = None, *, 
     hold_for(storage_dir): submit held, call it once the job id (hence its storage dir) is known, then release.
     """
     text = (EXAMPLES / name).read_text() if text is None else text
+    if (EXAMPLES / "modules").is_dir() and not (tmp_path / "modules").exists():  # the local modules (`use`)
+        shutil.copytree(EXAMPLES / "modules", tmp_path / "modules")
     script = compile_job(tmp_path, text, name=name, site=site(tmp_path, launch_grace))
     env = shim_env(cluster, tmp_path)
     if hold_for is None:
@@ -162,6 +165,7 @@ RUN_HERE = {
     "env-and-quoting.yaml",
     "http-archive.yaml",
     "loop-with-sidecar.yaml",
+    "module-checksum.yaml",
     "nested-loops.yaml",
     "reference-job-minimal.json",
     "wireguard-vpn.yaml",
@@ -205,6 +209,15 @@ def test_example_env_and_quoting(slurm, tmp_path):
     assert 'It\'s "quoted"' not in res.output
     # The step without run/for/launch only prints its name.
     assert "-- just a marker: the next step prints the values --" in res.output, res
+
+
+def test_example_module_checksum(slurm, tmp_path):
+    res, storage = run_example(slurm, tmp_path, "module-checksum.yaml")
+    assert res.returncode == 0, res
+    sums = (storage / "data" / "SHA256SUMS").read_text().splitlines()
+    assert [line.split("  ", 1)[1] for line in sums] == ["./a.txt", "./b c.txt"], sums
+    assert (storage / "output" / "report.txt").read_text() == f"2 files listed in {storage}/data/SHA256SUMS\n"
+    assert "checked with 256 MB per CPU" in res.output, res
 
 
 def test_example_nested_loops(slurm, tmp_path):
