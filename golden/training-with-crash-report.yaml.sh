@@ -14,9 +14,13 @@
 #     steps[0] "monitor": launched in the background as monitor (when its step list ends: left running)
 #       steps[0].launch.steps[0] "sample the load": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
 #     steps[1] "prepare": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
-#     steps[2] "train": a group of steps, run in order
+#     steps[2] "train" if [[ $EPOCHS -gt 0 ]]: a group of steps, run in order
 #       steps[2].steps[0] "fit": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
 #       steps[2].steps[1] "evaluate": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
+#       catch (when it fails):
+#         steps[2].catch[0] "crash report": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
+#       finally (always, also when the job is stopped):
+#         steps[2].finally[0] "stop the monitor": 1 task × 1 CPU, 256 MiB/CPU (the job's CPUs, memory, GPUs)
 #   secrets: none
 
 # shellcheck disable=SC2016,SC2030,SC2031
