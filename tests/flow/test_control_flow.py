@@ -98,3 +98,11 @@ def test_a_launch_guards_its_steps_inside_its_background_group() -> None:
     )
     group = body[body.index("{\n    jobc_enter_group") : body.index("} &")]
     assert "JOBC_BODY_RC=$?" in group and "jobc_step f" in group and 'exit "$JOBC_STEP_RC"' in group
+
+
+def test_the_schema_has_the_control_flow_fields() -> None:
+    from jobc.schema import job_schema
+
+    step = job_schema()["$defs"]["Step"]["properties"]
+    assert {"if", "steps", "catch", "finally"} <= set(step)
+    assert "Step" in str(step["catch"]) and "Step" in str(step["finally"]) and "Step" in str(step["steps"])
