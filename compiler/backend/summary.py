@@ -54,6 +54,8 @@ def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
         head = format_path(step.path) + (f' "{step.name}"' if step.name else "")
         if step.depends_on:
             head += f" after {', '.join(step.depends_on)}"
+        if step.condition:
+            head += f" if [[ {step.condition} ]]"
         if isinstance(step, ir.RunStep):
             out.append(f"{pad}{head}: {_run(step)}")
             out += [f"{pad}{INDENT}{detail}" for detail in _run_details(step)]
@@ -73,6 +75,12 @@ def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
             out += _steps(step.steps, depth + 1)
         else:
             out.append(f"{pad}{head}: prints its name")
+        if step.catch:
+            out.append(f"{pad}{INDENT}catch (when it fails):")
+            out += _steps(step.catch, depth + 2)
+        if step.finally_steps:
+            out.append(f"{pad}{INDENT}finally (always, also when the job is stopped):")
+            out += _steps(step.finally_steps, depth + 2)
     return out
 
 

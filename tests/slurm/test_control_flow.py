@@ -206,3 +206,33 @@ def test_nested_groups_end_their_launches_with_them(slurm, tmp_path):
     )
     assert ran.rc == 0, ran
     assert (ran.out / "ok1").exists() and (ran.out / "ok2").exists(), ran
+
+
+def test_finally_runs_when_the_time_limit_signal_arrives(slurm, s3, tmp_path):
+    """`#SBATCH --signal=B:TERM@50` with `--time=1`: the script stops its steps, runs finally, pushes."""
+    bucket = new_bucket(s3)
+    script = compile_job(
+        tmp_path,
+        spec(
+            {
+                "name": "long",
+                "run": {"command": 'touch "$OUT/up"; ' + sleep_until_signalled(300), "shell": "/bin/bash"},
+                "finally": [run('echo "$DEEPSQUARE_ERROR_CODE" >> "$DEEPSQUARE_OUTPUT/finally"', "cleanup")],
+            },
+            output=s3_output(s3, bucket),
+        ),
+        name="job.json",
+        sbatch=["time=1", "signal=B:TERM@50"],
+    )
+    out = out_dir(tmp_path)
+    log = tmp_path / "job.out"
+    job_id = slurm.sbatch(script, f"--output={log}", env={**slurm.env, "OUT": str(out)})
+    try:
+        assert wait_until(lambda: (out / "up").exists(), timeout=30), log.read_text()
+        slurm.wait_job_gone(job_id, timeout=120)
+    finally:
+        slurm.scancel(job_id)
+    info = slurm.scontrol_show_job(job_id)
+    assert (info["JobState"], info["ExitCode"]) == ("FAILED", "143:0"), (info, log.read_text())
+    objects = pushed(s3, bucket)
+    assert objects == {"finally": b"143\n"}, log.read_text()

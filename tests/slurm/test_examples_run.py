@@ -168,6 +168,7 @@ RUN_HERE = {
     "module-checksum.yaml",
     "nested-loops.yaml",
     "reference-job-minimal.json",
+    "training-with-crash-report.yaml",
     "wireguard-vpn.yaml",
 }
 
@@ -236,6 +237,29 @@ def test_example_reference_job_minimal(slurm, tmp_path):
     # enableLogging: a timestamped copy of the job's output in $DEEPSQUARE_OUTPUT/job.log.
     log = (storage / "output" / "job.log").read_text().splitlines()
     assert any(line.endswith(" Hello World") and line[:4].isdigit() for line in log), log
+
+
+def test_example_training_with_crash_report(slurm, tmp_path):
+    (tmp_path / "ok").mkdir()
+    res, storage = run_example(slurm, tmp_path / "ok", EXAMPLE_TRAIN)
+    assert res.returncode == 0, res
+    out = storage / "output"
+    assert (out / "evaluation.txt").read_text() == "epoch-0.txt\nepoch-1.txt\nepoch-2.txt\n", res
+    assert (out / "monitor.log").exists() and not (out / "crash-report.txt").exists(), res
+    # The same job with a learning rate that makes it diverge: the catch writes the report and passes the
+    # failure on (the job fails with the training's code); finally still stops the monitor.
+    spec = load(EXAMPLE_TRAIN)
+    spec["env"] = [{"key": "LEARNING_RATE", "value": "1"}]
+    (tmp_path / "diverges").mkdir()
+    res, storage = run_example(slurm, tmp_path / "diverges", EXAMPLE_TRAIN, dump(EXAMPLE_TRAIN, spec))
+    assert res.returncode == 1, res
+    report = (storage / "output" / "crash-report.txt").read_text()
+    assert report == "training failed with exit code 1\nlearning rate: 1\nepoch-0.txt\n", res
+    assert "jobc: step train: its catch failed with exit code 1" in res.output, res
+    assert (storage / "stop-monitor").exists(), res  # the finally ran: the monitor ended by itself
+
+
+EXAMPLE_TRAIN = "training-with-crash-report.yaml"
 
 
 def test_example_http_archive(slurm, http_server, tmp_path):
