@@ -164,3 +164,14 @@ def test_the_default_cache_directory() -> None:
     assert fetch.default_root({"JOBC_MODULE_CACHE": "/c"}) == "/c"
     assert fetch.default_root({"XDG_CACHE_HOME": "/x"}) == "/x/jobc/modules"
     assert fetch.default_root({}).endswith("/.cache/jobc/modules")
+
+
+def test_a_problem_in_a_git_module_names_the_repository_file_and_commit(tmp_path: Path) -> None:
+    path = git_repo(tmp_path / "bad", {"m/module.yaml": "name: bad\nsteps:\n  - nme: x\n"})
+    head = git(path, "rev-parse", "HEAD")
+    result = compile_use(tmp_path, f"file://{path}/m")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"file://{path}/m/module.yaml@{head[:12]}:3:5: steps[0].nme: not a Step field; did you mean steps[0].name? "
+        "(used by job.yaml:3:10: steps[0].use)\n"
+    )
