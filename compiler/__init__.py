@@ -70,7 +70,12 @@ def compile_spec(
 
 
 def _line(source_map, path) -> int | None:
-    pos = source_map.locate(path, key=True)  # a mapping under a key: the key's line, where a reader looks
+    from .diagnostics import split_path
+
+    module, inside = split_path(path)[-1]
+    if module is not None:  # a step of a module: its line in the module's file
+        source_map = module.source_map
+    pos = source_map.locate(inside, key=True)  # a mapping under a key: the key's line, where a reader looks
     return pos[0] if pos else None
 
 

@@ -80,22 +80,29 @@ class _Usage(Exception):
     """A problem with the command line or the files it names (exit code 2)."""
 
 
-def _where(spec: str, line: int | None, col: int | None) -> str:
-    shown = "<stdin>" if spec == "-" else spec
-    return f"{shown}:{line}:{col}" if line else shown
-
-
 def _print_diagnostics(spec: str, diagnostics, source_map, fallback: tuple[int, int] | None = None) -> None:
+    from .diagnostics import locate
+
+    shown_spec = "<stdin>" if spec == "-" else spec
     located = []
     for diag in diagnostics:
-        pos = source_map.locate(diag.path, key=diag.message.startswith(("not a ", "not an "))) if source_map else None
-        located.append((pos or fallback, diag))
-    # In source order, whichever model or pass found them (a stable sort keeps the order of equals).
-    located.sort(key=lambda pair: pair[0] or (0, 0))
-    for pos, diag in located[:MAX_DIAGNOSTICS]:
-        typer.echo(diag.render(_where(spec, *(pos or (None, None)))), err=True)
+        file, pos, used_by = locate(diag, shown_spec, source_map)
+        order = source_map.locate(diag.path[: _first_module(diag.path)], key=True) if used_by and source_map else pos
+        located.append((order or pos or fallback, file, pos or fallback, used_by, diag))
+    # In source order, whichever model or pass found them (a stable sort keeps the order of equals); a module's
+    # problems where its `use` is.
+    located.sort(key=lambda row: row[0] or (0, 0))
+    for _, file, pos, used_by, diag in located[:MAX_DIAGNOSTICS]:
+        where = f"{file}:{pos[0]}:{pos[1]}" if pos else file
+        typer.echo(diag.render(where) + used_by, err=True)
     if len(diagnostics) > MAX_DIAGNOSTICS:
         typer.echo(f"…and {len(diagnostics) - MAX_DIAGNOSTICS} more", err=True)
+
+
+def _first_module(path) -> int:
+    from .diagnostics import InModule
+
+    return next(i for i, part in enumerate(path) if isinstance(part, InModule))
 
 
 def _report(spec: str, exc) -> None:
@@ -159,6 +166,15 @@ _CPUS = typer.Option(None, "--cpus-per-task", help="App spec: CPUs of each comma
 _MEM = typer.Option(
     None, "--mem", help="App spec: memory of each command, such as 8G (default: the submitter's mem, else 1G per CPU)."
 )
+_OFFLINE = typer.Option(
+    False, "--offline", help="DeepSquare use: take git modules from the module cache only, fetch nothing."
+)
+_MODULE_CACHE = typer.Option(
+    None,
+    "--module-cache",
+    metavar="DIR",
+    help="DeepSquare use: the git module cache (default: $JOBC_MODULE_CACHE, else $XDG_CACHE_HOME/jobc/modules).",
+)
 _RUNTIME = typer.Option(
     None,
     "--container-runtime",
@@ -181,6 +197,8 @@ def _options(
     mem,
     runtime,
     validate: bool = False,
+    offline: bool = False,
+    module_cache: Optional[str] = None,
 ):
     """compile_spec options; the app options are refused by DeepSquare jobs when given."""
     from .options import AppOptions, CompileOptions
@@ -199,7 +217,9 @@ def _options(
         submitters_file=submitter,
         cli_sbatch_keys=frozenset(pair.partition("=")[0].strip().removeprefix("--") for pair in sbatch),
     )
-    return CompileOptions(job_name=job_name, app=app, validate_only=validate)
+    return CompileOptions(
+        job_name=job_name, app=app, validate_only=validate, offline=offline, module_cache=module_cache
+    )
 
 
 def _submitters(path: str):
@@ -253,6 +273,8 @@ def compile(
     cpus: Optional[int] = _CPUS,
     mem: Optional[str] = _MEM,
     runtime: Optional[str] = _RUNTIME,
+    offline: bool = _OFFLINE,
+    module_cache: Optional[str] = _MODULE_CACHE,
 ) -> None:
     """Compile each SPEC into one sbatch script (with --check or --diff: check the scripts are current)."""
 
@@ -280,6 +302,8 @@ def compile(
             cpus=cpus,
             mem=mem,
             runtime=runtime,
+            offline=offline,
+            module_cache=module_cache,
         )
         invalid = stale = False
         for spec, target in zip(specs, targets, strict=True):
@@ -391,8 +415,10 @@ def validate(
     cpus: Optional[int] = _CPUS,
     mem: Optional[str] = _MEM,
     runtime: Optional[str] = _RUNTIME,
+    offline: bool = _OFFLINE,
+    module_cache: Optional[str] = _MODULE_CACHE,
 ) -> None:
-    """Check specs offline and report every problem of every file (an app spec: every version)."""
+    """Check specs and report every problem of every file (an app spec: every version; git modules: fetched unless --offline)."""
 
     def run() -> None:
         from . import compile_spec
@@ -412,6 +438,8 @@ def validate(
             mem=mem,
             runtime=runtime,
             validate=True,
+            offline=offline,
+            module_cache=module_cache,
         )
         failed = False
         for spec in specs:

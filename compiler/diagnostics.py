@@ -9,16 +9,42 @@ problem, so the same message text is used by every entry point and test.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, NoReturn
+from dataclasses import dataclass, field
+from typing import Any, Iterable, NoReturn
 
-FieldPath = tuple[str | int, ...]
+FieldPath = tuple[Any, ...]  # str and int parts, and `InModule` where a module's file starts
+
+
+@dataclass(frozen=True)
+class InModule:
+    """A field path part: what follows is in a module's file (DeepSquare `use`), not in the file before it.
+
+    `("steps", 3, "use", InModule(...), "steps", 0)` is steps[0] of the module that steps[3].use brought in,
+    so any diagnostic, from a frontend or a pass, is located in the module's own file and names the `use`.
+    """
+
+    file: str  # as messages show it
+    source_map: Any = field(compare=False, hash=False, repr=False)
+    script_name: str = field(default="", compare=False, hash=False)  # as the script's comments show it
+
+
+def split_path(path: FieldPath) -> list[tuple["InModule | None", FieldPath]]:
+    """The path cut at each `InModule`: (None, the spec's part), then (module, the module file's part)…"""
+    parts: list[tuple[InModule | None, FieldPath]] = [(None, ())]
+    for part in path:
+        if isinstance(part, InModule):
+            parts.append((part, ()))
+        else:
+            parts[-1] = (parts[-1][0], parts[-1][1] + (part,))
+    return parts
 
 
 def format_path(path: FieldPath) -> str:
-    """`("steps", 2, "run", "shell")` -> `steps[2].run.shell`; control characters in keys are shown escaped."""
+    """`("steps", 2, "run", "shell")` -> `steps[2].run.shell`; control characters in keys are shown escaped.
+
+    A path into a module file shows the part inside that file."""
     out = ""
-    for part in path:
+    for part in split_path(path)[-1][1]:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -59,6 +85,25 @@ class SourceError(SpecError):
     def __init__(self, message: str, line: int, col: int):
         self.line, self.col = line, col
         super().__init__([Diagnostic((), message)])
+
+
+def locate(diag: Diagnostic, spec: str, source_map: Any) -> tuple[str, tuple[int, int] | None, str]:
+    """Where a diagnostic is: (file, its (line, col) or None, the `(used by …)` text naming the `use` steps
+    that brought a module in, innermost first; empty for a field of the spec itself)."""
+    key = diag.message.startswith(("not a ", "not an "))
+    parts = split_path(diag.path)
+    file, smap, path = spec, source_map, parts[-1][1]
+    if parts[-1][0] is not None:
+        file, smap = parts[-1][0].file, parts[-1][0].source_map
+    pos = smap.locate(path, key=key) if smap else None
+    used_by = []
+    for i in range(len(parts) - 2, -1, -1):
+        owner, sub = parts[i]
+        where_file, where_map = (spec, source_map) if owner is None else (owner.file, owner.source_map)
+        at = where_map.locate(sub) if where_map else None
+        shown = f"{where_file}:{at[0]}:{at[1]}" if at else where_file
+        used_by.append(f"{shown}: {format_path(sub)}")
+    return file, pos, f" (used by {', used by '.join(used_by)})" if used_by else ""
 
 
 def fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:

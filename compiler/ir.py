@@ -11,11 +11,14 @@ that pass; the backend may rely on them only after the whole pipeline has run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Iterator, Literal, Union
+from typing import Iterator, Literal, Union
 
 from .diagnostics import Diagnostic, FieldPath
+from .walk import children, map_steps, walk
+
+__all__ = ["children", "map_steps", "walk"]  # the walker over the step tree lives in `walk`
 
 
 @dataclass(frozen=True)
@@ -323,10 +326,18 @@ class Located:
 
 @dataclass(frozen=True, kw_only=True)
 class Step(Located):
-    """What every step kind has: a display name, the handles it awaits, its origin."""
+    """What every step kind has: a display name, the handles it awaits, its origin, and its control flow.
+
+    `condition` is a bash `[[ … ]]` test (written by the user, run as written) that decides, after the
+    `depends_on` waits, whether the step runs; `catch` runs when the step's body fails, `finally_steps`
+    after the body (and the catch), whatever happened, also when the job is stopped.
+    """
 
     name: str | None = None
     depends_on: tuple[str, ...] = ()
+    condition: str | None = None
+    catch: tuple["AnyStep", ...] = ()
+    finally_steps: tuple["AnyStep", ...] = ()
     path: FieldPath = ()
     field_paths: FieldPaths = ()
     awaits: tuple[int, ...] = ()  # set by check_handles: the launch slots named by depends_on
@@ -401,11 +412,39 @@ class LaunchStep(Step):
 
 
 @dataclass(frozen=True, kw_only=True)
+class GroupStep(Step):
+    """A step list run in order as one scope: its launches end with it, its `dependsOn` names its own launches."""
+
+    steps: tuple["AnyStep", ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class NoteStep(Step):
     """A step with nothing to run: it only prints its name."""
 
 
-AnyStep = Union[RunStep, LoopStep, LaunchStep, NoteStep]
+@dataclass(frozen=True, kw_only=True)
+class ModuleStep(Step):
+    """A module's steps inlined (DeepSquare `use`), run as one scope like a loop's body.
+
+    `env` (the module's inputs: defaults, then the `use` args) is exported for its steps. They append to a
+    private `$DEEPSQUARE_ENV`, which starts as a copy of the job's without the lines setting an input; at the
+    end, each declared output they wrote is appended to the job's file as `export_prefix + key`.
+    `module`, `source`, `commit` and `file` say what was inlined, for the script's comment.
+    """
+
+    module: str
+    source: str
+    file: str  # the module file, relative to the spec's directory (or its place in the git repository)
+    commit: str | None = None  # the git commit inlined; None for a local directory
+    digest: str = ""  # SHA-256 of the module file's text
+    env: tuple[EnvVar, ...] = ()
+    outputs: tuple[str, ...] = ()
+    export_prefix: str = ""
+    steps: tuple["AnyStep", ...] = ()
+
+
+AnyStep = Union[RunStep, LoopStep, LaunchStep, GroupStep, NoteStep, ModuleStep]
 
 
 @dataclass(frozen=True)
@@ -434,30 +473,6 @@ class Job(Located):
     warnings: tuple[Diagnostic, ...] = ()
     path: FieldPath = ()
     field_paths: FieldPaths = ()
-
-
-# --- the one generic walker over the step tree: each pass writes only the cases it changes ---------
-
-
-def children(step: AnyStep) -> tuple[AnyStep, ...]:
-    return step.steps if isinstance(step, (LoopStep, LaunchStep)) else ()
-
-
-def map_steps(steps: tuple[AnyStep, ...], fn: Callable[[AnyStep], AnyStep]) -> tuple[AnyStep, ...]:
-    """Rebuild the tree bottom-up, applying `fn` to every step after its children."""
-    out = []
-    for step in steps:
-        if isinstance(step, (LoopStep, LaunchStep)):
-            step = replace(step, steps=map_steps(step.steps, fn))
-        out.append(fn(step))
-    return tuple(out)
-
-
-def walk(steps: tuple[AnyStep, ...]) -> Iterator[AnyStep]:
-    """Every step, parents before children, in source order."""
-    for step in steps:
-        yield step
-        yield from walk(children(step))
 
 
 def run_steps(job: Job) -> Iterator[RunStep]:

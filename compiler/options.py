@@ -48,3 +48,5 @@ class CompileOptions:
     job_name: str | None = None
     app: AppOptions = field(default_factory=AppOptions)
     validate_only: bool = False  # `jobc validate`: check everything (an app spec: every version), render nothing
+    offline: bool = False  # DeepSquare `use`: git modules from the cache only (--offline)
+    module_cache: str | None = None  # the git module cache (default: $JOBC_MODULE_CACHE, else the XDG cache)

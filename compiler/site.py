@@ -28,6 +28,7 @@ from .directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
 TOOLS = {
     "srun": "srun",
     "scancel": "scancel",
+    "squeue": "squeue",  # the job's state, for a finally step once the job is stopping
     "curl": "curl",
     "s5cmd": "s5cmd",
     "tar": "tar",

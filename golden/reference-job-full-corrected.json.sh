@@ -93,18 +93,27 @@ jobc_steps() {
 
 jobc_log() { printf 'jobc: %s\n' "$*" >&2; }
 
-# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead.
+# Print a step's name; when the job, or a background group around the step, was asked to stop, stop instead
+# (a finally's steps run all the same).
 jobc_step() {
+  if [[ -z ${JOBC_FINALLY-} ]] && jobc_stopping; then
+    exit 143
+  fi
+  printf 'jobc: step %s\n' "$1"
+}
+
+# Whether the job, or a background group around this shell, was asked to stop.
+jobc_stopping() {
   local group
   if [[ -e $JOBC_RUN/stop ]]; then
-    exit 143
+    return 0
   fi
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
-      exit 143
+      return 0
     fi
   done
-  printf 'jobc: step %s\n' "$1"
+  return 1
 }
 
 # Wait until process PID has ended, without `wait` (see jobc_signalled). A child that has ended is reaped by

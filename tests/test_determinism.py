@@ -32,6 +32,8 @@ def test_two_fresh_processes_agree(example: Path, tmp_path: Path) -> None:
         home = tmp_path / f"home{i}"
         home.mkdir()
         shutil.copyfile(example, cwd / example.name)
+        if (example.parent / "modules").is_dir():  # the local modules the examples use (DeepSquare `use`)
+            shutil.copytree(example.parent / "modules", cwd / "modules")
         result = run_jobc("compile", example.name, cwd=cwd, env={**ENVIRONMENTS[i], "HOME": str(home)})
         return result.returncode, result.stdout, result.stderr
 

@@ -76,7 +76,7 @@ def test_in_process_compile_matches_golden(valid_example: Path) -> None:
     """`jobc.compile_spec` (the library entry) gives the same bytes as the CLI."""
     from jobc import compile_spec
 
-    script = compile_spec(valid_example.read_text(encoding="utf-8"), name=valid_example.name).script
+    script = compile_spec(valid_example.read_text(encoding="utf-8"), name=str(valid_example)).script
     assert script == (GOLDEN / f"{example_id(valid_example)}.sh").read_text(encoding="utf-8")
 
 

@@ -19,7 +19,7 @@ MARKER = re.compile(r"<redacted: ([^>]+)>")
 def _secret_examples():
     out = []
     for path in EXAMPLES:
-        result = compile_spec(path.read_text(encoding="utf-8"), name=path.name)
+        result = compile_spec(path.read_text(encoding="utf-8"), name=str(path))
         if result.has_secrets:
             out.append(path)
     return out
@@ -31,7 +31,7 @@ SECRET_EXAMPLES = _secret_examples()
 def test_examples_hold_every_kind_of_secret():
     fields = set()
     for path in SECRET_EXAMPLES:
-        redacted = compile_spec(path.read_text(encoding="utf-8"), name=path.name, redact=True).script
+        redacted = compile_spec(path.read_text(encoding="utf-8"), name=str(path), redact=True).script
         fields |= {f.rsplit(".", 1)[-1] for f in MARKER.findall(redacted)}
     assert {"secretAccessKey", "password", "privateKey", "preSharedKey"} <= fields
 
@@ -39,15 +39,15 @@ def test_examples_hold_every_kind_of_secret():
 @pytest.mark.parametrize("path", SECRET_EXAMPLES, ids=[p.name for p in SECRET_EXAMPLES])
 def test_redacted_script_differs_only_by_the_secrets(path: Path):
     text = path.read_text(encoding="utf-8")
-    plain = compile_spec(text, name=path.name).script
-    redacted = compile_spec(text, name=path.name, redact=True).script
+    plain = compile_spec(text, name=str(path)).script
+    redacted = compile_spec(text, name=str(path), redact=True).script
     markers = MARKER.findall(redacted)
     assert markers, "a spec with secrets shows at least one marker"
     # Put each secret back where its marker stands: the result is the plain script, byte for byte.
     from jobc.frontends import data_to_ir
     from jobc.source import guess_format, load
 
-    job = data_to_ir(load(text, guess_format(path.name, text)).data, name=path.name)
+    job = data_to_ir(load(text, guess_format(path.name, text)).data, name=str(path))
     secrets = {}
 
     def collect(value):

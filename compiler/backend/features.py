@@ -33,6 +33,11 @@ class Features:
     csv: bool  # a --mount field is CSV-quoted at run time
     chunks: bool  # a loop over chunk directories (bfabric apps)
     python_env: bool  # a command runs in a uv environment (jobc_python_env)
+    modules: bool  # DeepSquare `use`: jobc_module_enter and jobc_module_leave
+    conditions: bool  # a step has an `if` test (jobc_if)
+    guarded: bool  # a step has catch or finally steps
+    finally_: bool  # a step has finally steps: the step shells outlive the job's SIGTERM to run them
+    in_finally: frozenset[int]  # ids of the run steps of a finally (run without srun once the job is stopping)
     secrets: tuple[ir.Secret, ...]
     in_group: frozenset[int]  # ids of the run steps that execute inside a background group
     loop_variables: dict[int, tuple[str, ...]]  # id of a run step -> the variables of its loops, outermost first
@@ -77,6 +82,13 @@ def features(job: ir.Job) -> Features:
         csv=any(containers.uses_csv(c) for c in boxed),
         chunks=any(isinstance(s, ir.LoopStep) and isinstance(s.over, ir.ChunkDirs) for s in ir.walk(job.steps)),
         python_env=any(commands.uses_python_env(s) for s in runs),
+        modules=any(isinstance(s, ir.ModuleStep) for s in ir.walk(job.steps)),
+        conditions=any(s.condition for s in ir.walk(job.steps)),
+        guarded=any(s.catch or s.finally_steps for s in ir.walk(job.steps)),
+        finally_=any(s.finally_steps for s in ir.walk(job.steps)),
+        in_finally=frozenset(
+            id(r) for s in ir.walk(job.steps) for r in ir.walk(s.finally_steps) if isinstance(r, ir.RunStep)
+        ),
         secrets=tuple(secrets),
         in_group=in_group,
         loop_variables=_loop_variables(job.steps, ()),
@@ -102,10 +114,12 @@ def _steps_in_groups(steps: tuple[ir.AnyStep, ...], inside: bool) -> set[int]:
     for step in steps:
         if isinstance(step, ir.RunStep) and inside:
             found.add(id(step))
-        elif isinstance(step, ir.LaunchStep):
-            found |= _steps_in_groups(step.steps, True)
-        elif isinstance(step, ir.LoopStep):
+        here = inside or isinstance(step, ir.LaunchStep)  # a launch's catch and finally run in its group too
+        if isinstance(step, ir.LoopStep):
             found |= _steps_in_groups(step.steps, inside or step.parallel)
+        elif isinstance(step, (ir.LaunchStep, ir.GroupStep, ir.ModuleStep)):
+            found |= _steps_in_groups(step.steps, here)
+        found |= _steps_in_groups(step.catch + step.finally_steps, here)
     return found
 
 

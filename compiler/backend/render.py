@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Callable
 
 from .. import ir
-from ..diagnostics import Diagnostic, FieldPath, error, fail, format_path
+from ..diagnostics import Diagnostic, FieldPath, error, fail, format_path, split_path
 from ..directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
 from ..reserved import RESERVED_PATTERN
 from ..site import Site
@@ -51,6 +51,8 @@ def environment():
         run_step=lambda s: isinstance(s, ir.RunStep),
         loop_step=lambda s: isinstance(s, ir.LoopStep),
         launch_step=lambda s: isinstance(s, ir.LaunchStep),
+        module_step=lambda s: isinstance(s, ir.ModuleStep),
+        group_step=lambda s: isinstance(s, ir.GroupStep),
         items_loop=lambda s: isinstance(s, ir.ItemsLoop),
         http_transport=lambda t: isinstance(t, ir.HttpTransport),
         s3_transport=lambda t: isinstance(t, ir.S3Transport),
@@ -88,8 +90,9 @@ def render_script(
         if step.name:
             text += f' "{step.name}"'
         line = line_of(step.path) if line_of else None
+        module = split_path(step.path)[-1][0]
         if line:
-            text += f" ({job.source_name or 'spec'}:{line})"
+            text += f" ({module.script_name if module else job.source_name or 'spec'}:{line})"
         return quoting.comment(text)
 
     def secret(value: ir.Secret) -> Sh:

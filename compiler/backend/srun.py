@@ -131,7 +131,8 @@ _WRAPPER_ENDS = {"--", "jobc-task", "jobc-workdir", "jobc-ids"}
 def srun_line(step: ir.RunStep, job: ir.Job, site: Site, found: "Features") -> Sh:
     """`srun OPTIONS` on one line, then each task wrapper and the command on lines of their own."""
     options = srun_options(step, job, found.loop_variables.get(id(step), ()))
-    lines = [words([site.tool("srun")] + options)]
+    first = [Sh("jobc_finally_srun")] if id(step) in found.in_finally else []
+    lines = [words(first + [site.tool("srun")] + options)]
     current: list[Sh] = [Sh("--")]
     for token in task_wrappers(step, site, id(step) in found.in_group):
         current.append(token)

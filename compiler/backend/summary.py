@@ -54,6 +54,8 @@ def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
         head = format_path(step.path) + (f' "{step.name}"' if step.name else "")
         if step.depends_on:
             head += f" after {', '.join(step.depends_on)}"
+        if step.condition:
+            head += f" if [[ {step.condition} ]]"
         if isinstance(step, ir.RunStep):
             out.append(f"{pad}{head}: {_run(step)}")
             out += [f"{pad}{INDENT}{detail}" for detail in _run_details(step)]
@@ -65,9 +67,31 @@ def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
             handle = f" as {step.handle}" if step.handle else ""
             out.append(f"{pad}{head}: launched in the background{handle} (when its step list ends: {signal})")
             out += _steps(step.steps, depth + 1)
+        elif isinstance(step, ir.GroupStep):
+            out.append(f"{pad}{head}: a group of steps, run in order")
+            out += _steps(step.steps, depth + 1)
+        elif isinstance(step, ir.ModuleStep):
+            out.append(f"{pad}{head}: {_module(step)}")
+            out += _steps(step.steps, depth + 1)
         else:
             out.append(f"{pad}{head}: prints its name")
+        if step.catch:
+            out.append(f"{pad}{INDENT}catch (when it fails):")
+            out += _steps(step.catch, depth + 2)
+        if step.finally_steps:
+            out.append(f"{pad}{INDENT}finally (always, also when the job is stopped):")
+            out += _steps(step.finally_steps, depth + 2)
     return out
+
+
+def _module(step: ir.ModuleStep) -> str:
+    at = f" at {step.commit[:12]}" if step.commit else ""
+    text = f'module "{step.module}" ({step.file}{at})'
+    if step.env:
+        text += "; inputs " + ", ".join(var.key for var in step.env)
+    if step.outputs:
+        text += "; outputs " + ", ".join(f"{step.export_prefix}{key}" for key in step.outputs)
+    return text
 
 
 def _run(step: ir.RunStep) -> str:

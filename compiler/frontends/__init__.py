@@ -33,7 +33,10 @@ def data_to_ir(data: Any, *, name: str, options: CompileOptions | None = None, s
     if app_only:
         flags = ", ".join(APP_FLAGS[key] for key in app_only)
         fail([Diagnostic((), f"{flags}: only for bfabric app specs (this is a DeepSquare job)")])
-    return _with_source(deepsquare.to_ir(data, name=job_name), name)
+    job = deepsquare.to_ir(
+        data, name=job_name, spec_file=name, offline=options.offline, module_cache=options.module_cache
+    )
+    return _with_source(job, name)
 
 
 def _job_name(file_name: str) -> str:

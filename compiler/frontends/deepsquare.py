@@ -14,6 +14,7 @@ from typing import Any
 from .. import ir
 from ..diagnostics import Diagnostic, FieldPath, fail, warning
 from . import deepsquare_models as m
+from .deepsquare_use import UseContext, lower_use, top_context
 from .validation import validate
 
 
@@ -21,19 +22,21 @@ def looks_like(data: Any) -> bool:
     return isinstance(data, dict) and ("steps" in data or "resources" in data)
 
 
-def to_ir(data: Any, *, name: str) -> ir.Job:
+def to_ir(data: Any, *, name: str, spec_file: str = "job.yaml", offline: bool = False, module_cache=None) -> ir.Job:
     job, problems = validate(m.Job, data)
     if problems:
         fail(problems)
     assert isinstance(job, m.Job)
     res = job.resources
-    notes: list[Diagnostic] = []
-    steps = _steps(job.steps, ("steps",), notes)
+    ctx = top_context(job, data, spec_name=spec_file, offline=offline, cache_root=module_cache)
+    steps = _steps(job.steps, ("steps",), ctx)
+    if ctx.problems:
+        fail(ctx.problems)
     return ir.Job(
         name=name,
         resources=ir.Resources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask or 0, total_gpus=res.gpus),
         steps=steps,
-        warnings=tuple(notes),
+        warnings=tuple(ctx.warnings),
         env=_env(job.env, ("env",)),
         input=_transport(job.input, ("input",)),
         input_mode=job.inputMode,
@@ -77,22 +80,29 @@ def format_field(path: FieldPath) -> str:
     return format_path(path)
 
 
-def _steps(steps: list[m.Step], path: FieldPath, notes: list[Diagnostic]) -> tuple[ir.AnyStep, ...]:
-    return tuple(_step(step, path + (i,), notes) for i, step in enumerate(steps))
+def _steps(steps: list[m.Step], path: FieldPath, ctx: UseContext) -> tuple[ir.AnyStep, ...]:
+    return tuple(_step(step, path + (i,), ctx) for i, step in enumerate(steps))
 
 
-def _step(step: m.Step, path: FieldPath, notes: list[Diagnostic]) -> ir.AnyStep:
-    common: dict[str, Any] = dict(name=step.name, depends_on=tuple(step.dependsOn or ()), path=path)
-    depends_on = (("depends_on", path + ("dependsOn",)),)
+def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
+    common: dict[str, Any] = dict(
+        name=step.name,
+        depends_on=tuple(step.dependsOn or ()),
+        condition=step.if_ or None,
+        catch=_steps(step.catch or [], path + ("catch",), ctx),
+        finally_steps=_steps(step.finally_ or [], path + ("finally",), ctx),
+        path=path,
+    )
+    located = (("depends_on", path + ("dependsOn",)), ("condition", path + ("if",)))
     if step.run is not None:
         rpath = path + ("run",)
-        common["field_paths"] = depends_on + tuple(
+        common["field_paths"] = located + tuple(
             (key, rpath + (name,))
             for key, name in (("resources", "resources"), ("command", "command"), ("map_uid", "mapUid"))
         )
-        return _run(step.run, rpath, common, notes)
+        return _run(step.run, rpath, common, ctx.warnings)
     if step.for_ is not None:
-        common["field_paths"] = depends_on + (("over", path + ("for", "range" if step.for_.range else "items")),)
+        common["field_paths"] = located + (("over", path + ("for", "range" if step.for_.range else "items")),)
         loop = step.for_
         fpath = path + ("for",)
         if loop.items is not None:
@@ -101,19 +111,23 @@ def _step(step: m.Step, path: FieldPath, notes: list[Diagnostic]) -> ir.AnyStep:
             assert loop.range is not None
             over = ir.RangeLoop(loop.range.begin, loop.range.end, loop.range.increment or 1)
         return ir.LoopStep(
-            over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",), notes), **common
+            over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",), ctx), **common
         )
     if step.launch is not None:
-        common["field_paths"] = depends_on + (("handle", path + ("launch", "handleName")),)
+        common["field_paths"] = located + (("handle", path + ("launch", "handleName")),)
         launch = step.launch
         signal = 15 if launch.signalOnParentStepExit is None else launch.signalOnParentStepExit
         return ir.LaunchStep(
             handle=launch.handleName,
             signal=signal,
-            steps=_steps(launch.steps, path + ("launch", "steps"), notes),
+            steps=_steps(launch.steps, path + ("launch", "steps"), ctx),
             **common,
         )
-    return ir.NoteStep(**common, field_paths=depends_on)
+    if step.use is not None:
+        return lower_use(step, path, ctx, _steps, dict(common, field_paths=located))
+    if step.steps:
+        return ir.GroupStep(steps=_steps(step.steps, path + ("steps",), ctx), **common, field_paths=located)
+    return ir.NoteStep(**common, field_paths=located)
 
 
 def _run(run: m.StepRun, path: FieldPath, common: dict, notes: list[Diagnostic]) -> ir.RunStep:

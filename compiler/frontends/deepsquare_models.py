@@ -35,11 +35,13 @@ from .fields import (
     NonEmpty,
     OneOf,
     Port,
+    PosixName,
     RegistryHost,
     Str,
     Token,
     WireguardKey,
     as_list,
+    exclusive_bodies,
     rule,
 )
 
@@ -410,20 +412,38 @@ class StepAsyncLaunch(Model):
     steps: ListOf("Step")
 
 
+class StepUse(Model):
+    """A module's steps (DeepSquare `use`), resolved when the job is compiled (docs/modules.md)."""
+
+    source: Str
+    args: Optional[ListOf(EnvVar)] = None
+    exportEnvAs: Optional[PosixName] = None
+    steps: Optional[ListOf("Step")] = None
+
+
+# What a step does: at most one of them (`use` is the modules' field; an empty `steps` counts as absent).
+BODY_FIELDS = ("run", "for", "launch", "use", "steps")
+
+
 class Step(Model):
-    at_most_one_of = ("run", "for", "launch")  # NOTES decision 4: a step with none of them only prints its name
+    at_most_one_of = BODY_FIELDS  # NOTES decision 4: a step with none of them only prints its name
 
     name: Optional[Str] = None
     dependsOn: Optional[ListOf(HandleName)] = None
+    if_: Optional[Str] = Field(default=None, alias="if")
     run: Optional[StepRun] = None
     for_: Optional[StepFor] = Field(default=None, alias="for")
     launch: Optional[StepAsyncLaunch] = None
+    use: Optional[StepUse] = None
+    steps: Optional[ListOf("Step")] = None
+    catch: Optional[ListOf("Step")] = None
+    finally_: Optional[ListOf("Step")] = Field(default=None, alias="finally")
 
     @classmethod
-    def _checks(cls, data: dict) -> list[Problem]:
-        given = _given(data, *cls.at_most_one_of)
+    def _checks(cls, data: dict) -> list[str]:
+        given = [name for name in _given(data, *cls.at_most_one_of) if data[name] != []]
         if len(given) > 1:
-            return [f"{_and(cls.at_most_one_of)} are exclusive: this step gives {' and '.join(given)}"]
+            return [exclusive_bodies(cls.at_most_one_of, given)]
         return []
 
 
@@ -453,3 +473,5 @@ class Job(Model):
 
 StepFor.model_rebuild()
 StepAsyncLaunch.model_rebuild()
+StepUse.model_rebuild()
+Step.model_rebuild()

@@ -57,6 +57,11 @@ def _no_leading_zero(value: Any) -> Any:
     return value
 
 
+def exclusive_bodies(names: tuple[str, ...], given: list[str]) -> str:
+    """A step gives more than one of the fields that say what it does."""
+    return f"{', '.join(names[:-1])} and {names[-1]} are exclusive: this step gives {' and '.join(given)}"
+
+
 def as_list(value: Any) -> Any:
     """GraphQL input coercion: a single value where a list is expected is a one-element list."""
     return value if isinstance(value, list) or value is None else [value]

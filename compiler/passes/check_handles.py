@@ -2,7 +2,8 @@
 
 Rules (the project's decisions 5 and 6): a handle is case-insensitive and unique
 among the launches of one step list; `dependsOn` may only name a launch of the
-same step list that comes before it. Handles are stored lower-cased. Slots number
+same step list that comes before it. Every step list is its own level: a loop's,
+a launch's, a group's (`steps` inside a step), a `catch` and a `finally`. Handles are stored lower-cased. Slots number
 launches across the whole job, in source order, for the script's PID variables.
 """
 
@@ -47,8 +48,11 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
                     )
                 seen[handle] = slot
             step = replace(step, handle=handle, slot=slot, steps=_scope(step.steps, problems, counter))
-        elif isinstance(step, ir.LoopStep):
+        elif isinstance(step, (ir.LoopStep, ir.GroupStep, ir.ModuleStep)):
             step = replace(step, steps=_scope(step.steps, problems, counter))
+        if step.catch or step.finally_steps:
+            catch = _scope(step.catch, problems, counter)
+            step = replace(step, catch=catch, finally_steps=_scope(step.finally_steps, problems, counter))
         out.append(step)
     return tuple(out)
 

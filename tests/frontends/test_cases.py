@@ -230,7 +230,7 @@ JSON_CASES = [
     ),
     pytest.param(
         "{" + MINIMAL_RESOURCES + ',\n "steps": [{"run": {"command": "x"}, "launch": {"steps": []}}]}\n',
-        [(2, 12, "steps[0]: run, for and launch are exclusive: this step gives run and launch")],
+        [(2, 12, "steps[0]: run, for, launch, use and steps are exclusive: this step gives run and launch")],
         id="exclusive-position-of-the-step",
     ),
     pytest.param(

@@ -18,6 +18,7 @@ SHIM = Path(__file__).resolve().parent / "shims" / "shim.py"
 TOOLS = [
     "srun",
     "scancel",
+    "squeue",
     "s5cmd",
     "curl",
     "enroot",

@@ -872,3 +872,41 @@ def test_bfabric_python_env_paths(new_run, pylock, deps, refresh):
     [p] = run.probe("process")
     assert p["argv"][:1] == ["-m"]
     CASES.add(n)
+
+
+# --- DeepSquare control flow: step names in groups, catch and finally; the `if` text round-trip ------------------
+
+
+@_run_settings(0.6)
+@given(group=HOSTILE, inner=HOSTILE, catch=HOSTILE, fin=HOSTILE, value=HOSTILE)
+def test_control_flow_names_and_if_text(new_run, group, inner, catch, fin, value):
+    """The `if` compares $V with the hostile value quoted as the user would: true only if the text is exact."""
+    run = new_run()
+    spec = {
+        "resources": RESOURCES,
+        "env": [{"key": "V", "value": value}],
+        "steps": [
+            {
+                "name": group,
+                "steps": [{"name": inner, "run": {"command": "exit 3"}}],
+                "catch": [{"name": catch, "run": {"command": run.probe_cmd("catch")}}],
+                "finally": [{"name": fin, "run": {"command": run.probe_cmd("finally")}}],
+            },
+            {"name": "t", "if": "$V == " + shlex.quote(value), "run": {"command": run.probe_cmd("true")}},
+            {"name": "f", "if": "$V != " + shlex.quote(value), "run": {"command": run.probe_cmd("false")}},
+        ],
+    }
+    script = compile_or_reject(dump(spec), 5, name="job.json", site=run.site())
+    if script is None:
+        return
+    run.execute(script)
+    check_canaries()
+    run.check_ok()
+    [caught] = run.probe("catch")
+    assert caught["env"]["DEEPSQUARE_ERROR_CODE"] == "3"
+    [fin_probe] = run.probe("finally")
+    assert fin_probe["env"]["DEEPSQUARE_ERROR_CODE"] == "3"
+    assert len(run.probe("true")) == 1 and run.probe("false") == []
+    names = [r["argv"][0] for r in run.records("srun")]
+    assert f"--job-name={inner}" in names and f"--job-name={catch}" in names
+    CASES.add(5)

@@ -45,7 +45,10 @@ def compile_job(
     site = (site or site_profile(tmp_path)).with_sbatch(list(sbatch))
     spec_file = tmp_path / name
     spec_file.write_text(textwrap.dedent(spec))
-    result = compile_spec(spec_file.read_text(), name=name, site=site, options=CompileOptions(job_name=job_name))
+    # The spec's path, so that a module it uses (DeepSquare `use: ./dir`) is found next to it.
+    result = compile_spec(
+        spec_file.read_text(), name=str(spec_file), site=site, options=CompileOptions(job_name=job_name)
+    )
     script = tmp_path / "job.sh"
     script.write_text(result.script)
     script.chmod(0o755)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import tarfile
 import threading
 import uuid
@@ -107,6 +108,8 @@ def run_example(cluster, tmp_path: Path, name: str, text: str | None = None, *, 
     hold_for(storage_dir): submit held, call it once the job id (hence its storage dir) is known, then release.
     """
     text = (EXAMPLES / name).read_text() if text is None else text
+    if (EXAMPLES / "modules").is_dir() and not (tmp_path / "modules").exists():  # the local modules (`use`)
+        shutil.copytree(EXAMPLES / "modules", tmp_path / "modules")
     script = compile_job(tmp_path, text, name=name, site=site(tmp_path, launch_grace))
     env = shim_env(cluster, tmp_path)
     if hold_for is None:
@@ -167,8 +170,10 @@ RUN_HERE = {
     "env-and-quoting.yaml",
     "http-archive.yaml",
     "loop-with-sidecar.yaml",
+    "module-checksum.yaml",
     "nested-loops.yaml",
     "reference-job-minimal.json",
+    "training-with-crash-report.yaml",
     "wireguard-vpn.yaml",
 }
 
@@ -212,6 +217,15 @@ def test_example_env_and_quoting(slurm, tmp_path):
     assert "-- just a marker: the next step prints the values --" in res.output, res
 
 
+def test_example_module_checksum(slurm, tmp_path):
+    res, storage = run_example(slurm, tmp_path, "module-checksum.yaml")
+    assert res.returncode == 0, res
+    sums = (storage / "data" / "SHA256SUMS").read_text().splitlines()
+    assert [line.split("  ", 1)[1] for line in sums] == ["./a.txt", "./b c.txt"], sums
+    assert (storage / "output" / "report.txt").read_text() == f"2 files listed in {storage}/data/SHA256SUMS\n"
+    assert "checked with 256 MB per CPU" in res.output, res
+
+
 def test_example_nested_loops(slurm, tmp_path):
     res, _ = run_example(slurm, tmp_path, "nested-loops.yaml")
     assert res.returncode == 0, res
@@ -228,6 +242,29 @@ def test_example_reference_job_minimal(slurm, tmp_path):
     # enableLogging: a timestamped copy of the job's output in $DEEPSQUARE_OUTPUT/job.log.
     log = (storage / "output" / "job.log").read_text().splitlines()
     assert any(line.endswith(" Hello World") and line[:4].isdigit() for line in log), log
+
+
+def test_example_training_with_crash_report(slurm, tmp_path):
+    (tmp_path / "ok").mkdir()
+    res, storage = run_example(slurm, tmp_path / "ok", EXAMPLE_TRAIN)
+    assert res.returncode == 0, res
+    out = storage / "output"
+    assert (out / "evaluation.txt").read_text() == "epoch-0.txt\nepoch-1.txt\nepoch-2.txt\n", res
+    assert (out / "monitor.log").exists() and not (out / "crash-report.txt").exists(), res
+    # The same job with a learning rate that makes it diverge: the catch writes the report and passes the
+    # failure on (the job fails with the training's code); finally still stops the monitor.
+    spec = load(EXAMPLE_TRAIN)
+    spec["env"] = [{"key": "LEARNING_RATE", "value": "1"}]
+    (tmp_path / "diverges").mkdir()
+    res, storage = run_example(slurm, tmp_path / "diverges", EXAMPLE_TRAIN, dump(EXAMPLE_TRAIN, spec))
+    assert res.returncode == 1, res
+    report = (storage / "output" / "crash-report.txt").read_text()
+    assert report == "training failed with exit code 1\nlearning rate: 1\nepoch-0.txt\n", res
+    assert "jobc: step train: its catch failed with exit code 1" in res.output, res
+    assert (storage / "stop-monitor").exists(), res  # the finally ran: the monitor ended by itself
+
+
+EXAMPLE_TRAIN = "training-with-crash-report.yaml"
 
 
 def test_example_http_archive(slurm, http_server, tmp_path):

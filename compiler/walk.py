@@ -1,0 +1,36 @@
+"""The one generic walker over the step tree: each pass writes only the cases it changes.
+
+A step's nested step lists are its attributes named in `STEP_LISTS` (the body of a loop, a launch or a
+group, then `catch`, then `finally_steps`). The walker reads them by name, so it needs no import of the
+IR's classes (`ir` re-exports it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, Iterator
+
+STEP_LISTS = ("steps", "catch", "finally_steps")
+
+
+def children(step: Any) -> tuple[Any, ...]:
+    """The steps nested in `step`: its body's, then its catch's, then its finally's."""
+    return tuple(child for name in STEP_LISTS for child in getattr(step, name, ()))
+
+
+def map_steps(steps: tuple[Any, ...], fn: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """Rebuild the tree bottom-up, applying `fn` to every step after its nested step lists."""
+    out = []
+    for step in steps:
+        nested = {name: map_steps(getattr(step, name), fn) for name in STEP_LISTS if getattr(step, name, ())}
+        if nested:
+            step = replace(step, **nested)
+        out.append(fn(step))
+    return tuple(out)
+
+
+def walk(steps: tuple[Any, ...]) -> Iterator[Any]:
+    """Every step, parents before children, in source order."""
+    for step in steps:
+        yield step
+        yield from walk(children(step))
