@@ -400,7 +400,17 @@ def test_schema_is_a_json_schema_of_a_job() -> None:
     }
     defs = s["$defs"]
     assert {"Step", "StepRun", "StepFor", "StepAsyncLaunch", "ContainerRun", "Wireguard", "Bore"} <= set(defs)
-    assert set(defs["Step"]["properties"]) == {"name", "dependsOn", "run", "for", "launch"}
+    assert set(defs["Step"]["properties"]) == {
+        "name",
+        "dependsOn",
+        "if",
+        "run",
+        "for",
+        "launch",
+        "steps",
+        "catch",
+        "finally",
+    }
     assert defs["StepRun"]["properties"]["shell"]["anyOf"][0]["enum"] == ["/bin/bash", "/bin/ash", "/bin/sh"]
 
 
