@@ -7,7 +7,7 @@ import shlex
 import sys
 from typing import List, Optional
 
-from .cli import EXIT_INVALID, SHELLS, Exit
+from .cli_table import EXIT_INVALID, SHELLS, Exit
 
 EXIT_INTERNAL = 70
 EXIT_STALE = 1

@@ -3,12 +3,12 @@
 The shell passes the words after `jobc` up to the one being completed (the last, maybe empty). The answer's
 first line says what to offer: `words` (the lines that follow), `specs` (.json/.yaml/.yml files and
 directories), `files`, `dirs` or `none`; the shell lists the files itself, so its own quoting and `~` work.
-Made from the tables in `jobc.cli`, so a new option completes without a change here; imports nothing else.
+Made from the tables in `jobc.cli_table`, so a new option completes without a change here; imports nothing else.
 """
 
 from __future__ import annotations
 
-from .cli import COMMANDS, SHELLS, TOP_OPTIONS, Command
+from .cli_table import COMMANDS, SHELLS, TOP_OPTIONS, Command
 
 
 def complete(words: list[str]) -> list[str]:

@@ -11,6 +11,7 @@ that pass; the backend may rely on them only after the whole pipeline has run.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Callable, Iterator, Literal, Union
@@ -403,7 +404,9 @@ def map_steps(steps: tuple[AnyStep, ...], fn: Callable[[AnyStep], AnyStep]) -> t
     out = []
     for step in steps:
         if isinstance(step, (LoopStep, LaunchStep)):
-            step = replace(step, steps=map_steps(step.steps, fn))
+            inner = map_steps(step.steps, fn)
+            if any(map(operator.is_not, inner, step.steps)):
+                step = replace(step, steps=inner)  # a step whose children are unchanged is not copied
         out.append(fn(step))
     return tuple(out)
 

@@ -95,13 +95,14 @@ class CliResult:
 class CliRunner:
     """Runs `jobc.cli.run` in this process with its own stdin, stdout and stderr (what click's CliRunner did)."""
 
-    def invoke(self, run, args: list[str], input: str | None = None) -> CliResult:
+    def invoke(self, run, args: list[str], input: str | bytes | None = None) -> CliResult:
         """`run`: `jobc.cli.run`, given the words after `jobc`."""
         import io
         import sys
 
         streams = (sys.stdin, sys.stdout, sys.stderr)
-        stdin = io.TextIOWrapper(io.BytesIO((input or "").encode("utf-8")), encoding="utf-8")
+        data = input.encode("utf-8") if isinstance(input, str) else input or b""
+        stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
         stdout, stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
         sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
         exception = None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobc.cli import COMMANDS
+from jobc.cli_table import COMMANDS
 from jobc.completion import complete
 
 BIN = Path(sys.executable).parent

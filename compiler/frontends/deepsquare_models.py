@@ -42,7 +42,7 @@ from .fields import (
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
