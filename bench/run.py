@@ -48,8 +48,15 @@ def venv_for(python: str, constraints: str | None) -> Path:
         log(f"bench: building {venv}")
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
     extra = ["-c", constraints] if constraints else []
-    subprocess.run([*pip, *extra, str(ROOT)], check=True, stderr=subprocess.DEVNULL)
-    subprocess.run([*pip, "--no-deps", "--force-reinstall", str(ROOT)], check=True, stderr=subprocess.DEVNULL)
+    source = Path(tempfile.mkdtemp(prefix="jobc-bench-src-"))  # a copy: no build/ left in the checkout
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    subprocess.run([*pip, *extra, str(source)], check=True, stderr=subprocess.DEVNULL)
+    subprocess.run([*pip, "--no-deps", "--force-reinstall", str(source)], check=True, stderr=subprocess.DEVNULL)
+    shutil.rmtree(source, ignore_errors=True)
     return venv
 
 
