@@ -1,515 +1,156 @@
-"""The `jobc` command line.
+"""The `jobc` command line: a small parser of the tables in `jobc.cli_table`, and the help they print.
 
-Exit codes: 0 ok, 2 invalid spec or usage, 70 internal error (a bug in jobc), 74 the script could
-not be written (a full disk or a closed pipe, on stdout or -o).
-Diagnostics print one per line as `file:line:col: field.path: message`. Heavy
-modules are imported inside the commands, so `--help` and `--version` import
-neither pydantic nor jinja2.
+Exit codes: 0 ok, 1 a checked script is stale, 2 invalid spec or usage, 70 internal error (a bug in jobc),
+74 the script could not be written (a full disk or a closed pipe, on stdout or -o).
+The parser is jobc's own, with no framework (docs/decisions.md, 29): `--help`,
+`--version` and completion import nothing but this module and the tables, and a command imports what its
+body needs (`jobc.cli_commands`). An option is one `Option(...)` line in its command's table.
 """
 
 from __future__ import annotations
 
-import os
-import shlex
 import sys
-from typing import List, Optional
-
-import typer
 
 from . import __version__
-
-EXIT_INVALID = 2
-EXIT_INTERNAL = 70
-MAX_DIAGNOSTICS = 50
-
-app = typer.Typer(
-    name="jobc",
-    help="Compile a declarative HPC job spec (DeepSquare job or bfabric app, JSON or YAML) into one Slurm batch script.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    pretty_exceptions_show_locals=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+from .cli_table import COMMANDS, EXIT_INVALID, HELP, SUMMARY, TOP_OPTIONS, Command, Exit, Option
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"jobc {__version__}")
-        raise typer.Exit()
+def _usage(message: str, command: Command | None = None) -> Exit:
+    where = f"jobc {command.name}" if command else "jobc"
+    print(f"jobc: {message} (see '{where} --help')", file=sys.stderr)
+    return Exit(EXIT_INVALID)
 
 
-@app.callback()
-def main_options(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """jobc: job specs in, one sbatch script out."""
-
-
-def _read(spec: str) -> str:
-    return _read_spec(spec)[0]
-
-
-def _read_spec(spec: str) -> tuple[str, str | None]:
-    """The spec's text and the SHA-256 of its bytes (files: newlines read as `\\n`, as Python does)."""
-    import hashlib
-
-    if spec == "-":
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-        if isinstance(data, str):
-            return data, None
-        try:
-            return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
-        except UnicodeDecodeError:
-            raise _Usage("<stdin>: not UTF-8 text") from None
-    try:
-        with open(spec, "rb") as fh:
-            data = fh.read()
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _Usage(f"{spec}: not UTF-8 text") from None
-    except OSError as exc:
-        raise _Usage(f"{spec}: {exc.strerror}") from None
-    return text.replace("\r\n", "\n").replace("\r", "\n"), hashlib.sha256(data).hexdigest()
-
-
-class _Usage(Exception):
-    """A problem with the command line or the files it names (exit code 2)."""
-
-
-def _print_diagnostics(spec: str, diagnostics, source_map, fallback: tuple[int, int] | None = None) -> None:
-    from .diagnostics import locate
-
-    shown_spec = "<stdin>" if spec == "-" else spec
-    located = []
-    for diag in diagnostics:
-        file, pos, used_by = locate(diag, shown_spec, source_map)
-        order = source_map.locate(diag.path[: _first_module(diag.path)], key=True) if used_by and source_map else pos
-        located.append((order or pos or fallback, file, pos or fallback, used_by, diag))
-    # In source order, whichever model or pass found them (a stable sort keeps the order of equals); a module's
-    # problems where its `use` is.
-    located.sort(key=lambda row: row[0] or (0, 0))
-    for _, file, pos, used_by, diag in located[:MAX_DIAGNOSTICS]:
-        where = f"{file}:{pos[0]}:{pos[1]}" if pos else file
-        typer.echo(diag.render(where) + used_by, err=True)
-    if len(diagnostics) > MAX_DIAGNOSTICS:
-        typer.echo(f"…and {len(diagnostics) - MAX_DIAGNOSTICS} more", err=True)
-
-
-def _first_module(path) -> int:
-    from .diagnostics import InModule
-
-    return next(i for i, part in enumerate(path) if isinstance(part, InModule))
-
-
-def _report(spec: str, exc) -> None:
-    from .diagnostics import SourceError
-
-    if isinstance(exc, SourceError):
-        _print_diagnostics(spec, exc.diagnostics, None, (exc.line, exc.col))
+def parse(command: Command, argv: list[str]) -> dict[str, object]:
+    """The values of `command`'s options and argument; `--help` prints the help and leaves with 0."""
+    values: dict[str, object] = {
+        o.dest: ([] if o.kind == "list" else False if o.kind == "flag" else o.default) for o in command.options
+    }
+    positional: list[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            positional.extend(tokens)
+            break
+        if not token.startswith("-") or token == "-":
+            positional.append(token)
+            continue
+        flag, given, value = token.partition("=") if token.startswith("--") else (token[:2], "", token[2:])
+        given = given or (value if not token.startswith("--") else "")
+        option = command.options_by_flag.get(flag)
+        if option is None:
+            raise _usage(f"no such option: {flag}", command)
+        if option is HELP:
+            print(help_text(command))
+            raise Exit(0)
+        if not option.takes_value:
+            if given:
+                raise _usage(f"{flag} takes no value", command)
+            values[option.dest] = True
+            continue
+        if not given:
+            value = next(tokens, None)
+            if value is None:
+                raise _usage(f"{flag} needs a value", command)
+        values[option.dest] = _value(option, flag, value, command, values[option.dest])
+    if command.argument is None:
+        if positional:
+            raise _usage(f"unexpected argument: {positional[0]}", command)
+    elif not positional:
+        raise _usage(f"missing {command.argument.metavar}", command)
     else:
-        _print_diagnostics(spec, exc.diagnostics, exc.source_map)
+        values[command.argument.dest] = positional
+    return values
 
 
-def _site(site_file: Optional[str], sbatch: List[str]):
-    from .site import load_site
-
-    return load_site(site_file or os.environ.get("JOBC_SITE")).with_sbatch(sbatch or [])
-
-
-def _guarded(run) -> None:
-    """Run a command body, mapping expected failures to exit codes and anything else to 70."""
-    from .diagnostics import SpecError
-    from .site import SiteError
-
-    try:
-        run()
-    except SpecError:
-        raise typer.Exit(EXIT_INVALID) from None
-    except (_Usage, SiteError) as exc:
-        typer.echo(f"jobc: {exc}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except (typer.Exit, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 70
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, whatever the exception says
-        typer.echo(f"jobc: internal error (a bug in jobc; please report it with the spec): {detail}", err=True)
-        raise typer.Exit(EXIT_INTERNAL) from None
+def _value(option: Option, flag: str, value: str, command: Command, current: object) -> object:
+    if option.kind == "int":
+        try:
+            return int(value)
+        except ValueError:
+            raise _usage(f"{flag} {value}: not an integer", command) from None
+    if option.kind == "list":
+        return [*current, value]  # type: ignore[misc]
+    return value
 
 
-# bfabric app specs only (docs/bfabric.md); shared by compile and validate.
-_APP_VERSION = typer.Option(
-    None, "--app-version", help="App spec: the version to compile (needed when it has several)."
-)
-_APP_ID = typer.Option(None, "--app-id", help="App spec: the app's id, for ${app.id}.")
-_APP_NAME = typer.Option(None, "--app-name", help="App spec: the app's name, for ${app.name}.")
-_WORKUNIT_REF = typer.Option(
-    None, "--workunit-ref", help="App spec: the workunit (id or definition file) passed to dispatch and collect."
-)
-_WORK_DIR = typer.Option(
-    None,
-    "--work-dir",
-    help="App spec: the work directory (default $STORAGE_PATH/work; relative to the submit directory).",
-)
-_APP_DIR = typer.Option(
-    None,
-    "--app-dir",
-    help="App spec: ${app.dir} and the base of relative paths (default: the spec file's directory, symlinks resolved; stdin: the current directory).",
-)
-_SUBMITTER = typer.Option(
-    None, "--submitter", help="App spec: YAML file of submitters' Slurm parameters (partition, nodelist, mem, time)."
-)
-_CPUS = typer.Option(None, "--cpus-per-task", help="App spec: CPUs of each command (default 1).")
-_MEM = typer.Option(
-    None, "--mem", help="App spec: memory of each command, such as 8G (default: the submitter's mem, else 1G per CPU)."
-)
-_OFFLINE = typer.Option(
-    False, "--offline", help="DeepSquare use: take git modules from the module cache only, fetch nothing."
-)
-_MODULE_CACHE = typer.Option(
-    None,
-    "--module-cache",
-    metavar="DIR",
-    help="DeepSquare use: the git module cache (default: $JOBC_MODULE_CACHE, else $XDG_CACHE_HOME/jobc/modules).",
-)
-_RUNTIME = typer.Option(
-    None,
-    "--container-runtime",
-    help="App spec: run docker commands with docker, apptainer or enroot (default: the site profile's, else docker).",
-)
+def _rows(rows: list[tuple[str, str]]) -> str:
+    import textwrap
+
+    width = min(28, max(len(left) for left, _ in rows) + 2)
+    out = []
+    for left, text in rows:
+        lines = textwrap.wrap(text, 100 - width - 2) or [""]
+        pad = " " * (width + 2)
+        first = f"  {left:<{width}}" if len(left) < width else f"  {left}\n{pad}"
+        out.append(first + lines[0] + "".join(f"\n{pad}{line}" for line in lines[1:]))
+    return "\n".join(out)
 
 
-def _options(
-    sbatch: List[str],
-    *,
-    job_name=None,
-    app_version,
-    app_id,
-    app_name,
-    workunit_ref,
-    work_dir,
-    submitter,
-    app_dir,
-    cpus,
-    mem,
-    runtime,
-    validate: bool = False,
-    offline: bool = False,
-    module_cache: Optional[str] = None,
-):
-    """compile_spec options; the app options are refused by DeepSquare jobs when given."""
-    from .options import AppOptions, CompileOptions
-
-    app = AppOptions(
-        app_version=app_version,
-        app_id=app_id,
-        app_name=app_name,
-        workunit_ref=workunit_ref,
-        work_dir=work_dir,
-        app_dir=app_dir,
-        cpus_per_task=cpus,
-        mem=mem,
-        container_runtime=runtime,
-        submitters=_submitters(submitter) if submitter else None,
-        submitters_file=submitter,
-        cli_sbatch_keys=frozenset(pair.partition("=")[0].strip().removeprefix("--") for pair in sbatch),
-    )
-    return CompileOptions(
-        job_name=job_name, app=app, validate_only=validate, offline=offline, module_cache=module_cache
-    )
+def _option_row(option: Option) -> tuple[str, str]:
+    flags = ", ".join(option.flags)
+    if option.takes_value:
+        flags += " " + (option.metavar or ("N" if option.kind == "int" else "|".join(option.choices) or "TEXT"))
+    return flags, option.help + (f" (default: {option.default})" if option.default else "")
 
 
-def _submitters(path: str):
-    from .diagnostics import SpecError
-    from .frontends.bfabric.settings import load_submitters
-
-    try:
-        return load_submitters(_read(path), path)
-    except SpecError as exc:
-        _report(path, exc)
-        raise
-
-
-EXIT_STALE = 1
-
-
-@app.command()
-def compile(
-    specs: List[str] = typer.Argument(
-        ..., metavar="SPEC", help="Specs: .json, .yaml or .yml files, or - for standard input."
-    ),
-    output: Optional[str] = typer.Option(
-        None, "-o", "--output", metavar="FILE", help="Write the script here (atomically) and print its path (one spec)."
-    ),
-    out_dir: Optional[str] = typer.Option(
-        None, "--out-dir", metavar="DIR", help="Write each spec's script to DIR/<spec name>.sh and print the paths."
-    ),
-    check: bool = typer.Option(
-        False, "--check", help="Write nothing; exit 1 when a script (-o or --out-dir) is not what jobc would write."
-    ),
-    diff: bool = typer.Option(
-        False, "--diff", help="Like --check, and print a unified diff (file -> fresh script) of each stale one."
-    ),
-    site_file: Optional[str] = typer.Option(
-        None, "--site", help="Site profile (TOML). Default: $JOBC_SITE, else built-in defaults."
-    ),
-    sbatch: List[str] = typer.Option(
-        [], "--sbatch", help="Extra #SBATCH directive as key=value (repeatable), e.g. partition=gpu."
-    ),
-    job_name: Optional[str] = typer.Option(None, "--job-name", help="Slurm job name (default: the spec's file name)."),
-    redact: bool = typer.Option(
-        False, "--redact", help="Replace every secret by a marker naming its field (for review)."
-    ),
-    app_version: Optional[str] = _APP_VERSION,
-    app_id: Optional[int] = _APP_ID,
-    app_name: Optional[str] = _APP_NAME,
-    workunit_ref: Optional[str] = _WORKUNIT_REF,
-    work_dir: Optional[str] = _WORK_DIR,
-    app_dir: Optional[str] = _APP_DIR,
-    submitter: Optional[str] = _SUBMITTER,
-    cpus: Optional[int] = _CPUS,
-    mem: Optional[str] = _MEM,
-    runtime: Optional[str] = _RUNTIME,
-    offline: bool = _OFFLINE,
-    module_cache: Optional[str] = _MODULE_CACHE,
-) -> None:
-    """Compile each SPEC into one sbatch script (with --check or --diff: check the scripts are current)."""
-
-    def run() -> None:
-        from . import compile_spec
-        from .diagnostics import SpecError
-
-        targets = _targets(specs, output, out_dir, checking=check or diff)
-        if out_dir is not None and not (check or diff):
-            try:
-                os.makedirs(out_dir, exist_ok=True)
-            except OSError as exc:
-                raise _Usage(f"--out-dir {out_dir}: cannot create it: {exc.strerror}") from None
-        site = _site(site_file, sbatch)
-        options = _options(
-            sbatch,
-            job_name=job_name,
-            app_version=app_version,
-            app_id=app_id,
-            app_name=app_name,
-            workunit_ref=workunit_ref,
-            work_dir=work_dir,
-            app_dir=app_dir,
-            submitter=submitter,
-            cpus=cpus,
-            mem=mem,
-            runtime=runtime,
-            offline=offline,
-            module_cache=module_cache,
+def help_text(command: Command | None = None) -> str:
+    if command is None:
+        listed = [c for c in COMMANDS.values() if not c.hidden]
+        return "\n".join(
+            [
+                "Usage: jobc [--version] [-h] COMMAND [ARGS]...",
+                "",
+                f"  {SUMMARY}",
+                "",
+                "Commands:",
+                _rows([(c.name, c.help) for c in listed]),
+                "",
+                "Options:",
+                _rows([_option_row(o) for o in TOP_OPTIONS]),
+                "",
+                "Run 'jobc COMMAND --help' for a command's options.",
+            ]
         )
-        invalid = stale = False
-        for spec, target in zip(specs, targets, strict=True):
-            try:
-                text, digest = _read_spec(spec)
-                result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
-            except SpecError as exc:
-                _report(spec, exc)
-                invalid = True
-                continue
-            except _Usage as exc:
-                if len(specs) == 1:
-                    raise
-                typer.echo(f"jobc: {exc}", err=True)
-                invalid = True
-                continue
-            _print_diagnostics(spec, result.warnings, result.source_map)
-            if check or diff:
-                stale = _check_current(target, result.script, show_diff=diff) or stale
-            elif target is None:
-                if result.has_secrets and not redact and not sys.stdout.isatty():
-                    typer.echo(
-                        "jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
-                        "or use --redact for review",
-                        err=True,
-                    )
-                _write_stdout(result.script)
-            else:
-                _write_atomically(target, result.script, private=result.has_secrets and not redact)
-                _write_stdout(target + "\n")
-        if invalid:
-            raise typer.Exit(EXIT_INVALID)
-        if stale:
-            raise typer.Exit(EXIT_STALE)
-
-    _guarded(run)
+    argument = f" {command.argument.metavar}..." if command.argument else ""
+    parts = [f"Usage: jobc {command.name} [OPTIONS]{argument}", "", f"  {command.help}", ""]
+    if command.argument:
+        parts += ["Arguments:", _rows([(command.argument.metavar, command.argument.help + " [required]")]), ""]
+    parts += ["Options:", _rows([_option_row(o) for o in (*command.options, HELP)])]
+    return "\n".join(parts)
 
 
-def _targets(specs: List[str], output: Optional[str], out_dir: Optional[str], *, checking: bool) -> list:
-    """The file each spec's script goes to (None: standard output)."""
-    if output is not None and out_dir is not None:
-        raise _Usage("-o and --out-dir: give one of them")
-    if output is not None:
-        if len(specs) > 1:
-            raise _Usage(f"-o {output}: names one script, for one spec; use --out-dir for {len(specs)} specs")
-        return [output]
-    if out_dir is not None:
-        if "-" in specs:
-            raise _Usage("--out-dir: standard input has no name to give its script; use -o FILE")
-        targets = [os.path.join(out_dir, _stem(spec) + ".sh") for spec in specs]
-        seen: dict[str, str] = {}
-        for spec, target in zip(specs, targets, strict=True):
-            if target in seen:
-                raise _Usage(f"--out-dir: {seen[target]} and {spec} would both write {target}")
-            seen[target] = spec
-        return targets
-    if checking:
-        raise _Usage("--check and --diff compare with the scripts written: give -o FILE or --out-dir DIR")
-    if len(specs) > 1:
-        raise _Usage(f"{len(specs)} specs: give --out-dir DIR to write a script for each")
-    return [None]
-
-
-def _stem(spec: str) -> str:
-    base = os.path.basename(spec)
-    return base.rsplit(".", 1)[0] if "." in base else base
-
-
-def _check_current(target: str, fresh: str, *, show_diff: bool) -> bool:
-    """True when `target` is stale or missing; says which file and how to refresh it on stderr."""
+def run(argv: list[str]) -> int:
+    """Run the command line `argv` (without the program's name); the exit code."""
     try:
-        with open(target, encoding="utf-8", newline="") as fh:
-            current: Optional[str] = fh.read()
-    except FileNotFoundError:
-        current = None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _Usage(f"{target}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    if current == fresh:
-        return False
-    refresh = shlex.join(["jobc", *(a for a in sys.argv[1:] if a not in ("--check", "--diff"))])
-    what = "is missing" if current is None else "is not what jobc writes from its spec"
-    typer.echo(f"jobc: {target} {what}; refresh it with: {refresh}", err=True)
-    if show_diff:
-        import difflib
+        if argv and argv[0] == "__complete":
+            from .completion import complete
 
-        lines = difflib.unified_diff(
-            (current or "").splitlines(True),
-            fresh.splitlines(True),
-            fromfile=target if current is not None else "/dev/null",
-            tofile=f"{target} (fresh)",
-        )
-        _write_stdout(
-            "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
-        )
-    return True
+            print("\n".join(complete(argv[1:])))
+            return 0
+        if not argv:
+            print(help_text(), file=sys.stderr)
+            return EXIT_INVALID
+        first = argv[0]
+        if first in ("-h", "--help"):
+            print(help_text())
+            return 0
+        if first == "--version":
+            print(f"jobc {__version__}")
+            return 0
+        command = COMMANDS.get(first)
+        if command is None:
+            raise _usage(f"no such option: {first}" if first.startswith("-") else f"no such command: {first}")
+        values = parse(command, argv[1:])
+        from . import cli_commands
 
-
-@app.command()
-def validate(
-    specs: List[str] = typer.Argument(..., help="Spec files to check (or - for standard input)."),
-    site_file: Optional[str] = typer.Option(None, "--site", help="Site profile (TOML)."),
-    app_version: Optional[str] = _APP_VERSION,
-    app_id: Optional[int] = _APP_ID,
-    app_name: Optional[str] = _APP_NAME,
-    workunit_ref: Optional[str] = _WORKUNIT_REF,
-    work_dir: Optional[str] = _WORK_DIR,
-    app_dir: Optional[str] = _APP_DIR,
-    submitter: Optional[str] = _SUBMITTER,
-    cpus: Optional[int] = _CPUS,
-    mem: Optional[str] = _MEM,
-    runtime: Optional[str] = _RUNTIME,
-    offline: bool = _OFFLINE,
-    module_cache: Optional[str] = _MODULE_CACHE,
-) -> None:
-    """Check specs and report every problem of every file (an app spec: every version; git modules: fetched unless --offline)."""
-
-    def run() -> None:
-        from . import compile_spec
-        from .diagnostics import SpecError
-
-        site = _site(site_file, [])
-        options = _options(
-            [],
-            app_version=app_version,
-            app_id=app_id,
-            app_name=app_name,
-            workunit_ref=workunit_ref,
-            work_dir=work_dir,
-            app_dir=app_dir,
-            submitter=submitter,
-            cpus=cpus,
-            mem=mem,
-            runtime=runtime,
-            validate=True,
-            offline=offline,
-            module_cache=module_cache,
-        )
-        failed = False
-        for spec in specs:
-            try:
-                result = compile_spec(_read(spec), name=spec, site=site, options=options)
-            except SpecError as exc:
-                _report(spec, exc)
-                failed = True
-                continue
-            except _Usage as exc:
-                typer.echo(f"jobc: {exc}", err=True)
-                failed = True
-                continue
-            _print_diagnostics(spec, result.warnings, result.source_map)
-            typer.echo(f"{spec}: ok", err=True)
-        if failed:
-            raise typer.Exit(EXIT_INVALID)
-
-    _guarded(run)
-
-
-@app.command()
-def schema(
-    kind: str = typer.Option("job", "--kind", help="job (DeepSquare job spec) or app (bfabric app spec)."),
-) -> None:
-    """Print the JSON Schema of a job spec or an app spec (for editors such as yaml-language-server)."""
-
-    def run() -> None:
-        import json
-
-        from .schema import app_schema, job_schema
-
-        if kind not in ("job", "app"):
-            raise _Usage(f"--kind {kind}: must be job or app")
-        _write_stdout(json.dumps(job_schema() if kind == "job" else app_schema(), indent=2, sort_keys=True) + "\n")
-
-    _guarded(run)
-
-
-def _write_atomically(path: str, text: str, *, private: bool) -> None:
-    """Write the script to `-o PATH`: atomically, or straight to a FIFO or a device (see compiler/output.py)."""
-    from .output import UsageError, WriteError, write_file
-
-    try:
-        write_file(path, text, private=private)
-    except UsageError as exc:
-        raise _Usage(str(exc)) from None
-    except WriteError as exc:
-        _write_failed(exc)
-
-
-def _write_stdout(text: str) -> None:
-    """Write to standard output; a full disk or a closed pipe is one `jobc:` line and exit code 74."""
-    from .output import WriteError, write_stdout
-
-    try:
-        write_stdout(text)
-    except WriteError as exc:
-        _write_failed(exc)
-
-
-def _write_failed(exc: Exception) -> None:
-    from .output import EXIT_IOERR
-
-    try:
-        typer.echo(f"jobc: {exc}", err=True)
-    except OSError:  # stderr is gone too: the exit code still says it
-        pass
-    raise typer.Exit(EXIT_IOERR)
+        getattr(cli_commands, command.body)(**values)
+        return 0
+    except Exit as exc:
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
 
 
 def main() -> None:
-    app()
+    sys.exit(run(sys.argv[1:]))

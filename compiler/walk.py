@@ -7,6 +7,7 @@ IR's classes (`ir` re-exports it).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import replace
 from typing import Any, Callable, Iterator
 
@@ -22,8 +23,13 @@ def map_steps(steps: tuple[Any, ...], fn: Callable[[Any], Any]) -> tuple[Any, ..
     """Rebuild the tree bottom-up, applying `fn` to every step after its nested step lists."""
     out = []
     for step in steps:
-        nested = {name: map_steps(getattr(step, name), fn) for name in STEP_LISTS if getattr(step, name, ())}
-        if nested:
+        nested = {}
+        for name in STEP_LISTS:
+            before = getattr(step, name, ())
+            after = map_steps(before, fn) if before else before
+            if any(map(operator.is_not, after, before)):
+                nested[name] = after
+        if nested:  # a step whose nested steps are unchanged is not copied
             step = replace(step, **nested)
         out.append(fn(step))
     return tuple(out)

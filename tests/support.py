@@ -84,3 +84,35 @@ def golden_files(directory: Path, test_name: str, param: str) -> type[SingleFile
             return collection
 
     return GoldenFiles
+
+
+class CliResult:
+    def __init__(self, exit_code: int, stdout: str, stderr: str, exception: BaseException | None) -> None:
+        self.exit_code, self.stdout, self.stderr, self.exception = exit_code, stdout, stderr, exception
+        self.output = stdout + stderr  # both streams, as click's runner gave them (here not interleaved)
+
+
+class CliRunner:
+    """Runs `jobc.cli.run` in this process with its own stdin, stdout and stderr (what click's CliRunner did)."""
+
+    def invoke(self, run, args: list[str], input: str | bytes | None = None) -> CliResult:
+        """`run`: `jobc.cli.run`, given the words after `jobc`."""
+        import io
+        import sys
+
+        streams = (sys.stdin, sys.stdout, sys.stderr)
+        data = input.encode("utf-8") if isinstance(input, str) else input or b""
+        stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+        stdout, stderr = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
+        sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+        exception = None
+        try:
+            code = run([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except Exception as exc:  # noqa: BLE001 - reported to the test as click's runner did
+            code, exception = 1, exc
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = streams
+        stdout.flush()
+        return CliResult(code, stdout.buffer.getvalue().decode("utf-8"), stderr.getvalue(), exception)

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from support import CliRunner
 
 import jobc
 from jobc import passes
-from jobc.cli import app
+from jobc.cli import run as app
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -90,18 +90,24 @@ def test_command_help() -> None:
     assert result.exit_code == 0 and "--sbatch" in result.stdout and "--output" in result.stdout
 
 
-@pytest.mark.parametrize("flag", ["--help", "--version"])
-def test_help_and_version_import_neither_pydantic_nor_jinja2(flag: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["compile", "--help"], ["completion", "bash"], ["__complete", "compile", "--s"]],
+)
+def test_help_version_and_completion_import_no_heavy_module(args: list[str], tmp_path: Path) -> None:
+    """Neither pydantic, jinja2, yaml nor mako (nor a CLI framework): these answer in a few milliseconds."""
     probe = (
         "import sys\n"
-        f"sys.argv = ['jobc', {flag!r}]\n"
+        f"sys.argv = ['jobc', *{args!r}]\n"
         "from jobc.cli import main\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'pydantic_core', 'jinja2', 'yaml', 'mako'))\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pydantic', 'pydantic_core', 'jinja2', 'yaml', 'mako', 'typer', 'click', 'argparse'))\n"
         "print(repr(heavy), file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 
 

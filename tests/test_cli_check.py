@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, run_jobc
 
-SPECS = ("parameter-sweep.yaml", "gpu-training.yaml", "reference-job-minimal.json")
+SPECS = ("parameter-sweep.yaml", "nested-loops.yaml", "reference-job-minimal.json")
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_out_dir_writes_one_script_per_spec(repo: Path) -> None:
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         "scripts/parameter-sweep.sh",
-        "scripts/gpu-training.sh",
+        "scripts/nested-loops.sh",
         "scripts/reference-job-minimal.sh",
     ]
     for name in SPECS:
@@ -50,17 +50,17 @@ def test_check_passes_on_current_scripts_and_writes_nothing(repo: Path) -> None:
 
 def test_check_reports_every_stale_and_missing_script(repo: Path) -> None:
     compile_all(repo)
-    (repo / "scripts" / "gpu-training.sh").unlink()
+    (repo / "scripts" / "nested-loops.sh").unlink()
     sweep = repo / "parameter-sweep.yaml"
     sweep.write_text(sweep.read_text().replace("0.01", "0.02"))
     before = snapshot(repo / "scripts")
     result = compile_all(repo, "--check")
-    refresh = "jobc compile parameter-sweep.yaml gpu-training.yaml reference-job-minimal.json --out-dir scripts"
+    refresh = "jobc compile parameter-sweep.yaml nested-loops.yaml reference-job-minimal.json --out-dir scripts"
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         f"jobc: scripts/parameter-sweep.sh is not what jobc writes from its spec; refresh it with: {refresh}",
-        f"jobc: scripts/gpu-training.sh is missing; refresh it with: {refresh}",
+        f"jobc: scripts/nested-loops.sh is missing; refresh it with: {refresh}",
     ]
     assert snapshot(repo / "scripts") == before
 
@@ -89,8 +89,8 @@ def test_a_file_differing_only_in_its_last_newline_is_stale(repo: Path) -> None:
 
 
 def test_check_with_one_output_file(repo: Path) -> None:
-    assert run_jobc("compile", "gpu-training.yaml", "-o", "job.sh", cwd=repo).returncode == 0
-    assert run_jobc("compile", "gpu-training.yaml", "-o", "job.sh", "--check", cwd=repo).returncode == 0
+    assert run_jobc("compile", "nested-loops.yaml", "-o", "job.sh", cwd=repo).returncode == 0
+    assert run_jobc("compile", "nested-loops.yaml", "-o", "job.sh", "--check", cwd=repo).returncode == 0
     result = run_jobc("compile", "parameter-sweep.yaml", "-o", "job.sh", "--check", cwd=repo)
     assert (result.returncode, result.stderr) == (
         1,
@@ -101,12 +101,12 @@ def test_check_with_one_output_file(repo: Path) -> None:
 
 def test_an_invalid_spec_is_exit_2_and_the_others_are_still_checked(repo: Path) -> None:
     compile_all(repo)
-    (repo / "gpu-training.yaml").write_text("resources: {tasks: 0}\nsteps: []\n")
+    (repo / "nested-loops.yaml").write_text("resources: {tasks: 0}\nsteps: []\n")
     sweep = repo / "parameter-sweep.yaml"
     sweep.write_text(sweep.read_text().replace("0.01", "0.02"))
     result = compile_all(repo, "--check")
     assert result.returncode == 2
-    assert "gpu-training.yaml:1:20: resources.tasks: must be at least 1" in result.stderr
+    assert "nested-loops.yaml:1:20: resources.tasks: must be at least 1" in result.stderr
     assert "jobc: scripts/parameter-sweep.sh is not what jobc writes from its spec" in result.stderr
 
 

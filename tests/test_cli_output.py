@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from support import CliRunner
 
-from jobc.cli import app
+from jobc.cli import run as app
 
 HELLO = """\
 resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 512, gpusPerTask: 0}

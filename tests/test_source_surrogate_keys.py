@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from support import CliRunner
 
-from jobc.cli import app
+from jobc.cli import run as app
 from jobc.diagnostics import SourceError
 from jobc.source import load
 

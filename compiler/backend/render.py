@@ -25,13 +25,22 @@ from .words import render_word
 
 @lru_cache(maxsize=1)
 def environment():
-    import importlib.resources
+    """The environment of the templates shipped in `jobc.templates`, loaded compiled (`template_cache`)."""
+    import os
 
+    from .. import __version__, templates
+    from .template_cache import cache_file, cache_root, compiled, loader, template_sources
+
+    sources = template_sources(os.path.dirname(templates.__file__))
+    env = _environment()
+    env.loader = loader(compiled(env, sources, cache_file(cache_root(), __version__, sources)))
+    return env
+
+
+def _environment():
     import jinja2
 
-    root = importlib.resources.files("jobc.templates")
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(lambda name: (root / name).read_text(encoding="utf-8")),
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,

@@ -47,7 +47,7 @@ from .fields import (
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     # Fields given together or not at all, as `_checks` checks them and `jobc schema` states them.
     exactly_one_of: ClassVar[tuple[str, ...]] = ()

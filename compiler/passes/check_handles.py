@@ -34,7 +34,8 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
                 problems.append(error(step.at("depends_on") + (i,), _unknown(name, seen)))
             else:
                 awaits.append(seen[name.lower()])
-        step = replace(step, depends_on=tuple(n.lower() for n in step.depends_on), awaits=tuple(awaits))
+        if step.depends_on or step.awaits:  # most steps depend on nothing: no copy of them
+            step = replace(step, depends_on=tuple(n.lower() for n in step.depends_on), awaits=tuple(awaits))
         if isinstance(step, ir.LaunchStep):
             counter[0] += 1
             slot = counter[0]

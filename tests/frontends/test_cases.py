@@ -19,9 +19,9 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from support import CliRunner
 
-from jobc.cli import app
+from jobc.cli import run as app
 
 CASES = Path(__file__).parent / "cases"
 _ANNOTATION = re.compile(r"#\s*([EW])(?::(\d+))?: (.*?)(?=\s+#\s*[EW](?::\d+)?: |$)")

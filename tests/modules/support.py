@@ -6,9 +6,9 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from typer.testing import CliRunner
+from support import CliRunner
 
-from jobc.cli import app
+from jobc.cli import run as app
 
 JOB_HEAD = "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 100, gpusPerTask: 0}\nsteps:\n"
 

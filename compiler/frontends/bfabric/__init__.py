@@ -18,20 +18,12 @@ from ... import ir
 from ...diagnostics import Diagnostic, fail
 from ...options import CompileOptions
 from ...site import Site
+from .. import is_app_spec as looks_like
 from .lower import lower
 from .settings import Settings, check_settings, load_submitters
 from .versions import check_duplicates, expand, select
 
 __all__ = ["looks_like", "load_submitters", "to_ir"]
-
-
-def looks_like(data: Any) -> bool:
-    """An app spec has `versions` (or, for a single version, `commands`) and none of a job's fields."""
-    return (
-        isinstance(data, dict)
-        and ("versions" in data or "commands" in data)
-        and not ("steps" in data or "resources" in data)
-    )
 
 
 def to_ir(data: Any, *, name: str, options: CompileOptions, site: Site, spec_file: str = "-") -> ir.Job:

@@ -22,7 +22,7 @@ DEFAULT = "[default]"  # a submitter parameter that leaves the site's default
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -10,9 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from support import CliRunner
 
-from jobc.cli import app
+from jobc.cli import run as app
 
 FLAGS = ["--workunit-ref", "42", "--app-id", "1", "--app-name", "a"]
 

@@ -12,10 +12,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from support import CliRunner
 
 from jobc import compile_spec
-from jobc.cli import app
+from jobc.cli import run as app
 from jobc.frontends import bfabric
 from jobc.options import AppOptions, CompileOptions
 from jobc.site import Site

@@ -1,0 +1,426 @@
+"""The bodies of jobc's commands (the options they take are in `jobc.cli`); imported when a command runs."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from typing import List, Optional
+
+from .cli_table import EXIT_INVALID, SHELLS, Exit
+
+EXIT_INTERNAL = 70
+EXIT_STALE = 1
+MAX_DIAGNOSTICS = 50
+
+
+def echo(message: str, *, err: bool = False) -> None:
+    print(message, file=sys.stderr if err else sys.stdout)
+
+
+def _read(spec: str) -> str:
+    return _read_spec(spec)[0]
+
+
+def _read_spec(spec: str) -> tuple[str, str | None]:
+    """The spec's text and the SHA-256 of its bytes (files: newlines read as `\\n`, as Python does)."""
+    import hashlib
+
+    if spec == "-":
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        if isinstance(data, str):
+            return data, None
+        try:
+            return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
+        except UnicodeDecodeError:
+            raise _Usage("<stdin>: not UTF-8 text") from None
+    try:
+        with open(spec, "rb") as fh:
+            data = fh.read()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Usage(f"{spec}: not UTF-8 text") from None
+    except OSError as exc:
+        raise _Usage(f"{spec}: {exc.strerror}") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n"), hashlib.sha256(data).hexdigest()
+
+
+class _Usage(Exception):
+    """A problem with the command line or the files it names (exit code 2)."""
+
+
+def _print_diagnostics(spec: str, diagnostics, source_map, fallback: tuple[int, int] | None = None) -> None:
+    from .diagnostics import locate
+
+    shown_spec = "<stdin>" if spec == "-" else spec
+    located = []
+    for diag in diagnostics:
+        file, pos, used_by = locate(diag, shown_spec, source_map)
+        order = source_map.locate(diag.path[: _first_module(diag.path)], key=True) if used_by and source_map else pos
+        located.append((order or pos or fallback, file, pos or fallback, used_by, diag))
+    # In source order, whichever model or pass found them (a stable sort keeps the order of equals); a module's
+    # problems where its `use` is.
+    located.sort(key=lambda row: row[0] or (0, 0))
+    for _, file, pos, used_by, diag in located[:MAX_DIAGNOSTICS]:
+        where = f"{file}:{pos[0]}:{pos[1]}" if pos else file
+        echo(diag.render(where) + used_by, err=True)
+    if len(diagnostics) > MAX_DIAGNOSTICS:
+        echo(f"…and {len(diagnostics) - MAX_DIAGNOSTICS} more", err=True)
+
+
+def _first_module(path) -> int:
+    from .diagnostics import InModule
+
+    return next(i for i, part in enumerate(path) if isinstance(part, InModule))
+
+
+def _report(spec: str, exc) -> None:
+    from .diagnostics import SourceError
+
+    if isinstance(exc, SourceError):
+        _print_diagnostics(spec, exc.diagnostics, None, (exc.line, exc.col))
+    else:
+        _print_diagnostics(spec, exc.diagnostics, exc.source_map)
+
+
+def _site(site_file: Optional[str], sbatch: List[str]):
+    from .site import load_site
+
+    return load_site(site_file or os.environ.get("JOBC_SITE")).with_sbatch(sbatch or [])
+
+
+def _guarded(run) -> None:
+    """Run a command body, mapping expected failures to exit codes and anything else to 70."""
+    from .diagnostics import SpecError
+    from .site import SiteError
+
+    try:
+        run()
+    except SpecError:
+        raise Exit(EXIT_INVALID) from None
+    except (_Usage, SiteError) as exc:
+        echo(f"jobc: {exc}", err=True)
+        raise Exit(EXIT_INVALID) from None
+    except (Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit code 70
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, whatever the exception says
+        echo(f"jobc: internal error (a bug in jobc; please report it with the spec): {detail}", err=True)
+        raise Exit(EXIT_INTERNAL) from None
+
+
+def _options(
+    sbatch: List[str],
+    *,
+    job_name=None,
+    app_version,
+    app_id,
+    app_name,
+    workunit_ref,
+    work_dir,
+    submitter,
+    app_dir,
+    cpus,
+    mem,
+    runtime,
+    validate: bool = False,
+    offline: bool = False,
+    module_cache: Optional[str] = None,
+):
+    """compile_spec options; the app options are refused by DeepSquare jobs when given."""
+    from .options import AppOptions, CompileOptions
+
+    app = AppOptions(
+        app_version=app_version,
+        app_id=app_id,
+        app_name=app_name,
+        workunit_ref=workunit_ref,
+        work_dir=work_dir,
+        app_dir=app_dir,
+        cpus_per_task=cpus,
+        mem=mem,
+        container_runtime=runtime,
+        submitters=_submitters(submitter) if submitter else None,
+        submitters_file=submitter,
+        cli_sbatch_keys=frozenset(pair.partition("=")[0].strip().removeprefix("--") for pair in sbatch),
+    )
+    return CompileOptions(
+        job_name=job_name, app=app, validate_only=validate, offline=offline, module_cache=module_cache
+    )
+
+
+def _submitters(path: str):
+    from .diagnostics import SpecError
+    from .frontends.bfabric.settings import load_submitters
+
+    try:
+        return load_submitters(_read(path), path)
+    except SpecError as exc:
+        _report(path, exc)
+        raise
+
+
+def compile_command(
+    *,
+    specs: List[str],
+    output: Optional[str],
+    out_dir: Optional[str],
+    check: bool,
+    diff: bool,
+    site_file: Optional[str],
+    sbatch: List[str],
+    job_name: Optional[str],
+    redact: bool,
+    app_version: Optional[str],
+    app_id: Optional[int],
+    app_name: Optional[str],
+    workunit_ref: Optional[str],
+    work_dir: Optional[str],
+    app_dir: Optional[str],
+    submitter: Optional[str],
+    cpus: Optional[int],
+    mem: Optional[str],
+    runtime: Optional[str],
+    offline: bool = False,
+    module_cache: Optional[str] = None,
+) -> None:
+    """Compile each SPEC into one sbatch script (with --check or --diff: check the scripts are current)."""
+
+    def run() -> None:
+        from . import compile_spec
+        from .diagnostics import SpecError
+
+        targets = _targets(specs, output, out_dir, checking=check or diff)
+        if out_dir is not None and not (check or diff):
+            try:
+                os.makedirs(out_dir, exist_ok=True)
+            except OSError as exc:
+                raise _Usage(f"--out-dir {out_dir}: cannot create it: {exc.strerror}") from None
+        site = _site(site_file, sbatch)
+        options = _options(
+            sbatch,
+            job_name=job_name,
+            app_version=app_version,
+            app_id=app_id,
+            app_name=app_name,
+            workunit_ref=workunit_ref,
+            work_dir=work_dir,
+            app_dir=app_dir,
+            submitter=submitter,
+            cpus=cpus,
+            mem=mem,
+            runtime=runtime,
+            offline=offline,
+            module_cache=module_cache,
+        )
+        invalid = stale = False
+        for spec, target in zip(specs, targets, strict=True):
+            try:
+                text, digest = _read_spec(spec)
+                result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
+            except SpecError as exc:
+                _report(spec, exc)
+                invalid = True
+                continue
+            except _Usage as exc:
+                if len(specs) == 1:
+                    raise
+                echo(f"jobc: {exc}", err=True)
+                invalid = True
+                continue
+            _print_diagnostics(spec, result.warnings, result.source_map)
+            if check or diff:
+                stale = _check_current(target, result.script, show_diff=diff) or stale
+            elif target is None:
+                if result.has_secrets and not redact and not sys.stdout.isatty():
+                    echo(
+                        "jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
+                        "or use --redact for review",
+                        err=True,
+                    )
+                _write_stdout(result.script)
+            else:
+                _write_atomically(target, result.script, private=result.has_secrets and not redact)
+                _write_stdout(target + "\n")
+        if invalid:
+            raise Exit(EXIT_INVALID)
+        if stale:
+            raise Exit(EXIT_STALE)
+
+    _guarded(run)
+
+
+def _targets(specs: List[str], output: Optional[str], out_dir: Optional[str], *, checking: bool) -> list:
+    """The file each spec's script goes to (None: standard output)."""
+    if output is not None and out_dir is not None:
+        raise _Usage("-o and --out-dir: give one of them")
+    if output is not None:
+        if len(specs) > 1:
+            raise _Usage(f"-o {output}: names one script, for one spec; use --out-dir for {len(specs)} specs")
+        return [output]
+    if out_dir is not None:
+        if "-" in specs:
+            raise _Usage("--out-dir: standard input has no name to give its script; use -o FILE")
+        targets = [os.path.join(out_dir, _stem(spec) + ".sh") for spec in specs]
+        seen: dict[str, str] = {}
+        for spec, target in zip(specs, targets, strict=True):
+            if target in seen:
+                raise _Usage(f"--out-dir: {seen[target]} and {spec} would both write {target}")
+            seen[target] = spec
+        return targets
+    if checking:
+        raise _Usage("--check and --diff compare with the scripts written: give -o FILE or --out-dir DIR")
+    if len(specs) > 1:
+        raise _Usage(f"{len(specs)} specs: give --out-dir DIR to write a script for each")
+    return [None]
+
+
+def _stem(spec: str) -> str:
+    base = os.path.basename(spec)
+    return base.rsplit(".", 1)[0] if "." in base else base
+
+
+def _check_current(target: str, fresh: str, *, show_diff: bool) -> bool:
+    """True when `target` is stale or missing; says which file and how to refresh it on stderr."""
+    try:
+        with open(target, encoding="utf-8", newline="") as fh:
+            current: Optional[str] = fh.read()
+    except FileNotFoundError:
+        current = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _Usage(f"{target}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if current == fresh:
+        return False
+    refresh = shlex.join(["jobc", *(a for a in sys.argv[1:] if a not in ("--check", "--diff"))])
+    what = "is missing" if current is None else "is not what jobc writes from its spec"
+    echo(f"jobc: {target} {what}; refresh it with: {refresh}", err=True)
+    if show_diff:
+        import difflib
+
+        lines = difflib.unified_diff(
+            (current or "").splitlines(True),
+            fresh.splitlines(True),
+            fromfile=target if current is not None else "/dev/null",
+            tofile=f"{target} (fresh)",
+        )
+        _write_stdout(
+            "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+        )
+    return True
+
+
+def validate_command(
+    *,
+    specs: List[str],
+    site_file: Optional[str],
+    app_version: Optional[str],
+    app_id: Optional[int],
+    app_name: Optional[str],
+    workunit_ref: Optional[str],
+    work_dir: Optional[str],
+    app_dir: Optional[str],
+    submitter: Optional[str],
+    cpus: Optional[int],
+    mem: Optional[str],
+    runtime: Optional[str],
+    offline: bool = False,
+    module_cache: Optional[str] = None,
+) -> None:
+    """Check specs and report every problem of every file (an app spec: every version; git modules: fetched unless --offline)."""
+
+    def run() -> None:
+        from . import compile_spec
+        from .diagnostics import SpecError
+
+        site = _site(site_file, [])
+        options = _options(
+            [],
+            app_version=app_version,
+            app_id=app_id,
+            app_name=app_name,
+            workunit_ref=workunit_ref,
+            work_dir=work_dir,
+            app_dir=app_dir,
+            submitter=submitter,
+            cpus=cpus,
+            mem=mem,
+            runtime=runtime,
+            validate=True,
+            offline=offline,
+            module_cache=module_cache,
+        )
+        failed = False
+        for spec in specs:
+            try:
+                result = compile_spec(_read(spec), name=spec, site=site, options=options)
+            except SpecError as exc:
+                _report(spec, exc)
+                failed = True
+                continue
+            except _Usage as exc:
+                echo(f"jobc: {exc}", err=True)
+                failed = True
+                continue
+            _print_diagnostics(spec, result.warnings, result.source_map)
+            echo(f"{spec}: ok", err=True)
+        if failed:
+            raise Exit(EXIT_INVALID)
+
+    _guarded(run)
+
+
+def schema_command(*, kind: str) -> None:
+    """Print the JSON Schema of a job spec or an app spec (for editors such as yaml-language-server)."""
+
+    def run() -> None:
+        import json
+
+        from .schema import app_schema, job_schema
+
+        if kind not in ("job", "app"):
+            raise _Usage(f"--kind {kind}: must be job or app")
+        _write_stdout(json.dumps(job_schema() if kind == "job" else app_schema(), indent=2, sort_keys=True) + "\n")
+
+    _guarded(run)
+
+
+def _write_atomically(path: str, text: str, *, private: bool) -> None:
+    """Write the script to `-o PATH`: atomically, or straight to a FIFO or a device (see compiler/output.py)."""
+    from .output import UsageError, WriteError, write_file
+
+    try:
+        write_file(path, text, private=private)
+    except UsageError as exc:
+        raise _Usage(str(exc)) from None
+    except WriteError as exc:
+        _write_failed(exc)
+
+
+def _write_stdout(text: str) -> None:
+    """Write to standard output; a full disk or a closed pipe is one `jobc:` line and exit code 74."""
+    from .output import WriteError, write_stdout
+
+    try:
+        write_stdout(text)
+    except WriteError as exc:
+        _write_failed(exc)
+
+
+def _write_failed(exc: Exception) -> None:
+    from .output import EXIT_IOERR
+
+    try:
+        echo(f"jobc: {exc}", err=True)
+    except OSError:  # stderr is gone too: the exit code still says it
+        pass
+    raise Exit(EXIT_IOERR)
+
+
+def completion_command(*, shell: List[str]) -> None:
+    """Print the completion script of a shell (docs in the README)."""
+    from .completion import script
+
+    if len(shell) != 1 or shell[0] not in SHELLS:
+        print(f"jobc: completion {' '.join(shell)}: give one of {', '.join(SHELLS)}", file=sys.stderr)
+        raise Exit(EXIT_INVALID)
+    _write_stdout(script(shell[0]))

@@ -1,0 +1,25 @@
+"""The benchmark command keeps working (tiny sizes, one round, this interpreter's jobc); its figures are not
+checked: timings are never a test's pass or fail."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_runs_with_tiny_sizes() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--tiny", "--here", "--no-peer"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0].split("|")[1].strip() == "figure"
+    figures = {row.split("|")[1].strip() for row in rows[2:]}
+    assert {"cold `jobc compile` minimal job", "`jobc --help`", "completion (`jobc comp<TAB>`)"} <= figures
+    assert "50 flat steps" in figures and "500 steps nested 5 deep" in figures
