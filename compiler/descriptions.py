@@ -18,12 +18,14 @@ JOB: dict[str, dict[str, str]] = {
         "steps": "The steps of the job, run in order.",
         "output": "Push data at the end of the job.\n\nContinuous sync/push can be enabled using the `continuousOutputSync` flag.",
         "continuousOutputSync": "ContinuousOutputSync will push data during the whole job.\n\nThis is useful when it is not desired to lose data when the job is suddenly stopped.\n\nContinousOutputSync is not available with HTTP.",
+        "virtualNetworks": "Virtual networks of the job: WireGuard hubs that steps join with a `vnet` network interface.\n\nFor each network, a WireGuard gateway runs in the batch shell (in its own rootless namespace, connected by pasta), and each `vnet` interface of a step is a peer routing the network's subnet to the gateway. The network does not reach the internet.\n\nIn jobc, the names must be unique (the grid lets the last one win).",
     },
     "JobResources": {
         "tasks": "Number of tasks which are run in parallel.\n\nCan be greater or equal to 1.",
         "cpusPerTask": "Allocated CPUs per task.\n\nCan be greater or equal to 1.",
         "memPerCpu": "Allocated memory (MB) per task.\n\nCan be greater or equal to 1.",
-        "gpusPerTask": "Allocated GPUs per task.\n\nCan be greater or equal to 0.",
+        "gpusPerTask": 'Allocated GPUs per task.\n\nCan be greater or equal to 0.\n\nThe Job Reference\'s form: the steps inherit it. Exclusive with "gpus".',
+        "gpus": 'Allocated GPUs for the whole job.\n\nCan be greater or equal to 0.\n\nThe current form, which replaces gpusPerTask: a step gets no GPU unless it asks for some (its resources.gpusPerTask). Exclusive with "gpusPerTask".',
     },
     "EnvVar": {
         "key": "Name of the variable: a POSIX name (letters, digits and underscores, not starting with a digit).",
@@ -48,20 +50,27 @@ JOB: dict[str, dict[str, str]] = {
     "Step": {
         "name": "Name of the instruction.\n\nIs used for debugging.",
         "dependsOn": "Depends on wait for async tasks to end before launching this step.\n\nDependsOn uses the `handleName` property of a `StepAsyncLaunch`.\n\nOnly steps at the same level can be awaited.\n\nBE WARNED: Uncontrolled `dependsOn` may results in dead locks.",
-        "run": 'Run a command if not null.\n\nIs exclusive with "for", "launch".',
-        "for": 'Run a for loop if not null.\n\nIs exclusive with "run", "launch".',
-        "launch": 'Launch a background process to run a group of commands if not null.\n\nIs exclusive with "run", "for".',
+        "if": "Run the step only if this bash test is true.\n\nThe text is evaluated inside `[[ … ]]` in the batch shell, after `dependsOn`. It sees the job's env, the loop variables and what earlier steps wrote to $DEEPSQUARE_ENV; an unset variable is empty. When it is false, the step is skipped (a skipped launch counts as ended well for a later `dependsOn`); a malformed test fails the step.",
+        "run": 'Run a command if not null.\n\nIs exclusive with "for", "launch", "use", "steps".',
+        "for": 'Run a for loop if not null.\n\nIs exclusive with "run", "launch", "use", "steps".',
+        "launch": 'Launch a background process to run a group of commands if not null.\n\nIs exclusive with "run", "for", "use", "steps".',
+        "use": 'Use a module: a directory or git repository holding a module.yaml, whose steps are inlined in the script.\n\njobc resolves the module when the job is compiled (the grid: when it is rendered); the script never fetches anything.\n\nIs exclusive with "run", "for", "launch", "steps".',
+        "steps": 'A group of steps, run in order.\n\nLaunches started in the group are signalled when the group ends, and `dependsOn` inside the group names its own launches. An empty list counts as absent.\n\nIs exclusive with "run", "for", "launch", "use".',
+        "catch": "Steps run only when the step's body failed. They see its exit code in $DEEPSQUARE_ERROR_CODE.\n\nIf they succeed, the step counts as succeeded; if one fails, the step fails with its code. A step stopped by a cancellation is not caught.",
+        "finally": "Steps run once after the body and the catch, whatever happened: also when the job is cancelled or reaches its time limit, before the output is pushed.\n\nTheir failure is the step's failure. After a cancellation Slurm starts no new steps, so they then run on the batch host: keep them short.",
     },
     "StepRun": {
         "command": 'Command specifies a shell script.\n\nIf container is used, command automatically overwrite the ENTRYPOINT and CMD. If you want to execute the entrypoint, it MUST be re-specified.\n\nYou can install and use skopeo to inspect an image without having to pull it.\n\nExample: skopeo inspect --config docker://curlimages/curl:latest will gives "/entrypoint.sh" as ENTRYPOINT and "curl" as CMD. Therefore command="/entrypoint.sh curl".',
-        "shell": "Shell to use.\n\nAccepted: /bin/bash, /bin/ash, /bin/sh\nDefault: /bin/sh",
+        "shell": "Shell to use.\n\nAccepted: /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT\nDefault: /bin/sh\n\nENTRYPOINT keeps the image's entrypoint (it needs a container) and gives it the command's words as arguments: split like a shell splits them, with nothing expanded.",
         "resources": "Allocated resources for the command.",
         "container": "Container definition.\n\nIf null, run on the host.",
-        "network": 'Type of core networking functionality.\n\nEither: "host" (default) or "slirp4netns" (rootless network namespace).\n\nUsing "slirp4netns" will automatically enables mapRoot.',
+        "network": 'Type of core networking functionality.\n\nEither: "host" (default), "slirp4netns" (rootless network namespace) or "pasta" (the same namespace, connected by pasta).\n\nUsing "slirp4netns" or "pasta" will automatically enables mapRoot.',
         "dns": 'Configuration for the DNS in "slirp4netns" mode.\n\nONLY enabled if network is "slirp4netns".\n\nA comma-separated list of DNS IP.',
         "customNetworkInterfaces": 'Add custom network interfaces.\n\nONLY enabled if network is "slirp4netns".\n\nDue to the nature of slirp4netns, the user is automatically mapped as root in order to create network namespaces and add new network interfaces.\n\nThe tunnel interfaces will be named net0, net1, ... netX.\n\nThe default network interface is tap0, which is a TAP interface connecting the host and the network namespace.',
         "env": "Environment variables accessible over the command.",
         "mapRoot": 'Remap UID to root. Does not grant elevated system permissions, despite appearances.\n\nIf the "default" (Enroot) container runtime is used, it will use the `--container-remap-root` flags.\n\nIf the "apptainer" container runtime is used, the `--fakeroot` flag will be passed.\n\nIf no container runtime is used, `unshare --user --map-root-user --mount` will be used and a user namespace will be created.\n\nIt is not recommended to use mapRoot with network=slirp4netns, as it will create 2 user namespaces (and therefore will be useless).\n\nIf null, default to false.',
+        "mapUid": "Map the current UID to this UID in a user namespace. Does not grant elevated system permissions.\n\nThe current form, which replaces mapRoot (giving both is an error). 0 counts as set.\n\nWith slirp4netns or pasta, it is the UID inside the step's namespace (jobc never nests two user namespaces). WireGuard and vnet interfaces need it to be 0.",
+        "mapGid": "Map the current GID to this GID in a user namespace. Does not grant elevated system permissions.\n\nThe current form, which replaces mapRoot (giving both is an error). 0 counts as set.\n\nWith slirp4netns or pasta, it is the GID inside the step's namespace.",
         "workDir": 'Working directory.\n\nIf the "default" (Enroot) container runtime is used, it will use the `--container-workdir` flag.\n\nIf the "apptainer" container runtime is used, the `--pwd` flag will be passed.\n\nIf no container runtime is used, `cd` will be executed first.\n\nIf null, default to use $STORAGE_PATH as working directory.',
         "disableCpuBinding": "DisableCPUBinding disables process affinity binding to tasks.\n\nCan be useful when running MPI jobs.\n\nIf null, defaults to false.",
         "mpi": "MPI selection.\n\nMust be one of: none, pmix_v4, pmi2.\n\nIf null, will default to infrastructure provider settings (which may not be what you want).",
@@ -81,6 +90,8 @@ JOB: dict[str, dict[str, str]] = {
         "apptainer": "Run with Apptainer as Container runtime instead of Enroot.\n\nBy running with apptainer, you get access Deepsquare-hosted images.\n\nWhen running Apptainer, the container file system is read-only.\n\nDefaults to false.",
         "deepsquareHosted": "Use DeepSquare-hosted images.\n\nBy setting to true, apptainer will be set to true.",
         "x11": "X11 mounts /tmp/.X11-unix in the container.",
+        "mountHome": "Mount the home directory in the container.\n\nIf null, defaults to false: jobc states it to enroot (ENROOT_MOUNT_HOME=n) and Apptainer (--no-home), whatever the site's configuration.",
+        "readOnlyRootFS": "Make the container's root filesystem read-only.\n\nIf null, defaults to false (writable). It does not change the job's storage or the mounts.",
     },
     "Mount": {
         "hostDir": "Directory on the host to mount (an absolute path).",
@@ -90,6 +101,7 @@ JOB: dict[str, dict[str, str]] = {
     "NetworkInterface": {
         "wireguard": "Use the wireguard transport.",
         "bore": "Use the bore transport.",
+        "vnet": "Join a virtual network of the job (virtualNetworks) as a peer: the interface vnet<i>.\n\nNeeds mapUid 0 (or none).",
     },
     "Wireguard": {
         "address": "The IP addresses of the wireguard interface.\n\nFormat is a CIDRv4 (X.X.X.X/X) or CIDRv6.\n\nRecommendation is to take one IP from the 10.0.0.0/24 range (example: 10.0.0.2/24).",
@@ -104,9 +116,19 @@ JOB: dict[str, dict[str, str]] = {
         "persistentKeepalive": "Initiate the handshake and re-initiate regularly.\n\nTakes seconds as parameter. 25 seconds is recommended.\n\nYou MUST set the persistent keepalive to enables UDP hole-punching.",
     },
     "Bore": {
-        "address": "Bore server IP/Address.",
-        "port": "The bore server port.",
+        "address": "Bore server IP/Address.\n\nThe Job Reference's form (the bore client), with port; deprecated for boreAddress.",
+        "port": "The bore server port.\n\nThe Job Reference's form, with address; deprecated for boreAddress.",
+        "boreAddress": "The proxy server, as host:port (an RFC 1123 host name or an IPv4 address, port 1 to 65535).\n\nThe current form (the dpsproxy client), which replaces address and port: give one form.",
         "targetPort": "Target port.",
+        "secret": "Authentication secret handed to the proxy client (dpsproxy).\n\ndpsproxy takes it only on its command line: jobc warns that other users of the node can read it while the step runs, and --redact replaces it in the script.",
+    },
+    "VNet": {
+        "name": "The name of the job's virtual network to join (one of virtualNetworks).\n\nIn jobc, a name that no network has is an error (the grid fails when it renders the job).",
+        "address": "The IP address of the interface in the network.\n\nFormat is a CIDRv4 (X.X.X.X/X) or CIDRv6. Its subnet must hold the network's gateway address, and not be it (jobc checks it; the grid does not).",
+    },
+    "VirtualNetwork": {
+        "name": "The network's name, which vnet interfaces give.\n\nUnique in the job (jobc checks it; the grid lets the last one win).",
+        "gatewayAddress": "The IP address of the network's gateway.\n\nFormat is a CIDRv4 (X.X.X.X/X) or CIDRv6, example: 10.0.0.1/24. The peers' addresses lie in its subnet.",
     },
     "StepFor": {
         "parallel": "Do a parallel for loop. Each iteration is run in parallel.",
@@ -123,6 +145,12 @@ JOB: dict[str, dict[str, str]] = {
         "handleName": "HandleName is the name used to await (dependsOn field of the Step).\n\nNaming style is snake_case. Case is insensitive. No symbol allowed.",
         "signalOnParentStepExit": 'SignalOnParentStepExit sends a signal to the step and sub-steps when the parent step ends.\n\nThis function can be used as a cleanup function to avoid a zombie process.\n\nZombie processes will continue to run after the main process dies and therefore will not stop the job.\n\nIf null, SIGTERM will be sent. If 0, no signal will be sent.\n\nCurrent signal :\n\n1 SIGHUP Hang-up detected on the control terminal or death of the control process.\n2 SIGINT Abort from keyboard\n3 SIGQUIT Quit the keyboard\n9 SIGKILL If a process receives this signal, it must quit immediately and will not perform any cleaning operations.\n15 SIGTERM Software stop signal\n\nIt is STRONGLY RECOMMENDED to use SIGTERM to gracefully exit a process. SIGKILL is the most abrupt and will certainly work.\n\nIf no signal is sent, the asynchronous step will be considered a fire and forget asynchronous step and will have to terminate itself to stop the job.\n\nWARNING: the "no signal sent" option is subject to removal to avoid undefined behavior. Please refrain from using it.',
         "steps": "Steps are run sequentially.",
+    },
+    "StepUse": {
+        "source": "Where the module comes from: a local directory (relative to the file that names it), host/owner/repo[/subdir][@ref] (the grid's form, cloned over HTTPS), a git URL or a file:// repository.\n\nThe ref is a tag, a branch or a commit (the grid cannot use a branch). Git modules are fetched when the job is compiled, into the module cache.",
+        "args": "Values for the module's declared inputs, exported as environment variables for its steps.\n\nIn jobc, an arg that names no input is an error (the grid drops it silently).",
+        "exportEnvAs": "Prefix under which the module's declared outputs reach the steps after it: P_KEY=value in $DEEPSQUARE_ENV.\n\nIf null, they come back as KEY=value. Only declared outputs leave the module.",
+        "steps": "Steps handed to the module, which its module.yaml may splice in with {{ .Step.Use.Steps | toYaml }}.",
     },
 }
 

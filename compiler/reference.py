@@ -156,9 +156,12 @@ def _metadata_rules(metadata: list[Any]) -> list[str]:
 
 
 def _fragment(example: tuple, key: str, model: Any, name: str) -> list[str]:
+    from .reference_examples import INSTEAD_OF
+
     path, spec, alternatives = example
     with_field = copy.deepcopy(spec)
     instance = _at(with_field, path)
+    replaced, companions = INSTEAD_OF.get((model.__name__, key), ((), {}))
     if key not in instance:
         if key not in alternatives:
             return []
@@ -166,12 +169,23 @@ def _fragment(example: tuple, key: str, model: Any, name: str) -> list[str]:
             if key in group:
                 for other in group:
                     instance.pop(other, None)
+        for other in replaced:
+            instance.pop(other, None)
+        instance.update(copy.deepcopy(companions))
         instance[key] = copy.deepcopy(alternatives[key])
     before = None
     if not model.model_fields[_python_name(model, key)].is_required():
         without = copy.deepcopy(with_field)
         _at(without, path).pop(key)
         before = _compile(without, name)
+        if before is None and (model.__name__, key) in INSTEAD_OF:  # one of two forms: compare with the other
+            other = spec
+            if key in _at(spec, path):
+                other = copy.deepcopy(without)
+                for field in replaced:
+                    _at(other, path).pop(field, None)
+                _at(other, path).update(copy.deepcopy(companions))
+            before = _compile(other, name)
         if before is None and path:  # one of fields that go together: compare with none of them
             without = copy.deepcopy(with_field)
             _at(without, path[:-1]).pop(path[-1])

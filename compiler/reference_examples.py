@@ -1,5 +1,5 @@
 """The tiny specs docs/reference.md compiles: for each model, a spec holding one instance of it, and the value
-of each field the instance does not give (an exclusive alternative).
+of each field the instance does not give (an exclusive alternative, or another form of one setting: `INSTEAD_OF`).
 
 `reference.py` compiles each spec with and without a field and shows the script lines the field adds. A model
 without an entry here is documented without fragments (tests/test_reference.py says which).
@@ -42,7 +42,13 @@ _PEER = {
     "persistentKeepalive": 25,
 }
 _WIREGUARD = {"address": ["10.0.0.2/24"], "privateKey": WG_KEY, "peers": [_PEER]}
-_BORE = {"address": "bore.example.com", "port": 2200, "targetPort": 8080}
+_BORE = {"boreAddress": "bore.example.com:2200", "targetPort": 8080, "secret": "not-a-real-secret"}
+_LAB = {"name": "lab", "gatewayAddress": "10.0.0.1/24"}
+_VNET = {
+    "network": "pasta",
+    "mapUid": 0,
+    "customNetworkInterfaces": [{"vnet": {"name": "lab", "address": "10.0.0.2/24"}}],
+}
 _NETWORK = {"network": "slirp4netns", "dns": ["1.1.1.1"], "customNetworkInterfaces": [{"wireguard": _WIREGUARD}]}
 _CONTAINER = {
     "image": "library/ubuntu:latest",
@@ -53,8 +59,16 @@ _CONTAINER = {
     "apptainer": False,
     "deepsquareHosted": False,
     "x11": True,
+    "mountHome": True,
+    "readOnlyRootFS": True,
 }
 _LOOP = {"parallel": True, "items": ["a", "b"], "steps": [{"name": "each", "run": {"command": 'echo "$item"'}}]}
+_USE = {
+    "source": "examples/modules/checksum",
+    "args": [{"key": "DIRECTORY", "value": "data"}],
+    "exportEnvAs": "SUMS",
+    "steps": [{"name": "show the sums", "run": {"command": 'cat "$STORAGE_PATH/data/SHA256SUMS"'}}],
+}
 _LAUNCH = {
     "handleName": "server",
     "signalOnParentStepExit": 15,
@@ -73,9 +87,9 @@ JOB: dict[str, tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]] = {
             output={"s3": dict(_S3)},
             continuousOutputSync=True,
         ),
-        {},
+        {"virtualNetworks": [_LAB]},
     ),
-    "JobResources": (("resources",), _job(), {}),
+    "JobResources": (("resources",), _job(), {"gpus": 1}),
     "EnvVar": (("env", 0), _job(env=[{"key": "GREETING", "value": "hello"}]), {}),
     "TransportData": (("input",), _job(input={"http": {"url": "https://example.com/data.tar.gz"}}), {"s3": _S3}),
     "HTTPData": (("input", "http"), _job(input={"http": {"url": "https://example.com/data.tar.gz"}}), {}),
@@ -86,7 +100,15 @@ JOB: dict[str, tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]] = {
             {"name": "server", "launch": dict(_LAUNCH)},
             {"name": "step", "dependsOn": ["server"], "run": {"command": "echo hello"}},
         ),
-        {"for": _LOOP, "launch": {"handleName": "other", "steps": [{"name": "x", "run": {"command": "true"}}]}},
+        {
+            "if": '$GREETING != ""',
+            "for": _LOOP,
+            "launch": {"handleName": "other", "steps": [{"name": "x", "run": {"command": "true"}}]},
+            "use": _USE,
+            "steps": [{"name": "in a group", "run": {"command": "echo hello"}}],
+            "catch": [{"name": "on failure", "run": {"command": 'echo "exit $DEEPSQUARE_ERROR_CODE"'}}],
+            "finally": [{"name": "at the end", "run": {"command": "echo done"}}],
+        },
     ),
     "StepRun": (
         ("steps", 0, "run"),
@@ -103,7 +125,7 @@ JOB: dict[str, tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]] = {
                 **_NETWORK,
             )
         ),
-        {},
+        {"mapUid": 0, "mapGid": 1000},
     ),
     "StepRunResources": (
         ("steps", 0, "run", "resources"),
@@ -112,7 +134,11 @@ JOB: dict[str, tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]] = {
     ),
     "ContainerRun": (("steps", 0, "run", "container"), _job(_run(container=dict(_CONTAINER))), {}),
     "Mount": (("steps", 0, "run", "container", "mounts", 0), _job(_run(container=dict(_CONTAINER))), {}),
-    "NetworkInterface": (("steps", 0, "run", "customNetworkInterfaces", 0), _job(_run(**_NETWORK)), {"bore": _BORE}),
+    "NetworkInterface": (
+        ("steps", 0, "run", "customNetworkInterfaces", 0),
+        _job(_run(**_NETWORK), virtualNetworks=[_LAB]),
+        {"bore": _BORE, "vnet": {"name": "lab", "address": "10.0.0.2/24"}},
+    ),
     "Wireguard": (("steps", 0, "run", "customNetworkInterfaces", 0, "wireguard"), _job(_run(**_NETWORK)), {}),
     "WireguardPeer": (
         ("steps", 0, "run", "customNetworkInterfaces", 0, "wireguard", "peers", 0),
@@ -122,8 +148,14 @@ JOB: dict[str, tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]] = {
     "Bore": (
         ("steps", 0, "run", "customNetworkInterfaces", 0, "bore"),
         _job(_run(network="slirp4netns", customNetworkInterfaces=[{"bore": dict(_BORE)}])),
+        {"address": "bore.example.com", "port": 2200},
+    ),
+    "VNet": (
+        ("steps", 0, "run", "customNetworkInterfaces", 0, "vnet"),
+        _job(_run(**_VNET), virtualNetworks=[_LAB]),
         {},
     ),
+    "VirtualNetwork": (("virtualNetworks", 0), _job(_run(**_VNET), virtualNetworks=[_LAB]), {}),
     "StepFor": (
         ("steps", 0, "for"),
         _job({"name": "loop", "for": dict(_LOOP)}),
@@ -144,6 +176,18 @@ JOB: dict[str, tuple[tuple[Any, ...], dict[str, Any], dict[str, Any]]] = {
         {},
     ),
     "StepAsyncLaunch": (("steps", 0, "launch"), _job({"name": "server", "launch": dict(_LAUNCH)}), {}),
+    "StepUse": (("steps", 0, "use"), _job({"name": "checksums", "use": dict(_USE)}), {}),
+}
+
+# Two forms of one setting. (model, field) -> the fields to drop and the fields to add: for a field the instance
+# leaves out, to give it (the other form's fields, and its partners); for one it gives, to make the other form.
+INSTEAD_OF: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, Any]]] = {
+    ("Bore", "boreAddress"): (("secret",), {"address": "bore.example.com", "port": 2200}),
+    ("JobResources", "gpus"): (("gpusPerTask",), {}),
+    ("StepRun", "mapUid"): (("mapRoot",), {}),
+    ("StepRun", "mapGid"): (("mapRoot",), {}),
+    ("Bore", "address"): (("boreAddress", "secret"), {"port": 2200}),
+    ("Bore", "port"): (("boreAddress", "secret"), {"address": "bore.example.com"}),
 }
 
 _SHELL = {"type": "shell", "command": "hello-dispatch"}

@@ -39,6 +39,7 @@ NOT_EXPRESSIBLE = {
     "cases/input_mode_octal.yaml": "0755 with a leading 0: a YAML reading, a plain number to a validator",
     "cases/nul_escape.yaml": "a NUL character in a string: a pattern on every string field would drown the rest",
     "json-cases/nul-escape.json": "a NUL character in a string: a pattern on every string field would drown the rest",
+    "cases/vnet_undeclared.yaml": "a vnet naming no virtual network of the job: a reference across the job",
     "bfabric/exec-program-with-equals.yaml": "the first word of a shlex.split command: the schema does not split",
     "bfabric/shell-unbalanced-quote.yaml": "an unbalanced quote for shlex.split: the schema does not split",
     "bfabric/docker-command-unbalanced.yaml": "an unbalanced quote for shlex.split: the schema does not split",
@@ -180,11 +181,21 @@ def test_bounds_and_the_single_value_for_a_list() -> None:
     assert _job_valid({**MINIMAL, "env": {"key": "A", "value": "b"}})  # NOTES decision 1: one value for a list
     assert not _job_valid({**MINIMAL, "env": [{"key": "PATH", "value": "b"}]})  # reserved
     assert _job_valid({**MINIMAL, "$schema": "./job.schema.json"})
+    gpus = {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 1}
+    assert _job_valid({**MINIMAL, "resources": {**gpus, "gpus": None, "gpusPerTask": 0}})  # null is not given
+    assert not _job_valid({**MINIMAL, "resources": {**gpus, "gpus": 2, "gpusPerTask": 0}})
+    assert not _job_valid({**MINIMAL, "resources": {**gpus, "gpus": None}})
 
 
 def test_exclusive_fields_come_from_the_tuples_the_validator_uses() -> None:
     """Each pair of Step.at_most_one_of is refused by the schema and by jobc; so is StepFor with none or both."""
-    values = {"run": {"command": "x"}, "for": {"items": ["a"], "steps": []}, "launch": {"steps": []}}
+    values = {
+        "run": {"command": "x"},
+        "for": {"items": ["a"], "steps": []},
+        "launch": {"steps": []},
+        "use": {"source": "./module"},
+        "steps": [{"name": "in a group"}],
+    }
     assert set(Step.at_most_one_of) <= set(values) or pytest.fail(f"give a value for {Step.at_most_one_of}")
     for i, a in enumerate(Step.at_most_one_of):
         assert _job_valid({**MINIMAL, "steps": [{a: values[a]}]})
@@ -198,6 +209,25 @@ def test_exclusive_fields_come_from_the_tuples_the_validator_uses() -> None:
     assert StepFor.exactly_one_of == ("items", "range")
     assert not _job_valid({**MINIMAL, "steps": [{"for": loop}]})
     assert not _job_valid({**MINIMAL, "steps": [{"for": {"steps": []}}]})
+
+
+def test_map_uid_must_be_0_with_wireguard_or_vnet_interfaces() -> None:
+    """plan_networks' rule, in the schema: wg-quick brings those interfaces up as root in the namespace."""
+    vnet = {"vnet": {"name": "lab", "address": "10.0.0.2/24"}}
+    wireguard = {"wireguard": {"privateKey": "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="}}
+    bore = {"bore": {"boreAddress": "bore.example.com:2200", "targetPort": 8080}}
+    lab = {"virtualNetworks": [{"name": "lab", "gatewayAddress": "10.0.0.1/24"}]}
+
+    def job(interfaces, **run) -> dict:
+        step = {"run": {"command": "x", "network": "pasta", "customNetworkInterfaces": interfaces, **run}}
+        return {**MINIMAL, **lab, "steps": [step]}
+
+    for interfaces in ([vnet], vnet, [bore, wireguard]):
+        assert not _job_valid(job(interfaces, mapUid=1000)), interfaces
+        assert run_jobc("validate", "-", stdin=json.dumps(job(interfaces, mapUid=1000))).returncode == 2
+        assert _job_valid(job(interfaces, mapUid=0)) and _job_valid(job(interfaces))
+    assert _job_valid(job([bore], mapUid=1000))
+    assert run_jobc("validate", "-", stdin=json.dumps(job([bore], mapUid=1000))).returncode == 0
 
 
 def test_app_schema_takes_a_version_or_a_list_of_versions() -> None:

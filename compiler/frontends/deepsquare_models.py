@@ -132,7 +132,12 @@ class JobResources(Model):
     """
 
     model_config = ConfigDict(
-        **Model.model_config, json_schema_extra={"oneOf": [{"required": ["gpus"]}, {"required": ["gpusPerTask"]}]}
+        **Model.model_config,
+        json_schema_extra={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"not": {"const": None}}}} for name in ("gpus", "gpusPerTask")
+            ]
+        },
     )
 
     tasks: AtLeast1
@@ -287,16 +292,38 @@ class NetworkInterface(Model):
         return [] if len(_given(data, *names)) == 1 else [f"give exactly one of {', '.join(names)}"]
 
 
+# A WireGuard or vnet entry of customNetworkInterfaces: wg-quick brings it up as root, so mapUid must be 0 (or none).
+_WG_QUICK_INTERFACE = {
+    "type": "object",
+    "anyOf": [{"required": [kind], "properties": {kind: {"type": "object"}}} for kind in ("wireguard", "vnet")],
+}
+
+
 class StepRun(Model):
     model_config = ConfigDict(
-        json_schema_extra={  # the rule of `_checks`, for editors
-            "if": {
-                "anyOf": [
-                    {"required": [name], "properties": {name: {"not": {"enum": [None, "", []]}}}}
-                    for name in ("dns", "customNetworkInterfaces")
-                ]
-            },
-            "then": {"required": ["network"], "properties": {"network": {"not": {"enum": [None, "host"]}}}},
+        json_schema_extra={  # rules of `_checks` and of plan_networks, for editors
+            "allOf": [
+                {
+                    "if": {
+                        "anyOf": [
+                            {"required": [name], "properties": {name: {"not": {"enum": [None, "", []]}}}}
+                            for name in ("dns", "customNetworkInterfaces")
+                        ]
+                    },
+                    "then": {"required": ["network"], "properties": {"network": {"not": {"enum": [None, "host"]}}}},
+                },
+                {
+                    "if": {
+                        "required": ["customNetworkInterfaces"],
+                        "properties": {
+                            "customNetworkInterfaces": {
+                                "anyOf": [{"type": "array", "contains": _WG_QUICK_INTERFACE}, _WG_QUICK_INTERFACE]
+                            }
+                        },
+                    },
+                    "then": {"properties": {"mapUid": {"enum": [0, None]}}},
+                },
+            ]
         }
     )
 
