@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok, 1 a checked script is stale, 2 invalid spec or usage, 70 internal error (a bug in jobc),
 74 the script could not be written (a full disk or a closed pipe, on stdout or -o).
-The parser is jobc's own, with no framework (docs/decisions.md, 29): `--help`,
+The parser is jobc's own, with no framework (docs/decisions.md, 56): `--help`,
 `--version` and completion import nothing but this module and the tables, and a command imports what its
 body needs (`jobc.cli_commands`). An option is one `Option(...)` line in its command's table.
 """

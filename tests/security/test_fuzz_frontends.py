@@ -18,6 +18,7 @@ import codecs
 import copy
 import json
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -198,6 +199,8 @@ class Fuzzer:
 
 @pytest.fixture
 def fuzz(tmp_path: Path, fuzz_counter: _Counter) -> Fuzzer:
+    """Cases are written next to a copy of the examples' local modules, as the examples sit next to them."""
+    shutil.copytree(EXAMPLES / "modules", tmp_path / "modules")
     return Fuzzer(tmp_path, fuzz_counter)
 
 
