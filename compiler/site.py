@@ -53,6 +53,10 @@ PATHS = {
     "image_cache": "${HOME}/.jobc/images",
     "hosted_images": "/opt/software/deepsquare-hosted",
     "x11_socket_dir": "/tmp/.X11-unix",
+    "shared_tmp": "${HOME}/.jobc/cache",  # $DEEPSQUARE_TMP = $DEEPSQUARE_SHARED_TMP: this user's, all nodes
+    "shared_world_tmp": "${HOME}/.jobc/world-cache",  # $DEEPSQUARE_SHARED_WORLD_TMP: every user's, all nodes
+    "disk_tmp": "/tmp/jobc-cache-${UID}",  # $DEEPSQUARE_DISK_TMP: this user's, on each node's disk
+    "disk_world_tmp": "/tmp/jobc-world-cache",  # $DEEPSQUARE_DISK_WORLD_TMP: every user's, on each node's disk
 }
 
 OPTIONS: dict[str, Any] = {

@@ -42,6 +42,12 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
+# Caches that outlive the job (the site's policy clears them): shared by the nodes, or on each node's disk.
+export DEEPSQUARE_SHARED_TMP="${HOME}/.jobc/cache"
+export DEEPSQUARE_TMP="$DEEPSQUARE_SHARED_TMP"
+export DEEPSQUARE_SHARED_WORLD_TMP="${HOME}/.jobc/world-cache"
+export DEEPSQUARE_DISK_TMP="/tmp/jobc-cache-${UID}"
+export DEEPSQUARE_DISK_WORLD_TMP="/tmp/jobc-world-cache"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
 
 # The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
@@ -53,7 +59,7 @@ jobc_steps() {
     jobc_load_env
     jobc_apptainer_pull docker://ghcr.io/analytics/report-builder:1.4.2 "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif ci-bot 'steps[0].run.container.password'
     srun --job-name='render the report' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=2048M --chdir="$STORAGE_PATH" \
-      -- apptainer exec --fakeroot --no-home --writable-tmpfs --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" --bind /shared/reference:/reference:ro "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif /bin/sh -c './build-report --reference /reference --out "$DEEPSQUARE_OUTPUT/report.html"'
+      -- apptainer exec --fakeroot --no-home --writable-tmpfs --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" --bind "$DEEPSQUARE_SHARED_TMP:/deepsquare/tmp" --bind "$DEEPSQUARE_SHARED_WORLD_TMP:/deepsquare/world-tmp" --bind "$DEEPSQUARE_DISK_TMP:/deepsquare/disk/tmp" --bind "$DEEPSQUARE_DISK_WORLD_TMP:/deepsquare/disk/world-tmp" --env DEEPSQUARE_TMP=/deepsquare/tmp --env DEEPSQUARE_SHARED_TMP=/deepsquare/tmp --env DEEPSQUARE_SHARED_WORLD_TMP=/deepsquare/world-tmp --env DEEPSQUARE_DISK_TMP=/deepsquare/disk/tmp --env DEEPSQUARE_DISK_WORLD_TMP=/deepsquare/disk/world-tmp --bind /shared/reference:/reference:ro "$JOBC_IMAGE_CACHE"/analytics_report-builder_1.4.2-591e0346f960.sif /bin/sh -c './build-report --reference /reference --out "$DEEPSQUARE_OUTPUT/report.html"'
   )
 }
 
@@ -92,6 +98,16 @@ jobc_wait_gone() {
   done
 }
 
+# The cache directories, where they are missing: this user's private (0700), every user's sticky (1777).
+# Run by the batch script, and by jobc_task on each node for the node-local ones. A failure is no error of the
+# job: only the steps that use a cache need it. The mode is the last directory's alone, as intended.
+jobc_make_caches() {
+  # shellcheck disable=SC2174
+  mkdir -p -m 700 -- "$DEEPSQUARE_SHARED_TMP" "$DEEPSQUARE_DISK_TMP" &&
+    mkdir -p -m 1777 -- "$DEEPSQUARE_SHARED_WORLD_TMP" "$DEEPSQUARE_DISK_WORLD_TMP" ||
+    printf 'jobc: cannot create the cache directories ($DEEPSQUARE_*_TMP) on %s\n' "${SLURMD_NODENAME:-$HOSTNAME}" >&2
+}
+
 # Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
 jobc_load_env() {
   [[ -s $DEEPSQUARE_ENV ]] || return 0
@@ -113,6 +129,7 @@ jobc_load_env() {
 # In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
 jobc_task() {
   local group
+  jobc_make_caches
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143  # the group was told to stop while this step waited for resources
@@ -129,7 +146,7 @@ jobc_task() {
     exec "$@"
   fi
 }
-export -f jobc_task
+export -f jobc_task jobc_make_caches
 
 # Secrets, by field: only builtins (printf) and environment assignments read them, to write private files.
 declare -A JOBC_SECRETS=(
@@ -165,6 +182,7 @@ jobc_apptainer_pull() {
 # ---- running the job ------------------------------------------------------------------------------------------
 
 mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+jobc_make_caches
 rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
 mkdir -m 700 "$JOBC_RUN"
 touch "$DEEPSQUARE_ENV"

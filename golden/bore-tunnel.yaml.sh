@@ -43,6 +43,12 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
+# Caches that outlive the job (the site's policy clears them): shared by the nodes, or on each node's disk.
+export DEEPSQUARE_SHARED_TMP="${HOME}/.jobc/cache"
+export DEEPSQUARE_TMP="$DEEPSQUARE_SHARED_TMP"
+export DEEPSQUARE_SHARED_WORLD_TMP="${HOME}/.jobc/world-cache"
+export DEEPSQUARE_DISK_TMP="/tmp/jobc-cache-${UID}"
+export DEEPSQUARE_DISK_WORLD_TMP="/tmp/jobc-world-cache"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
 
 # The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
@@ -64,7 +70,7 @@ jobc_steps() {
     srun --job-name='jupyter lab' --ntasks=1 --cpus-per-task=4 --mem-per-cpu=4096M --chdir="$STORAGE_PATH" \
       -- bash -c 'jobc_task "$@"' jobc-task \
       jobc_netns slirp4netns -- \
-      jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/jupyter_base-notebook_2024-05-27-a89a923885e3.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --root --rw --mount "$STORAGE_PATH:$STORAGE_PATH" --mount "$DEEPSQUARE_SHARED_TMP:/deepsquare/tmp" --mount "$DEEPSQUARE_SHARED_WORLD_TMP:/deepsquare/world-tmp" --mount "$DEEPSQUARE_DISK_TMP:/deepsquare/disk/tmp" --mount "$DEEPSQUARE_DISK_WORLD_TMP:/deepsquare/disk/world-tmp" --env DEEPSQUARE_TMP=/deepsquare/tmp --env DEEPSQUARE_SHARED_TMP=/deepsquare/tmp --env DEEPSQUARE_SHARED_WORLD_TMP=/deepsquare/world-tmp --env DEEPSQUARE_DISK_TMP=/deepsquare/disk/tmp --env DEEPSQUARE_DISK_WORLD_TMP=/deepsquare/disk/world-tmp -- \
       /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
       /bin/sh -c 'start-notebook.sh --ServerApp.ip=0.0.0.0 --ServerApp.port=8888 --ServerApp.token="$JUPYTER_TOKEN" --allow-root'
   )
@@ -105,6 +111,16 @@ jobc_wait_gone() {
   done
 }
 
+# The cache directories, where they are missing: this user's private (0700), every user's sticky (1777).
+# Run by the batch script, and by jobc_task on each node for the node-local ones. A failure is no error of the
+# job: only the steps that use a cache need it. The mode is the last directory's alone, as intended.
+jobc_make_caches() {
+  # shellcheck disable=SC2174
+  mkdir -p -m 700 -- "$DEEPSQUARE_SHARED_TMP" "$DEEPSQUARE_DISK_TMP" &&
+    mkdir -p -m 1777 -- "$DEEPSQUARE_SHARED_WORLD_TMP" "$DEEPSQUARE_DISK_WORLD_TMP" ||
+    printf 'jobc: cannot create the cache directories ($DEEPSQUARE_*_TMP) on %s\n' "${SLURMD_NODENAME:-$HOSTNAME}" >&2
+}
+
 # Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
 jobc_load_env() {
   [[ -s $DEEPSQUARE_ENV ]] || return 0
@@ -126,6 +142,7 @@ jobc_load_env() {
 # In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
 jobc_task() {
   local group
+  jobc_make_caches
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143  # the group was told to stop while this step waited for resources
@@ -142,7 +159,7 @@ jobc_task() {
     exec "$@"
   fi
 }
-export -f jobc_task
+export -f jobc_task jobc_make_caches
 
 # Batch side. Fetch a registry image once into the cache: under a lock, to a temporary name, then `mv`,
 # so concurrent steps and jobs never see half a file. Registry passwords stay out of every argv: enroot
@@ -500,6 +517,7 @@ export -f jobc_netns jobc_netns_end jobc_netns_link jobc_netns_link_up jobc_netn
 # ---- running the job ------------------------------------------------------------------------------------------
 
 mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+jobc_make_caches
 rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
 mkdir -m 700 "$JOBC_RUN"
 touch "$DEEPSQUARE_ENV"

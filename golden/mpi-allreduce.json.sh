@@ -40,6 +40,12 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
+# Caches that outlive the job (the site's policy clears them): shared by the nodes, or on each node's disk.
+export DEEPSQUARE_SHARED_TMP="${HOME}/.jobc/cache"
+export DEEPSQUARE_TMP="$DEEPSQUARE_SHARED_TMP"
+export DEEPSQUARE_SHARED_WORLD_TMP="${HOME}/.jobc/world-cache"
+export DEEPSQUARE_DISK_TMP="/tmp/jobc-cache-${UID}"
+export DEEPSQUARE_DISK_WORLD_TMP="/tmp/jobc-world-cache"
 JOBC_IMAGE_CACHE="${HOME}/.jobc/images"
 
 # Job environment.
@@ -56,7 +62,7 @@ jobc_steps() {
     export JOBC_CONTAINER_ENV=OMPI_MCA_btl
     srun --job-name='osu allreduce benchmark' --ntasks=16 --cpus-per-task=1 --mem-per-cpu=2048M --cpu-bind=none --mpi=pmix_v4 --chdir="$STORAGE_PATH" \
       -- bash -c 'jobc_task "$@"' jobc-task \
-      jobc_enroot "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --rw --mount "$STORAGE_PATH:$STORAGE_PATH" -- \
+      jobc_enroot "$JOBC_IMAGE_CACHE"/mpioperator_osu-benchmarks_latest-43f7c448868e.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --rw --mount "$STORAGE_PATH:$STORAGE_PATH" --mount "$DEEPSQUARE_SHARED_TMP:/deepsquare/tmp" --mount "$DEEPSQUARE_SHARED_WORLD_TMP:/deepsquare/world-tmp" --mount "$DEEPSQUARE_DISK_TMP:/deepsquare/disk/tmp" --mount "$DEEPSQUARE_DISK_WORLD_TMP:/deepsquare/disk/world-tmp" --env DEEPSQUARE_TMP=/deepsquare/tmp --env DEEPSQUARE_SHARED_TMP=/deepsquare/tmp --env DEEPSQUARE_SHARED_WORLD_TMP=/deepsquare/world-tmp --env DEEPSQUARE_DISK_TMP=/deepsquare/disk/tmp --env DEEPSQUARE_DISK_WORLD_TMP=/deepsquare/disk/world-tmp -- \
       /bin/sh -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir \
       /bin/sh -c '/opt/osu/libexec/osu-micro-benchmarks/mpi/collective/osu_allreduce -m 8:1048576'
   )
@@ -97,6 +103,16 @@ jobc_wait_gone() {
   done
 }
 
+# The cache directories, where they are missing: this user's private (0700), every user's sticky (1777).
+# Run by the batch script, and by jobc_task on each node for the node-local ones. A failure is no error of the
+# job: only the steps that use a cache need it. The mode is the last directory's alone, as intended.
+jobc_make_caches() {
+  # shellcheck disable=SC2174
+  mkdir -p -m 700 -- "$DEEPSQUARE_SHARED_TMP" "$DEEPSQUARE_DISK_TMP" &&
+    mkdir -p -m 1777 -- "$DEEPSQUARE_SHARED_WORLD_TMP" "$DEEPSQUARE_DISK_WORLD_TMP" ||
+    printf 'jobc: cannot create the cache directories ($DEEPSQUARE_*_TMP) on %s\n' "${SLURMD_NODENAME:-$HOSTNAME}" >&2
+}
+
 # Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
 jobc_load_env() {
   [[ -s $DEEPSQUARE_ENV ]] || return 0
@@ -118,6 +134,7 @@ jobc_load_env() {
 # In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
 jobc_task() {
   local group
+  jobc_make_caches
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143  # the group was told to stop while this step waited for resources
@@ -134,7 +151,7 @@ jobc_task() {
     exec "$@"
   fi
 }
-export -f jobc_task
+export -f jobc_task jobc_make_caches
 
 # Batch side. Fetch a registry image once into the cache: under a lock, to a temporary name, then `mv`,
 # so concurrent steps and jobs never see half a file. Registry passwords stay out of every argv: enroot
@@ -287,6 +304,7 @@ export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_en
 # ---- running the job ------------------------------------------------------------------------------------------
 
 mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+jobc_make_caches
 rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
 mkdir -m 700 "$JOBC_RUN"
 touch "$DEEPSQUARE_ENV"

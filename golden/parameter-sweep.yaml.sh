@@ -41,6 +41,12 @@ export DEEPSQUARE_INPUT="$STORAGE_PATH/input"
 export DEEPSQUARE_OUTPUT="$STORAGE_PATH/output"
 export DEEPSQUARE_ENV="$STORAGE_PATH/env"
 export JOBC_RUN="$STORAGE_PATH/.jobc"
+# Caches that outlive the job (the site's policy clears them): shared by the nodes, or on each node's disk.
+export DEEPSQUARE_SHARED_TMP="${HOME}/.jobc/cache"
+export DEEPSQUARE_TMP="$DEEPSQUARE_SHARED_TMP"
+export DEEPSQUARE_SHARED_WORLD_TMP="${HOME}/.jobc/world-cache"
+export DEEPSQUARE_DISK_TMP="/tmp/jobc-cache-${UID}"
+export DEEPSQUARE_DISK_WORLD_TMP="/tmp/jobc-world-cache"
 JOBC_GRACE=10
 
 # The steps, as the spec gives them. jobc's runtime helpers follow; the last lines of the script run the steps.
@@ -116,6 +122,16 @@ jobc_wait_gone() {
   while kill -0 "$1" 2>/dev/null; do
     sleep 0.1
   done
+}
+
+# The cache directories, where they are missing: this user's private (0700), every user's sticky (1777).
+# Run by the batch script, and by jobc_task on each node for the node-local ones. A failure is no error of the
+# job: only the steps that use a cache need it. The mode is the last directory's alone, as intended.
+jobc_make_caches() {
+  # shellcheck disable=SC2174
+  mkdir -p -m 700 -- "$DEEPSQUARE_SHARED_TMP" "$DEEPSQUARE_DISK_TMP" &&
+    mkdir -p -m 1777 -- "$DEEPSQUARE_SHARED_WORLD_TMP" "$DEEPSQUARE_DISK_WORLD_TMP" ||
+    printf 'jobc: cannot create the cache directories ($DEEPSQUARE_*_TMP) on %s\n' "${SLURMD_NODENAME:-$HOSTNAME}" >&2
 }
 
 # Export the KEY=value lines that earlier steps appended to $DEEPSQUARE_ENV.
@@ -224,6 +240,7 @@ jobc_wait_all() {
 # In a step: record this step's id for the background groups around it (so they can signal it), then run "$@".
 jobc_task() {
   local group
+  jobc_make_caches
   for group in ${JOBC_GROUPS-}; do
     if [[ -e $JOBC_RUN/stop.$group ]]; then
       exit 143  # the group was told to stop while this step waited for resources
@@ -240,11 +257,12 @@ jobc_task() {
     exec "$@"
   fi
 }
-export -f jobc_task
+export -f jobc_task jobc_make_caches
 
 # ---- running the job ------------------------------------------------------------------------------------------
 
 mkdir -p "$DEEPSQUARE_INPUT" "$DEEPSQUARE_OUTPUT"
+jobc_make_caches
 rm -rf "$JOBC_RUN"  # a requeued job keeps its id: start from a clean private directory
 mkdir -m 700 "$JOBC_RUN"
 touch "$DEEPSQUARE_ENV"

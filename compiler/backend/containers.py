@@ -19,7 +19,8 @@ value is in the `JOBC_SECRETS` table that templates/task.sh.j2 renders with
 `secret()` (so `--redact` covers it), and only builtins (`printf`) and
 environment assignments read it. With `mount_storage`, the job's storage is
 mounted at the same path in the container, so $STORAGE_PATH and the
-DEEPSQUARE_* variables stay valid.
+DEEPSQUARE_* variables stay valid; the caches ($DEEPSQUARE_*_TMP) are mounted
+under /deepsquare, as the grid does, and their variables name those paths.
 
 enroot has no working-directory flag and starts with a clean environment: the
 directory travels in $JOBC_WORKDIR (never spliced into the command) and the
@@ -68,6 +69,14 @@ SECRETS = "JOBC_SECRETS"
 X11_IN_CONTAINER = "/tmp/.X11-unix"
 STORAGE_MOUNT = Sh('"$STORAGE_PATH:$STORAGE_PATH"')
 ENGINES = ("docker", "podman")
+# The caches (templates/script.sh.j2): the host directory's variable, and where the grid mounts it.
+CACHE_MOUNTS = (
+    ("DEEPSQUARE_SHARED_TMP", "/deepsquare/tmp"),
+    ("DEEPSQUARE_SHARED_WORLD_TMP", "/deepsquare/world-tmp"),
+    ("DEEPSQUARE_DISK_TMP", "/deepsquare/disk/tmp"),
+    ("DEEPSQUARE_DISK_WORLD_TMP", "/deepsquare/disk/world-tmp"),
+)
+CACHE_ENV = (("DEEPSQUARE_TMP", "/deepsquare/tmp"), *((var, target) for var, target in CACHE_MOUNTS))
 
 # The shell variable each image location is relative to (templates/script.sh.j2 sets them).
 IMAGE_BASES = {
@@ -166,6 +175,7 @@ def _enroot(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
         out.append(Sh("--rw"))
     if c.mount_storage:
         out += [Sh("--mount"), STORAGE_MOUNT]
+        out += _cache_options("--mount", "--env")
     for m in c.mounts:
         out += [Sh("--mount"), _colon_mount(m)]
     if c.x11:
@@ -192,6 +202,7 @@ def _apptainer(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
         out += [Sh("--pwd"), work_dir(step)]
     if c.mount_storage:
         out += [Sh("--bind"), STORAGE_MOUNT]
+        out += _cache_options("--bind", "--env")
     for m in c.mounts:
         if _takes_csv(c, m):
             out += [Sh("--mount"), _csv_mount(m, target_key="destination", read_only="ro")]
@@ -230,6 +241,16 @@ def _engine(c: ir.Container, site: Site) -> list[Sh]:
 
 
 HOME = ir.Word((ir.Var(ir.Place.HOME),))
+
+
+def _cache_options(mount: str, env: str) -> list[Sh]:
+    """The caches mounted under /deepsquare, and their variables set to those paths in the container."""
+    out: list[Sh] = []
+    for var, target in CACHE_MOUNTS:
+        out += [Sh(mount), Sh(f'"${var}:{target}"')]
+    for var, target in CACHE_ENV:
+        out += [Sh(env), Sh(f"{var}={target}")]
+    return out
 
 
 def _engine_mounts(c: ir.Container) -> tuple[ir.Mount, ...]:

@@ -85,6 +85,21 @@ ENROOT_PRIVATE = """
 """ % PASSWORD.replace("'", "''")
 
 
+def caches(flag: str) -> str:
+    """The grid's cache mounts under /deepsquare and the variables naming them, as a container's options."""
+    mounts = {
+        "DEEPSQUARE_SHARED_TMP": "/deepsquare/tmp",
+        "DEEPSQUARE_SHARED_WORLD_TMP": "/deepsquare/world-tmp",
+        "DEEPSQUARE_DISK_TMP": "/deepsquare/disk/tmp",
+        "DEEPSQUARE_DISK_WORLD_TMP": "/deepsquare/disk/world-tmp",
+    }
+    env = {"DEEPSQUARE_TMP": "/deepsquare/tmp", **mounts}
+    return " ".join(
+        [f'{flag} "${var}:{target}"' for var, target in mounts.items()]
+        + [f"--env {var}={target}" for var, target in env.items()]
+    )
+
+
 def test_enroot_private_registry_fetch_and_srun_lines():
     script = compile_steps(ENROOT_PRIVATE)
     lines = step_lines(script, "private")
@@ -103,7 +118,7 @@ def test_enroot_private_registry_fetch_and_srun_lines():
     assert srun_command(lines) == (
         'srun --job-name=private --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
         f"-- bash -c 'jobc_task \"$@\"' jobc-task jobc_enroot {image} ENROOT_MOUNT_HOME=n --no-entrypoint --rw "
-        '--mount "$STORAGE_PATH:$STORAGE_PATH" --mount /data/ref:/ref:ro --mount /scratch:/scratch '
+        f'--mount "$STORAGE_PATH:$STORAGE_PATH" {caches("--mount")} --mount /data/ref:/ref:ro --mount /scratch:/scratch '
         "-- /bin/sh -c 'cd -- \"$JOBC_WORKDIR\" && exec \"$@\"' jobc-workdir /bin/sh -c './run --all'"
     )
     assert "JOBC_IMAGE_CACHE=" in script
@@ -217,7 +232,7 @@ def test_apptainer_private_registry_lines():
     assert srun_command(lines) == (
         'srun --job-name=report --ntasks=1 --cpus-per-task=1 --mem-per-cpu=512M --chdir="$STORAGE_PATH" '
         '-- apptainer exec --fakeroot --no-home --writable-tmpfs --pwd /opt/report --bind "$STORAGE_PATH:$STORAGE_PATH" '
-        f"--bind /shared/reference:/reference:ro {image} /bin/sh -c ./build-report"
+        f"{caches('--bind')} --bind /shared/reference:/reference:ro {image} /bin/sh -c ./build-report"
     )
     assert "export APPTAINER_DOCKER_PASSWORD=${JOBC_SECRETS[$key]}" in script
     assert "ghp_secret" not in srun_command(lines)
@@ -244,7 +259,7 @@ def test_hosted_and_absolute_images_run_from_their_files_without_fetching():
     hosted = step_lines(script, "hosted")
     assert srun_command(hosted).endswith(
         '-- apptainer exec --no-home --writable-tmpfs --pwd "$STORAGE_PATH" --bind "$STORAGE_PATH:$STORAGE_PATH" '
-        '--bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c true'
+        f'{caches("--bind")} --bind "/tmp/.X11-unix":/tmp/.X11-unix "$JOBC_HOSTED_IMAGES"/library/stable-diffusion:latest /bin/sh -c true'
     )
     assert 'JOBC_HOSTED_IMAGES="/opt/software/deepsquare-hosted"' in script
     from_input = step_lines(script, "from-input")
@@ -254,7 +269,7 @@ def test_hosted_and_absolute_images_run_from_their_files_without_fetching():
     ]
     assert (
         'jobc_enroot "$DEEPSQUARE_INPUT"/images/tool.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --rw --mount "$STORAGE_PATH:$STORAGE_PATH" '
-        '--mount "/tmp/.X11-unix":/tmp/.X11-unix --'
+        f'{caches("--mount")} --mount "/tmp/.X11-unix":/tmp/.X11-unix --'
     ) in srun_command(from_input)
     assert '"$STORAGE_PATH"/my.sif /bin/sh -c true' in srun_command(step_lines(script, "from-storage"))
     assert "jobc_enroot_import" not in script and "jobc_apptainer_pull" not in script

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_containers import SHIMS, srun_command, step_lines
+from test_containers import SHIMS, caches, srun_command, step_lines
 
 from jobc import compile_spec
 from jobc.diagnostics import SpecError
@@ -84,7 +84,7 @@ def test_entrypoint_enroot_hands_literal_words_to_the_image_entrypoint() -> None
     srun = srun_of(compile_job(container_step("{image: library/ubuntu:24.04}", command, "ENTRYPOINT")).script, "c")
     # no shell and no work-directory wrapper: the image's /etc/rc runs its ENTRYPOINT with these words
     assert srun.endswith(
-        "ENROOT_MOUNT_HOME=n --rw --mount \"$STORAGE_PATH:$STORAGE_PATH\" -- --model 'my model' '' '$HOME' ';' "
+        f"ENROOT_MOUNT_HOME=n --rw --mount \"$STORAGE_PATH:$STORAGE_PATH\" {caches('--mount')} -- --model 'my model' '' '$HOME' ';' "
         "'`id`' 'a b'"
     ), srun
 
@@ -100,7 +100,7 @@ def test_entrypoint_apptainer_runs_the_runscript_in_the_work_dir() -> None:
 @pytest.mark.parametrize(
     ("container", "end"),
     [
-        ("{image: library/ubuntu:24.04}", '--mount "$STORAGE_PATH:$STORAGE_PATH" --'),
+        ("{image: library/ubuntu:24.04}", f'--mount "$STORAGE_PATH:$STORAGE_PATH" {caches("--mount")} --'),
         ("{image: library/ubuntu:24.04, apptainer: true}", ".sif"),
     ],
 )
