@@ -25,8 +25,14 @@ def shellcheck_bin() -> str:
 
 
 def site_profile(tmp_path: Path, sbatch: dict | None = None, **options) -> Site:
-    """A site profile whose storage root is under tmp_path, with a short launch grace."""
-    data: dict = {"paths": {"storage_root": str(tmp_path / "storage")}, "options": {"launch_grace": 3, **options}}
+    """A site profile whose storage root and caches are under tmp_path, with a short launch grace."""
+    caches = {
+        key: str(tmp_path / "caches" / key) for key in ("shared_tmp", "shared_world_tmp", "disk_tmp", "disk_world_tmp")
+    }
+    data: dict = {
+        "paths": {"storage_root": str(tmp_path / "storage"), **caches},
+        "options": {"launch_grace": 3, **options},
+    }
     if sbatch:
         data["sbatch"] = sbatch
     return site_from_dict(data)

@@ -34,6 +34,10 @@ def shim_site(tmp_path: Path):
                 "storage_root": str(tmp_path / "storage"),
                 "image_cache": str(tmp_path / "images"),
                 "hosted_images": str(tmp_path / "hosted"),
+                **{
+                    k: str(tmp_path / "caches" / k)
+                    for k in ("shared_tmp", "shared_world_tmp", "disk_tmp", "disk_world_tmp")
+                },
             },
             "options": {"launch_grace": 3},
         }
@@ -53,6 +57,21 @@ def calls(tmp_path: Path, tool: str, sub: str | None = None) -> list[dict]:
 def all_argv_text(tmp_path: Path) -> str:
     log = tmp_path / "shims.jsonl"
     return "\n".join(" ".join(json.loads(line)["argv"]) for line in log.read_text().splitlines())
+
+
+def cache_options(tmp_path: Path, flag: str) -> list[str]:
+    """shim_site's caches mounted under /deepsquare, then their variables set to the mounted paths."""
+    caches = tmp_path / "caches"
+    targets = {
+        "shared_tmp": "tmp",
+        "shared_world_tmp": "world-tmp",
+        "disk_tmp": "disk/tmp",
+        "disk_world_tmp": "disk/world-tmp",
+    }
+    out = [word for key, target in targets.items() for word in (flag, f"{caches}/{key}:/deepsquare/{target}")]
+    env = {"TMP": "tmp", "SHARED_TMP": "tmp", "SHARED_WORLD_TMP": "world-tmp", "DISK_TMP": "disk/tmp"}
+    env["DISK_WORLD_TMP"] = "disk/world-tmp"
+    return out + [word for var, target in env.items() for word in ("--env", f"DEEPSQUARE_{var}=/deepsquare/{target}")]
 
 
 def env_keys(argv: list[str]) -> list[str]:
@@ -134,7 +153,15 @@ def test_enroot_shim_records_image_mounts_env_workdir(slurm, tmp_path):
     assert len(starts) == 4 and sorted(s["name"] for s in starts) == sorted(names * 2)
     for start in starts:
         argv = start["argv"]
-        assert argv[1:7] == ["--rw", "--mount", f"{storage}:{storage}", "--mount", f"{host}:/data:ro", "--env"]
+        caches = cache_options(tmp_path, "--mount")
+        assert argv[1 : 4 + len(caches) + 2] == [
+            "--rw",
+            "--mount",
+            f"{storage}:{storage}",
+            *caches,
+            "--mount",
+            f"{host}:/data:ro",
+        ]
         assert "--root" not in argv
         keys = env_keys(argv)
         for key in (
@@ -184,11 +211,13 @@ def test_enroot_shim_runs_images_from_input_without_import_and_maps_root(slurm, 
     (create,) = calls(tmp_path, "enroot", "create")
     assert create["argv"][3] == f"{storage}/input/images/tool.sqsh" and create["image_exists"]
     (start,) = calls(tmp_path, "enroot", "start")
-    assert start["argv"][1:7] == [
+    caches = cache_options(tmp_path, "--mount")
+    assert start["argv"][1 : 7 + len(caches)] == [
         "--root",
         "--rw",
         "--mount",
         f"{storage}:{storage}",
+        *caches,
         "--mount",
         "/tmp/.X11-unix:/tmp/.X11-unix",
     ]
@@ -240,6 +269,7 @@ def test_apptainer_shim_records_pull_credentials_binds_pwd(slurm, tmp_path):
         str(work),
         "--bind",
         f"{storage}:{storage}",
+        *cache_options(tmp_path, "--bind"),
         "--bind",
         f"{host}:/reference:ro",
         "--bind",
