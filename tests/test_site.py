@@ -19,6 +19,7 @@ def test_documented_profile_loads(tmp_path):
     assert site.paths["storage_root"] == "${HOME}/.jobc/jobs"
     assert site.options["logger"] == []
     assert site.tools == Site().tools  # the doc lists the defaults
+    assert site.paths == Site().paths
 
 
 @pytest.mark.parametrize(
