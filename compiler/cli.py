@@ -22,8 +22,67 @@ EXIT_INVALID = 2
 EXIT_INTERNAL = 70
 MAX_DIAGNOSTICS = 50
 
+
+class _Commands(typer.core.TyperGroup):
+    """Command-line mistakes in jobc's own words (`jobc: --app-id: must be an integer, got 'x'`), exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        errors = _click_errors()
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except errors.NoArgsIsHelpError as exc:
+            exc.show()
+            code = exc.exit_code
+        except errors.UsageError as exc:
+            from .report import Reporter
+
+            Reporter().usage(_usage_text(exc, argv))
+            code = EXIT_INVALID
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_errors():
+    try:
+        from typer._click import exceptions  # typer >= 0.25 carries its own click
+    except ImportError:  # pragma: no cover - older typer, on the real click
+        from click import exceptions
+    return exceptions
+
+
+def _usage_text(exc, argv: list[str]) -> str:
+    errors = _click_errors()
+    if isinstance(exc, errors.NoSuchOption):
+        near = f"; did you mean {', '.join(exc.possibilities)}?" if getattr(exc, "possibilities", None) else ""
+        return f"{exc.option_name}: no such option{near}"
+    if isinstance(exc, errors.BadOptionUsage) and "requires an argument" in exc.message:
+        return f"{exc.option_name}: needs a value"
+    param = getattr(exc, "param", None)
+    if exc.message.startswith("No such command") and exc.ctx is not None:
+        given = exc.message.split("'")[1] if "'" in exc.message else "?"
+        return f"{given}: no such command (commands: {', '.join(exc.ctx.command.list_commands(exc.ctx))})"
+    if param is None:
+        return exc.message.rstrip(".")
+    opts = getattr(param, "opts", None) or []
+    name = opts[0] if opts and opts[0].startswith("-") else (getattr(param, "metavar", None) or str(param.name).upper())
+    if isinstance(exc, errors.MissingParameter):
+        return f"{name}: is required"
+    given = next((argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in opts), None)
+    given = given or next((arg.partition("=")[2] for arg in argv if arg.partition("=")[0] in opts), None)
+    cause = exc.__cause__
+    kinds = [e.get("type", "") for e in cause.errors()] if hasattr(cause, "errors") else []
+    what = "must be an integer" if kinds and kinds[0].startswith("int") else exc.message.rstrip(".")
+    return f"{name}: {what}, got {given!r}" if given is not None else f"{name}: {what}"
+
+
 app = typer.Typer(
     name="jobc",
+    cls=_Commands,
     help="Compile a declarative HPC job spec (DeepSquare job or bfabric app, JSON or YAML) into one Slurm batch script.",
     add_completion=False,
     no_args_is_help=True,
@@ -80,31 +139,29 @@ class _Usage(Exception):
     """A problem with the command line or the files it names (exit code 2)."""
 
 
-def _where(spec: str, line: int | None, col: int | None) -> str:
-    shown = "<stdin>" if spec == "-" else spec
-    return f"{shown}:{line}:{col}" if line else shown
+def _shown(spec: str) -> str:
+    return "<stdin>" if spec == "-" else spec
 
 
-def _print_diagnostics(spec: str, diagnostics, source_map, fallback: tuple[int, int] | None = None) -> None:
-    located = []
-    for diag in diagnostics:
-        pos = source_map.locate(diag.path, key=diag.message.startswith(("not a ", "not an "))) if source_map else None
-        located.append((pos or fallback, diag))
-    # In source order, whichever model or pass found them (a stable sort keeps the order of equals).
-    located.sort(key=lambda pair: pair[0] or (0, 0))
-    for pos, diag in located[:MAX_DIAGNOSTICS]:
-        typer.echo(diag.render(_where(spec, *(pos or (None, None)))), err=True)
-    if len(diagnostics) > MAX_DIAGNOSTICS:
-        typer.echo(f"…and {len(diagnostics) - MAX_DIAGNOSTICS} more", err=True)
-
-
-def _report(spec: str, exc) -> None:
+def _report(spec: str, exc, reporter) -> None:
     from .diagnostics import SourceError
 
     if isinstance(exc, SourceError):
-        _print_diagnostics(spec, exc.diagnostics, None, (exc.line, exc.col))
+        reporter.report(_shown(spec), exc.diagnostics, None, (exc.line, exc.col))
     else:
-        _print_diagnostics(spec, exc.diagnostics, exc.source_map)
+        reporter.report(_shown(spec), exc.diagnostics, exc.source_map)
+
+
+def _reporter(fmt: str):
+    from .report import FORMATS, Reporter
+
+    if fmt not in FORMATS:
+        Reporter().usage(f"--format {fmt}: must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_INVALID)
+    return Reporter(fmt)
+
+
+_FORMAT = typer.Option("human", "--format", help="Diagnostics as human (default), json or github (annotations).")
 
 
 def _site(site_file: Optional[str], sbatch: List[str]):
@@ -113,17 +170,27 @@ def _site(site_file: Optional[str], sbatch: List[str]):
     return load_site(site_file or os.environ.get("JOBC_SITE")).with_sbatch(sbatch or [])
 
 
-def _guarded(run) -> None:
+def _guarded(run, reporter=None) -> None:
     """Run a command body, mapping expected failures to exit codes and anything else to 70."""
     from .diagnostics import SpecError
+    from .report import Reporter
     from .site import SiteError
 
+    reporter = reporter or Reporter()
     try:
         run()
-    except SpecError:
+    except SpecError as exc:
+        if getattr(exc, "file", None):  # a file named by an option (--submitter), not a spec
+            _report(exc.file, exc, reporter)
+        reporter.finish()
         raise typer.Exit(EXIT_INVALID) from None
-    except (_Usage, SiteError) as exc:
-        typer.echo(f"jobc: {exc}", err=True)
+    except SiteError as exc:
+        reporter.report(exc.file, exc.diagnostics, exc.source_map)
+        reporter.finish()
+        raise typer.Exit(EXIT_INVALID) from None
+    except _Usage as exc:
+        reporter.usage(str(exc))
+        reporter.finish()
         raise typer.Exit(EXIT_INVALID) from None
     except (typer.Exit, KeyboardInterrupt):
         raise
@@ -209,7 +276,7 @@ def _submitters(path: str):
     try:
         return load_submitters(_read(path), path)
     except SpecError as exc:
-        _report(path, exc)
+        exc.file = path
         raise
 
 
@@ -253,6 +320,7 @@ def compile(
     cpus: Optional[int] = _CPUS,
     mem: Optional[str] = _MEM,
     runtime: Optional[str] = _RUNTIME,
+    fmt: str = _FORMAT,
 ) -> None:
     """Compile each SPEC into one sbatch script (with --check or --diff: check the scripts are current)."""
 
@@ -287,16 +355,16 @@ def compile(
                 text, digest = _read_spec(spec)
                 result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
             except SpecError as exc:
-                _report(spec, exc)
+                _report(spec, exc, reporter)
                 invalid = True
                 continue
             except _Usage as exc:
                 if len(specs) == 1:
                     raise
-                typer.echo(f"jobc: {exc}", err=True)
+                reporter.usage(str(exc))
                 invalid = True
                 continue
-            _print_diagnostics(spec, result.warnings, result.source_map)
+            reporter.report(_shown(spec), result.warnings, result.source_map)
             if check or diff:
                 stale = _check_current(target, result.script, show_diff=diff) or stale
             elif target is None:
@@ -310,12 +378,14 @@ def compile(
             else:
                 _write_atomically(target, result.script, private=result.has_secrets and not redact)
                 _write_stdout(target + "\n")
+        reporter.finish()
         if invalid:
             raise typer.Exit(EXIT_INVALID)
         if stale:
             raise typer.Exit(EXIT_STALE)
 
-    _guarded(run)
+    reporter = _reporter(fmt)
+    _guarded(run, reporter)
 
 
 def _targets(specs: List[str], output: Optional[str], out_dir: Optional[str], *, checking: bool) -> list:
@@ -391,6 +461,7 @@ def validate(
     cpus: Optional[int] = _CPUS,
     mem: Optional[str] = _MEM,
     runtime: Optional[str] = _RUNTIME,
+    fmt: str = _FORMAT,
 ) -> None:
     """Check specs offline and report every problem of every file (an app spec: every version)."""
 
@@ -418,19 +489,21 @@ def validate(
             try:
                 result = compile_spec(_read(spec), name=spec, site=site, options=options)
             except SpecError as exc:
-                _report(spec, exc)
+                _report(spec, exc, reporter)
                 failed = True
                 continue
             except _Usage as exc:
-                typer.echo(f"jobc: {exc}", err=True)
+                reporter.usage(str(exc))
                 failed = True
                 continue
-            _print_diagnostics(spec, result.warnings, result.source_map)
-            typer.echo(f"{spec}: ok", err=True)
+            reporter.report(_shown(spec), result.warnings, result.source_map)
+            reporter.ok(spec)
+        reporter.finish()
         if failed:
             raise typer.Exit(EXIT_INVALID)
 
-    _guarded(run)
+    reporter = _reporter(fmt)
+    _guarded(run, reporter)
 
 
 @app.command()
@@ -449,6 +522,18 @@ def schema(
         _write_stdout(json.dumps(job_schema() if kind == "job" else app_schema(), indent=2, sort_keys=True) + "\n")
 
     _guarded(run)
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., metavar="CODE", help="A diagnostic's code, such as E0203.")) -> None:
+    """Explain a diagnostic's code, with an incorrect and a correct example."""
+    from .messages import explain as text_of
+
+    text = text_of(code)
+    if text is None:
+        typer.echo(f"jobc: {code}: no such diagnostic code (codes look like E0203 or W0101)", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    _write_stdout(text)
 
 
 def _write_atomically(path: str, text: str, *, private: bool) -> None:
@@ -474,10 +559,11 @@ def _write_stdout(text: str) -> None:
 
 
 def _write_failed(exc: Exception) -> None:
+    from .diagnostics import Diagnostic
     from .output import EXIT_IOERR
 
     try:
-        typer.echo(f"jobc: {exc}", err=True)
+        typer.echo(f"jobc: {Diagnostic((), str(exc)).text()}", err=True)
     except OSError:  # stderr is gone too: the exit code still says it
         pass
     raise typer.Exit(EXIT_IOERR)

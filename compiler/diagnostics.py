@@ -35,13 +35,28 @@ class Diagnostic:
     path: FieldPath
     message: str
     severity: str = "error"
+    hint: str | None = None  # what to write instead, where a common mistake is recognised
+    code: str | None = None  # None: the message registry's code for the text (compiler/messages.py)
+
+    @property
+    def resolved_code(self) -> str | None:
+        from .messages import code_of
+
+        return self.code or code_of(self.message, self.severity)
+
+    def text(self) -> str:
+        """`field.path: message [CODE]` (the path is left out for the whole spec)."""
+        field = format_path(self.path)
+        code = self.resolved_code
+        body = f"{field}: {self.message}" if field else self.message
+        return f"{body} [{code}]" if code else body
 
     def render(self, where: str) -> str:
-        """One line: `where: field.path: message` (the path is left out for the whole spec)."""
-        field = format_path(self.path)
+        """`where: field.path: message [CODE]`, and a `where: hint: ...` line when there is a hint."""
         prefix = f"{where}: " if where else ""
         label = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{prefix}{label}{field}: {self.message}" if field else f"{prefix}{label}{self.message}"
+        line = f"{prefix}{label}{self.text()}"
+        return f"{line}\n{prefix}hint: {self.hint}" if self.hint else line
 
 
 class SpecError(Exception):
@@ -56,18 +71,18 @@ class SpecError(Exception):
 class SourceError(SpecError):
     """The spec could not be parsed at all; carries an explicit line and column."""
 
-    def __init__(self, message: str, line: int, col: int):
+    def __init__(self, message: str, line: int, col: int, hint: str | None = None):
         self.line, self.col = line, col
-        super().__init__([Diagnostic((), message)])
+        super().__init__([Diagnostic((), message, hint=hint)])
 
 
 def fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     raise SpecError(diagnostics)
 
 
-def error(path: FieldPath, message: str) -> Diagnostic:
-    return Diagnostic(tuple(path), message)
+def error(path: FieldPath, message: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(tuple(path), message, hint=hint)
 
 
-def warning(path: FieldPath, message: str) -> Diagnostic:
-    return Diagnostic(tuple(path), message, "warning")
+def warning(path: FieldPath, message: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(tuple(path), message, "warning", hint=hint)

@@ -28,7 +28,7 @@ GOLDEN_TEST = "test_golden"
 EXPECTED_WARNINGS = {
     "reference-job-full-corrected.json": (
         "reference-job-full-corrected.json:26:27: warning: continuousOutputSync: "
-        "is not available with HTTP output: only the final upload happens\n"
+        "is not available with HTTP output: only the final upload happens [W0103]\n"
     ),
 }
 
@@ -132,7 +132,7 @@ def test_every_invalid_example_has_its_expected_file() -> None:
 FRAGMENTS = json.loads((DATA / "reference_fragments.json").read_text(encoding="utf-8"))["fragments"]
 
 KEY = "1VrF1EI6rd9SxkMQGdXXgJ+CshJL5d/NsC7pEX8hmAs="  # a valid WireGuard key for the wrappers' own fields
-WG_KEY_MESSAGE = "must be a WireGuard key: 44 characters of base64 ending in '=' (as printed by wg genkey)"
+WG_KEY_MESSAGE = "must be a WireGuard key: 44 characters of base64 ending in '=' (as printed by wg genkey) [E0307]"
 NIC = "steps[0].run.customNetworkInterfaces[0]"
 
 # The fragments with "<TO FILL>" keys, and exactly what jobc says about them once wrapped.

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ir
-from ..diagnostics import FieldPath, fail
+from ..diagnostics import FieldPath, SpecError
 from . import deepsquare_models as m
-from .validation import validate
+from .validation import valid_part, validate
 
 
 def looks_like(data: Any) -> bool:
@@ -22,7 +22,9 @@ def looks_like(data: Any) -> bool:
 def to_ir(data: Any, *, name: str) -> ir.Job:
     job, problems = validate(m.Job, data)
     if problems:
-        fail(problems)
+        exc = SpecError(problems)
+        exc.valid_part = valid_part(m.Job, data, problems)  # for the passes' checks (see compile_spec)
+        raise exc
     assert isinstance(job, m.Job)
     res = job.resources
     return ir.Job(
