@@ -514,9 +514,10 @@ MESSAGES: tuple[Message, ...] = (
         "W0104",
         "path missing on this machine",
         r".* does not exist here \(the compute nodes may see another file system\)",
-        "An app path does not exist where jobc runs; it may exist on the compute nodes.",
-        "commands:\n  dispatch: {type: exec, command: /nosuch/run}\n",
-        "commands:\n  dispatch: {type: exec, command: /usr/bin/env true}\n",
+        "A python_env's pylock or extra dependency does not exist where jobc runs; it may exist on the compute "
+        "nodes, which is why this is a warning.",
+        "process: {type: python_env, pylock: nosuch/pylock.toml, command: x}\n",
+        "process: {type: python_env, pylock: pylock.toml, command: x}   # next to the spec\n",
     ),
 )
 
