@@ -313,10 +313,10 @@ def compile(
                 stale = _check_current(target, result.script, show_diff=diff) or stale
             elif target is None:
                 if result.has_secrets and not redact and not sys.stdout.isatty():
-                    typer.echo(
-                        "jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
+                    reporter.usage(
+                        "this script holds secrets; write it with -o to get a file of mode 0600, "
                         "or use --redact for review",
-                        err=True,
+                        severity="warning",
                     )
                 _write_stdout(result.script)
             else:

@@ -511,6 +511,15 @@ MESSAGES: tuple[Message, ...] = (
         _JOB + "steps: []\n",
     ),
     _m(
+        "W0105",
+        "secrets printed to a pipe",
+        r"this script holds secrets; .*",
+        "The script holds secrets (an S3 secret key, a password, a WireGuard key) and goes to standard output, "
+        "which is not a terminal: a file written with -o gets mode 0600; --redact replaces them for review.",
+        "jobc compile job.yaml > job.sh\n",
+        "jobc compile job.yaml -o job.sh\n",
+    ),
+    _m(
         "W0104",
         "path missing on this machine",
         r".* does not exist here \(the compute nodes may see another file system\)",

@@ -77,11 +77,12 @@ class Reporter:
         if len(located) > len(shown):
             self._out().write(f"…and {len(located) - len(shown)} more\n")
 
-    def usage(self, message: str, code: str | None = None) -> None:
-        """A problem of the command line or of a file as a whole: `jobc: message [CODE]`."""
-        diag = Diagnostic((), message, code=code)
+    def usage(self, message: str, code: str | None = None, severity: str = "error") -> None:
+        """A problem of the command line or of a file as a whole: `jobc: [warning: ]message [CODE]`."""
+        diag = Diagnostic((), message, severity, code=code)
         if self.fmt == "human":
-            self._out().write(f"jobc: {diag.text()}\n")
+            label = "warning: " if severity == "warning" else ""
+            self._out().write(f"jobc: {label}{diag.text()}\n")
         else:
             self.report(None, [diag])
 

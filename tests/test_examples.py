@@ -35,7 +35,7 @@ EXPECTED_WARNINGS = {
 # Printing a script that holds secrets to a pipe (not a terminal) reminds of -o and --redact.
 SECRETS_WARNING = (
     "jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
-    "or use --redact for review\n"
+    "or use --redact for review [W0105]\n"
 )
 
 # Invalid examples whose .expected file states the right output that jobc does not print yet, by file
