@@ -86,6 +86,8 @@ def _check_valid_part(exc, **context) -> None:
         run_passes(frontends.data_to_ir(salvaged, **context), context["site"])
     except SpecError as more:
         exc.diagnostics += tuple(d for d in more.diagnostics if d not in exc.diagnostics)
+    except Exception:  # noqa: BLE001 - the salvage is a bonus: it never hides the problems already found
+        pass
 
 
 def _line(source_map, path) -> int | None:
