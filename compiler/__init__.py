@@ -55,7 +55,11 @@ def compile_spec(
     site = site or Site()
     source = load(text, guess_format(name, text))
     try:
-        job = frontends.data_to_ir(source.data, name=name, options=options, site=site)
+        try:
+            job = frontends.data_to_ir(source.data, name=name, options=options, site=site)
+        except SpecError as exc:
+            _check_valid_part(exc, name=name, options=options, site=site)
+            raise
         job = run_passes(job, site)
         script = render_script(
             job,
@@ -68,6 +72,23 @@ def compile_spec(
         exc.source_map = source.source_map
         raise
     return Compiled(script, job.warnings, _has_secrets(job), source.source_map)
+
+
+def _check_valid_part(exc, **context) -> None:
+    """Add to a frontend's problems those the passes find in the rest of the spec (one run finds all)."""
+    from . import frontends
+    from .diagnostics import SpecError
+    from .passes import run_passes
+
+    salvaged = getattr(exc, "valid_part", None)
+    if salvaged is None:
+        return
+    try:
+        run_passes(frontends.data_to_ir(salvaged, **context), context["site"])
+    except SpecError as more:
+        exc.diagnostics += tuple(d for d in more.diagnostics if d not in exc.diagnostics)
+    except Exception:  # noqa: BLE001 - the salvage is a bonus: it never hides the problems already found
+        pass
 
 
 def _line(source_map, path) -> int | None:

@@ -15,10 +15,20 @@ from . import __version__
 from .cli_table import COMMANDS, EXIT_INVALID, HELP, SUMMARY, TOP_OPTIONS, Command, Exit, Option
 
 
-def _usage(message: str, command: Command | None = None) -> Exit:
-    where = f"jobc {command.name}" if command else "jobc"
-    print(f"jobc: {message} (see '{where} --help')", file=sys.stderr)
+def _usage(message: str) -> Exit:
+    """A command-line mistake in jobc's own words, with its code: `jobc: --app-id: must be an integer, got 'x'
+    [E0601]`, exit 2 (the registry's code is looked up only on this path, so --help stays lean)."""
+    from .diagnostics import Diagnostic
+
+    print(f"jobc: {Diagnostic((), message).text()}", file=sys.stderr)
     return Exit(EXIT_INVALID)
+
+
+def _near(given: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(given, known)
+    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def parse(command: Command, argv: list[str]) -> dict[str, object]:
@@ -39,38 +49,40 @@ def parse(command: Command, argv: list[str]) -> dict[str, object]:
         given = given or (value if not token.startswith("--") else "")
         option = command.options_by_flag.get(flag)
         if option is None:
-            raise _usage(f"no such option: {flag}", command)
+            raise _usage(f"{flag}: no such option{_near(flag, list(command.options_by_flag))}")
         if option is HELP:
             print(help_text(command))
             raise Exit(0)
         if not option.takes_value:
             if given:
-                raise _usage(f"{flag} takes no value", command)
+                raise _usage(f"{flag}: takes no value")
             values[option.dest] = True
             continue
         if not given:
             value = next(tokens, None)
             if value is None:
-                raise _usage(f"{flag} needs a value", command)
-        values[option.dest] = _value(option, flag, value, command, values[option.dest])
+                raise _usage(f"{flag}: needs a value")
+        values[option.dest] = _value(option, flag, value, values[option.dest])
     if command.argument is None:
         if positional:
-            raise _usage(f"unexpected argument: {positional[0]}", command)
+            raise _usage(f"{positional[0]}: unexpected argument (jobc {command.name} takes none)")
     elif not positional:
-        raise _usage(f"missing {command.argument.metavar}", command)
+        raise _usage(f"{command.argument.metavar}: is required")
     else:
         values[command.argument.dest] = positional
     return values
 
 
-def _value(option: Option, flag: str, value: str, command: Command, current: object) -> object:
+def _value(option: Option, flag: str, value: str, current: object) -> object:
     if option.kind == "int":
         try:
             return int(value)
         except ValueError:
-            raise _usage(f"{flag} {value}: not an integer", command) from None
+            raise _usage(f"{flag}: must be an integer, got {value!r}") from None
     if option.kind == "list":
         return [*current, value]  # type: ignore[misc]
+    if option.choices and value not in option.choices:
+        raise _usage(f"{flag} {value}: must be one of {', '.join(option.choices)}")
     return value
 
 
@@ -140,7 +152,10 @@ def run(argv: list[str]) -> int:
             return 0
         command = COMMANDS.get(first)
         if command is None:
-            raise _usage(f"no such option: {first}" if first.startswith("-") else f"no such command: {first}")
+            if first.startswith("-"):
+                raise _usage(f"{first}: no such option{_near(first, [f for o in TOP_OPTIONS for f in o.flags])}")
+            listed = [name for name, c in COMMANDS.items() if not c.hidden]
+            raise _usage(f"{first}: no such command{_near(first, listed)} (commands: {', '.join(listed)})")
         values = parse(command, argv[1:])
         from . import cli_commands
 

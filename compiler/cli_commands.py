@@ -11,7 +11,6 @@ from .cli_table import EXIT_INVALID, SHELLS, Exit
 
 EXIT_INTERNAL = 70
 EXIT_STALE = 1
-MAX_DIAGNOSTICS = 50
 
 
 def echo(message: str, *, err: bool = False) -> None:
@@ -49,38 +48,17 @@ class _Usage(Exception):
     """A problem with the command line or the files it names (exit code 2)."""
 
 
-def _print_diagnostics(spec: str, diagnostics, source_map, fallback: tuple[int, int] | None = None) -> None:
-    from .diagnostics import locate
-
-    shown_spec = "<stdin>" if spec == "-" else spec
-    located = []
-    for diag in diagnostics:
-        file, pos, used_by = locate(diag, shown_spec, source_map)
-        order = source_map.locate(diag.path[: _first_module(diag.path)], key=True) if used_by and source_map else pos
-        located.append((order or pos or fallback, file, pos or fallback, used_by, diag))
-    # In source order, whichever model or pass found them (a stable sort keeps the order of equals); a module's
-    # problems where its `use` is.
-    located.sort(key=lambda row: row[0] or (0, 0))
-    for _, file, pos, used_by, diag in located[:MAX_DIAGNOSTICS]:
-        where = f"{file}:{pos[0]}:{pos[1]}" if pos else file
-        echo(diag.render(where) + used_by, err=True)
-    if len(diagnostics) > MAX_DIAGNOSTICS:
-        echo(f"…and {len(diagnostics) - MAX_DIAGNOSTICS} more", err=True)
+def _shown(spec: str) -> str:
+    return "<stdin>" if spec == "-" else spec
 
 
-def _first_module(path) -> int:
-    from .diagnostics import InModule
-
-    return next(i for i, part in enumerate(path) if isinstance(part, InModule))
-
-
-def _report(spec: str, exc) -> None:
+def _report(spec: str, exc, reporter) -> None:
     from .diagnostics import SourceError
 
     if isinstance(exc, SourceError):
-        _print_diagnostics(spec, exc.diagnostics, None, (exc.line, exc.col))
+        reporter.report(_shown(spec), exc.diagnostics, None, (exc.line, exc.col))
     else:
-        _print_diagnostics(spec, exc.diagnostics, exc.source_map)
+        reporter.report(_shown(spec), exc.diagnostics, exc.source_map)
 
 
 def _site(site_file: Optional[str], sbatch: List[str]):
@@ -89,17 +67,27 @@ def _site(site_file: Optional[str], sbatch: List[str]):
     return load_site(site_file or os.environ.get("JOBC_SITE")).with_sbatch(sbatch or [])
 
 
-def _guarded(run) -> None:
+def _guarded(run, reporter=None) -> None:
     """Run a command body, mapping expected failures to exit codes and anything else to 70."""
     from .diagnostics import SpecError
+    from .report import Reporter
     from .site import SiteError
 
+    reporter = reporter or Reporter()
     try:
         run()
-    except SpecError:
+    except SpecError as exc:
+        if getattr(exc, "file", None):  # a file named by an option (--submitter), not a spec
+            _report(exc.file, exc, reporter)
+        reporter.finish()
         raise Exit(EXIT_INVALID) from None
-    except (_Usage, SiteError) as exc:
-        echo(f"jobc: {exc}", err=True)
+    except SiteError as exc:
+        reporter.report(exc.file, exc.diagnostics, exc.source_map)
+        reporter.finish()
+        raise Exit(EXIT_INVALID) from None
+    except _Usage as exc:
+        reporter.usage(str(exc))
+        reporter.finish()
         raise Exit(EXIT_INVALID) from None
     except (Exit, KeyboardInterrupt):
         raise
@@ -156,7 +144,7 @@ def _submitters(path: str):
     try:
         return load_submitters(_read(path), path)
     except SpecError as exc:
-        _report(path, exc)
+        exc.file = path
         raise
 
 
@@ -183,6 +171,7 @@ def compile_command(
     runtime: Optional[str],
     offline: bool = False,
     module_cache: Optional[str] = None,
+    fmt: str = "human",
 ) -> None:
     """Compile each SPEC into one sbatch script (with --check or --diff: check the scripts are current)."""
 
@@ -219,35 +208,43 @@ def compile_command(
                 text, digest = _read_spec(spec)
                 result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
             except SpecError as exc:
-                _report(spec, exc)
+                _report(spec, exc, reporter)
                 invalid = True
                 continue
             except _Usage as exc:
                 if len(specs) == 1:
                     raise
-                echo(f"jobc: {exc}", err=True)
+                reporter.usage(str(exc))
                 invalid = True
                 continue
-            _print_diagnostics(spec, result.warnings, result.source_map)
+            reporter.report(_shown(spec), result.warnings, result.source_map)
             if check or diff:
                 stale = _check_current(target, result.script, show_diff=diff) or stale
             elif target is None:
                 if result.has_secrets and not redact and not sys.stdout.isatty():
-                    echo(
-                        "jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
+                    reporter.usage(
+                        "this script holds secrets; write it with -o to get a file of mode 0600, "
                         "or use --redact for review",
-                        err=True,
+                        severity="warning",
                     )
                 _write_stdout(result.script)
             else:
                 _write_atomically(target, result.script, private=result.has_secrets and not redact)
                 _write_stdout(target + "\n")
+        reporter.finish()
         if invalid:
             raise Exit(EXIT_INVALID)
         if stale:
             raise Exit(EXIT_STALE)
 
-    _guarded(run)
+    reporter = _reporter(fmt)
+    _guarded(run, reporter)
+
+
+def _reporter(fmt: str):
+    from .report import Reporter
+
+    return Reporter(fmt)
 
 
 def _targets(specs: List[str], output: Optional[str], out_dir: Optional[str], *, checking: bool) -> list:
@@ -325,6 +322,7 @@ def validate_command(
     runtime: Optional[str],
     offline: bool = False,
     module_cache: Optional[str] = None,
+    fmt: str = "human",
 ) -> None:
     """Check specs and report every problem of every file (an app spec: every version; git modules: fetched unless --offline)."""
 
@@ -354,19 +352,21 @@ def validate_command(
             try:
                 result = compile_spec(_read(spec), name=spec, site=site, options=options)
             except SpecError as exc:
-                _report(spec, exc)
+                _report(spec, exc, reporter)
                 failed = True
                 continue
             except _Usage as exc:
-                echo(f"jobc: {exc}", err=True)
+                reporter.usage(str(exc))
                 failed = True
                 continue
-            _print_diagnostics(spec, result.warnings, result.source_map)
-            echo(f"{spec}: ok", err=True)
+            reporter.report(_shown(spec), result.warnings, result.source_map)
+            reporter.ok(spec)
+        reporter.finish()
         if failed:
             raise Exit(EXIT_INVALID)
 
-    _guarded(run)
+    reporter = _reporter(fmt)
+    _guarded(run, reporter)
 
 
 def schema_command(*, kind: str) -> None:
@@ -377,8 +377,6 @@ def schema_command(*, kind: str) -> None:
 
         from .schema import app_schema, job_schema
 
-        if kind not in ("job", "app"):
-            raise _Usage(f"--kind {kind}: must be job or app")
         _write_stdout(json.dumps(job_schema() if kind == "job" else app_schema(), indent=2, sort_keys=True) + "\n")
 
     _guarded(run)
@@ -407,10 +405,11 @@ def _write_stdout(text: str) -> None:
 
 
 def _write_failed(exc: Exception) -> None:
+    from .diagnostics import Diagnostic
     from .output import EXIT_IOERR
 
     try:
-        echo(f"jobc: {exc}", err=True)
+        echo(f"jobc: {Diagnostic((), str(exc)).text()}", err=True)
     except OSError:  # stderr is gone too: the exit code still says it
         pass
     raise Exit(EXIT_IOERR)
@@ -421,6 +420,22 @@ def completion_command(*, shell: List[str]) -> None:
     from .completion import script
 
     if len(shell) != 1 or shell[0] not in SHELLS:
-        print(f"jobc: completion {' '.join(shell)}: give one of {', '.join(SHELLS)}", file=sys.stderr)
-        raise Exit(EXIT_INVALID)
+        _usage_exit(f"completion {' '.join(shell) or '(none)'}: must be one of {', '.join(SHELLS)}")
     _write_stdout(script(shell[0]))
+
+
+def explain_command(*, code: List[str]) -> None:
+    """Print the explanation of a diagnostic's code (`jobc explain E0203`)."""
+    from .messages import explain
+
+    text = explain(code[0]) if len(code) == 1 else None
+    if text is None:
+        _usage_exit(f"{' '.join(code)}: no such diagnostic code (codes look like E0203 or W0101)")
+    _write_stdout(text)
+
+
+def _usage_exit(message: str) -> None:
+    from .report import Reporter
+
+    Reporter().usage(message)
+    raise Exit(EXIT_INVALID)

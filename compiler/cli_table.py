@@ -134,6 +134,14 @@ MODULE_OPTIONS = (
 )
 
 SITE = "Site profile (TOML). Default: $JOBC_SITE, else built-in defaults."
+FORMATS = ("human", "json", "github")  # compiler/report.py
+FORMAT = Option(
+    ("--format",),
+    "fmt",
+    "Diagnostics as human (file:line:col lines), json (one list) or github (GitHub Actions annotations).",
+    default="human",
+    choices=FORMATS,
+)
 
 COMMANDS = {
     command.name: command
@@ -183,6 +191,7 @@ COMMANDS = {
                     "Replace every secret by a marker naming its field (for review).",
                     kind="flag",
                 ),
+                FORMAT,
                 *APP_OPTIONS,
                 *MODULE_OPTIONS,
             ),
@@ -192,7 +201,12 @@ COMMANDS = {
         Command(
             "validate",
             "Check specs and report every problem of every file (an app spec: every version; git modules: fetched unless --offline).",
-            (Option(("--site",), "site_file", SITE, metavar="FILE", complete="file"), *APP_OPTIONS, *MODULE_OPTIONS),
+            (
+                Option(("--site",), "site_file", SITE, metavar="FILE", complete="file"),
+                FORMAT,
+                *APP_OPTIONS,
+                *MODULE_OPTIONS,
+            ),
             Argument("specs", "SPEC", "Spec files to check (or - for standard input)."),
             body="validate_command",
         ),
@@ -209,6 +223,13 @@ COMMANDS = {
                 ),
             ),
             body="schema_command",
+        ),
+        Command(
+            "explain",
+            "Explain a diagnostic's code (such as E0203), with an incorrect and a correct example.",
+            (),
+            Argument("code", "CODE", "A diagnostic's code, as printed in brackets after its message.", complete="none"),
+            body="explain_command",
         ),
         Command(
             "completion",

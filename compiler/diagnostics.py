@@ -61,13 +61,28 @@ class Diagnostic:
     path: FieldPath
     message: str
     severity: str = "error"
+    hint: str | None = None  # what to write instead, where a common mistake is recognised
+    code: str | None = None  # None: the message registry's code for the text (compiler/messages.py)
 
-    def render(self, where: str) -> str:
-        """One line: `where: field.path: message` (the path is left out for the whole spec)."""
+    @property
+    def resolved_code(self) -> str | None:
+        from .messages import code_of
+
+        return self.code or code_of(self.message, self.severity)
+
+    def text(self, used_by: str = "") -> str:
+        """`field.path: message (used by …) [CODE]` (the path is left out for the whole spec)."""
         field = format_path(self.path)
+        code = self.resolved_code
+        body = (f"{field}: {self.message}" if field else self.message) + used_by
+        return f"{body} [{code}]" if code else body
+
+    def render(self, where: str, used_by: str = "") -> str:
+        """`where: field.path: message [CODE]`, and a `where: hint: ...` line when there is a hint."""
         prefix = f"{where}: " if where else ""
         label = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{prefix}{label}{field}: {self.message}" if field else f"{prefix}{label}{self.message}"
+        line = f"{prefix}{label}{self.text(used_by)}"
+        return f"{line}\n{prefix}hint: {self.hint}" if self.hint else line
 
 
 class SpecError(Exception):
@@ -82,15 +97,15 @@ class SpecError(Exception):
 class SourceError(SpecError):
     """The spec could not be parsed at all; carries an explicit line and column."""
 
-    def __init__(self, message: str, line: int, col: int):
+    def __init__(self, message: str, line: int, col: int, hint: str | None = None):
         self.line, self.col = line, col
-        super().__init__([Diagnostic((), message)])
+        super().__init__([Diagnostic((), message, hint=hint)])
 
 
 def locate(diag: Diagnostic, spec: str, source_map: Any) -> tuple[str, tuple[int, int] | None, str]:
     """Where a diagnostic is: (file, its (line, col) or None, the `(used by …)` text naming the `use` steps
     that brought a module in, innermost first; empty for a field of the spec itself)."""
-    key = diag.message.startswith(("not a ", "not an "))
+    key = diag.message.startswith("unknown field")
     parts = split_path(diag.path)
     file, smap, path = spec, source_map, parts[-1][1]
     if parts[-1][0] is not None:
@@ -110,9 +125,10 @@ def fail(diagnostics: Iterable[Diagnostic]) -> NoReturn:
     raise SpecError(diagnostics)
 
 
-def error(path: FieldPath, message: str) -> Diagnostic:
-    return Diagnostic(tuple(path), message)
+def error(path: FieldPath, message: str, hint: str | None = None, code: str | None = None) -> Diagnostic:
+    """`code`: for a message whose text is not the registry's to match (one worded by git or by a library)."""
+    return Diagnostic(tuple(path), message, hint=hint, code=code)
 
 
-def warning(path: FieldPath, message: str) -> Diagnostic:
-    return Diagnostic(tuple(path), message, "warning")
+def warning(path: FieldPath, message: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(tuple(path), message, "warning", hint=hint)

@@ -20,7 +20,7 @@ profile is needed to start. Unknown keys are errors, like in specs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
@@ -74,7 +74,15 @@ _TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", bool: "true o
 
 
 class SiteError(ValueError):
-    """A bad site profile or `--sbatch` flag (exit code 2, like a bad spec)."""
+    """A bad site profile (every problem, located in `file`) or a bad `--sbatch` flag (exit code 2)."""
+
+    def __init__(self, message: str | None = None, *, file: str | None = None, diagnostics=(), source_map=None):
+        from .diagnostics import Diagnostic
+
+        self.file, self.source_map = file, source_map
+        self.diagnostics = tuple(diagnostics) or (Diagnostic((), message or "invalid site profile"),)
+        where = f"{file}: " if file else ""
+        super().__init__("\n".join(where + d.text() for d in self.diagnostics))
 
 
 @dataclass(frozen=True)
@@ -96,18 +104,32 @@ class Site:
         """
         current = dict(self.sbatch)
         for pair in pairs:
-            key, sep, value = pair.partition("=")
+            key, _, value = pair.partition("=")
             key = key.strip().removeprefix("--")
-            if not sep or not _NAME.match(key):
-                raise SiteError(f"{origin} {pair!r}: expected key=value, such as partition=gpu")
-            if key in RESOURCE_DIRECTIVES:
-                raise SiteError(f"{origin} {key}: set by the spec's resources, not by a directive")
-            try:
-                sbatch_value(value)
-            except DirectiveError as exc:
-                raise SiteError(f"{origin} {key}: {exc}") from None
+            problem = _sbatch_problem(pair)
+            if problem == _KEY_VALUE:
+                raise SiteError(f"{origin} {pair!r}: {problem}")
+            if problem:
+                raise SiteError(f"{origin} {key}: {problem}")
             current[key] = value
         return replace(self, sbatch=tuple(current.items()))
+
+
+_KEY_VALUE = "expected key=value, such as partition=gpu"
+
+
+def _sbatch_problem(pair: str) -> str | None:
+    key, sep, value = pair.partition("=")
+    key = key.strip().removeprefix("--")
+    if not sep or not _NAME.match(key):
+        return _KEY_VALUE
+    if key in RESOURCE_DIRECTIVES:
+        return "set by the spec's resources, not by a directive"
+    try:
+        sbatch_value(value)
+    except DirectiveError as exc:
+        return str(exc)
+    return None
 
 
 def load_site(path: str | None) -> Site:
@@ -117,49 +139,123 @@ def load_site(path: str | None) -> Site:
 
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read()
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise SiteError(f"{path}: cannot read site profile: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SiteError(f"{path}: not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SiteError(f"{path}: invalid TOML: {exc}") from None
-    return site_from_dict(data, where=path)
+        raise _toml_error(path, str(exc)) from None
+    return site_from_dict(data, where=path, text=text)
 
 
-def site_from_dict(data: dict[str, Any], *, where: str = "site profile") -> Site:
-    site = Site()
-    known = {f.name for f in fields(Site)}
+def _toml_error(path: str, message: str) -> SiteError:
+    """tomllib's message ends with `(at line L, column C)`: shown as the profile's `file:line:col`."""
+    from .diagnostics import Diagnostic
+    from .source import SourceMap
+
+    at = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+    if not at:
+        return SiteError(f"{path}: invalid TOML: {message}")
+    smap = SourceMap(positions={(): (int(at.group(1)), int(at.group(2)))})
+    return SiteError(file=path, diagnostics=[Diagnostic((), f"invalid TOML: {message[: at.start()]}")], source_map=smap)
+
+
+def site_from_dict(data: dict[str, Any], *, where: str = "site profile", text: str | None = None) -> Site:
+    """The profile `data`; every problem at once, located in `text` (the profile's TOML) when given."""
+    from .diagnostics import Diagnostic
+
+    problems: list[Diagnostic] = []
+
+    def problem(path: tuple[str, ...], message: str, code: str = "E0702") -> None:
+        problems.append(Diagnostic(path, message, code=code))
+
+    sections = {"sbatch": None, "tools": TOOLS, "paths": PATHS, "options": OPTIONS}
     for section, values in data.items():
-        if section not in known:
-            raise SiteError(f"{where}: unknown section [{section}] (known: {', '.join(sorted(known))})")
-        if not isinstance(values, dict):
-            raise SiteError(f"{where}: [{section}] must be a table")
+        if section not in sections:
+            problem((section,), f"unknown section{_did_you_mean(section, sections)}", "E0701")
+        elif not isinstance(values, dict):
+            problem((section,), "must be a table")
     sbatch = []
-    for key, value in data.get("sbatch", {}).items():
+    for key, value in _table(data, "sbatch").items():
         if not _NAME.match(key):
-            raise SiteError(f"{where}: sbatch.{key}: not an sbatch option name")
-        sbatch.append(f"{key}={_scalar(value, f'sbatch.{key}', where)}")
-    site = site.with_sbatch(sbatch, origin=f"{where}: sbatch")
+            problem(("sbatch", key), "not an sbatch option name")
+        elif isinstance(value, bool) or not isinstance(value, (str, int)):
+            problem(("sbatch", key), "must be a string or an integer")
+        elif _sbatch_problem(f"{key}={value}"):
+            problem(("sbatch", key), str(_sbatch_problem(f"{key}={value}")))
+        else:
+            sbatch.append((key, str(value)))
     merged = {}
-    for section, defaults in (("tools", TOOLS), ("paths", PATHS), ("options", OPTIONS)):
+    for section in ("tools", "paths", "options"):
+        defaults = sections[section]
+        assert defaults is not None
         table = dict(defaults)
-        for key, value in data.get(section, {}).items():
+        for key, value in _table(data, section).items():
             if key not in defaults:
-                raise SiteError(f"{where}: {section}.{key}: unknown key (known: {', '.join(sorted(defaults))})")
-            expected = type(defaults[key])
-            if not isinstance(value, expected) or isinstance(value, bool) != isinstance(defaults[key], bool):
-                raise SiteError(f"{where}: {section}.{key}: must be {_TYPE_NAMES[expected]}")
-            if expected is int and not isinstance(value, bool) and value < 0:
-                raise SiteError(f"{where}: {section}.{key}: must be a non-negative integer")
-            if expected is list and not all(isinstance(v, str) for v in value):
-                raise SiteError(f"{where}: {section}.{key}: must be a list of strings")
-            if expected is str and ("\x00" in value or (section == "tools" and not value)):
-                raise SiteError(f"{where}: {section}.{key}: must be a non-empty string without NUL")
-            table[key] = value
+                problem((section, key), f"unknown key{_did_you_mean(key, defaults)}", "E0701")
+                continue
+            message = _value_problem(section, value, defaults[key])
+            if message:
+                problem((section, key), message)
+            else:
+                table[key] = value
         merged[section] = table
-    return replace(site, **merged)
+    if problems:
+        raise SiteError(file=where, diagnostics=problems, source_map=_toml_positions(text) if text else None)
+    return replace(Site(), sbatch=tuple(sbatch), **merged)
 
 
-def _scalar(value: Any, key: str, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise SiteError(f"{where}: {key}: must be a string or an integer")
-    return str(value)
+def _table(data: dict[str, Any], section: str) -> dict[str, Any]:
+    values = data.get(section, {})
+    return values if isinstance(values, dict) else {}
+
+
+def _did_you_mean(name: str, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"{hint} (known: {', '.join(sorted(known))})"
+
+
+def _value_problem(section: str, value: Any, default: Any) -> str | None:
+    expected = type(default)
+    if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
+        return f"must be {_TYPE_NAMES[expected]}"
+    if expected is int and value < 0:
+        return "must be a non-negative integer"
+    if expected is list and not all(isinstance(v, str) for v in value):
+        return "must be a list of strings"
+    if expected is str and ("\x00" in value or (section == "tools" and not value)):
+        return "must be a non-empty string without NUL"
+    return None
+
+
+_HEADER = re.compile(r"\s*\[\s*([A-Za-z0-9_.\"' -]+?)\s*\]")
+_KEY = re.compile(r"\s*([A-Za-z0-9_.\"' -]+?)\s*=")
+
+
+def _toml_positions(text: str):
+    """Where each `[section]` and `key =` of a profile is: enough of TOML to point at a profile's problems."""
+    from .source import SourceMap
+
+    smap = SourceMap()
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header, key = _HEADER.match(line), _KEY.match(line)
+        if header and not line.lstrip().startswith("[["):
+            table = _dotted(header.group(1))
+            smap.positions.setdefault(table, (number, line.index("[") + 1))
+        elif key:
+            path = table + _dotted(key.group(1))
+            smap.positions.setdefault(path, (number, key.start(1) + 1))
+            smap.key_positions.setdefault(path, (number, key.start(1) + 1))
+    return smap
+
+
+def _dotted(name: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in name.split("."))

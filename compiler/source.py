@@ -66,6 +66,10 @@ class SourceMap:
 
     positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    end_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)  # just after each value
+
+    def end_of(self, path: FieldPath) -> tuple[int, int] | None:
+        return self.end_positions.get(tuple(path))
 
     def locate(self, path: FieldPath, *, key: bool = False) -> tuple[int, int] | None:
         """Position of `path`, or of its nearest enclosing field that has one."""
@@ -115,7 +119,10 @@ def _load_yaml(text: str) -> Source:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SourceError(f"invalid YAML: {problem}", line, col) from None
+        hint = _tab_hint(text, line)
+        if "'\\t'" in problem:
+            problem, hint = "a tab character here; YAML indents with spaces only", None
+        raise SourceError(f"invalid YAML: {problem}", line, col, hint) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, such as NUL
         line, col = _LineIndex(text).at(exc.position)
         name = "NUL" if exc.character == 0 else f"#x{exc.character:04x}"
@@ -167,6 +174,15 @@ def _fast_loader() -> Any:
     return Loader
 
 
+def _tab_hint(text: str, line: int) -> str | None:
+    """A tab near a YAML error is most often its cause: say where it is."""
+    lines = text.split("\n")
+    for number in (line, line - 1):
+        if 0 < number <= len(lines) and "\t" in lines[number - 1]:
+            return f"line {number} has a tab at column {lines[number - 1].index(chr(9)) + 1}: use spaces"
+    return None
+
+
 class _YamlBuilder:
     def __init__(self, smap: SourceMap, text_size: int):
         self.smap = smap
@@ -183,6 +199,7 @@ class _YamlBuilder:
         if depth > MAX_DEPTH:
             raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *_mark(node))
         self.smap.positions.setdefault(path, _mark(node))
+        self.smap.end_positions.setdefault(path, (node.end_mark.line + 1, node.end_mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
             return _yaml_scalar(node)
         if id(node) in self.active:
@@ -290,6 +307,7 @@ def _yaml_scalar(node: Any) -> Any:
 class _At:
     value: Any
     offset: int
+    end: int
 
 
 class _PositionDecoder(json.JSONDecoder):
@@ -310,7 +328,7 @@ class _PositionDecoder(json.JSONDecoder):
                 if exc.offset is None:  # the innermost value: the number itself starts here
                     exc.offset = idx
                 raise
-            return _At(value, idx), end
+            return _At(value, idx, end), end
 
         return scan
 
@@ -342,6 +360,8 @@ class _Pairs(list):
 
 
 def _load_json(text: str) -> Source:
+    if text.startswith("\ufeff"):  # a byte order mark: accepted, as the YAML reader does; editors do not show it
+        text = text[1:]
     decoder = _PositionDecoder()
     try:
         root, end = decoder.scan_once(text, _skip_ws(text, 0))
@@ -368,6 +388,7 @@ def _unwrap(at: _At, path: FieldPath, smap: SourceMap, lines: "_LineIndex", dept
     if depth > MAX_DEPTH:
         raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *lines.at(at.offset))
     smap.positions.setdefault(path, lines.at(at.offset))
+    smap.end_positions.setdefault(path, lines.at(at.end))
     value = at.value
     if isinstance(value, _Pairs):
         out: dict = {}

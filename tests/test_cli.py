@@ -137,7 +137,7 @@ def test_compile_json_from_stdin_is_recognised(here: Path) -> None:
 def test_stdin_diagnostics_name_stdin(here: Path) -> None:
     result = invoke("validate", "-", input=INVALID)
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[0] == "<stdin>:1:20: resources.tasks: must be at least 1"
+    assert result.stderr.splitlines()[0] == "<stdin>:1:20: resources.tasks: must be at least 1 [E0301]"
 
 
 def test_output_file_is_written_and_its_path_printed(here: Path) -> None:
@@ -194,15 +194,15 @@ def test_invalid_spec_does_not_truncate_an_existing_output(here: Path) -> None:
 def test_output_into_a_missing_directory_is_a_clean_error(here: Path) -> None:
     result = invoke("compile", "job.yaml", "-o", "no/such/dir/job.sh")
     assert result.exit_code == 2
-    assert result.stderr == "jobc: no/such/dir/job.sh: cannot write: No such file or directory\n"
+    assert result.stderr == "jobc: no/such/dir/job.sh: cannot write: No such file or directory [E0604]\n"
 
 
 def test_compile_reports_every_problem_in_source_order(here: Path) -> None:
     result = invoke("compile", "bad.yaml")
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "bad.yaml:1:20: resources.tasks: must be at least 1",
-        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT",
+        "bad.yaml:1:20: resources.tasks: must be at least 1 [E0301]",
+        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT [E0203]",
     ]
 
 
@@ -214,7 +214,7 @@ def test_warnings_go_to_stderr_and_the_script_still_compiles(here: Path) -> None
     assert result.exit_code == 0 and result.stdout.startswith("#!")
     assert (
         result.stderr
-        == "warn.yaml:6:35: warning: steps[1].for.range: runs no iteration: from 1 by -1 never reaches 3\n"
+        == "warn.yaml:6:35: warning: steps[1].for.range: runs no iteration: from 1 by -1 never reaches 3 [W0101]\n"
     )
 
 
@@ -231,11 +231,11 @@ def test_sbatch_directive(here: Path) -> None:
 @pytest.mark.parametrize(
     "flag, message",
     [
-        ("ntasks=4", "jobc: --sbatch ntasks: set by the spec's resources, not by a directive"),
-        ("mem=4G", "jobc: --sbatch mem: set by the spec's resources, not by a directive"),
-        ("partition", "jobc: --sbatch 'partition': expected key=value, such as partition=gpu"),
-        ("Bad_Key=1", "jobc: --sbatch 'Bad_Key=1': expected key=value, such as partition=gpu"),
-        ("comment=a\nb", "jobc: --sbatch comment: must not contain newlines or other control characters"),
+        ("ntasks=4", "jobc: --sbatch ntasks: set by the spec's resources, not by a directive [E0601]"),
+        ("mem=4G", "jobc: --sbatch mem: set by the spec's resources, not by a directive [E0601]"),
+        ("partition", "jobc: --sbatch 'partition': expected key=value, such as partition=gpu [E0601]"),
+        ("Bad_Key=1", "jobc: --sbatch 'Bad_Key=1': expected key=value, such as partition=gpu [E0601]"),
+        ("comment=a\nb", "jobc: --sbatch comment: must not contain newlines or other control characters [E0601]"),
     ],
 )
 def test_bad_sbatch_flags_are_usage_errors(here: Path, flag: str, message: str) -> None:
@@ -261,15 +261,18 @@ def test_site_profile_from_the_environment(here: Path, monkeypatch: pytest.Monke
 @pytest.mark.parametrize(
     "profile, message",
     [
-        ("[paths]\nnope = 1\n", "jobc: site.toml: paths.nope: unknown key (known: "),
-        ("[tool]\nsrun = 'x'\n", "jobc: site.toml: unknown section [tool] (known: "),
-        ("[tools]\nsrun = 1\n", "jobc: site.toml: tools.srun: must be a string"),
-        ("[options]\nsync_interval = true\n", "jobc: site.toml: options.sync_interval: must be an integer"),
-        ("tools = 1\n", "jobc: site.toml: [tools] must be a table"),
-        ("[sbatch]\nntasks = 2\n", "jobc: site.toml: sbatch ntasks: set by the spec's resources, not by a directive"),
+        ("[paths]\nnope = 1\n", "site.toml:2:1: paths.nope: unknown key (known: "),
+        ("[tool]\nsrun = 'x'\n", "site.toml:1:1: tool: unknown section; did you mean tools? (known: "),
+        ("[tools]\nsrun = 1\n", "site.toml:2:1: tools.srun: must be a string [E0702]"),
+        ("[options]\nsync_interval = true\n", "site.toml:2:1: options.sync_interval: must be an integer [E0702]"),
+        ("tools = 1\n", "site.toml:1:1: tools: must be a table [E0702]"),
+        (
+            "[sbatch]\nntasks = 2\n",
+            "site.toml:2:1: sbatch.ntasks: set by the spec's resources, not by a directive [E0702]",
+        ),
         (
             "[paths\n",
-            "jobc: site.toml: invalid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)",
+            "site.toml:1:7: invalid TOML: Expected ']' at the end of a table declaration [E0703]",
         ),
     ],
 )
@@ -284,10 +287,26 @@ def test_bad_site_profile_is_a_clean_error(here: Path, profile: str, message: st
         assert result.stderr == message + "\n"
 
 
+def test_every_problem_of_a_site_profile_at_once(here: Path) -> None:
+    """`unknown section [path]` used to hide the `sync_intervall` typo: now both, located, with a suggestion."""
+    Path("site.toml").write_text(
+        '[path]\nstorage_root = "/x"\n\n[options]\n  sync_intervall = 30\nlogger = "x"\n[tools]\nsrun = ""\n'
+    )
+    result = invoke("validate", "job.yaml", "--site", "site.toml")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "site.toml:1:1: path: unknown section; did you mean paths? (known: options, paths, sbatch, tools) [E0701]",
+        "site.toml:5:3: options.sync_intervall: unknown key; did you mean sync_interval? (known: container_runtime, "
+        "docker_args, launch_grace, logger, podman_args, s3_retries, sync_interval) [E0701]",
+        "site.toml:6:1: options.logger: must be a list [E0702]",
+        "site.toml:8:1: tools.srun: must be a non-empty string without NUL [E0702]",
+    ]
+
+
 def test_missing_site_profile(here: Path) -> None:
     result = invoke("validate", "job.yaml", "--site", "nope.toml")
     assert result.exit_code == 2
-    assert result.stderr == "jobc: nope.toml: cannot read site profile: No such file or directory\n"
+    assert result.stderr == "jobc: nope.toml: cannot read site profile: No such file or directory [E0604]\n"
 
 
 # --- validate ---------------------------------------------------------------------------------------
@@ -298,13 +317,13 @@ def test_validate_reports_every_file(here: Path) -> None:
     result = invoke("validate", "bad.yaml", "job.yaml", "missing.yaml", "bad2.json")
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
-        "bad.yaml:1:20: resources.tasks: must be at least 1",
-        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT",
+        "bad.yaml:1:20: resources.tasks: must be at least 1 [E0301]",
+        "bad.yaml:3:30: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT [E0203]",
         "job.yaml: ok",
-        "jobc: missing.yaml: No such file or directory",
-        "bad2.json:1:15: resources: give gpus (the job's GPUs), or the Job Reference's gpusPerTask",
-        "bad2.json:1:15: resources.cpusPerTask: is required",
-        "bad2.json:1:15: resources.memPerCpu: is required",
+        "jobc: missing.yaml: No such file or directory [E0604]",
+        "bad2.json:1:15: resources: give gpus (the job's GPUs), or the Job Reference's gpusPerTask [E0202]",
+        "bad2.json:1:15: resources.cpusPerTask: is required [E0202]",
+        "bad2.json:1:15: resources.memPerCpu: is required [E0202]",
     ]
 
 
@@ -342,7 +361,7 @@ def test_usage_errors_exit_2(here: Path, args: list[str]) -> None:
 def test_not_utf8_is_a_clean_error(here: Path) -> None:
     Path("latin1.yaml").write_bytes(HELLO.replace("hello", "h\xe9llo").encode("latin-1"))
     result = invoke("compile", "latin1.yaml")
-    assert result.exit_code == 2 and result.stderr == "jobc: latin1.yaml: not UTF-8 text\n"
+    assert result.exit_code == 2 and result.stderr == "jobc: latin1.yaml: not UTF-8 text [E0604]\n"
 
 
 def test_internal_error_exits_70_with_one_line(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -394,7 +413,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(here: Path, mon
     monkeypatch.setattr(os, "fsync", full)
     result = invoke("compile", "job.yaml", "-o", "job.sh")
     assert result.exit_code == 74  # an I/O error, not a usage error and result.stdout == ""
-    assert result.stderr == "jobc: job.sh: cannot write: No space left on device\n"
+    assert result.stderr == "jobc: job.sh: cannot write: No space left on device [E0604]\n"
     assert Path("job.sh").read_text() == "previous script\n"
     assert sorted(os.listdir(here)) == ["bad.yaml", "job.sh", "job.yaml", "secret.yaml"]
 
@@ -403,7 +422,7 @@ def test_output_onto_a_directory_is_a_clean_error(here: Path) -> None:
     Path("out").mkdir()
     result = invoke("compile", "job.yaml", "-o", "out")
     assert result.exit_code == 2
-    assert result.stderr == "jobc: out: cannot write: Is a directory\n"
+    assert result.stderr == "jobc: out: cannot write: Is a directory [E0604]\n"
     assert sorted(os.listdir(here)) == ["bad.yaml", "job.yaml", "out", "secret.yaml"]
 
 

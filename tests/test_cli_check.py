@@ -106,27 +106,30 @@ def test_an_invalid_spec_is_exit_2_and_the_others_are_still_checked(repo: Path) 
     sweep.write_text(sweep.read_text().replace("0.01", "0.02"))
     result = compile_all(repo, "--check")
     assert result.returncode == 2
-    assert "nested-loops.yaml:1:20: resources.tasks: must be at least 1" in result.stderr
+    assert "nested-loops.yaml:1:20: resources.tasks: must be at least 1 [E0301]" in result.stderr
     assert "jobc: scripts/parameter-sweep.sh is not what jobc writes from its spec" in result.stderr
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("a.yaml", "b.yaml"), "jobc: 2 specs: give --out-dir DIR to write a script for each\n"),
+        (("a.yaml", "b.yaml"), "jobc: 2 specs: give --out-dir DIR to write a script for each [E0603]\n"),
         (
             ("a.yaml", "b.yaml", "-o", "x.sh"),
-            "jobc: -o x.sh: names one script, for one spec; use --out-dir for 2 specs\n",
+            "jobc: -o x.sh: names one script, for one spec; use --out-dir for 2 specs [E0603]\n",
         ),
         (
             ("a.yaml", "--check"),
-            "jobc: --check and --diff compare with the scripts written: give -o FILE or --out-dir DIR\n",
+            "jobc: --check and --diff compare with the scripts written: give -o FILE or --out-dir DIR [E0603]\n",
         ),
-        (("a.yaml", "-o", "x.sh", "--out-dir", "d"), "jobc: -o and --out-dir: give one of them\n"),
-        (("-", "--out-dir", "d"), "jobc: --out-dir: standard input has no name to give its script; use -o FILE\n"),
+        (("a.yaml", "-o", "x.sh", "--out-dir", "d"), "jobc: -o and --out-dir: give one of them [E0603]\n"),
+        (
+            ("-", "--out-dir", "d"),
+            "jobc: --out-dir: standard input has no name to give its script; use -o FILE [E0603]\n",
+        ),
         (
             ("a.yaml", "sub/a.json", "--out-dir", "d"),
-            "jobc: --out-dir: a.yaml and sub/a.json would both write d/a.sh\n",
+            "jobc: --out-dir: a.yaml and sub/a.json would both write d/a.sh [E0603]\n",
         ),
     ],
 )

@@ -141,7 +141,7 @@ def test_output_onto_a_symlink_loop_is_a_clean_error(here: Path) -> None:
     os.symlink("loop", "loop")
     result = invoke("compile", "job.yaml", "-o", "loop")
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr == "jobc: loop: cannot write: Too many levels of symbolic links\n"
+    assert result.stderr == "jobc: loop: cannot write: Too many levels of symbolic links [E0604]\n"
 
 
 def test_output_onto_a_symlink_to_a_directory_is_a_clean_error(here: Path) -> None:
@@ -149,7 +149,7 @@ def test_output_onto_a_symlink_to_a_directory_is_a_clean_error(here: Path) -> No
     os.symlink("out", "link")
     result = invoke("compile", "job.yaml", "-o", "link")
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr == "jobc: link: cannot write: Is a directory\n"
+    assert result.stderr == "jobc: link: cannot write: Is a directory [E0604]\n"
     assert os.listdir("out") == [] and os.path.islink("link")
 
 
@@ -203,13 +203,13 @@ def test_stdout_onto_a_full_disk_exits_74_with_one_line(here: Path) -> None:
     with open("/dev/full", "w") as full:
         proc = jobc("compile", "job.yaml", cwd=here, stdout=full)
     assert proc.returncode == 74
-    assert proc.stderr == "jobc: <stdout>: cannot write: No space left on device\n"
+    assert proc.stderr == "jobc: <stdout>: cannot write: No space left on device [E0604]\n"
 
 
 def test_output_onto_a_full_device_exits_74_with_one_line(here: Path) -> None:
     proc = jobc("compile", "job.yaml", "-o", "/dev/full", cwd=here)
     assert proc.returncode == 74 and proc.stdout == ""
-    assert proc.stderr == "jobc: /dev/full: cannot write: No space left on device\n"
+    assert proc.stderr == "jobc: /dev/full: cannot write: No space left on device [E0604]\n"
 
 
 def test_output_file_onto_a_full_disk_exits_74_and_keeps_the_old_file(
@@ -223,7 +223,7 @@ def test_output_file_onto_a_full_disk_exits_74_and_keeps_the_old_file(
     monkeypatch.setattr(os, "fsync", full)
     result = invoke("compile", "job.yaml", "-o", "job.sh")
     assert result.exit_code == 74 and result.stdout == ""
-    assert result.stderr == "jobc: job.sh: cannot write: No space left on device\n"
+    assert result.stderr == "jobc: job.sh: cannot write: No space left on device [E0604]\n"
     assert Path("job.sh").read_text() == "previous script\n"
     assert sorted(os.listdir(here)) == ["bad.yaml", "job.sh", "job.yaml", "secret.yaml"]
 
@@ -241,7 +241,7 @@ def closed_pipe_run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_closed_pipe_on_stdout_exits_74_with_one_line_and_no_traceback(here: Path, args: list[str]) -> None:
     proc = closed_pipe_run(*args, cwd=here)
     assert proc.returncode == 74
-    assert proc.stderr == "jobc: <stdout>: cannot write: Broken pipe\n"
+    assert proc.stderr == "jobc: <stdout>: cannot write: Broken pipe [E0604]\n"
 
 
 def test_cannot_create_the_output_is_exit_2(here: Path) -> None:
@@ -251,5 +251,5 @@ def test_cannot_create_the_output_is_exit_2(here: Path) -> None:
     else:
         Path("ro").mkdir(mode=0o500)
         result = invoke("compile", "job.yaml", "-o", "ro/job.sh")
-        assert result.exit_code == 2 and result.stderr == "jobc: ro/job.sh: cannot write: Permission denied\n"
+        assert result.exit_code == 2 and result.stderr == "jobc: ro/job.sh: cannot write: Permission denied [E0604]\n"
     assert len(result.stderr.splitlines()) == 1

@@ -95,4 +95,4 @@ def test_completion_prints_a_script_that_calls_jobc_back(shell: str) -> None:
 def test_completion_of_an_unknown_shell_is_a_usage_error() -> None:
     proc = subprocess.run([BIN / "jobc", "completion", "tcsh"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr == "jobc: completion tcsh: give one of bash, zsh, fish\n"
+    assert proc.stderr == "jobc: completion tcsh: must be one of bash, zsh, fish [E0601]\n"

@@ -29,23 +29,23 @@ DEPRECATED_MOUNTS = "are deprecated by DeepSquare's current schema: jobc still m
 EXPECTED_WARNINGS = {
     "reference-job-full-corrected.json": (
         "reference-job-full-corrected.json:26:27: warning: continuousOutputSync: "
-        "is not available with HTTP output: only the final upload happens\n"
+        "is not available with HTTP output: only the final upload happens [W0103]\n"
     ),
     "vnet-training-dashboard.yaml": (
         "vnet-training-dashboard.yaml:49:27: warning: steps[1].launch.steps[0].run.customNetworkInterfaces[0]"
         ".bore.secret: is handed to dpsproxy on its command line (the client takes it no other way): "
-        "while the step runs, any user of the node can read it with ps\n"
+        "while the step runs, any user of the node can read it with ps [W0107]\n"
     ),
     "apptainer-private-registry.yaml": (
-        f"apptainer-private-registry.yaml:22:11: warning: steps[0].run.container.mounts: {DEPRECATED_MOUNTS}\n"
+        f"apptainer-private-registry.yaml:22:11: warning: steps[0].run.container.mounts: {DEPRECATED_MOUNTS} [W0108]\n"
     ),
-    "gpu-training.yaml": f"gpu-training.yaml:36:11: warning: steps[1].run.container.mounts: {DEPRECATED_MOUNTS}\n",
+    "gpu-training.yaml": f"gpu-training.yaml:36:11: warning: steps[1].run.container.mounts: {DEPRECATED_MOUNTS} [W0108]\n",
 }
 
 # Printing a script that holds secrets to a pipe (not a terminal) reminds of -o and --redact.
 SECRETS_WARNING = (
     "jobc: warning: this script holds secrets; write it with -o to get a file of mode 0600, "
-    "or use --redact for review\n"
+    "or use --redact for review [W0105]\n"
 )
 
 # Invalid examples whose .expected file states the right output that jobc does not print yet, by file
@@ -142,7 +142,7 @@ def test_every_invalid_example_has_its_expected_file() -> None:
 FRAGMENTS = json.loads((DATA / "reference_fragments.json").read_text(encoding="utf-8"))["fragments"]
 
 KEY = "1VrF1EI6rd9SxkMQGdXXgJ+CshJL5d/NsC7pEX8hmAs="  # a valid WireGuard key for the wrappers' own fields
-WG_KEY_MESSAGE = "must be a WireGuard key: 44 characters of base64 ending in '=' (as printed by wg genkey)"
+WG_KEY_MESSAGE = "must be a WireGuard key: 44 characters of base64 ending in '=' (as printed by wg genkey) [E0307]"
 NIC = "steps[0].run.customNetworkInterfaces[0]"
 
 # The fragments with "<TO FILL>" keys, and exactly what jobc says about them once wrapped.

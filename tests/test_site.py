@@ -25,7 +25,10 @@ def test_documented_profile_loads(tmp_path):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"tool": {}}, "site profile: unknown section [tool] (known: options, paths, sbatch, tools)"),
+        (
+            {"tool": {}},
+            "site profile: tool: unknown section; did you mean tools? (known: options, paths, sbatch, tools)",
+        ),
         ({"tools": {"sruns": "x"}}, "site profile: tools.sruns: unknown key"),
         ({"options": {"sync_interval": "30"}}, "site profile: options.sync_interval: must be an integer"),
         ({"options": {"s3_retries": -1}}, "site profile: options.s3_retries: must be a non-negative integer"),

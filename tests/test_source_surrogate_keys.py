@@ -22,28 +22,28 @@ MESSAGE = "a key must be valid Unicode text (a lone surrogate such as \\ud800 is
 @pytest.mark.parametrize(
     "name, text, line",
     [
-        ("top.json", "{" + RES + ', "steps": [], "\\udc00x": 1}', f"top.json:1:94: \\udc00x: {MESSAGE}"),
+        ("top.json", "{" + RES + ', "steps": [], "\\udc00x": 1}', f"top.json:1:94: \\udc00x: {MESSAGE} [E0106]"),
         (
             "nested.json",
             "{" + RES + ',\n "steps": [{"name": "a", "run": {"command": "x", "\\ud800": 1}}]}',
-            f"nested.json:2:50: steps[0].run.\\ud800: {MESSAGE}",
+            f"nested.json:2:50: steps[0].run.\\ud800: {MESSAGE} [E0106]",
         ),
         (
             "env.json",
             "{" + RES + ',\n "env": [{"key": "A", "value": "v"}], "steps": [{"run": {"command": "x",\n'
             '  "env": [{"ke\\udbffy": "A"}]}}]}',
-            f"env.json:3:12: steps[0].run.env[0].ke\\udbffy: {MESSAGE}",
+            f"env.json:3:12: steps[0].run.env[0].ke\\udbffy: {MESSAGE} [E0106]",
         ),
         (
             "nested.yaml",
             "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps:\n  - name: a\n"
             '    run: {command: x, "\\ud800": 1}\n',
-            f"nested.yaml:4:23: steps[0].run.\\ud800: {MESSAGE}",
+            f"nested.yaml:4:23: steps[0].run.\\ud800: {MESSAGE} [E0106]",
         ),
         (
             "block.yaml",
             'resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 1, gpusPerTask: 0}\nsteps: []\n"a\\udfffb": 1\n',
-            f"block.yaml:3:1: a\\udfffb: {MESSAGE}",
+            f"block.yaml:3:1: a\\udfffb: {MESSAGE} [E0106]",
         ),
     ],
 )

@@ -12,10 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 from .. import ir
-from ..diagnostics import Diagnostic, FieldPath, fail, warning
+from ..diagnostics import Diagnostic, FieldPath, SpecError, fail, warning
 from . import deepsquare_models as m
 from .deepsquare_use import UseContext, lower_use, top_context
-from .validation import validate
+from .validation import valid_part, validate
 
 
 def looks_like(data: Any) -> bool:
@@ -25,7 +25,9 @@ def looks_like(data: Any) -> bool:
 def to_ir(data: Any, *, name: str, spec_file: str = "job.yaml", offline: bool = False, module_cache=None) -> ir.Job:
     job, problems = validate(m.Job, data)
     if problems:
-        fail(problems)
+        exc = SpecError(problems)
+        exc.valid_part = valid_part(m.Job, data, problems)  # for the passes' checks (see compile_spec)
+        raise exc
     assert isinstance(job, m.Job)
     res = job.resources
     ctx = top_context(job, data, spec_name=spec_file, offline=offline, cache_root=module_cache)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from typing import Annotated, Any, ClassVar, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .fields import (
@@ -159,6 +159,16 @@ class EnvVar(Model):
 
     key: EnvName
     value: Str
+
+
+def _env_list(value: Any) -> Any:
+    """`env: {FOO: bar}` is the commonest mistake: say what env is, once, instead of three field errors."""
+    if isinstance(value, dict) and not set(value) <= {"key", "value"}:  # one {key, value}: a list of one
+        raise PydanticCustomError("jobc", "must be a list of {key, value} mappings, not a mapping")
+    return value
+
+
+EnvList = Annotated[ListOf(EnvVar), BeforeValidator(_env_list)]
 
 
 class HTTPData(Model):
@@ -334,7 +344,7 @@ class StepRun(Model):
     network: Optional[OneOf("host", "slirp4netns", "pasta")] = None
     dns: Optional[ListOf(IpAddress)] = None
     customNetworkInterfaces: Optional[ListOf(NetworkInterface)] = None
-    env: Optional[ListOf(EnvVar)] = None
+    env: Optional[EnvList] = None
     mapRoot: Optional[Bool] = None
     mapUid: Optional[AtLeast0] = None
     mapGid: Optional[AtLeast0] = None
@@ -478,7 +488,7 @@ class Job(Model):
     """A DeepSquare job: resources, data in and out, and a sequence of steps."""
 
     resources: JobResources
-    env: Optional[ListOf(EnvVar)] = None
+    env: Optional[EnvList] = None
     enableLogging: Optional[Bool] = None
     input: Optional[TransportData] = None
     inputMode: Optional[

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from .. import ir
@@ -23,6 +23,7 @@ from .module_models import Module
 from .validation import field_names, validate
 
 MAX_DEPTH = 8
+SOURCE_PROBLEM = "E0805"  # a module source that cannot be used, worded by git or the source grammar
 MODULE_FILE = "module.yaml"
 _SECRETS = {"secretAccessKey", "password", "privateKey", "preSharedKey"}  # never shown to a module's template
 
@@ -70,7 +71,7 @@ def lower_use(
     try:
         location = _locate(use.source, ctx)
     except (sources.SourceProblem, fetch.FetchProblem) as exc:
-        ctx.problems.append(error(upath + ("source",), str(exc)))
+        ctx.problems.append(error(upath + ("source",), str(exc), code=SOURCE_PROBLEM))
         return fallback
     key = (location.url or "", location.commit or "", location.directory)
     shown, in_script = _names(location, ctx)
@@ -84,7 +85,7 @@ def lower_use(
     try:
         text = fetch.read_file(location, MODULE_FILE)
     except fetch.FetchProblem as exc:
-        ctx.problems.append(error(upath + ("source",), str(exc)))
+        ctx.problems.append(error(upath + ("source",), str(exc), code=SOURCE_PROBLEM))
         return fallback
     if text is None:
         ctx.problems.append(error(upath + ("source",), f"no {MODULE_FILE} in {shown.rsplit('/', 1)[0]}"))
@@ -185,7 +186,7 @@ def _load(text: str, shown: str, in_script: str, upath: FieldPath, ctx: UseConte
         raw = _drop_misspelt_descriptions(raw, inside, ctx)
     module, problems = validate(Module, raw)
     if problems:
-        ctx.problems.extend(Diagnostic(inside + d.path, d.message, d.severity) for d in problems)
+        ctx.problems.extend(replace(d, path=inside + d.path) for d in problems)
         return None
     assert isinstance(module, Module)
     return module, raw, inside
@@ -201,7 +202,8 @@ def _drop_misspelt_descriptions(raw: dict, inside: FieldPath, ctx: UseContext) -
                 hint = format_path(path + ("description",))
                 ctx.warnings.append(
                     warning(
-                        inside + path + (key,), f"not a field, ignored (the grid ignores it too); did you mean {hint}?"
+                        inside + path + (key,),
+                        f"unknown field, ignored (the grid ignores it too); did you mean {hint}?",
                     )
                 )
                 continue

@@ -209,13 +209,83 @@ def _is_registry(value: str) -> bool:
     return is_host(host) and (not port or port.isdigit())
 
 
-def _is_image(value: str) -> bool:
-    if not value or _CONTROL.search(value) or any(c.isspace() for c in value) or "://" in value:
-        return False
+_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
+_DOMAIN = re.compile(
+    r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*"
+    r"(?::[0-9]+)?\Z"
+)
+
+
+def image_problem(value: str, *, host_allowed: bool) -> str | None:
+    """Why `value` is not a registry reference (the distribution grammar; an absolute path is a file), or None.
+
+    Without `host_allowed` (DeepSquare, whose registry is a field of its own) a first component that
+    names a host (`ghcr.io/...`, `localhost:5000/...`) is refused. With it (bfabric app specs, run as
+    bfabric-app-runner runs them), upper-case letters in the path are left to the engine: app specs build
+    images from `${app.name}`, which is often mixed case.
+    """
     if value.startswith("/"):
-        return True
-    first, slash, _ = value.partition("/")
-    return not (slash and ("." in first or ":" in first or first == "localhost"))
+        return None if not _CONTROL.search(value) else "must not contain control characters"
+    if host_allowed and "${" in value:  # an app spec's substitution that failed: reported as such
+        return None
+    if "://" in value:
+        return f"leave out the scheme {value.split('://')[0]}://"
+    name, at, digest = value.partition("@")
+    if at and not _DIGEST.match(digest):
+        return f"the digest {digest!r} is not algorithm:hex, such as sha256:<64 hex digits>"
+    head, slash, last = name.rpartition("/")
+    last, colon, tag = last.partition(":")
+    if colon and not _TAG.match(tag):
+        bad = next((c for c in tag if not (c.isalnum() or c in "_.-")), tag[:1])
+        return _bad_char(tag, bad, "tag", "letters, digits, '_', '.', '-'; at most 128") if tag else "the tag is empty"
+    components = (head.split("/") if slash else []) + [last]
+    if len(components) > 1 and ("." in components[0] or ":" in components[0] or components[0] == "localhost"):
+        if not host_allowed:
+            return "give the registry host in registry, not in the image"
+        if not _DOMAIN.match(components[0]):
+            return f"{components[0]!r} is not a registry host such as registry.example.com:5000"
+        components = components[1:]
+    for part in components:
+        if not _PATH_COMPONENT.match(part.lower() if host_allowed else part):
+            bad = next((c for c in part if not (c.islower() or c.isdigit() or c in "._-")), None)
+            if bad is None:
+                return f"the name {part!r} has a separator ('.', '_', '-') that is not between letters or digits"
+            return _bad_char(part, bad, "name", "lower-case letters and digits, with '.', '_' or '-' between them")
+    return None
+
+
+def _bad_char(part: str, bad: str, what: str, allowed: str) -> str:
+    shown = repr(bad)[1:-1] if not bad.isprintable() or bad.isspace() else bad
+    return f"{shown!r} is not allowed in the {what} {part!r} ({allowed})"
+
+
+@dataclass(frozen=True, eq=False)
+class ImageRule(Rule):
+    """The image reference grammar (`image_problem`): the reference and the schema show `message`, a refused
+    value gets it with what is wrong in this one."""
+
+    host_allowed: bool = False
+
+    def _validate(self, value: Any) -> Any:
+        problem = image_problem(value, host_allowed=self.host_allowed) if value else "must not be empty"
+        if problem:
+            raise invalid(f"{self.message}: {problem}")
+        return value
+
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_PATTERN = (  # looser than image_problem where JSON Schema cannot say it (a host is refused by jobc)
+    rf"^(?:/[^\x00-\x1f\x7f]*|{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?)$"
+)
+
+
+def image_rule(host_allowed: bool) -> ImageRule:
+    example = "registry.example.com/app:1.0" if host_allowed else "library/ubuntu:latest"
+    schema = () if host_allowed else (("pattern", _IMAGE_PATTERN),)
+    return ImageRule(bool, f"must be an image reference such as {example}", schema, host_allowed)
 
 
 PosixName = Annotated[
@@ -273,12 +343,7 @@ Port = Annotated[
 ]
 AbsolutePath = Annotated[Str, rule(lambda v: v.startswith("/"), "must start with /", pattern="^/")]
 RegistryHost = Annotated[Str, rule(_is_registry, "must be a registry host such as registry-1.docker.io")]
-ImageRef = Annotated[
-    Str,
-    rule(
-        _is_image, "must be an image such as library/ubuntu:latest or an absolute path; give the registry in registry"
-    ),
-]
+ImageRef = Annotated[Str, image_rule(host_allowed=False)]
 Credential = Annotated[
     Str,
     rule(

@@ -10,6 +10,7 @@ are shown as the user's file has them: pydantic's tags of discriminated unions
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from typing import Any
 
@@ -36,20 +37,86 @@ _TYPE_MESSAGES = {
 def validate(model: type[BaseModel], data: Any, prefix: FieldPath = ()) -> tuple[BaseModel | None, list[Diagnostic]]:
     """Validate `data` (found at `prefix` in the file) against `model`; return the instance or the diagnostics."""
     if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
+        kind = _kind(data)
         if not prefix:
             return None, [Diagnostic((), f"the spec must be a mapping of fields at the top level, not {kind}")]
         return None, [Diagnostic(prefix, f"must be a mapping of fields, not {kind}")]
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        return None, [to_diagnostic(model, err, prefix) for err in exc.errors(include_url=False)]
+        return None, _once([to_diagnostic(model, err, prefix) for err in exc.errors(include_url=False)])
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in YAML's words (never a Python class name)."""
+    value = getattr(value, "value", value)  # a typed YAML scalar (source.Plain)
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a list" if isinstance(value, list) else "a string"
+
+
+def _once(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Each problem said once: a field that is missing because it is misspelt is the typo's problem only."""
+    suggested = {_suggestion(d.message) for d in problems} - {None}
+    out: dict[Diagnostic, None] = {}
+    for d in problems:
+        if d.message == "is required" and format_path(d.path) in suggested:
+            continue
+        out.setdefault(d)
+    return list(out)
+
+
+def _suggestion(message: str) -> str | None:
+    """The field an unknown-field message suggests in the same mapping (`...; did you mean a.b.command?`)."""
+    if not message.startswith("unknown field; did you mean "):
+        return None
+    return message.removeprefix("unknown field; did you mean ").split("?")[0]
 
 
 def to_diagnostic(root: type[BaseModel], err: dict, prefix: FieldPath = ()) -> Diagnostic:
+    from dataclasses import replace
+
+    diag = _diagnostic(root, err, prefix)
+    hint = _hint(root, err, diag)
+    return replace(diag, hint=hint) if hint else diag
+
+
+_UNIT = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT])i?B?\s*\Z", re.I)
+_POSIX_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(=|\Z)")
+_MB = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+
+
+def _hint(root: type[BaseModel], err: dict, diag: Diagnostic) -> str | None:
+    """What to write instead, for the mistakes people make most (see compiler/messages.py)."""
+    value = err.get("input")
+    text = getattr(value, "text", value)
+    name = next((p for p in reversed(diag.path) if isinstance(p, str)), "")
+    if err["type"] in ("int_type", "int_parsing") and isinstance(text, str):
+        unit = _UNIT.match(text)
+        if unit and name.lower().startswith("mem"):
+            mb = float(unit.group(1)) * _MB[unit.group(2).upper()]
+            return f"{name} is in MB, without a unit: write {mb:.0f} for {text.strip()}"
+        if re.match(r"\s*[0-9.]+\s*[A-Za-z]+\s*\Z", text):
+            return f"{name} is a plain number, without a unit"
+    if err["type"] in ("model_type", "model_attributes_type") and isinstance(text, str) and _POSIX_KEY.match(text):
+        model = model_at(root, _without_tags(root, tuple(err["loc"])))
+        if model is not None and {"key", "value"} <= set(field_names(model)):
+            key, sep, rest = text.partition("=")
+            return f"write {{key: {key}, value: {rest}}}" if sep else f"write {{key: {text}, value: ...}}"
+    if diag.message.startswith("must be a list of {key, value} mappings") and isinstance(value, dict) and value:
+        key, item = next(iter(value.items()))
+        return f"write {name}: [{{key: {key}, value: {getattr(item, 'text', item)}}}]"
+    return None
+
+
+def _diagnostic(root: type[BaseModel], err: dict, prefix: FieldPath = ()) -> Diagnostic:
     loc = tuple(err["loc"])
     if loc and loc[-1] == "[key]":
-        inner = to_diagnostic(root, {**err, "loc": loc[:-1], "type": _key_kind(err["type"])}, prefix)
+        inner = _diagnostic(root, {**err, "loc": loc[:-1], "type": _key_kind(err["type"])}, prefix)
         return Diagnostic(inner.path, f"the name {inner.message}")
     path = prefix + _without_tags(root, loc)
     kind = err["type"]
@@ -90,7 +157,7 @@ def unknown_field_message(root: type[BaseModel], loc: tuple, prefix: FieldPath =
     key = str(loc[-1])
     known = field_names(owner)
     where = format_path(prefix + _without_tags(root, loc[:-1]))
-    kind = f"not {'an' if owner.__name__[0] in 'AEIOU' else 'a'} {owner.__name__} field"
+    kind = "unknown field"
 
     def full(name: str) -> str:
         return f"{where}.{name}" if where else name
@@ -106,6 +173,9 @@ def unknown_field_message(root: type[BaseModel], loc: tuple, prefix: FieldPath =
     for dotted, child_name in one_down:
         if child_name == key:
             return f"{kind}; did you mean {full(dotted)}?"
+    same_but_case = [name for name in known if name.lower() == key.lower()]
+    if same_but_case:
+        return f"{kind}; did you mean {full(same_but_case[0])}? (field names are case-sensitive)"
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
         return f"{kind}; did you mean {full(close[0])}?"
@@ -113,7 +183,7 @@ def unknown_field_message(root: type[BaseModel], loc: tuple, prefix: FieldPath =
     if close:
         dotted = next(d for d, child_name in one_down if child_name == close[0])
         return f"{kind}; did you mean {full(dotted)}?"
-    return f"{kind} (known fields: {', '.join(known)})"
+    return f"{kind} (known fields here: {', '.join(known)})"
 
 
 def field_names(model: type[BaseModel]) -> list[str]:
@@ -216,3 +286,53 @@ def _tags_at(root: type[BaseModel], loc: tuple) -> list[str]:
         if isinstance(model, type) and issubclass(model, BaseModel) and "type" in model.model_fields:
             tags += list(typing.get_args(model.model_fields["type"].annotation))
     return tags if len(tags) > 1 else []
+
+
+def valid_part(model: type[BaseModel], data: Any, problems: list[Diagnostic]) -> Any:
+    """`data` without the fields that hold its problems, if that leaves a valid spec (else None).
+
+    The passes' checks (a `dependsOn` naming no launch) then still run on the rest, so one run
+    reports a typo and a bad reference together. An unknown field is dropped; a bad or incomplete
+    value drops the nearest optional field holding it. Dropping a launch or a handle would make its
+    references look wrong, so then nothing is salvaged.
+    """
+    import copy
+
+    data = copy.deepcopy(data)
+    for _ in range(5):
+        for problem in problems:
+            where = _droppable(model, data, problem)
+            if where is None or any(part in ("launch", "handleName") for part in where):
+                return None
+            _drop(data, where)
+        try:
+            model.model_validate(data)
+            return data
+        except ValidationError as exc:
+            problems = [to_diagnostic(model, err) for err in exc.errors(include_url=False)]
+    return None
+
+
+def _droppable(model: type[BaseModel], data: Any, problem: Diagnostic) -> FieldPath | None:
+    path = tuple(problem.path)
+    if problem.message.startswith("unknown field"):
+        return path
+    for end in range(len(path), 0, -1):
+        here = path[:end]
+        if not isinstance(here[-1], str):
+            continue
+        owner = model_at(model, here[:-1])
+        names = {(info.alias or n): info for n, info in owner.model_fields.items()} if owner else {}
+        if here[-1] in names and not names[here[-1]].is_required():
+            return here
+    return None
+
+
+def _drop(data: Any, path: FieldPath) -> None:
+    for part in path[:-1]:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(data, dict):
+        data.pop(path[-1], None)

@@ -4,8 +4,12 @@ Each file in `cases/` is a spec whose lines carry their expected problems as
 trailing comments:
 
     tasks: 0  # E: resources.tasks: must be at least 1
-    tasks: 0  # E:10: resources.tasks: must be at least 1      (also checks the column)
-    range: {begin: 1, end: 3, increment: -1}  # W: steps[0].for.range: ...   (a warning)
+    tasks: 0  # E:10: resources.tasks: must be at least 1 [E0301]      (also checks the column)
+    range: {begin: 1, end: 3, increment: -1}  # W: steps[0].for.range: ... [W0101]   (a warning)
+    memPerCpu: 4G  # E: resources.memPerCpu: must be an integer [E0204]  # H: memPerCpu is in MB, ...  (its hint)
+
+Every problem ends with its code from compiler/messages.py; tests/test_messages.py checks that every
+code of the registry is annotated somewhere.
 
 `jobc validate FILE` must print exactly the annotated problems (as a set of
 `line: path: message`, plus the column where one is given), exit with 2 when
@@ -24,8 +28,8 @@ from support import CliRunner
 from jobc.cli import run as app
 
 CASES = Path(__file__).parent / "cases"
-_ANNOTATION = re.compile(r"#\s*([EW])(?::(\d+))?: (.*?)(?=\s+#\s*[EW](?::\d+)?: |$)")
-_OUTPUT = re.compile(r"(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<warn>warning: )?(?P<text>.*)")
+_ANNOTATION = re.compile(r"#\s*([EWH])(?::(\d+))?: (.*?)(?=\s+#\s*[EWH](?::\d+)?: |$)")
+_OUTPUT = re.compile(r"(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<warn>warning: |hint: )?(?P<text>.*)")
 
 
 def expectations(text: str) -> tuple[set[tuple[str, int, str]], dict[tuple[str, int, str], int]]:
@@ -55,7 +59,8 @@ def parse_output(stderr: str, name: str) -> tuple[set[tuple[str, int, str]], dic
         match = _OUTPUT.fullmatch(line)
         assert match, f"not a file:line:col: diagnostic line: {line!r}"
         assert match["file"] == name
-        key = ("W" if match["warn"] else "E", int(match["line"]), match["text"])
+        kind = {"warning: ": "W", "hint: ": "H"}.get(match["warn"] or "", "E")
+        key = (kind, int(match["line"]), match["text"])
         assert key not in found, f"reported twice: {line}"
         found.add(key)
         columns[key] = int(match["col"])
@@ -173,51 +178,58 @@ REFERENCE_JOB_FULL = """\
 JSON_CASES = [
     pytest.param(
         "{" + MINIMAL_RESOURCES + ',\n "steps": [{"run": {"command": "x"}}],\n "inputMode": 2147483648}\n',
-        [(3, 15, "inputMode: must be a 32-bit integer (-2147483648 to 2147483647)")],
+        [(3, 15, "inputMode: must be a 32-bit integer (-2147483648 to 2147483647) [E0301]")],
         id="int32-range",
     ),
     pytest.param(
         '{"resources": {"tasks": "1", "cpusPerTask": 1.0, "memPerCpu": true, "gpusPerTask": null},\n "steps": []}\n',
         [
-            (1, 25, "resources.tasks: must be an integer"),
-            (1, 45, "resources.cpusPerTask: must be an integer"),
-            (1, 63, "resources.memPerCpu: must be an integer"),
-            (1, 15, "resources: give gpus (the job's GPUs), or the Job Reference's gpusPerTask"),  # null: not given
+            (1, 25, "resources.tasks: must be an integer [E0204]"),
+            (1, 45, "resources.cpusPerTask: must be an integer [E0204]"),
+            (1, 63, "resources.memPerCpu: must be an integer [E0204]"),
+            (
+                1,
+                15,
+                "resources: give gpus (the job's GPUs), or the Job Reference's gpusPerTask [E0202]",
+            ),  # null: not given
         ],
         id="string-float-bool-null-for-int",
     ),
     pytest.param(
         "{" + MINIMAL_RESOURCES + ',\n "env": [{"key": "A", "value": 5}, {"key": 1, "value": "x"}],\n "steps": []}\n',
-        [(2, 32, "env[0].value: must be a string"), (2, 44, "env[1].key: must be a string")],
+        [(2, 32, "env[0].value: must be a string [E0204]"), (2, 44, "env[1].key: must be a string [E0204]")],
         id="int-for-string",
     ),
     pytest.param(
         "{" + MINIMAL_RESOURCES + ',\n "steps": [{"name": "x", "for": {"parallel": "true", "items": [1, "b"],\n'
         '   "steps": []}}]}\n',
         [
-            (2, 46, "steps[0].for.parallel: must be true or false"),
-            (2, 64, "steps[0].for.items[0]: must be a string"),
+            (2, 46, "steps[0].for.parallel: must be true or false [E0204]"),
+            (2, 64, "steps[0].for.items[0]: must be a string [E0204]"),
         ],
         id="json-strings-are-not-yaml-scalars",
     ),
     pytest.param(
         "{" + MINIMAL_RESOURCES + ',\n "steps": [{"run": ["echo"]}],\n "input": "https://x/y"}\n',
-        [(2, 20, "steps[0].run: must be a mapping of fields"), (3, 11, "input: must be a mapping of fields")],
+        [
+            (2, 20, "steps[0].run: must be a mapping of fields [E0204]"),
+            (3, 11, "input: must be a mapping of fields [E0204]"),
+        ],
         id="list-or-string-for-mapping",
     ),
     pytest.param(
         "{" + MINIMAL_RESOURCES + ',\n "steps": [{"name": "a\\u0000b"}]}\n',
-        [(2, 21, "steps[0].name: must not contain NUL characters")],
+        [(2, 21, "steps[0].name: must not contain NUL characters [E0305]")],
         id="nul-escape",
     ),
     pytest.param(
         "{" + MINIMAL_RESOURCES + ',\n "steps": [{"name": "a\u0000b"}]}\n',
-        [(2, 23, "invalid JSON: Invalid control character at")],
+        [(2, 23, "invalid JSON: Invalid control character at [E0103]")],
         id="raw-nul",
     ),
     pytest.param(
         '{"resources": {"tasks": 1, "cpusPerTask": 1,\n  "tasks": 2}, "steps": []}\n',
-        [(2, 3, "duplicate key 'tasks' (first defined on line 1)")],
+        [(2, 3, "duplicate key 'tasks' (first defined on line 1) [E0104]")],
         id="duplicate-key",
     ),
     pytest.param(
@@ -225,37 +237,37 @@ JSON_CASES = [
         + MINIMAL_RESOURCES
         + ',\n "steps": [{"for": {"parallel": true, "range": {"begin": 1, "end": 2, "increment": 0},'
         ' "steps": []}}]}\n',
-        [(2, 84, "steps[0].for.range.increment: must not be 0 (the loop would never end)")],
+        [(2, 84, "steps[0].for.range.increment: must not be 0 (the loop would never end) [E0301]")],
         id="zero-increment",
     ),
     pytest.param(
         "{" + MINIMAL_RESOURCES + ',\n "steps": [{"run": {"command": "x"}, "launch": {"steps": []}}]}\n',
-        [(2, 12, "steps[0]: run, for, launch, use and steps are exclusive: this step gives run and launch")],
+        [(2, 12, "steps[0]: run, for, launch, use and steps are exclusive: this step gives run and launch [E0205]")],
         id="exclusive-position-of-the-step",
     ),
     pytest.param(
         "[]\n",
-        [(1, 1, "the spec must be a mapping of fields at the top level, not a list")],
+        [(1, 1, "the spec must be a mapping of fields at the top level, not a list [E0107]")],
         id="not-a-mapping",
     ),
-    pytest.param("", [(1, 1, "invalid JSON: expecting a value")], id="empty"),
+    pytest.param("", [(1, 1, "invalid JSON: expecting a value [E0103]")], id="empty"),
     pytest.param(
         REFERENCE_JOB_FULL,
         [
-            (29, 7, "steps[0].command: not a Step field; did you mean steps[0].run.command?"),
-            (30, 7, "steps[0].resources: not a Step field; did you mean steps[0].run.resources?"),
-            (36, 7, "steps[0].network: not a Step field; did you mean steps[0].run.network?"),
-            (37, 7, "steps[0].dns: not a Step field; did you mean steps[0].run.dns?"),
-            (38, 7, "steps[0].container: not a Step field; did you mean steps[0].run.container?"),
+            (29, 7, "steps[0].command: unknown field; did you mean steps[0].run.command? [E0201]"),
+            (30, 7, "steps[0].resources: unknown field; did you mean steps[0].run.resources? [E0201]"),
+            (36, 7, "steps[0].network: unknown field; did you mean steps[0].run.network? [E0201]"),
+            (37, 7, "steps[0].dns: unknown field; did you mean steps[0].run.dns? [E0201]"),
+            (38, 7, "steps[0].container: unknown field; did you mean steps[0].run.container? [E0201]"),
             (
                 42,
                 7,
-                "steps[0].customNetworkInterfaces: not a Step field; did you mean steps[0].run.customNetworkInterfaces?",
+                "steps[0].customNetworkInterfaces: unknown field; did you mean steps[0].run.customNetworkInterfaces? [E0201]",
             ),
-            (43, 7, "steps[0].env: not a Step field; did you mean steps[0].run.env?"),
-            (49, 7, "steps[0].mapRoot: not a Step field; did you mean steps[0].run.mapRoot?"),
-            (50, 7, "steps[0].workDir: not a Step field; did you mean steps[0].run.workDir?"),
-            (51, 7, "steps[0].disableCpuBinding: not a Step field; did you mean steps[0].run.disableCpuBinding?"),
+            (43, 7, "steps[0].env: unknown field; did you mean steps[0].run.env? [E0201]"),
+            (49, 7, "steps[0].mapRoot: unknown field; did you mean steps[0].run.mapRoot? [E0201]"),
+            (50, 7, "steps[0].workDir: unknown field; did you mean steps[0].run.workDir? [E0201]"),
+            (51, 7, "steps[0].disableCpuBinding: unknown field; did you mean steps[0].run.disableCpuBinding? [E0201]"),
         ],
         id="reference-job-full-example",
     ),

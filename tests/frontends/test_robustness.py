@@ -180,7 +180,7 @@ def check(data: Any) -> None:
     except SpecError as exc:
         assert exc.diagnostics
         for diag in exc.diagnostics:
-            assert "\n" not in diag.render("x") and "Traceback" not in diag.message
+            assert "\n" not in diag.text() + (diag.hint or "") and "Traceback" not in diag.message
 
 
 def test_base_spec_compiles() -> None:

@@ -104,7 +104,10 @@ def test_a_subdirectory_and_its_prefixed_tag(tmp_path: Path) -> None:
 def test_an_unknown_ref(tmp_path: Path, repo: Path) -> None:
     result = compile_use(tmp_path, f"file://{repo}@nope")
     assert result.exit_code == 2
-    assert result.stderr == f"job.yaml:3:19: steps[0].use.source: file://{repo} has no tag, branch or commit 'nope'\n"
+    assert (
+        result.stderr
+        == f"job.yaml:3:19: steps[0].use.source: file://{repo} has no tag, branch or commit 'nope' [E0805]\n"
+    )
 
 
 def test_a_repository_that_cannot_be_fetched(tmp_path: Path) -> None:
@@ -137,7 +140,7 @@ def test_offline_without_the_module_in_the_cache(tmp_path: Path, repo: Path) -> 
         assert result.exit_code == 2
         assert result.stderr == (
             f"job.yaml:3:19: steps[0].use.source: file://{repo} is not in the module cache ({tmp_path}/empty); "
-            "run once without --offline\n"
+            "run once without --offline [E0805]\n"
         )
 
 
@@ -172,6 +175,6 @@ def test_a_problem_in_a_git_module_names_the_repository_file_and_commit(tmp_path
     result = compile_use(tmp_path, f"file://{path}/m")
     assert result.exit_code == 2
     assert result.stderr == (
-        f"file://{path}/m/module.yaml@{head[:12]}:3:5: steps[0].nme: not a Step field; did you mean steps[0].name? "
-        "(used by job.yaml:3:10: steps[0].use)\n"
+        f"file://{path}/m/module.yaml@{head[:12]}:3:5: steps[0].nme: unknown field; did you mean steps[0].name? "
+        "(used by job.yaml:3:10: steps[0].use) [E0201]\n"
     )

@@ -115,7 +115,7 @@ def test_a_template_problem_is_located_in_the_module(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         "m/module.yaml:3:11: template: JobResources has no field Cpus (Go names: Tasks, CpusPerTask, MemPerCPU, "
-        "Gpus, GpusPerTask) (used by job.yaml:3:10: steps[0].use)\n"
+        "Gpus, GpusPerTask) (used by job.yaml:3:10: steps[0].use) [E0806]\n"
     )
 
 
@@ -162,8 +162,8 @@ def test_the_grids_example_module_compiles_with_one_warning(tmp_path: Path) -> N
     result = jobc("compile", "job.yaml", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (
-        "example/module.yaml:11:5: warning: outputs[0].despcription: not a field, ignored (the grid ignores it too); "
-        "did you mean outputs[0].description? (used by job.yaml:3:10: steps[0].use)\n"
+        "example/module.yaml:11:5: warning: outputs[0].despcription: unknown field, ignored (the grid ignores it too); "
+        "did you mean outputs[0].description? (used by job.yaml:3:10: steps[0].use) [W0106]\n"
     )
     assert 'echo "Running with 100M of memory"' in result.stdout
     assert "jobc_module_leave HELLO_ RESULT" in result.stdout

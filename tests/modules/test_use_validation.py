@@ -51,14 +51,14 @@ def test_a_problem_in_a_module_step_is_located_in_the_module_and_at_the_use(tmp_
     bad = GREETER.replace('command: echo "$HOW $WHO"', "command: echo\n      shell: /bin/zsh")
     assert problems(tmp_path, USE_GREETER, {"greeter/module.yaml": bad}) == [
         "greeter/module.yaml:14:14: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT "
-        "(used by job.yaml:5:7: steps[0].use)"
+        "(used by job.yaml:5:7: steps[0].use) [E0203]"
     ]
 
 
 def test_an_unknown_module_field_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
     bad = GREETER.replace("outputs:", "ouputs:")
     assert problems(tmp_path, USE_GREETER, {"greeter/module.yaml": bad}) == [
-        "greeter/module.yaml:8:1: ouputs: not a Module field; did you mean outputs? (used by job.yaml:5:7: steps[0].use)"
+        "greeter/module.yaml:8:1: ouputs: unknown field; did you mean outputs? (used by job.yaml:5:7: steps[0].use) [E0201]"
     ]
 
 
@@ -66,22 +66,22 @@ def test_a_misspelt_description_only_warns(tmp_path: Path) -> None:
     """The grid's example module has `despcription`: it changes nothing in the script."""
     bad = GREETER.replace("    description: who to greet", "    despcription: who to greet")
     assert problems(tmp_path, USE_GREETER, {"greeter/module.yaml": bad}, ok=True) == [
-        "greeter/module.yaml:5:5: warning: inputs[0].despcription: not a field, ignored (the grid ignores it too); "
-        "did you mean inputs[0].description? (used by job.yaml:5:7: steps[0].use)"
+        "greeter/module.yaml:5:5: warning: inputs[0].despcription: unknown field, ignored (the grid ignores it too); "
+        "did you mean inputs[0].description? (used by job.yaml:5:7: steps[0].use) [W0106]"
     ]
 
 
 def test_a_required_input_missing(tmp_path: Path) -> None:
     steps = "  - use:\n      source: ./greeter\n"
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
-        "job.yaml:4:7: steps[0].use: module 'greeter' needs input WHO (it has no default): give it in args"
+        "job.yaml:4:7: steps[0].use: module 'greeter' needs input WHO (it has no default): give it in args [E0802]"
     ]
 
 
 def test_an_arg_naming_no_input(tmp_path: Path) -> None:
     steps = USE_GREETER + "        - key: HWO\n          value: hi\n"
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
-        "job.yaml:9:16: steps[0].use.args[1].key: module 'greeter' has no input HWO; did you mean WHO?"
+        "job.yaml:9:16: steps[0].use.args[1].key: module 'greeter' has no input HWO; did you mean WHO? [E0801]"
     ]
 
 
@@ -89,21 +89,21 @@ def test_an_arg_naming_no_input_of_a_module_without_inputs(tmp_path: Path) -> No
     module = "name: bare\nsteps:\n  - name: s\n"
     steps = "  - use:\n      source: ./bare\n      args:\n        - {key: X, value: y}\n"
     assert problems(tmp_path, steps, {"bare/module.yaml": module}) == [
-        "job.yaml:6:17: steps[0].use.args[0].key: module 'bare' has no input X; it declares no inputs"
+        "job.yaml:6:17: steps[0].use.args[0].key: module 'bare' has no input X; it declares no inputs [E0801]"
     ]
 
 
 def test_an_arg_given_twice(tmp_path: Path) -> None:
     steps = USE_GREETER + "        - key: WHO\n          value: again\n"
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
-        "job.yaml:9:16: steps[0].use.args[1].key: WHO is given twice"
+        "job.yaml:9:16: steps[0].use.args[1].key: WHO is given twice [E0406]"
     ]
 
 
 def test_an_input_or_output_declared_twice(tmp_path: Path) -> None:
     bad = GREETER.replace("outputs:\n  - key: RESULT", "outputs:\n  - key: RESULT\n  - key: RESULT")
     assert problems(tmp_path, USE_GREETER, {"greeter/module.yaml": bad}) == [
-        "greeter/module.yaml:10:10: outputs[1].key: output RESULT is declared twice (used by job.yaml:5:7: steps[0].use)"
+        "greeter/module.yaml:10:10: outputs[1].key: output RESULT is declared twice (used by job.yaml:5:7: steps[0].use) [E0406]"
     ]
 
 
@@ -112,7 +112,7 @@ def test_export_env_as_making_a_reserved_name(tmp_path: Path) -> None:
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
         "job.yaml:9:20: steps[0].use.exportEnvAs: makes output RESULT SLURM_RESULT, a name reserved for the script "
         "(PATH, LD_PRELOAD, IFS, BASH_ENV, ENV, SHELLOPTS, BASHOPTS, HOME, STORAGE_PATH, NTASKS, CPUS_PER_TASK, "
-        "MEM_PER_CPU, GPUS_PER_TASK, GPUS, CPUS, MEM, DEEPSQUARE_*, SLURM_*, JOBC_*)"
+        "MEM_PER_CPU, GPUS_PER_TASK, GPUS, CPUS, MEM, DEEPSQUARE_*, SLURM_*, JOBC_*) [E0304]"
     ]
 
 
@@ -120,7 +120,7 @@ def test_export_env_as_must_be_a_posix_name(tmp_path: Path) -> None:
     steps = USE_GREETER + "      exportEnvAs: 'A-B'\n"
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
         "job.yaml:9:20: steps[0].use.exportEnvAs: must be a POSIX name: letters, digits and underscores, "
-        "not starting with a digit"
+        "not starting with a digit [E0303]"
     ]
 
 
@@ -128,9 +128,9 @@ def test_minimum_resources_above_the_job(tmp_path: Path) -> None:
     module = GREETER + "minimumResources:\n  memPerCpu: 500\n  gpus: 1\n  tasks: 1\n"
     assert problems(tmp_path, USE_GREETER, {"greeter/module.yaml": module}) == [
         "job.yaml:5:7: steps[0].use: module 'greeter' needs resources.memPerCpu of at least 500 "
-        "(its minimumResources); the job has 100",
+        "(its minimumResources); the job has 100 [E0803]",
         "job.yaml:5:7: steps[0].use: module 'greeter' needs resources.gpus of at least 1 "
-        "(its minimumResources); the job has 0",
+        "(its minimumResources); the job has 0 [E0803]",
     ]
 
 
@@ -147,28 +147,28 @@ def test_minimum_resources_above_the_job(tmp_path: Path) -> None:
 def test_sources_that_name_no_module(tmp_path: Path, source: str, message: str) -> None:
     steps = f"  - use:\n      source: {source}\n"
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
-        f"job.yaml:4:15: steps[0].use.source: {message.format(tmp=tmp_path)}"
+        f"job.yaml:4:15: steps[0].use.source: {message.format(tmp=tmp_path)} [E0805]"
     ]
 
 
 def test_a_directory_without_module_yaml(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assert problems(tmp_path, "  - use: {source: ./empty}\n", {}) == [
-        "job.yaml:3:19: steps[0].use.source: no module.yaml in empty"
+        "job.yaml:3:19: steps[0].use.source: no module.yaml in empty [E0805]"
     ]
 
 
 def test_use_is_exclusive_with_run(tmp_path: Path) -> None:
     steps = "  - run: {command: 'true'}\n    use: {source: ./greeter}\n"
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
-        "job.yaml:3:5: steps[0]: run, for, launch, use and steps are exclusive: this step gives run and use"
+        "job.yaml:3:5: steps[0]: run, for, launch, use and steps are exclusive: this step gives run and use [E0205]"
     ]
 
 
 def test_invalid_yaml_in_a_module(tmp_path: Path) -> None:
     assert problems(tmp_path, USE_GREETER, {"greeter/module.yaml": "name: [x\n"}) == [
         "greeter/module.yaml:2:1: invalid YAML: expected ',' or ']', but got '<stream end>' "
-        "(used by job.yaml:5:7: steps[0].use)"
+        "(used by job.yaml:5:7: steps[0].use) [E0101]"
     ]
 
 
@@ -178,7 +178,7 @@ def test_a_cycle_of_modules(tmp_path: Path) -> None:
     assert problems(tmp_path, "  - use: {source: ./a}\n", {"a/module.yaml": a, "b/module.yaml": b}) == [
         "b/module.yaml:3:19: steps[0].use.source: modules use each other in a cycle: "
         "a/module.yaml -> b/module.yaml -> a/module.yaml "
-        "(used by a/module.yaml:3:10: steps[0].use, used by job.yaml:3:10: steps[0].use)"
+        "(used by a/module.yaml:3:10: steps[0].use, used by job.yaml:3:10: steps[0].use) [E0804]"
     ]
 
 
@@ -189,7 +189,7 @@ def test_a_module_of_a_module_reports_through_both(tmp_path: Path) -> None:
         tmp_path, "  - use: {source: ./outer}\n", {"outer/module.yaml": outer, "inner/module.yaml": inner}
     ) == [
         "inner/module.yaml:3:33: steps[0].run.shell: must be one of /bin/bash, /bin/ash, /bin/sh, ENTRYPOINT "
-        "(used by outer/module.yaml:4:7: steps[0].use, used by job.yaml:3:10: steps[0].use)"
+        "(used by outer/module.yaml:4:7: steps[0].use, used by job.yaml:3:10: steps[0].use) [E0203]"
     ]
 
 
@@ -199,7 +199,7 @@ def test_depends_on_an_outer_launch_from_inside_a_module(tmp_path: Path) -> None
     steps = "  - launch: {handleName: bg, steps: [{name: s}]}\n  - use: {source: ./waits}\n"
     assert problems(tmp_path, steps, {"waits/module.yaml": module}) == [
         "waits/module.yaml:4:17: steps[0].dependsOn[0]: no launch with handleName 'bg' before this step in the "
-        "same step list (used by job.yaml:4:10: steps[1].use)"
+        "same step list (used by job.yaml:4:10: steps[1].use) [E0401]"
     ]
 
 
@@ -208,4 +208,4 @@ def test_modules_nested_too_deep(tmp_path: Path) -> None:
     files["m9/module.yaml"] = "name: m9\nsteps:\n  - name: bottom\n"
     [line] = problems(tmp_path, "  - use: {source: ./m0}\n", files)
     assert line.startswith("m7/module.yaml:3:19: steps[0].use.source: modules nested deeper than 8 levels (used by m6/")
-    assert line.endswith("used by m0/module.yaml:3:10: steps[0].use, used by job.yaml:3:10: steps[0].use)")
+    assert line.endswith("used by m0/module.yaml:3:10: steps[0].use, used by job.yaml:3:10: steps[0].use) [E0804]")

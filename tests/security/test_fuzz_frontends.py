@@ -160,7 +160,7 @@ class Fuzzer:
             rf"{re.escape(shown)}:\d+:\d+: .",
             r"jobc: \S",
             r"…and \d+ more$",
-            rf"{re.escape(shown)}: the spec is empty$",
+            rf"{re.escape(shown)}: the spec is empty \[E0107\]$",
         ]
         if command == "validate":
             ok.append(rf"{re.escape(shown)}: ok$")
@@ -654,14 +654,14 @@ def test_control_characters_in_keys_stay_on_one_line(fuzz: Fuzzer) -> None:
 def test_integers_too_long_for_python_are_located(fuzz: Fuzzer) -> None:
     """Regression (found by this fuzzer): more than 4300 digits raised ValueError -> exit code 70."""
     digits = "9" * 5000
-    for content, suffix, where in (
-        ('{"resources": {"tasks": ' + digits + "}}", ".json", ":1:25: invalid JSON: "),
-        ("[1, " + digits + "]", ".json", ":1:5: invalid JSON: "),
-        ("resources: {tasks: " + digits + "}\n", ".yaml", ":1:20: "),
-        ("- " + digits + "\n", ".yaml", ":1:3: "),
+    for content, suffix, where, code in (
+        ('{"resources": {"tasks": ' + digits + "}}", ".json", ":1:25: invalid JSON: ", "E0103"),
+        ("[1, " + digits + "]", ".json", ":1:5: invalid JSON: ", "E0103"),
+        ("resources: {tasks: " + digits + "}\n", ".yaml", ":1:20: ", "E0106"),
+        ("- " + digits + "\n", ".yaml", ":1:3: ", "E0106"),
     ):
         assert fuzz.case(content, suffix, label="long integer") == 2
         spec = fuzz.dir / f"case{suffix}"
         result = CliRunner().invoke(app, ["compile", str(spec)])
-        assert result.stderr == f"{spec}{where}integer too long (5000 characters)\n"
+        assert result.stderr == f"{spec}{where}integer too long (5000 characters) [{code}]\n"
     fuzz.check()

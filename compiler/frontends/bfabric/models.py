@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ...source import Plain
-from ..fields import Bool, PosixName, Str, invalid, is_host, keywords, rule
+from ..fields import Bool, PosixName, Str, image_rule, invalid, is_host, keywords, rule
 
 DEFAULT = "[default]"  # a submitter parameter that leaves the site's default
 
@@ -72,11 +72,8 @@ ShellCommand = Annotated[Str, _after(_command), _after(_program), _NOT_BLANK]
 Text = Annotated[Str, _after(_no_control), templated(_NO_CONTROL)]
 Image = Annotated[
     Str,
-    rule(
-        lambda v: bool(v) and not any(c.isspace() for c in v) and not _CONTROL.search(v),
-        "must be an image reference such as registry.example.com/app:1.0, without spaces",
-    ),
     _after(_not_option),
+    image_rule(host_allowed=True),
     templated(r"^[^\s\x00-\x1f\x7f-][^\s\x00-\x1f\x7f]*$"),
 ]
 MacAddress = Annotated[

@@ -62,7 +62,7 @@ def check_settings(s: Settings) -> list[Diagnostic]:
         try:
             _check_mem(app.mem)
         except ValueError as exc:
-            problems.append(error((), f"--mem {app.mem}: {exc}"))
+            problems.append(error((), f"--mem: {exc}, got {app.mem!r}"))
     if app.workunit_ref is not None and (not app.workunit_ref or "\x00" in app.workunit_ref):
         problems.append(error((), "--workunit-ref: must be a workunit id or a workunit definition file, not empty"))
     if app.work_dir is not None and (not app.work_dir or re.search(r"[\x00-\x1f\x7f]", app.work_dir)):

@@ -460,7 +460,7 @@ def test_schema_of_app_specs() -> None:
     assert schema["title"] == "bfabric app spec (jobc)"
     assert set(schema["$defs"]) >= {"CommandDocker", "CommandShell", "MountOptions", "SubmitterRef"}
     bad = CliRunner().invoke(app, ["schema", "--kind", "nope"])
-    assert (bad.exit_code, bad.stderr) == (2, "jobc: --kind nope: must be job or app\n")
+    assert (bad.exit_code, bad.stderr) == (2, "jobc: --kind nope: must be one of job, app [E0601]\n")
 
 
 def test_examples_validate() -> None:
@@ -633,6 +633,6 @@ def test_an_error_in_a_merged_value_points_where_it_is_written(tmp_path: Path, m
     assert result.exit_code == 2
     # versions[1] merges the anchor of versions[0]: the message names the merged field, at the anchor's line
     assert (
-        "app.yaml:8:18: versions[1].commands.process.env.A: must be a string: YAML reads 1 as a number; quote it"
+        "app.yaml:8:18: versions[1].commands.process.env.A: must be a string: YAML reads 1 as a number; quote it [E0204]"
         in result.stderr.splitlines()
     )
