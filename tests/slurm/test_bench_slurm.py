@@ -34,7 +34,7 @@ def test_slurm_bench_runs_with_tiny_sizes() -> None:
     assert re.fullmatch(r"\d+ vs \d+ ms", measured), measured
     assert re.match(r"\d+\.\d{3}× \(rounds ", ratio), ratio
     assert target == "≤ 1.1×"
-    per_step, per_job = rows["jobc's own code, outside Slurm (srun a no-op): per step; per job"][0].split("; ")
+    per_step, per_job = rows["jobc's code outside Slurm (srun is /bin/true): per step; per job"][0].split("; ")
     assert re.fullmatch(r"-?\d+\.\d\d", per_step) and re.fullmatch(r"-?\d+\.\d ms", per_job), (per_step, per_job)
     helpers = rows["per step, empty $DEEPSQUARE_ENV: marker; subshell; env loading; all"][0]
     assert re.fullmatch(r"(-?\d+\.\d+; ){3}-?\d+\.\d+ ms", helpers), helpers
