@@ -181,26 +181,31 @@ def outside_slurm(script: Path) -> float:
 
 HELPER_LOOP = r"""
 set -euo pipefail
-DEEPSQUARE_ENV=$1 JOBC_RUN=$2 N=$3
+DEEPSQUARE_ENV=$1 JOBC_RUN=$2 ROUNDS=$3
 eval "$(sed -n '/^# ---- jobc.s runtime helpers/,/^# ---- running the job/p' "$4")"
-time_of() {  # microseconds of N calls of "$@"
-  local i start=$EPOCHREALTIME
-  for ((i = 0; i < N; i++)); do "$@" >/dev/null; done
-  printf '%s %s\n' "$1" "$(( ${EPOCHREALTIME/./} - ${start/./} ))"
-}
 nothing() { :; }
 bare() { srun; }
 marker() { jobc_step s0; }
 subshell() { ( srun ); }
 load_env() { jobc_load_env; }
 step() { jobc_step s0; ( jobc_load_env; srun ); }
-for label in nothing bare marker subshell load_env step; do time_of "$label" 2>/dev/null; done
+labels=(nothing bare marker subshell load_env step)
+declare -A total
+for ((round = 0; round < ROUNDS; round++)); do  # round-robin, 10 calls of each at a time
+  for label in "${labels[@]}"; do
+    start=$EPOCHREALTIME
+    for ((i = 0; i < 10; i++)); do "$label" >/dev/null 2>&1; done
+    total[$label]=$(( ${total[$label]:-0} + ${EPOCHREALTIME/./} - ${start/./} ))
+  done
+done
+for label in "${labels[@]}"; do printf '%s %s\n' "$label" "${total[$label]}"; done
 """
 
 
-def helper_costs(jobc_script: Path, env_lines: int, runs: int) -> dict[str, float]:
+def helper_costs(jobc_script: Path, env_lines: int, calls: int) -> dict[str, float]:
     """Milliseconds per step of jobc's code around a step's srun (`step`: the marker, the subshell, loading
-    $DEEPSQUARE_ENV of ENV_LINES lines), and of each part alone; srun is the no-op /bin/true.
+    $DEEPSQUARE_ENV of ENV_LINES lines), and of each part alone; srun is the no-op /bin/true. CALLS calls of
+    each, taken round-robin ten at a time.
 
     `subshell` and `step` are less the bare `srun` (a fork and an exec, which a hand-written step pays too), the
     others less an empty function call.
@@ -210,7 +215,7 @@ def helper_costs(jobc_script: Path, env_lines: int, runs: int) -> dict[str, floa
     env_file = jobc_script.parent / f"env-{env_lines}"
     env_file.write_text("".join(f"KEY_{i}=value {i}\n" for i in range(env_lines)), encoding="utf-8")
     proc = subprocess.run(
-        ["bash", "-c", HELPER_LOOP, "helpers", str(env_file), str(run_dir), str(runs), str(jobc_script)],
+        ["bash", "-c", HELPER_LOOP, "helpers", str(env_file), str(run_dir), str(max(1, calls // 10)), str(jobc_script)],
         env=no_op_srun(jobc_script.parent),
         capture_output=True,
         text=True,
@@ -219,7 +224,7 @@ def helper_costs(jobc_script: Path, env_lines: int, runs: int) -> dict[str, floa
     ms = {}
     for line in proc.stdout.splitlines():
         label, micros = line.split()
-        ms[label] = int(micros) / 1000 / runs
+        ms[label] = int(micros) / 1000 / (10 * max(1, calls // 10))
     return {
         "marker": ms["marker"] - ms["nothing"],
         "load_env": ms["load_env"] - ms["nothing"],
