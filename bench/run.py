@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Every performance figure of jobc (issue 15) as a ratio next to its target.
 
-    python bench/run.py [--rounds 11] [--python PY] [--constraints FILE] [--tiny] [--no-peer] [--write]
+    python bench/run.py [--rounds 11] [--python PY] [--constraints FILE] [--tiny] [--no-peer]
+                        [--slurm | --slurm-only] [--write]
 
 Builds a regular (not editable) install of this checkout in `bench/.work/venv-<python>` (the dependencies
 resolved from pyproject.toml; `--constraints FILE` pins them, to measure a bound), then times fresh processes
 round-robin, so that a busy moment of the machine slows every figure of a round alike and the ratios hold.
-The runtime overhead of the generated script under the real Slurm is not measured
-here yet (see bench/README.md). The peer, bfabric-app-runner 0.9.1, is installed into a
-Python >= 3.12 venv of its own. `--write` puts the table into bench/README.md. It reports; it asserts nothing.
+`--slurm` adds the runtime overhead of the generated script under a real Slurm that the test harness starts
+(bench/slurm_overhead.py; root only); `--slurm-only` measures that alone. The peer, bfabric-app-runner 0.9.1,
+is installed into a Python >= 3.12 venv of its own. `--write` puts the table into bench/README.md. It reports;
+it asserts nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ PEER_VERSION = "0.9.1"
 PYENV = Path("/root/.pyenv/versions")
 sys.path.insert(0, str(ROOT / "bench"))
 
+import slurm_overhead  # noqa: E402  (bench/slurm_overhead.py: the generated script under the real Slurm)
 import specs  # noqa: E402  (bench/specs.py: the generated specs)
 
 
@@ -184,20 +187,9 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
     return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, help="default 11 (--tiny: 1)")
-    parser.add_argument("--python", default=sys.executable, help="interpreter of the measured install")
-    parser.add_argument("--constraints", help="pip constraints file for the dependencies (to measure a bound)")
-    parser.add_argument("--tiny", action="store_true", help="tiny sizes: checks that the bench runs")
-    parser.add_argument("--no-peer", action="store_true", help="skip bfabric-app-runner")
-    parser.add_argument("--here", action="store_true", help="measure the jobc of this interpreter (no venv built)")
-    parser.add_argument("--write", action="store_true", help="write the table into bench/README.md")
-    args = parser.parse_args()
-    rounds = args.rounds or (1 if args.tiny else 11)
+def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The figures of jobc itself: start-up, compile and validate times, the peer; (a note, the rows)."""
     big, bigger, many = (50, 500, 5) if args.tiny else (10_000, 100_000, 100)
-
-    venv = Path(sys.executable).parent.parent if args.here else venv_for(args.python, args.constraints)
     py = str(venv / "bin" / "python")
     jobc = [str(venv / "bin" / "jobc")]
     tmp = Path(tempfile.mkdtemp(prefix="jobc-bench-"))
@@ -310,7 +302,44 @@ def main() -> None:
         f"Python {version.stdout.strip()}, {shown}; medians of {rounds} rounds "
         f"(the {bigger:,}-step figures: every {slow} rounds); bare python {bare * 1000:.1f} ms"
     )
-    text = about + "\n\n" + table(rows)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return about, rows
+
+
+def slurm_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The generated script under a real Slurm of the test harness: (a note, the rows)."""
+    steps, outside_runs = (3, 1) if args.tiny else (50, rounds)
+    cluster = slurm_overhead.start_cluster()
+    try:
+        return slurm_overhead.measure(cluster, [str(venv / "bin" / "jobc")], steps, rounds, outside_runs)
+    finally:
+        cluster.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, help="default 11 (--tiny: 1)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter of the measured install")
+    parser.add_argument("--constraints", help="pip constraints file for the dependencies (to measure a bound)")
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes: checks that the bench runs")
+    parser.add_argument("--no-peer", action="store_true", help="skip bfabric-app-runner")
+    parser.add_argument("--here", action="store_true", help="measure the jobc of this interpreter (no venv built)")
+    parser.add_argument("--slurm", action="store_true", help="also the generated script under a real Slurm (root)")
+    parser.add_argument("--slurm-only", action="store_true", help="only the generated script under a real Slurm")
+    parser.add_argument("--write", action="store_true", help="write the table into bench/README.md")
+    args = parser.parse_args()
+    rounds = args.rounds or (1 if args.tiny else 11)
+    venv = Path(sys.executable).parent.parent if args.here else venv_for(args.python, args.constraints)
+    notes, rows = [], []
+    if not args.slurm_only:
+        note, more = compiler_figures(args, rounds, venv)
+        notes.append(note)
+        rows += more
+    if args.slurm or args.slurm_only:
+        note, more = slurm_figures(args, rounds, venv)
+        notes.append(note)
+        rows += more
+    text = "\n".join(notes) + "\n\n" + table(rows)
     print(text)
     if args.write:
         readme = ROOT / "bench" / "README.md"
@@ -318,7 +347,6 @@ def main() -> None:
         marker = "<!-- bench table -->"
         head = old.split(marker)[0] if marker in old else old
         readme.write_text(head.rstrip("\n") + f"\n\n{marker}\n{text}\n", encoding="utf-8")
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,17 @@ from typing import Callable
 from .. import ir
 from ..diagnostics import Diagnostic, FieldPath, error, fail, format_path, split_path
 from ..directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
-from ..reserved import RESERVED_PATTERN
+from ..reserved import RESERVED_NAMES, RESERVED_PREFIXES
 from ..site import Site
 from . import networks, quoting, srun
 from .features import features, loop_shellcheck_codes
 from .quoting import Sh
 from .summary import header_lines
 from .words import render_word
+
+# The reserved names as a `case` pattern: for a name already known to be an identifier, the rule of
+# reserved.RESERVED_PATTERN, without a regular expression that bash would compile for every line of every step.
+RESERVED_CASE = "|".join(RESERVED_NAMES + tuple(prefix + "*" for prefix in RESERVED_PREFIXES))
 
 
 @lru_cache(maxsize=1)
@@ -119,7 +123,7 @@ def render_script(
         step_setup=lambda step: srun.step_setup(step, job, site),
         loop_shellcheck_codes=loop_shellcheck_codes,
         secret=secret,
-        reserved_pattern=RESERVED_PATTERN,
+        reserved_case=RESERVED_CASE,
         dns_forwarder=networks.DNS_FORWARDER,
         vnet_gateways=networks.gateway_lines(job),
     )

@@ -319,10 +319,11 @@ def test_container_steps_in_a_launch_are_wrapped_once_by_jobc_task():
 
 def test_the_env_file_rule_matches_jobc_load_env():
     """jobc_enroot passes the keys jobc_load_env exported: both use the one reserved-name rule."""
-    from jobc.reserved import RESERVED_PATTERN
+    from jobc.backend.render import RESERVED_CASE
 
     script = compile_steps(ENROOT_PRIVATE)
-    assert script.count(f"$key =~ {RESERVED_PATTERN} ]]") == 2
+    assert script.count("$line =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]") == 2
+    assert script.count(f"      {RESERVED_CASE}) ") == 2
 
 
 def test_generated_container_scripts_pass_shellcheck(tmp_path):
