@@ -162,6 +162,17 @@ print(json.dumps({"first": first, "warm": warm}))
 )
 
 
+def alternated(ours: Path, peer: Path | None, setup: str, cwd: Path, times: int) -> tuple[dict, dict]:
+    """Medians of `times` in-process runs of each side, taken in turn, so that a busy moment does not fall on one."""
+    runs: dict[str, list[dict]] = {"ours": [], "theirs": []}
+    for _ in range(times):
+        runs["ours"].append(in_process(ours, setup + JOBC_APP, cwd))
+        if peer:
+            runs["theirs"].append(in_process(peer, setup + PEER_APP, cwd))
+    median = lambda side: {key: statistics.median(run[key] for run in runs[side]) for key in ("first", "warm")}
+    return median("ours"), (median("theirs") if peer else {})
+
+
 def peer_python() -> Path | None:
     """A venv of a Python >= 3.12 with bfabric-app-runner 0.9.1."""
     for version in ("3.12", "3.13"):
@@ -307,10 +318,9 @@ def main() -> None:
     Path(app_spec).write_text('bfabric: {app_runner: "0.9.1"}\n' + every_field, encoding="utf-8")
     n = 3 if args.tiny else 50
     setup = f"SPEC = {app_spec!r}; N = {n}\n"
-    ours = in_process(Path(py), setup + JOBC_APP, tmp)
     peer = None if args.no_peer else peer_python()
+    ours, theirs = alternated(Path(py), peer, setup, tmp, 1 if args.tiny else 3)
     if peer:
-        theirs = in_process(peer, setup + PEER_APP, tmp)
         rows.append(
             (
                 "app spec in-process: jobc vs bfabric-app-runner 0.9.1 (warm; import + first call)",
