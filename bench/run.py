@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Every performance figure of jobc (issue 15) as a ratio next to its target.
 
-    python bench/run.py [--rounds 11] [--python PY] [--constraints FILE] [--tiny] [--no-peer]
+    python bench/run.py [--rounds 11] [--python PY] [--constraints FILE] [--tiny] [--startup] [--no-peer]
                         [--slurm | --slurm-only] [--write]
 
 Builds a regular (not editable) install of this checkout in `bench/.work/venv-<python>` (the dependencies
 resolved from pyproject.toml; `--constraints FILE` pins them, to measure a bound), then times fresh processes
 round-robin, so that a busy moment of the machine slows every figure of a round alike and the ratios hold.
 `--slurm` adds the runtime overhead of the generated script under a real Slurm that the test harness starts
-(bench/slurm_overhead.py; root only); `--slurm-only` measures that alone. The peer, bfabric-app-runner 0.9.1,
+(bench/slurm_overhead.py; root only); `--slurm-only` measures that alone; `--startup` only start-up and the
+in-process app spec. The peer, bfabric-app-runner 0.9.1,
 is installed into a Python >= 3.12 venv of its own. `--write` puts the table into bench/README.md. It reports;
 it asserts nothing.
 """
@@ -45,7 +46,7 @@ def venv_for(python: str, constraints: str | None) -> Path:
     version = subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    venv = WORK / f"venv-{version}"
+    venv = WORK / (f"venv-{version}" + (f"-{Path(constraints).stem}" if constraints else ""))
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     if not (venv / "bin" / "python").exists():
         log(f"bench: building {venv}")
@@ -112,10 +113,13 @@ def in_process(python: Path, code: str, cwd: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+# "first" runs from before the measured side's imports to the end of its first call: bfabric-app-runner builds its
+# pydantic models when they are imported, jobc when they are first used, and either way a program pays it once.
 TIMER = """
 import json, statistics, time
+START = time.perf_counter()
 def timed(fn, n):
-    start = time.perf_counter(); fn(); first = time.perf_counter() - start
+    fn(); first = time.perf_counter() - START
     runs = []
     for _ in range(n):
         start = time.perf_counter(); fn(); runs.append(time.perf_counter() - start)
@@ -162,6 +166,17 @@ print(json.dumps({"first": first, "warm": warm}))
 )
 
 
+def alternated(ours: Path, peer: Path | None, setup: str, cwd: Path, times: int) -> tuple[dict, dict]:
+    """Medians of `times` in-process runs of each side, taken in turn, so that a busy moment does not fall on one."""
+    runs: dict[str, list[dict]] = {"ours": [], "theirs": []}
+    for _ in range(times):
+        runs["ours"].append(in_process(ours, setup + JOBC_APP, cwd))
+        if peer:
+            runs["theirs"].append(in_process(peer, setup + PEER_APP, cwd))
+    median = lambda side: {key: statistics.median(run[key] for run in runs[side]) for key in ("first", "warm")}
+    return median("ours"), (median("theirs") if peer else {})
+
+
 def peer_python() -> Path | None:
     """A venv of a Python >= 3.12 with bfabric-app-runner 0.9.1."""
     for version in ("3.12", "3.13"):
@@ -180,40 +195,8 @@ def peer_python() -> Path | None:
     return None
 
 
-def table(rows: list[tuple[str, str, str, str]]) -> str:
-    head = ("figure", "measured", "ratio", "target")
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
-    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
-
-
-def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str, str, str, str]]]:
-    """The figures of jobc itself: start-up, compile and validate times, the peer; (a note, the rows)."""
-    big, bigger, many = (50, 500, 5) if args.tiny else (10_000, 100_000, 100)
-    py = str(venv / "bin" / "python")
-    jobc = [str(venv / "bin" / "jobc")]
-    tmp = Path(tempfile.mkdtemp(prefix="jobc-bench-"))
-    minimal = tmp / "minimal.json"
-    shutil.copy(ROOT / "examples" / "reference-job-minimal.json", minimal)
-    specs.write_flat(tmp / "flat-big.yaml", big)
-    specs.write_flat(tmp / "flat-bigger.yaml", bigger)
-    specs.write_nested(tmp / "nested-big.yaml", big)
-    specs.write_nested(tmp / "nested-bigger.yaml", bigger)
-    specs.write_flat(tmp / "invalid-bigger.yaml", bigger, invalid=True)
-    many_dir = tmp / "many"
-    names = specs.write_many(many_dir, ROOT / "examples", many)
-    completion = jobc + ["__complete", "bash", "2", "jobc", "comp"]
-    has_completion = subprocess.run(jobc + ["completion", "bash"], capture_output=True).returncode == 0
-
-    cases = Cases()
-    cases.add("bare", [py, "-c", "pass"], tmp)
-    cases.add("floor", [py, "-c", "import pydantic, jinja2, yaml"], tmp)
-    cases.add("compile", jobc + ["compile", "minimal.json"], tmp)
-    cases.add("help", jobc + ["--help"], tmp)
-    cases.add("version", jobc + ["--version"], tmp)
-    if has_completion:
-        cases.add("completion", completion, tmp)
-    slow = 1 if args.tiny else 3
+def add_large(cases: Cases, jobc: list[str], tmp: Path, many_dir: Path, names: list[str], slow: int) -> None:
+    """The large specs and the many-spec runs (left out by `--startup`)."""
     cases.add("flat-big", jobc + ["compile", "flat-big.yaml", "-o", "/dev/null"], tmp)
     cases.add("flat-bigger", jobc + ["compile", "flat-bigger.yaml", "-o", "/dev/null"], tmp, every=slow)
     cases.add("nested-big", jobc + ["compile", "nested-big.yaml", "-o", "/dev/null"], tmp)
@@ -221,23 +204,12 @@ def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str
     cases.add("invalid-bigger", jobc + ["validate", "invalid-bigger.yaml"], tmp, expect=(2,), every=slow)
     cases.add("many-compile", jobc + ["compile", "--out-dir", str(tmp / "out"), *names], many_dir)
     cases.add("many-validate", jobc + ["validate", *names], many_dir)
-    cases.run(rounds)
 
+
+def large_rows(cases: Cases, big: int, bigger: int, many: int) -> list[tuple[str, str, str, str]]:
     ms = lambda name: f"{cases.median(name) * 1000:.1f} ms"
     ratio = lambda a, b: cases.median(a) / cases.median(b)
-    bare = cases.median("bare")
-    rows = [
-        ("`python -c pass` (for scale)", ms("bare"), "1", ""),
-        ("`import pydantic, jinja2, yaml` (the floor)", ms("floor"), f"{ratio('floor', 'bare'):.2f}× bare", ""),
-        ("cold `jobc compile` minimal job", ms("compile"), f"{ratio('compile', 'floor'):.2f}× floor", "≤ 1.15× floor"),
-        ("`jobc --help`", ms("help"), f"{ratio('help', 'bare'):.2f}× bare", "≤ 3× bare"),
-        ("`jobc --version`", ms("version"), f"{ratio('version', 'bare'):.2f}× bare", "≤ 3× bare"),
-        (
-            "completion (`jobc comp<TAB>`)",
-            ms("completion") if has_completion else "none",
-            f"{ratio('completion', 'bare'):.2f}× bare" if has_completion else "–",
-            "≤ 3× bare",
-        ),
+    return [
         (f"{big:,} flat steps", ms("flat-big"), f"{ratio('flat-big', 'compile'):.2f}× minimal", "≤ 3× minimal"),
         (
             f"{bigger:,} flat steps",
@@ -271,18 +243,77 @@ def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str
             "≤ 3× one",
         ),
     ]
+
+
+def table(rows: list[tuple[str, str, str, str]]) -> str:
+    head = ("figure", "measured", "ratio", "target")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The figures of jobc itself: start-up, compile and validate times, the peer; (a note, the rows)."""
+    big, bigger, many = (50, 500, 5) if args.tiny else (10_000, 100_000, 100)
+    py = str(venv / "bin" / "python")
+    jobc = [str(venv / "bin" / "jobc")]
+    tmp = Path(tempfile.mkdtemp(prefix="jobc-bench-"))
+    minimal = tmp / "minimal.json"
+    shutil.copy(ROOT / "examples" / "reference-job-minimal.json", minimal)
+    many_dir = tmp / "many"
+    names: list[str] = []
+    if not args.startup:
+        specs.write_flat(tmp / "flat-big.yaml", big)
+        specs.write_flat(tmp / "flat-bigger.yaml", bigger)
+        specs.write_nested(tmp / "nested-big.yaml", big)
+        specs.write_nested(tmp / "nested-bigger.yaml", bigger)
+        specs.write_flat(tmp / "invalid-bigger.yaml", bigger, invalid=True)
+        names = specs.write_many(many_dir, ROOT / "examples", many)
+    completion = jobc + ["__complete", "bash", "2", "jobc", "comp"]
+    has_completion = subprocess.run(jobc + ["completion", "bash"], capture_output=True).returncode == 0
+
+    cases = Cases()
+    cases.add("bare", [py, "-c", "pass"], tmp)
+    cases.add("floor", [py, "-c", "import pydantic, jinja2, yaml"], tmp)
+    cases.add("compile", jobc + ["compile", "minimal.json"], tmp)
+    cases.add("help", jobc + ["--help"], tmp)
+    cases.add("version", jobc + ["--version"], tmp)
+    if has_completion:
+        cases.add("completion", completion, tmp)
+    slow = 1 if args.tiny else 3
+    if not args.startup:
+        add_large(cases, jobc, tmp, many_dir, names, slow)
+    cases.run(rounds)
+
+    ms = lambda name: f"{cases.median(name) * 1000:.1f} ms"
+    ratio = lambda a, b: cases.median(a) / cases.median(b)
+    bare = cases.median("bare")
+    rows = [
+        ("`python -c pass` (for scale)", ms("bare"), "1", ""),
+        ("`import pydantic, jinja2, yaml` (the floor)", ms("floor"), f"{ratio('floor', 'bare'):.2f}× bare", ""),
+        ("cold `jobc compile` minimal job", ms("compile"), f"{ratio('compile', 'floor'):.2f}× floor", "≤ 1.15× floor"),
+        ("`jobc --help`", ms("help"), f"{ratio('help', 'bare'):.2f}× bare", "≤ 3× bare"),
+        ("`jobc --version`", ms("version"), f"{ratio('version', 'bare'):.2f}× bare", "≤ 3× bare"),
+        (
+            "completion (`jobc comp<TAB>`)",
+            ms("completion") if has_completion else "none",
+            f"{ratio('completion', 'bare'):.2f}× bare" if has_completion else "–",
+            "≤ 3× bare",
+        ),
+    ]
+    if not args.startup:
+        rows += large_rows(cases, big, bigger, many)
     app_spec = str(tmp / "app.yaml")  # every field of a docker command, with the section 0.9.1 requires
     every_field = (ROOT / "examples" / "bfabric" / "docker-every-field.yaml").read_text(encoding="utf-8")
     Path(app_spec).write_text('bfabric: {app_runner: "0.9.1"}\n' + every_field, encoding="utf-8")
     n = 3 if args.tiny else 50
     setup = f"SPEC = {app_spec!r}; N = {n}\n"
-    ours = in_process(Path(py), setup + JOBC_APP, tmp)
     peer = None if args.no_peer else peer_python()
+    ours, theirs = alternated(Path(py), peer, setup, tmp, 1 if args.tiny else 3)
     if peer:
-        theirs = in_process(peer, setup + PEER_APP, tmp)
         rows.append(
             (
-                "app spec in-process: jobc vs bfabric-app-runner 0.9.1 (warm; first call)",
+                "app spec in-process: jobc vs bfabric-app-runner 0.9.1 (warm; import + first call)",
                 f"{ours['warm'] * 1000:.2f} vs {theirs['warm'] * 1000:.2f} ms; "
                 f"{ours['first'] * 1000:.1f} vs {theirs['first'] * 1000:.1f} ms",
                 f"{theirs['warm'] / ours['warm']:.1f}× faster; {theirs['first'] / ours['first']:.1f}×",
@@ -299,8 +330,9 @@ def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str
     wanted = ("pydantic", "pydantic_core", "jinja2", "pyyaml", "mako")
     shown = ", ".join(d for d in deps if d.split("==")[0].lower().replace("-", "_") in wanted)
     about = (
-        f"Python {version.stdout.strip()}, {shown}; medians of {rounds} rounds "
-        f"(the {bigger:,}-step figures: every {slow} rounds); bare python {bare * 1000:.1f} ms"
+        f"Python {version.stdout.strip()}, {shown}; medians of {rounds} rounds"
+        + ("" if args.startup else f" (the {bigger:,}-step figures: every {slow} rounds)")
+        + f"; bare python {bare * 1000:.1f} ms"
     )
     shutil.rmtree(tmp, ignore_errors=True)
     return about, rows
@@ -322,6 +354,9 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable, help="interpreter of the measured install")
     parser.add_argument("--constraints", help="pip constraints file for the dependencies (to measure a bound)")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes: checks that the bench runs")
+    parser.add_argument(
+        "--startup", action="store_true", help="only start-up and the in-process app spec (no large specs)"
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip bfabric-app-runner")
     parser.add_argument("--here", action="store_true", help="measure the jobc of this interpreter (no venv built)")
     parser.add_argument("--slurm", action="store_true", help="also the generated script under a real Slurm (root)")

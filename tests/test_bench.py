@@ -23,3 +23,16 @@ def test_bench_runs_with_tiny_sizes() -> None:
     figures = {row.split("|")[1].strip() for row in rows[2:]}
     assert {"cold `jobc compile` minimal job", "`jobc --help`", "completion (`jobc comp<TAB>`)"} <= figures
     assert "50 flat steps" in figures and "500 steps nested 5 deep" in figures
+
+
+def test_bench_startup_selection_leaves_out_the_large_specs() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--tiny", "--here", "--no-peer", "--startup"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    figures = {line.split("|")[1].strip() for line in proc.stdout.splitlines() if line.startswith("| ")}
+    assert {"cold `jobc compile` minimal job", "`jobc --help`", "app spec in-process (jobc; peer skipped)"} <= figures
+    assert not any("steps" in figure or "specs" in figure for figure in figures)

@@ -111,6 +111,21 @@ def test_help_version_and_completion_import_no_heavy_module(args: list[str], tmp
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 
 
+def test_compile_of_a_job_without_use_imports_no_module_machinery(tmp_path: Path) -> None:
+    """`jobc.modules` (git, the module cache, Go templates) and the module file's models are a `use`'s cost."""
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['jobc', 'compile', {str(EXAMPLES / 'reference-job-minimal.json')!r}, '-o', 'out.sh']\n"
+        "from jobc.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(repr(sorted(m for m in sys.modules if m.startswith(('jobc.modules', 'jobc.frontends.module_models')))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out.sh").read_text().startswith("#!")
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
 # --- compile --------------------------------------------------------------------------------------
 
 

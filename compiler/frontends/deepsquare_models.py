@@ -417,47 +417,6 @@ class ForRange(Model):
     ] = None
 
 
-class StepFor(Model):
-    exactly_one_of = ("items", "range")
-
-    parallel: Bool = False  # required by the reference's table, left out by its own "Step (for)" example
-    items: Optional[ListOf(Str)] = None
-    range: Optional[ForRange] = None
-    steps: ListOf("Step")
-
-    @classmethod
-    def _checks(cls, data: dict) -> list[Problem]:
-        given = _given(data, *cls.exactly_one_of)
-        if len(given) > 1:
-            return [f"{_and(cls.exactly_one_of)} are exclusive: give one of them"]
-        return [] if given else [f"give {' or '.join(cls.exactly_one_of)}"]
-
-
-class StepAsyncLaunch(Model):
-    handleName: Optional[HandleName] = None
-    signalOnParentStepExit: Optional[
-        Annotated[
-            Int,
-            rule(
-                lambda v: 0 <= v <= 64,
-                "must be a signal number from 1 to 64, or 0 for no signal",
-                minimum=0,
-                maximum=64,
-            ),
-        ]
-    ] = None
-    steps: ListOf("Step")
-
-
-class StepUse(Model):
-    """A module's steps (DeepSquare `use`), resolved when the job is compiled (docs/modules.md)."""
-
-    source: Str
-    args: Optional[ListOf(EnvVar)] = None
-    exportEnvAs: Optional[PosixName] = None
-    steps: Optional[ListOf("Step")] = None
-
-
 # What a step does: at most one of them (`use` is the modules' field; an empty `steps` counts as absent).
 BODY_FIELDS = ("run", "for", "launch", "use", "steps")
 
@@ -484,6 +443,47 @@ class Step(Model):
         return []
 
 
+class StepFor(Model):
+    exactly_one_of = ("items", "range")
+
+    parallel: Bool = False  # required by the reference's table, left out by its own "Step (for)" example
+    items: Optional[ListOf(Str)] = None
+    range: Optional[ForRange] = None
+    steps: ListOf(Step)
+
+    @classmethod
+    def _checks(cls, data: dict) -> list[Problem]:
+        given = _given(data, *cls.exactly_one_of)
+        if len(given) > 1:
+            return [f"{_and(cls.exactly_one_of)} are exclusive: give one of them"]
+        return [] if given else [f"give {' or '.join(cls.exactly_one_of)}"]
+
+
+class StepAsyncLaunch(Model):
+    handleName: Optional[HandleName] = None
+    signalOnParentStepExit: Optional[
+        Annotated[
+            Int,
+            rule(
+                lambda v: 0 <= v <= 64,
+                "must be a signal number from 1 to 64, or 0 for no signal",
+                minimum=0,
+                maximum=64,
+            ),
+        ]
+    ] = None
+    steps: ListOf(Step)
+
+
+class StepUse(Model):
+    """A module's steps (DeepSquare `use`), resolved when the job is compiled (docs/modules.md)."""
+
+    source: Str
+    args: Optional[ListOf(EnvVar)] = None
+    exportEnvAs: Optional[PosixName] = None
+    steps: Optional[ListOf(Step)] = None
+
+
 class Job(Model):
     """A DeepSquare job: resources, data in and out, and a sequence of steps."""
 
@@ -508,7 +508,5 @@ class Job(Model):
     virtualNetworks: Optional[ListOf(VirtualNetwork)] = None
 
 
-StepFor.model_rebuild()
-StepAsyncLaunch.model_rebuild()
-StepUse.model_rebuild()
+# Step is defined before the kinds of steps that hold steps, so that only its own fields need resolving here.
 Step.model_rebuild()

@@ -3,11 +3,15 @@
 The module's file is located (`jobc.modules`), rendered with the `{Job, Step}` data the grid gives it, parsed
 and validated like a job's steps. Every field path inside it carries an `InModule` part, so a problem found
 here or by any later pass is reported in the module's file, with the `use` that brought it in.
+
+The module machinery (`jobc.modules`, the module file's models) is imported by the first `use`, and the
+job's template data made then: a job without a `use` pays for neither.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field, replace
@@ -15,12 +19,15 @@ from typing import Any, Callable
 
 from .. import ir
 from ..diagnostics import Diagnostic, FieldPath, InModule, SourceError, error, format_path, split_path, warning
-from ..modules import fetch, gotemplate, sources
 from ..reserved import describe, is_reserved
 from ..source import Plain, SourceMap, load
 from . import deepsquare_models as m
-from .module_models import Module
 from .validation import field_names, validate
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..modules import fetch, sources
+    from .module_models import Module
 
 MAX_DEPTH = 8
 SOURCE_PROBLEM = "E0805"  # a module source that cannot be used, worded by git or the source grammar
@@ -29,12 +36,32 @@ _SECRETS = {"secretAccessKey", "password", "privateKey", "preSharedKey"}  # neve
 
 
 @dataclass
-class UseContext:
-    """What lowering a `use` needs: where the current file is, the job (template data), the cache."""
+class Shared:
+    """What every `use` of one job shares: the module cache and the job as its templates see it."""
 
-    base: sources.Location
-    cache: fetch.Cache
-    job: Any  # gotemplate.GoStruct of the calling job
+    raw: Any  # the job's data
+    offline: bool
+    cache_root: str | None
+
+    @functools.cached_property
+    def cache(self) -> fetch.Cache:
+        from ..modules import fetch
+
+        return fetch.Cache(self.cache_root or fetch.default_root(), self.offline)
+
+    @functools.cached_property
+    def job(self) -> Any:
+        """The calling job as a gotemplate.GoStruct."""
+        return go_struct(m.Job, self.raw)
+
+
+@dataclass
+class UseContext:
+    """What lowering a `use` needs: where the current file is (None: the spec's directory), what the job's uses
+    share."""
+
+    base: sources.Location | None
+    shared: Shared
     job_resources: m.JobResources
     raw: Any  # the current file's data, to hand a `use` step to the template as written
     spec_dir: str
@@ -48,9 +75,8 @@ class UseContext:
 def top_context(job: m.Job, raw: Any, *, spec_name: str, offline: bool, cache_root: str | None) -> UseContext:
     spec_dir = os.path.dirname(os.path.abspath(spec_name)) if spec_name != "-" else os.getcwd()
     return UseContext(
-        base=sources.Location(spec_dir),
-        cache=fetch.Cache(cache_root or fetch.default_root(), offline),
-        job=go_struct(m.Job, raw),
+        base=None,
+        shared=Shared(raw, offline, cache_root),
         job_resources=job.resources,
         raw=raw,
         spec_dir=spec_dir,
@@ -64,6 +90,8 @@ def lower_use(
 ) -> ir.AnyStep:
     """The module step, with the fields every step has (`common`); on a problem, a note step (the problem is in
     `ctx.problems`)."""
+    from ..modules import fetch, gotemplate, sources
+
     use = step.use
     assert use is not None
     upath = path + ("use",)
@@ -97,7 +125,7 @@ def lower_use(
         in_script,
         upath,
         ctx,
-        gotemplate.GoStruct("", {"Job": ("job", ctx.job), "Step": ("step", go_struct(m.Step, raw_step))}),
+        gotemplate.GoStruct("", {"Job": ("job", ctx.shared.job), "Step": ("step", go_struct(m.Step, raw_step))}),
     )
     if loaded is None:
         return fallback
@@ -108,8 +136,7 @@ def lower_use(
         return fallback
     inner = UseContext(
         base=location,
-        cache=ctx.cache,
-        job=ctx.job,
+        shared=ctx.shared,
         job_resources=ctx.job_resources,
         raw=data,
         spec_dir=ctx.spec_dir,
@@ -137,13 +164,15 @@ def lower_use(
 
 
 def _locate(source: str, ctx: UseContext) -> sources.Location:
+    from ..modules import fetch, sources
+
     parsed = sources.parse(source)
     if isinstance(parsed, sources.LocalSource):
-        location = sources.local_in(ctx.base, parsed)
+        location = sources.local_in(sources.Location(ctx.spec_dir) if ctx.base is None else ctx.base, parsed)
         if not location.is_git and not os.path.isdir(location.directory):
             raise sources.SourceProblem(f"no module directory {location.directory}")
         return location
-    return fetch.resolve(ctx.cache, parsed)
+    return fetch.resolve(ctx.shared.cache, parsed)
 
 
 def _names(location: sources.Location, ctx: UseContext) -> tuple[str, str]:
@@ -161,6 +190,8 @@ def _names(location: sources.Location, ctx: UseContext) -> tuple[str, str]:
 
 def _load(text: str, shown: str, in_script: str, upath: FieldPath, ctx: UseContext, data: Any):
     """(the module, its data, the path prefix of its fields), or None with the problem in ctx.problems."""
+    from ..modules import gotemplate
+    from .module_models import Module
 
     def at_position(message: str, line: int, col: int) -> None:
         smap = SourceMap(positions={(): (line, col)})
@@ -210,7 +241,7 @@ def _drop_misspelt_descriptions(raw: dict, inside: FieldPath, ctx: UseContext) -
             out[key] = value
         return out
 
-    from .module_models import ModuleInput, ModuleOutput
+    from .module_models import Module, ModuleInput, ModuleOutput
 
     raw = clean(raw, (), field_names(Module))
     for name, model in (("inputs", ModuleInput), ("outputs", ModuleOutput)):
@@ -321,6 +352,7 @@ def go_name(name: str) -> str:
 
 def go_struct(model: type, raw: Any) -> Any:
     """The spec's data under Go names, as the grid's template sees it (secrets left out)."""
+    from ..modules import gotemplate
     from .validation import _child
 
     if not isinstance(raw, dict):

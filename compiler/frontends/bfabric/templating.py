@@ -26,6 +26,7 @@ data, compiling it never runs code from it.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 
@@ -87,6 +88,17 @@ def substitute(text: str, app: AppVariables) -> str:
     """Render `text` with Mako; raise `SubstitutionError` for anything but the allowed expressions."""
     if "${" not in text:
         return text  # nothing to substitute: the string is returned as it is, without Mako
+    template = _template(text)
+    try:
+        return template.render(app=app)
+    except Exception as exc:  # noqa: BLE001 - checked by _template; anything left is reported, never a crash
+        raise SubstitutionError(f"cannot substitute: {exc}") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _template(text: str):
+    """`text` checked and compiled as a Mako template, once per string: an app spec's strings come back for every
+    version and every compile of an embedding program, and Mako compiles each template to Python code."""
     from mako import exceptions, parsetree
     from mako.lexer import Lexer
     from mako.template import Template
@@ -106,7 +118,7 @@ def substitute(text: str, app: AppVariables) -> str:
         elif not isinstance(node, parsetree.Text):  # protect() leaves no other kind of node
             raise SubstitutionError(f"unexpected Mako syntax; {_ONLY}")
     try:
-        return Template(template, strict_undefined=True).render(app=app)
+        return Template(template, strict_undefined=True)
     except Exception as exc:  # noqa: BLE001 - checked above; anything left is reported, never a crash
         raise SubstitutionError(f"cannot substitute: {exc}") from None
 
