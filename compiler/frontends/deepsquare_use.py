@@ -8,6 +8,7 @@ here or by any later pass is reported in the module's file, with the `use` that 
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ class UseContext:
 
     base: sources.Location
     cache: fetch.Cache
-    job: Any  # gotemplate.GoStruct of the calling job
+    job: "JobData"  # the calling job as a module's template sees it
     job_resources: m.JobResources
     raw: Any  # the current file's data, to hand a `use` step to the template as written
     spec_dir: str
@@ -49,13 +50,26 @@ def top_context(job: m.Job, raw: Any, *, spec_name: str, offline: bool, cache_ro
     return UseContext(
         base=sources.Location(spec_dir),
         cache=fetch.Cache(cache_root or fetch.default_root(), offline),
-        job=go_struct(m.Job, raw),
+        job=JobData(raw),
         job_resources=job.resources,
         raw=raw,
         spec_dir=spec_dir,
         problems=[],
         warnings=[],
     )
+
+
+class JobData:
+    """The job's data under Go names, built at the first `use` step: most jobs have none, and building it
+    was half the compile of a 10,000-step job."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw, self.struct = raw, None
+
+    def get(self) -> Any:
+        if self.struct is None:
+            self.struct = go_struct(m.Job, self.raw)
+        return self.struct
 
 
 def lower_use(
@@ -96,7 +110,7 @@ def lower_use(
         in_script,
         upath,
         ctx,
-        gotemplate.GoStruct("", {"Job": ("job", ctx.job), "Step": ("step", go_struct(m.Step, raw_step))}),
+        gotemplate.GoStruct("", {"Job": ("job", ctx.job.get()), "Step": ("step", go_struct(m.Step, raw_step))}),
     )
     if loaded is None:
         return fallback
@@ -301,6 +315,7 @@ def _at(data: Any, path: FieldPath) -> Any:
 _INITIALISMS = {"cpu", "id", "url", "dns", "ip", "ips", "uid", "gid", "http", "https", "json", "api", "tcp", "udp"}
 
 
+@functools.lru_cache(maxsize=None)
 def go_name(name: str) -> str:
     """The Go field name gqlgen gives a schema field: `memPerCpu` -> `MemPerCPU`, `allowedIPs` -> `AllowedIPs`."""
     import re
@@ -317,17 +332,25 @@ def go_name(name: str) -> str:
     return "".join(out)
 
 
-def go_struct(model: type, raw: Any) -> Any:
-    """The spec's data under Go names, as the grid's template sees it (secrets left out)."""
+@functools.lru_cache(maxsize=None)
+def _go_fields(model: type) -> tuple[tuple[str, str, Any], ...]:
+    """(Go name, spec name, model of the value) of each field of `model`: the same for every value of it."""
     from .validation import _child
 
+    return tuple(
+        (go_name(info.alias or attr), info.alias or attr, _child(info.annotation, None)[0])
+        for attr, info in model.model_fields.items()
+    )
+
+
+def go_struct(model: type, raw: Any) -> Any:
+    """The spec's data under Go names, as the grid's template sees it (secrets left out)."""
     if not isinstance(raw, dict):
         return _go_value(raw, None)
     fields = {}
-    for attr, info in model.model_fields.items():
-        yaml_name = info.alias or attr
+    for go, yaml_name, child in _go_fields(model):
         value = None if yaml_name in _SECRETS else raw.get(yaml_name)
-        fields[go_name(yaml_name)] = (yaml_name, _go_value(value, _child(info.annotation, None)[0]))
+        fields[go] = (yaml_name, _go_value(value, child))
     return gotemplate.GoStruct(model.__name__, fields)
 
 
