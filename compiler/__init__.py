@@ -54,20 +54,22 @@ def compile_spec(
 
     site = site or Site()
     source = load(text, guess_format(name, text))
+    source_map = source.source_map
     try:
         job = frontends.data_to_ir(source.data, name=name, options=options, site=site)
+        del source  # the data is lowered: not kept alive beside the IR and the script
         job = run_passes(job, site)
         script = render_script(
             job,
             site,
             redact=redact,
-            line_of=lambda path: _line(source.source_map, path),
+            line_of=lambda path: _line(source_map, path),
             digest=digest or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
         )
     except SpecError as exc:
-        exc.source_map = source.source_map
+        exc.source_map = source_map
         raise
-    return Compiled(script, job.warnings, _has_secrets(job), source.source_map)
+    return Compiled(script, job.warnings, _has_secrets(job), source_map)
 
 
 def _line(source_map, path) -> int | None:
