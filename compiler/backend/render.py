@@ -49,7 +49,7 @@ def _environment():
     )
     env.filters.update(
         code=lambda text: Sh(text),
-        block=lambda text, width: Sh(_indent(str(text), width)),
+        block=lambda text, width: Sh(_indent(text, width) if width else text),
         words=quoting.words,
         comment=quoting.comment,
         site_path=quoting.site_path,
