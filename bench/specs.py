@@ -41,8 +41,11 @@ def write_nested(path: Path, steps: int) -> None:
 
 
 def write_many(directory: Path, examples: Path, count: int) -> list[str]:
-    """`count` specs, the DeepSquare examples over and over; their names, relative to `directory`."""
+    """`count` specs, the DeepSquare examples over and over (with their modules); their names, relative to
+    `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
+    if (examples / "modules").is_dir():  # the modules the `use` examples load, beside them
+        shutil.copytree(examples / "modules", directory / "modules", dirs_exist_ok=True)
     sources = sorted(p for p in examples.glob("*.*") if p.suffix in (".json", ".yaml", ".yml"))
     names = []
     for i in range(count):

@@ -135,8 +135,12 @@ def _load_yaml(text: str) -> Source:
     smap = SourceMap()
     if node is None:
         return Source(None, smap, "yaml")
-    builder = _YamlBuilder(smap, len(text))
+    builder = _YamlBuilder(smap, len(text), release=_ANCHOR.search(text) is None)
     return Source(builder.build(node, (), 0), smap, "yaml")
+
+
+# An anchor (`&name`; PyYAML and libyaml take letters, digits, `-` and `_`): without one no node is shared.
+_ANCHOR = re.compile(r"&[0-9A-Za-z_-]")
 
 
 def _compose(text: str) -> Any:
@@ -184,8 +188,13 @@ def _tab_hint(text: str, line: int) -> str | None:
 
 
 class _YamlBuilder:
-    def __init__(self, smap: SourceMap, text_size: int):
+    """Plain data and positions from the node tree. With `release` (no node is shared: the text has no
+    anchor), each node is let go once built, so that the tree shrinks while the data grows (the tree of a
+    large spec is as big as its data)."""
+
+    def __init__(self, smap: SourceMap, text_size: int, release: bool = False):
         self.smap = smap
+        self.release = release
         self.count = 0
         self.max_nodes = max(MAX_NODES, text_size // 4)  # aliases may not expand a spec far beyond its text
         self.active: set[int] = set()
@@ -207,7 +216,11 @@ class _YamlBuilder:
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+                items = node.value
+                if self.release:
+                    node.value = []
+                    return [self.build(_take(items, i), path + (i,), depth + 1) for i in range(len(items))]
+                return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(items)]
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path, depth)
         finally:
@@ -216,15 +229,20 @@ class _YamlBuilder:
 
     def _mapping(self, node: Any, path: FieldPath, depth: int) -> dict:
         out: dict = {}
-        for key_node, value_node in self._flatten(node, frozenset()):
+        pairs = self._flatten(node, frozenset())
+        if self.release:
+            node.value = []
+        for i in range(len(pairs)):
+            key_node, value_node = _take(pairs, i) if self.release else pairs[i]
             key = key_node.value
             _check_key(path, key, _mark(key_node))
             if key in out:
                 line, col = _mark(key_node)
                 first = self.smap.key_positions.get(path + (key,), (0, 0))
                 raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", line, col)
-            self.smap.key_positions[path + (key,)] = _mark(key_node)
-            out[key] = self.build(value_node, path + (key,), depth + 1)
+            inner = path + (key,)  # one tuple for both maps: a nested step's paths are long
+            self.smap.key_positions[inner] = _mark(key_node)
+            out[key] = self.build(value_node, inner, depth + 1)
         return out
 
     def _flatten(self, node: Any, inside: frozenset[int]) -> list[tuple[Any, Any]]:
@@ -264,6 +282,12 @@ class _YamlBuilder:
                         merged.add(key)
                         out.append((merged_key, merged_value))
         return out
+
+
+def _take(items: list, i: int) -> Any:
+    """`items[i]`, no longer held by `items`."""
+    item, items[i] = items[i], None
+    return item
 
 
 _MERGE = "tag:yaml.org,2002:merge"
@@ -398,8 +422,9 @@ def _unwrap(at: _At, path: FieldPath, smap: SourceMap, lines: "_LineIndex", dept
             if key in out:
                 first = smap.key_positions[path + (key,)]
                 raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", *key_at)
-            smap.key_positions[path + (key,)] = key_at
-            out[key] = _unwrap(item, path + (key,), smap, lines, depth + 1)
+            inner = path + (key,)
+            smap.key_positions[inner] = key_at
+            out[key] = _unwrap(item, inner, smap, lines, depth + 1)
         return out
     if isinstance(value, list):
         return [_unwrap(item, path + (i,), smap, lines, depth + 1) for i, item in enumerate(value)]

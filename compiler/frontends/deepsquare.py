@@ -83,7 +83,14 @@ def format_field(path: FieldPath) -> str:
 
 
 def _steps(steps: list[m.Step], path: FieldPath, ctx: UseContext) -> tuple[ir.AnyStep, ...]:
-    return tuple(_step(step, path + (i,), ctx) for i, step in enumerate(steps))
+    """The steps' IR; each step's model is let go once lowered (it is read once; the models of a large job
+    weigh as much as its IR)."""
+    return tuple(_step(_take(steps, i), path + (i,), ctx) for i in range(len(steps)))
+
+
+def _take(steps: list[m.Step], i: int) -> m.Step:
+    step, steps[i] = steps[i], None  # type: ignore[call-overload]
+    return step
 
 
 def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:

@@ -334,6 +334,7 @@ def _at(data: Any, path: FieldPath) -> Any:
 _INITIALISMS = {"cpu", "id", "url", "dns", "ip", "ips", "uid", "gid", "http", "https", "json", "api", "tcp", "udp"}
 
 
+@functools.lru_cache(maxsize=None)
 def go_name(name: str) -> str:
     """The Go field name gqlgen gives a schema field: `memPerCpu` -> `MemPerCPU`, `allowedIPs` -> `AllowedIPs`."""
     import re
@@ -350,18 +351,27 @@ def go_name(name: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=None)
+def _go_fields(model: type) -> tuple[tuple[str, str, Any], ...]:
+    """(Go name, spec name, model of the value) of each field of `model`: the same for every value of it."""
+    from .validation import _child
+
+    return tuple(
+        (go_name(info.alias or attr), info.alias or attr, _child(info.annotation, None)[0])
+        for attr, info in model.model_fields.items()
+    )
+
+
 def go_struct(model: type, raw: Any) -> Any:
     """The spec's data under Go names, as the grid's template sees it (secrets left out)."""
     from ..modules import gotemplate
-    from .validation import _child
 
     if not isinstance(raw, dict):
         return _go_value(raw, None)
     fields = {}
-    for attr, info in model.model_fields.items():
-        yaml_name = info.alias or attr
+    for go, yaml_name, child in _go_fields(model):
         value = None if yaml_name in _SECRETS else raw.get(yaml_name)
-        fields[go_name(yaml_name)] = (yaml_name, _go_value(value, _child(info.annotation, None)[0]))
+        fields[go] = (yaml_name, _go_value(value, child))
     return gotemplate.GoStruct(model.__name__, fields)
 
 
