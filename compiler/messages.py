@@ -102,7 +102,11 @@ MESSAGES: tuple[Message, ...] = (
     _m(
         "E0107",
         "empty spec or not a mapping",
-        (r"the spec is empty", r"the spec must be a mapping of fields at the top level, .*"),
+        (
+            r"the spec is empty",
+            r"the spec must be a mapping of fields at the top level, .*",
+            r"an app spec must be a mapping with `versions`",
+        ),
         "A spec is a mapping of fields at its top level (resources, steps, ... for a DeepSquare job; versions or "
         "commands for a bfabric app).",
         "- resources: {tasks: 1}\n",
