@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Every performance figure of jobc (issue 15) as a ratio next to its target.
 
-    python bench/run.py [--rounds 11] [--python PY] [--constraints FILE] [--tiny] [--no-peer] [--write]
+    python bench/run.py [--rounds 11] [--python PY] [--pythons 3.9,3.13] [--constraints FILE] [--tiny] [--no-peer]
+                        [--write]
 
 Builds a regular (not editable) install of this checkout in `bench/.work/venv-<python>` (the dependencies
 resolved from pyproject.toml; `--constraints FILE` pins them, to measure a bound), then times fresh processes
 round-robin, so that a busy moment of the machine slows every figure of a round alike and the ratios hold.
 The runtime overhead of the generated script under the real Slurm is not measured
 here yet (see bench/README.md). The peer, bfabric-app-runner 0.9.1, is installed into a
-Python >= 3.12 venv of its own. `--write` puts the table into bench/README.md. It reports; it asserts nothing.
+Python >= 3.12 venv of its own. `--pythons 3.9,3.13` adds the start-up rows (`--help`, cold compile) of each
+of those Pythons (pyenv builds, or interpreter paths), each in a venv of its own built the same way.
+`--write` puts the table into bench/README.md. It reports; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -159,6 +162,35 @@ print(json.dumps({"first": first, "warm": warm}))
 )
 
 
+def interpreter(name: str) -> str:
+    """A path, or a version such as 3.9: its newest pyenv build."""
+    if os.sep in name:
+        return name
+    found = sorted(PYENV.glob(f"{name}.*/bin/python{name}"), key=lambda p: [int(x) for x in p.parts[-3].split(".")])
+    if not found:
+        sys.exit(f"bench: no Python {name} under {PYENV} (give a path to its interpreter instead)")
+    return str(found[-1])
+
+
+def startup_rows(cases: Cases, ms, versions: list[str]) -> list[tuple[str, str, str, str]]:
+    """The start-up figures of each extra Python, next to the targets of the main rows."""
+    rows = []
+    for version in versions:
+        compile_, floor, help_, bare = (f"{name}@{version}" for name in ("compile", "floor", "help", "bare"))
+        compile_ratio = cases.median(compile_) / cases.median(floor)
+        help_ratio = cases.median(help_) / cases.median(bare)
+        rows.append(
+            (
+                f"Python {version}: cold `jobc compile` minimal job",
+                ms(compile_),
+                f"{compile_ratio:.2f}× its floor",
+                "≤ 1.15× floor",
+            )
+        )
+        rows.append((f"Python {version}: `jobc --help`", ms(help_), f"{help_ratio:.2f}× its bare", "≤ 3× bare"))
+    return rows
+
+
 def peer_python() -> Path | None:
     """A venv of a Python >= 3.12 with bfabric-app-runner 0.9.1."""
     for version in ("3.12", "3.13"):
@@ -188,6 +220,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, help="default 11 (--tiny: 1)")
     parser.add_argument("--python", default=sys.executable, help="interpreter of the measured install")
+    parser.add_argument("--pythons", default="", help="comma-separated: start-up rows of these Pythons too")
     parser.add_argument("--constraints", help="pip constraints file for the dependencies (to measure a bound)")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes: checks that the bench runs")
     parser.add_argument("--no-peer", action="store_true", help="skip bfabric-app-runner")
@@ -229,6 +262,13 @@ def main() -> None:
     cases.add("invalid-bigger", jobc + ["validate", "invalid-bigger.yaml"], tmp, expect=(2,), every=slow)
     cases.add("many-compile", jobc + ["compile", "--out-dir", str(tmp / "out"), *names], many_dir)
     cases.add("many-validate", jobc + ["validate", *names], many_dir)
+    extra = [(v, venv_for(interpreter(v), args.constraints)) for v in filter(None, args.pythons.split(","))]
+    for version, other in extra:
+        other_py = str(other / "bin" / "python")
+        cases.add(f"bare@{version}", [other_py, "-c", "pass"], tmp)
+        cases.add(f"floor@{version}", [other_py, "-c", "import pydantic, jinja2, yaml"], tmp)
+        cases.add(f"compile@{version}", [str(other / "bin" / "jobc"), "compile", "minimal.json"], tmp)
+        cases.add(f"help@{version}", [str(other / "bin" / "jobc"), "--help"], tmp)
     cases.run(rounds)
 
     ms = lambda name: f"{cases.median(name) * 1000:.1f} ms"
@@ -279,6 +319,7 @@ def main() -> None:
             "≤ 3× one",
         ),
     ]
+    rows += startup_rows(cases, ms, [version for version, _ in extra])
     app_spec = str(tmp / "app.yaml")  # every field of a docker command, with the section 0.9.1 requires
     every_field = (ROOT / "examples" / "bfabric" / "docker-every-field.yaml").read_text(encoding="utf-8")
     Path(app_spec).write_text('bfabric: {app_runner: "0.9.1"}\n' + every_field, encoding="utf-8")
