@@ -32,6 +32,8 @@ from support import CliRunner
 
 from jobc.cli import run as app
 
+from .conftest import profile_name
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ALL_EXAMPLES = sorted(
     p for p in [*EXAMPLES.glob("*.*"), *(EXAMPLES / "bfabric").glob("*.*")] if p.suffix in (".json", ".yaml", ".yml")
@@ -43,7 +45,7 @@ SENTINEL = "#!/bin/sh\n# pre-existing output: must survive a rejected spec\n"
 WRONG: list[Any] = [None, True, 1, -1, 2**40, 1.5, "x", [], {}, "y" * 10_000]
 
 FUZZ_SETTINGS = settings(
-    max_examples=300,
+    max_examples=30 if profile_name() == "quick" else 300,
     deadline=None,
     derandomize=True,
     database=None,
