@@ -3,7 +3,8 @@
 The default (CI) profile is derandomized: every run explores the same examples, so CI passes or fails on
 the code, not on luck. `JOBC_HYPOTHESIS_PROFILE=long` runs ten times as many examples from a fresh random
 seed each time; run it before a release and whenever an escaping rule changes. `JOBC_HYPOTHESIS_PROFILE=quick`
-runs a tenth of them (derandomized too), and the frontend fuzzer a tenth of its examples: what tests/run.sh
+runs a tenth of them (derandomized too), and the frontend fuzzer a tenth of its hypothesis examples, a third
+of its wrong values at each position and every third prefix of each example: what tests/run.sh
 uses on the other supported Pythons, where the point is that the code runs there, not a wider search.
 """
 
