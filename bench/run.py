@@ -2,15 +2,16 @@
 """Every performance figure of jobc (issue 15) as a ratio next to its target.
 
     python bench/run.py [--rounds 11] [--python PY] [--constraints FILE] [--tiny] [--startup] [--no-peer]
-                        [--slurm | --slurm-only] [--write]
+                        [--pythons 3.9,3.13] [--slurm | --slurm-only] [--write]
 
 Builds a regular (not editable) install of this checkout in `bench/.work/venv-<python>` (the dependencies
 resolved from pyproject.toml; `--constraints FILE` pins them, to measure a bound), then times fresh processes
 round-robin, so that a busy moment of the machine slows every figure of a round alike and the ratios hold.
 `--slurm` adds the runtime overhead of the generated script under a real Slurm that the test harness starts
 (bench/slurm_overhead.py; root only); `--slurm-only` measures that alone; `--startup` only start-up and the
-in-process app spec. The peer, bfabric-app-runner 0.9.1,
-is installed into a Python >= 3.12 venv of its own. `--write` puts the table into bench/README.md. It reports;
+in-process app spec; `--pythons 3.9,3.13` adds the start-up rows (`--help`, cold compile) of each of those
+Pythons (pyenv builds, or interpreter paths), each in a venv of its own built the same way. The peer,
+bfabric-app-runner 0.9.1, is installed into a Python >= 3.12 venv of its own. `--write` puts the table into bench/README.md. It reports;
 it asserts nothing.
 """
 
@@ -177,6 +178,35 @@ def alternated(ours: Path, peer: Path | None, setup: str, cwd: Path, times: int)
     return median("ours"), (median("theirs") if peer else {})
 
 
+def interpreter(name: str) -> str:
+    """A path, or a version such as 3.9: its newest pyenv build."""
+    if os.sep in name:
+        return name
+    found = sorted(PYENV.glob(f"{name}.*/bin/python{name}"), key=lambda p: [int(x) for x in p.parts[-3].split(".")])
+    if not found:
+        sys.exit(f"bench: no Python {name} under {PYENV} (give a path to its interpreter instead)")
+    return str(found[-1])
+
+
+def startup_rows(cases: Cases, ms, versions: list[str]) -> list[tuple[str, str, str, str]]:
+    """The start-up figures of each extra Python, next to the targets of the main rows."""
+    rows = []
+    for version in versions:
+        compile_, floor, help_, bare = (f"{name}@{version}" for name in ("compile", "floor", "help", "bare"))
+        compile_ratio = cases.median(compile_) / cases.median(floor)
+        help_ratio = cases.median(help_) / cases.median(bare)
+        rows.append(
+            (
+                f"Python {version}: cold `jobc compile` minimal job",
+                ms(compile_),
+                f"{compile_ratio:.2f}× its floor",
+                "≤ 1.15× floor",
+            )
+        )
+        rows.append((f"Python {version}: `jobc --help`", ms(help_), f"{help_ratio:.2f}× its bare", "≤ 3× bare"))
+    return rows
+
+
 def peer_python() -> Path | None:
     """A venv of a Python >= 3.12 with bfabric-app-runner 0.9.1."""
     for version in ("3.12", "3.13"):
@@ -248,7 +278,7 @@ def large_rows(cases: Cases, big: int, bigger: int, many: int) -> list[tuple[str
 def table(rows: list[tuple[str, str, str, str]]) -> str:
     head = ("figure", "measured", "ratio", "target")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"
     return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
 
 
@@ -280,6 +310,13 @@ def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str
     cases.add("version", jobc + ["--version"], tmp)
     if has_completion:
         cases.add("completion", completion, tmp)
+    extra = [(v, venv_for(interpreter(v), args.constraints)) for v in filter(None, args.pythons.split(","))]
+    for version, other in extra:
+        other_py = str(other / "bin" / "python")
+        cases.add(f"bare@{version}", [other_py, "-c", "pass"], tmp)
+        cases.add(f"floor@{version}", [other_py, "-c", "import pydantic, jinja2, yaml"], tmp)
+        cases.add(f"compile@{version}", [str(other / "bin" / "jobc"), "compile", "minimal.json"], tmp)
+        cases.add(f"help@{version}", [str(other / "bin" / "jobc"), "--help"], tmp)
     slow = 1 if args.tiny else 3
     if not args.startup:
         add_large(cases, jobc, tmp, many_dir, names, slow)
@@ -301,6 +338,7 @@ def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str
             "≤ 3× bare",
         ),
     ]
+    rows += startup_rows(cases, ms, [version for version, _ in extra])
     if not args.startup:
         rows += large_rows(cases, big, bigger, many)
     app_spec = str(tmp / "app.yaml")  # every field of a docker command, with the section 0.9.1 requires
@@ -352,6 +390,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, help="default 11 (--tiny: 1)")
     parser.add_argument("--python", default=sys.executable, help="interpreter of the measured install")
+    parser.add_argument("--pythons", default="", help="comma-separated: start-up rows of these Pythons too")
     parser.add_argument("--constraints", help="pip constraints file for the dependencies (to measure a bound)")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes: checks that the bench runs")
     parser.add_argument(

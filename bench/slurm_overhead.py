@@ -246,7 +246,7 @@ def measure(cluster, jobc: list[str], steps: int, rounds: int, outside_runs: int
         loads = [os.getloadavg()[0]]
         times = under_slurm(cluster, jobc_script, hand_script, rounds)
         loads.append(os.getloadavg()[0])
-        ratios = [a / b for a, b in zip(times["jobc"], times["hand"], strict=True)]
+        ratios = [a / b for a, b in zip(times["jobc"], times["hand"])]
         jobc_median, hand_median = statistics.median(times["jobc"]), statistics.median(times["hand"])
 
         big_jobc = compile_job(jobc, work, 5 * steps)
@@ -261,8 +261,8 @@ def measure(cluster, jobc: list[str], steps: int, rounds: int, outside_runs: int
             ):
                 plain.setdefault(name, []).append(outside_slurm(script))
         # Differences of runs next to each other, then their median: a busy moment shifts both runs of a pair.
-        added = statistics.median(a - b for a, b in zip(plain["jobc"], plain["hand"], strict=True))
-        added5 = statistics.median(a - b for a, b in zip(plain["jobc5"], plain["hand5"], strict=True))
+        added = statistics.median(a - b for a, b in zip(plain["jobc"], plain["hand"]))
+        added5 = statistics.median(a - b for a, b in zip(plain["jobc5"], plain["hand5"]))
         per_step = (added5 - added) / (4 * steps)
         per_job = added - steps * per_step
         empty = helper_costs(jobc_script, 0, 100 * outside_runs)

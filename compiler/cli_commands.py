@@ -203,7 +203,7 @@ def compile_command(
             module_cache=module_cache,
         )
         invalid = stale = False
-        for spec, target in zip(specs, targets, strict=True):
+        for spec, target in zip(specs, targets):
             try:
                 text, digest = _read_spec(spec)
                 result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
@@ -260,7 +260,7 @@ def _targets(specs: List[str], output: Optional[str], out_dir: Optional[str], *,
             raise _Usage("--out-dir: standard input has no name to give its script; use -o FILE")
         targets = [os.path.join(out_dir, _stem(spec) + ".sh") for spec in specs]
         seen: dict[str, str] = {}
-        for spec, target in zip(specs, targets, strict=True):
+        for spec, target in zip(specs, targets):
             if target in seen:
                 raise _Usage(f"--out-dir: {seen[target]} and {spec} would both write {target}")
             seen[target] = spec

@@ -11,9 +11,10 @@ that pass; the backend may rely on them only after the whole pipeline has run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, fields
 from enum import Enum
-from typing import Iterator, Literal, Union
+from typing import Any, Iterator, Literal, Union
 
 from .diagnostics import Diagnostic, FieldPath
 from .walk import children, map_steps, walk
@@ -324,7 +325,18 @@ class Located:
         return self.path
 
 
-@dataclass(frozen=True, kw_only=True)
+# Python 3.9 has no `kw_only` dataclasses, so a step kind cannot declare a field without a default after
+# Step's defaulted ones: such a field is `= required()` instead, checked when the step is built. From 3.10
+# on, steps also take keyword arguments only, so a step built positionally fails the suite there.
+KW_ONLY: dict[str, bool] = {"kw_only": True} if sys.version_info >= (3, 10) else {}
+
+
+def required() -> Any:
+    """The default of a step field that has to be given: `Step.__post_init__` rejects a step without it."""
+    return field(default=None, metadata={"required": True})
+
+
+@dataclass(frozen=True, **KW_ONLY)
 class Step(Located):
     """What every step kind has: a display name, the handles it awaits, its origin, and its control flow.
 
@@ -342,12 +354,17 @@ class Step(Located):
     field_paths: FieldPaths = ()
     awaits: tuple[int, ...] = ()  # set by check_handles: the launch slots named by depends_on
 
+    def __post_init__(self) -> None:
+        missing = [f.name for f in fields(self) if f.metadata.get("required") and getattr(self, f.name) is None]
+        if missing:
+            raise TypeError(f"{type(self).__name__}() missing required keyword argument(s): {', '.join(missing)}")
 
-@dataclass(frozen=True, kw_only=True)
+
+@dataclass(frozen=True, **KW_ONLY)
 class RunStep(Step):
     """One command, launched as one `srun` step."""
 
-    command: str
+    command: str = required()
     shell: str = "/bin/sh"
     resources: Resources | PartialResources = field(default_factory=PartialResources)
     env: tuple[EnvVar, ...] = ()
@@ -391,17 +408,17 @@ class ChunkDirs:
     setup: int = 1
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, **KW_ONLY)
 class LoopStep(Step):
     """A `for` loop; each iteration runs `steps` in order, iterations maybe concurrently."""
 
-    over: ItemsLoop | RangeLoop | ChunkDirs
+    over: ItemsLoop | RangeLoop | ChunkDirs = required()
     parallel: bool = False
     steps: tuple["AnyStep", ...] = ()
     variable: str = ""  # set by lower_loops: "item" or "index"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, **KW_ONLY)
 class LaunchStep(Step):
     """Steps run in the background; awaited by handle, signalled when the enclosing scope ends."""
 
@@ -411,19 +428,19 @@ class LaunchStep(Step):
     slot: int = 0  # set by check_handles: unique number, names the shell variable holding its PID
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, **KW_ONLY)
 class GroupStep(Step):
     """A step list run in order as one scope: its launches end with it, its `dependsOn` names its own launches."""
 
     steps: tuple["AnyStep", ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, **KW_ONLY)
 class NoteStep(Step):
     """A step with nothing to run: it only prints its name."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, **KW_ONLY)
 class ModuleStep(Step):
     """A module's steps inlined (DeepSquare `use`), run as one scope like a loop's body.
 
@@ -433,9 +450,9 @@ class ModuleStep(Step):
     `module`, `source`, `commit` and `file` say what was inlined, for the script's comment.
     """
 
-    module: str
-    source: str
-    file: str  # the module file, relative to the spec's directory (or its place in the git repository)
+    module: str = required()
+    source: str = required()
+    file: str = required()  # the module file, relative to the spec's directory (or its place in the git repository)
     commit: str | None = None  # the git commit inlined; None for a local directory
     digest: str = ""  # SHA-256 of the module file's text
     env: tuple[EnvVar, ...] = ()

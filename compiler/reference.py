@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import inspect
 import json
 import re
 import sys
@@ -58,7 +59,7 @@ def _kind(js: dict, roots: list[type], examples: dict, name: str, schema: Any) -
         entry = js if model_name == roots[0].__name__ and "properties" in js else defs[model_name]
         path = examples.get(model_name, ((),))[0]
         where = "the top level" if not path else f"`{_path(path)}`"
-        out += [f"### {model_name}", "", f"At {where}. {(model.__doc__ or '').strip()}".rstrip(), ""]
+        out += [f"### {model_name}", "", f"At {where}. {inspect.cleandoc(model.__doc__ or '')}".rstrip(), ""]
         out += _together(model)
         for field_name in model.model_fields:
             key = schema.property_name(model, field_name)

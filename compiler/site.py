@@ -20,6 +20,7 @@ profile is needed to start. Unknown keys are errors, like in specs.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -135,7 +136,10 @@ def _sbatch_problem(pair: str) -> str | None:
 def load_site(path: str | None) -> Site:
     if not path:
         return Site()
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
 
     try:
         with open(path, "rb") as fh:

@@ -390,7 +390,8 @@ def _load_json(text: str) -> Source:
     try:
         root, end = decoder.scan_once(text, _skip_ws(text, 0))
     except json.JSONDecodeError as exc:
-        raise SourceError(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        message, line, col = _json_problem(text, exc)
+        raise SourceError(f"invalid JSON: {message}", line, col) from None
     except StopIteration as exc:
         line, col = _line_col(text, exc.value)
         raise SourceError("invalid JSON: expecting a value", line, col) from None
@@ -455,6 +456,21 @@ def _key_start(text: str, value_offset: int) -> int:
                 return i
         i -= 1
     return value_offset
+
+
+# Python 3.13's json module names a trailing comma itself, at the comma; older ones report what they expected
+# after it. jobc says the latter on every Python, so a message does not depend on the interpreter.
+_TRAILING_COMMA = {
+    "Illegal trailing comma before end of object": "Expecting property name enclosed in double quotes",
+    "Illegal trailing comma before end of array": "Expecting value",
+}
+
+
+def _json_problem(text: str, exc: json.JSONDecodeError) -> tuple[str, int, int]:
+    if exc.msg in _TRAILING_COMMA:
+        line, col = _line_col(text, _skip_ws(text, exc.pos + 1))
+        return _TRAILING_COMMA[exc.msg], line, col
+    return exc.msg, exc.lineno, exc.colno
 
 
 def _skip_ws(text: str, idx: int) -> int:

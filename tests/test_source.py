@@ -52,6 +52,10 @@ def test_json_positions_count_characters_not_bytes() -> None:
     [
         ('{"a": 1, "a": 2}', ("duplicate key 'a' (first defined on line 1)", 1, 10)),
         ('{"a": 1,}', ("invalid JSON: Expecting property name enclosed in double quotes", 1, 9)),
+        # Python 3.13 words trailing commas its own way, at the comma; jobc's message is the same on all
+        ('{"a": 1,\n  }', ("invalid JSON: Expecting property name enclosed in double quotes", 2, 3)),
+        ('{"a": [1, 2,]}', ("invalid JSON: Expecting value", 1, 13)),
+        ("[1,\n]", ("invalid JSON: Expecting value", 2, 1)),
         ('{"a": 1} {}', ("invalid JSON: extra data after the document", 1, 10)),
         ("", ("invalid JSON: expecting a value", 1, 1)),
         ('{"a": "x\ny"}', ("invalid JSON: Invalid control character at", 1, 9)),

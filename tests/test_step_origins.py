@@ -33,7 +33,7 @@ APP_FLAGS = {
 def app_options(example: Path) -> CompileOptions:
     args = shlex.split(example.read_text(encoding="utf-8").splitlines()[1][2:])[3:]
     given = {}
-    for flag, value in zip(args[::2], args[1::2], strict=False):
+    for flag, value in zip(args[::2], args[1::2]):
         if flag in APP_FLAGS:
             given[APP_FLAGS[flag]] = int(value) if flag == "--app-id" else value
     return CompileOptions(app=AppOptions(**given))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Union
+from typing import Annotated, Any, Callable, List, Union
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError, core_schema
@@ -136,7 +136,8 @@ Decimal = Annotated[Int, BeforeValidator(_no_leading_zero)]
 
 
 def ListOf(item: Any) -> Any:
-    return Annotated[list[item], BeforeValidator(as_list, json_schema_input_type=Union[item, list[item]])]
+    """`typing.List`, not `list`: on Python 3.9 `list["Step"]` keeps the name a string that nothing resolves."""
+    return Annotated[List[item], BeforeValidator(as_list, json_schema_input_type=Union[item, List[item]])]
 
 
 def OneOf(*choices: str) -> Any:

@@ -32,6 +32,8 @@ from support import CliRunner
 
 from jobc.cli import run as app
 
+from .conftest import profile_name
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ALL_EXAMPLES = sorted(
     p for p in [*EXAMPLES.glob("*.*"), *(EXAMPLES / "bfabric").glob("*.*")] if p.suffix in (".json", ".yaml", ".yml")
@@ -43,7 +45,7 @@ SENTINEL = "#!/bin/sh\n# pre-existing output: must survive a rejected spec\n"
 WRONG: list[Any] = [None, True, 1, -1, 2**40, 1.5, "x", [], {}, "y" * 10_000]
 
 FUZZ_SETTINGS = settings(
-    max_examples=300,
+    max_examples=30 if profile_name() == "quick" else 300,
     deadline=None,
     derandomize=True,
     database=None,
@@ -272,7 +274,8 @@ PREFIX_EXAMPLES = [
 @pytest.mark.parametrize("name", PREFIX_EXAMPLES)
 def test_every_prefix(fuzz: Fuzzer, name: str) -> None:
     data = (EXAMPLES / name).read_bytes()
-    for cut in range(len(data)):
+    step = 3 if profile_name() == "quick" else 1  # quick: every third prefix
+    for cut in range(0, len(data), step):
         fuzz.case(data[:cut], Path(name).suffix, label=f"{name}[:{cut}]")
     fuzz.check()
 
@@ -283,8 +286,9 @@ def test_every_prefix(fuzz: Fuzzer, name: str) -> None:
 @pytest.mark.parametrize("example", ALL_EXAMPLES, ids=lambda p: p.relative_to(EXAMPLES).as_posix())
 def test_every_value_replaced_by_a_wrong_one(fuzz: Fuzzer, example: Path) -> None:
     data = load_example(example)
-    for path in paths(data):
-        for wrong in WRONG:
+    step = 3 if profile_name() == "quick" else 1  # quick: a third of the values at each position, all in turn
+    for i, path in enumerate(paths(data)):
+        for wrong in WRONG[i % step :: step]:
             label = f"{example.name}:{'.'.join(map(str, path)) or '<root>'}={str(wrong)[:20]!s}"
             fuzz.case(dump(replaced(data, path, wrong), example.suffix), example.suffix, label=label)
     fuzz.check()

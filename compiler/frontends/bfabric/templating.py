@@ -107,7 +107,7 @@ def _template(text: str):
     try:
         nodes = Lexer(template).parse().nodes
     except exceptions.MakoException as exc:
-        if "unterminated" in str(exc):
+        if str(exc).startswith("Expected:"):  # Mako's words for a tag or expression left open (1.3 and 1.4)
             raise SubstitutionError("unterminated ${ (write ${'${'} for a literal ${)") from None
         code = re.search(r"\('(.*)'\) at line", str(exc))
         shown = "${" + code.group(1) + "}" if code else "a ${…} substitution"

@@ -57,5 +57,7 @@ def uv_env(root: Path) -> dict[str, str]:
         "UV_OFFLINE": "1",
         "UV_PYTHON_DOWNLOADS": "never",
         "XDG_CACHE_HOME": str(root / "cache"),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        # uv skips the interpreters of virtualenvs on PATH: the one this venv is made from is found last, in
+        # its base_prefix (a pyenv Python is on no PATH)
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}:{Path(sys.base_prefix) / 'bin'}",
     }

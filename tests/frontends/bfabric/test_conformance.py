@@ -131,9 +131,9 @@ def bfabric_argvs(python: Path, root: Path, cases: list[Case]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def reference(bfabric_python, cases_dir) -> dict[str, dict]:
-    return {
-        case.id: result for case, result in zip(CASES, bfabric_argvs(bfabric_python, cases_dir, CASES), strict=True)
-    }
+    results = bfabric_argvs(bfabric_python, cases_dir, CASES)
+    assert len(results) == len(CASES)
+    return {case.id: result for case, result in zip(CASES, results)}
 
 
 def appended(case_dirs: dict[str, Path]) -> dict[str, list[str]]:
