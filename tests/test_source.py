@@ -163,6 +163,19 @@ def test_yaml_nesting_limit() -> None:
     assert "nested" in message
 
 
+@pytest.mark.parametrize("text", ["[" * 10_000, "[" * 1_001 + "]" * 1_001, "a: " + "{b: " * 5_000])
+def test_pure_python_yaml_parser_stops_reading_at_the_depth_limit(text, monkeypatch) -> None:
+    """libyaml hands a text it finds too deep to PyYAML's parser, whose scanner works in proportion to the depth
+    at every token: it must give up at jobc's limit instead of reading on (it took seconds)."""
+    import yaml.scanner
+
+    fetched = []
+    fetch = yaml.scanner.Scanner.fetch_more_tokens
+    monkeypatch.setattr(yaml.scanner.Scanner, "fetch_more_tokens", lambda self: fetched.append(1) or fetch(self))
+    assert err(text, "yaml") == ("invalid YAML: nested too deeply", 1, 1)
+    assert len(fetched) <= 4 * MAX_DEPTH + 5
+
+
 def test_empty_yaml_is_none() -> None:
     assert load("# only a comment\n", "yaml").data is None
 
