@@ -87,7 +87,10 @@ def _write_straight(path: str, text: str) -> None:
 
 
 def _write_atomically(path: str, target: str, text: str, *, private: bool) -> None:
-    """Write through a temporary file in `target`'s directory, then rename it onto `target`."""
+    """Write through a temporary file in `target`'s directory, then rename it onto `target`. No fsync: the
+    script is made again from its spec, and on the network file systems of login nodes an fsync per file
+    was most of the time of `compile --out-dir` of many specs (decision 65); a write error still shows, at
+    the latest when the file is closed."""
     import tempfile
 
     try:
@@ -97,8 +100,6 @@ def _write_atomically(path: str, target: str, text: str, *, private: bool) -> No
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
         if not private:
             umask = os.umask(0)
             os.umask(umask)

@@ -1,8 +1,9 @@
-"""What several test modules share: the golden-file snapshot extension and the pinned shellcheck binary."""
+"""What several test modules share: the golden-file snapshot extension, the pinned shellcheck binary, a full disk."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -124,3 +125,19 @@ class CliRunner:
             sys.stdin, sys.stdout, sys.stderr = streams
         stdout.flush()
         return CliResult(code, stdout.buffer.getvalue().decode("utf-8"), stderr.getvalue(), exception)
+
+
+def disk_full(monkeypatch) -> None:
+    """Make the temporary file of jobc's atomic write land on a full disk: its descriptor is one of `/dev/full`,
+    which the kernel answers with ENOSPC at the first write that reaches it (the temporary file itself is real,
+    so that cleaning it up is tested too)."""
+    import tempfile
+
+    real = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        fd, path = real(*args, **kwargs)
+        os.close(fd)
+        return os.open("/dev/full", os.O_WRONLY), path
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)

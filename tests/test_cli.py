@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import CliRunner
+from support import CliRunner, disk_full
 
 import jobc
 from jobc import passes
@@ -422,10 +422,7 @@ def test_python_dash_m_jobc(here: Path) -> None:
 def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Path("job.sh").write_text("previous script\n")
 
-    def full(fd):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", full)
+    disk_full(monkeypatch)
     result = invoke("compile", "job.yaml", "-o", "job.sh")
     assert result.exit_code == 74  # an I/O error, not a usage error and result.stdout == ""
     assert result.stderr == "jobc: job.sh: cannot write: No space left on device [E0604]\n"

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import CliRunner
+from support import CliRunner, disk_full
 
 from jobc.cli import run as app
 
@@ -217,10 +217,7 @@ def test_output_file_onto_a_full_disk_exits_74_and_keeps_the_old_file(
 ) -> None:
     Path("job.sh").write_text("previous script\n")
 
-    def full(fd):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", full)
+    disk_full(monkeypatch)
     result = invoke("compile", "job.yaml", "-o", "job.sh")
     assert result.exit_code == 74 and result.stdout == ""
     assert result.stderr == "jobc: job.sh: cannot write: No space left on device [E0604]\n"
