@@ -19,7 +19,8 @@ import json
 import json.decoder
 import json.scanner
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from .diagnostics import Diagnostic, FieldPath, SourceError, SpecError
@@ -60,13 +61,65 @@ class Plain:
     value: int | bool
 
 
-@dataclass
-class SourceMap:
-    """Field path -> (line, col), both 1-based."""
+_COL_BITS = 32
+_COL_MASK = (1 << _COL_BITS) - 1
 
-    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
-    end_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)  # just after each value
+
+def _pack(line: int, col: int) -> Any:
+    """(line, col) as one int (a third of a tuple's memory, and a large spec has a few per value)."""
+    return line << _COL_BITS | col if col <= _COL_MASK else (line, col)
+
+
+def _unpack(packed: Any) -> tuple[int, int]:
+    return (packed >> _COL_BITS, packed & _COL_MASK) if type(packed) is int else packed
+
+
+class Positions(MutableMapping):
+    """Field path -> (line, col), stored packed (`_pack`); reads and writes (line, col) tuples."""
+
+    __slots__ = ("packed",)
+
+    def __init__(self, items: Any = ()) -> None:
+        self.packed: dict[FieldPath, Any] = {}
+        for path, (line, col) in dict(items).items():
+            self.packed[path] = _pack(line, col)
+
+    def __getitem__(self, path: FieldPath) -> tuple[int, int]:
+        return _unpack(self.packed[path])
+
+    def __setitem__(self, path: FieldPath, at: tuple[int, int]) -> None:
+        self.packed[path] = _pack(*at)
+
+    def __delitem__(self, path: FieldPath) -> None:
+        del self.packed[path]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.packed
+
+    def __iter__(self) -> Iterator[FieldPath]:
+        return iter(self.packed)
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+    def get(self, path: FieldPath, default: Any = None) -> Any:
+        packed = self.packed.get(path)
+        return default if packed is None else _unpack(packed)
+
+    def __repr__(self) -> str:
+        return f"Positions({dict(self.items())!r})"
+
+
+class SourceMap:
+    """Field path -> (line, col), both 1-based: where each value starts (`positions`), where each mapping
+    key is (`key_positions`) and where each value ends, just after it (`end_positions`)."""
+
+    __slots__ = ("positions", "key_positions", "end_positions")
+
+    def __init__(self, positions: Any = (), key_positions: Any = (), end_positions: Any = ()) -> None:
+        self.positions = Positions(positions)
+        self.key_positions = Positions(key_positions)
+        self.end_positions = Positions(end_positions)
 
     def end_of(self, path: FieldPath) -> tuple[int, int] | None:
         return self.end_positions.get(tuple(path))
@@ -76,9 +129,10 @@ class SourceMap:
         path = tuple(path)
         if key and path in self.key_positions:
             return self.key_positions[path]
+        positions = self.positions.packed
         while True:
-            if path in self.positions:
-                return self.positions[path]
+            if path in positions:
+                return _unpack(positions[path])
             if not path:
                 return None
             path = path[:-1]
@@ -193,35 +247,39 @@ class _YamlBuilder:
     large spec is as big as its data)."""
 
     def __init__(self, smap: SourceMap, text_size: int, release: bool = False):
+        import yaml
+
         self.smap = smap
         self.release = release
         self.count = 0
         self.max_nodes = max(MAX_NODES, text_size // 4)  # aliases may not expand a spec far beyond its text
         self.active: set[int] = set()
+        self.scalar, self.sequence, self.mapping = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+        self.starts, self.ends, self.keys = smap.positions.packed, smap.end_positions.packed, smap.key_positions.packed
 
     def build(self, node: Any, path: FieldPath, depth: int) -> Any:
-        import yaml
-
         self.count += 1
         if self.count > self.max_nodes:
             raise SourceError(f"spec too large: more than {self.max_nodes} values (YAML aliases expand)", *_mark(node))
         if depth > MAX_DEPTH:
             raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *_mark(node))
-        self.smap.positions.setdefault(path, _mark(node))
-        self.smap.end_positions.setdefault(path, (node.end_mark.line + 1, node.end_mark.column + 1))
-        if isinstance(node, yaml.ScalarNode):
+        start, end = node.start_mark, node.end_mark
+        if path not in self.starts:  # an alias's copy keeps the position of the value it copies
+            self.starts[path] = _pack(start.line + 1, start.column + 1)
+            self.ends[path] = _pack(end.line + 1, end.column + 1)
+        if isinstance(node, self.scalar):
             return _yaml_scalar(node)
         if id(node) in self.active:
             raise SourceError("recursive YAML alias", *_mark(node))
         self.active.add(id(node))
         try:
-            if isinstance(node, yaml.SequenceNode):
+            if isinstance(node, self.sequence):
                 items = node.value
                 if self.release:
                     node.value = []
                     return [self.build(_take(items, i), path + (i,), depth + 1) for i in range(len(items))]
                 return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(items)]
-            if isinstance(node, yaml.MappingNode):
+            if isinstance(node, self.mapping):
                 return self._mapping(node, path, depth)
         finally:
             self.active.discard(id(node))
@@ -230,18 +288,22 @@ class _YamlBuilder:
     def _mapping(self, node: Any, path: FieldPath, depth: int) -> dict:
         out: dict = {}
         pairs = self._flatten(node, frozenset())
-        if self.release:
+        release = self.release
+        if release:
             node.value = []
+        keys = self.keys
         for i in range(len(pairs)):
-            key_node, value_node = _take(pairs, i) if self.release else pairs[i]
+            key_node, value_node = _take(pairs, i) if release else pairs[i]
             key = key_node.value
-            _check_key(path, key, _mark(key_node))
+            if _SURROGATE.search(key):
+                _check_key(path, key, _mark(key_node))
             if key in out:
                 line, col = _mark(key_node)
                 first = self.smap.key_positions.get(path + (key,), (0, 0))
                 raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", line, col)
-            inner = path + (key,)  # one tuple for both maps: a nested step's paths are long
-            self.smap.key_positions[inner] = _mark(key_node)
+            inner = path + (key,)  # one tuple for all three maps: a nested step's paths are long
+            mark = key_node.start_mark
+            keys[inner] = _pack(mark.line + 1, mark.column + 1)
             out[key] = self.build(value_node, inner, depth + 1)
         return out
 
@@ -254,6 +316,12 @@ class _YamlBuilder:
         """
         import yaml
 
+        pairs = node.value
+        if not any(k.tag == _MERGE for k, _ in pairs):  # most mappings: as written, once their keys are checked
+            for key_node, _ in pairs:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise SourceError("mapping keys must be plain strings", *_mark(key_node))
+            return pairs
         explicit = {k.value for k, _ in node.value if k.tag != _MERGE and isinstance(k, yaml.ScalarNode)}
         out: list[tuple[Any, Any]] = []
         merged: set[str] = set()
