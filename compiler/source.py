@@ -256,6 +256,7 @@ class _YamlBuilder:
         self.active: set[int] = set()
         self.scalar, self.sequence, self.mapping = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
         self.starts, self.ends, self.keys = smap.positions.packed, smap.end_positions.packed, smap.key_positions.packed
+        self.names: dict[str, str] = {}  # one string per distinct key: libyaml makes one per occurrence
 
     def build(self, node: Any, path: FieldPath, depth: int) -> Any:
         self.count += 1
@@ -291,10 +292,10 @@ class _YamlBuilder:
         release = self.release
         if release:
             node.value = []
-        keys = self.keys
+        keys, names = self.keys, self.names
         for i in range(len(pairs)):
             key_node, value_node = _take(pairs, i) if release else pairs[i]
-            key = key_node.value
+            key = names.setdefault(key_node.value, key_node.value)
             if _SURROGATE.search(key):
                 _check_key(path, key, _mark(key_node))
             if key in out:
