@@ -15,6 +15,7 @@ YAML traps are closed here rather than in the models:
 
 from __future__ import annotations
 
+import functools
 import json
 import json.decoder
 import json.scanner
@@ -81,8 +82,9 @@ class Positions(MutableMapping):
 
     def __init__(self, items: Any = ()) -> None:
         self.packed: dict[FieldPath, Any] = {}
-        for path, (line, col) in dict(items).items():
-            self.packed[path] = _pack(line, col)
+        if items:
+            for path, (line, col) in dict(items).items():
+                self.packed[path] = _pack(line, col)
 
     def __getitem__(self, path: FieldPath) -> tuple[int, int]:
         return _unpack(self.packed[path])
@@ -211,11 +213,13 @@ def _compose(text: str) -> Any:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
+@functools.lru_cache(maxsize=None)
 def _fast_loader() -> Any:
     """libyaml's loader, with a resolver that tags every plain scalar `str` (or `merge`, for `<<`).
 
     `_yaml_scalar` types plain scalars itself and treats every tag PyYAML's resolver could give one alike, so
     the regular expressions that resolver tries on each of them (a third of the loading time) would be wasted.
+    The class is made once, at the first load (making a class costs as much as loading a small spec).
     """
     import yaml
 
