@@ -169,6 +169,16 @@ def guess_format(name: str, text: str) -> str:
 def _load_yaml(text: str) -> Source:
     import yaml
 
+    fast = _fast_loader()
+    if fast is not None:
+        smap = SourceMap()
+        loader = fast(text)
+        try:
+            return Source(_EventBuilder(loader, smap, len(text)).document(), smap, "yaml")
+        except (_Unusual, SourceError, yaml.YAMLError, RecursionError):
+            pass  # composed below: the tree's builder finds the same data, or the problem, and words it
+        finally:
+            loader.dispose()
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -243,6 +253,96 @@ def _tab_hint(text: str, line: int) -> str | None:
         if 0 < number <= len(lines) and "\t" in lines[number - 1]:
             return f"line {number} has a tab at column {lines[number - 1].index(chr(9)) + 1}: use spaces"
     return None
+
+
+class _Unusual(Exception):
+    """The event reader met what only the node tree handles (an anchor, an alias, a merge key, a problem)."""
+
+
+class _EventBuilder:
+    """Plain data and positions straight from the parser's events, without the node tree (which weighs as
+    much as the data: the peak of a large spec's loading). It takes a spec without anchors, aliases and merge
+    keys, that loads without a problem; on anything else it gives up (`_Unusual`) and the tree is composed,
+    so that every such spec, and every message, is exactly as `_YamlBuilder` makes it."""
+
+    def __init__(self, loader: Any, smap: SourceMap, text_size: int):
+        import yaml
+
+        self.get, self.check = loader.get_event, loader.check_event
+        self.resolve = loader.resolve
+        self.scalar_node = yaml.ScalarNode
+        self.scalar, self.alias = yaml.ScalarEvent, yaml.AliasEvent
+        self.sequence, self.sequence_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+        self.mapping, self.mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+        self.count = 0
+        self.max_nodes = max(MAX_NODES, text_size // 4)
+        self.starts, self.ends, self.keys = smap.positions.packed, smap.end_positions.packed, smap.key_positions.packed
+        self.names: dict[str, str] = {}
+
+    def document(self) -> Any:
+        import yaml
+
+        self.get()  # the stream's start
+        if self.check(yaml.StreamEndEvent):
+            return None
+        self.get()  # the document's start
+        data = self.node(self.get(), (), 0)
+        self.get()  # the document's end
+        if not self.check(yaml.StreamEndEvent):
+            raise _Unusual  # a second document: the composer words it
+        return data
+
+    def _tag(self, event: Any) -> str:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(self.scalar_node, event.value, event.implicit)
+        return tag
+
+    def node(self, event: Any, path: FieldPath, depth: int) -> Any:
+        self.count += 1
+        if self.count > self.max_nodes or depth > MAX_DEPTH or event.anchor is not None:
+            raise _Unusual
+        start = event.start_mark
+        kind = type(event)
+        if kind is self.scalar:
+            end = event.end_mark
+            self.starts[path] = _pack(start.line + 1, start.column + 1)
+            self.ends[path] = _pack(end.line + 1, end.column + 1)
+            return _scalar(event.value, event.style, self._tag(event), start)
+        if kind is self.alias:
+            raise _Unusual
+        self.starts[path] = _pack(start.line + 1, start.column + 1)
+        self.ends[path] = None  # known at the end event; set now to keep the composed tree's order
+        if kind is self.sequence:
+            items = []
+            while not self.check(self.sequence_end):
+                items.append(self.node(self.get(), path + (len(items),), depth + 1))
+            result: Any = items
+        elif kind is self.mapping:
+            result = self._mapping(path, depth)
+        else:
+            raise _Unusual
+        end = self.get().end_mark
+        self.ends[path] = _pack(end.line + 1, end.column + 1)
+        return result
+
+    def _mapping(self, path: FieldPath, depth: int) -> dict:
+        out: dict = {}
+        names, keys = self.names, self.keys
+        while not self.check(self.mapping_end):
+            key_event = self.get()
+            if type(key_event) is not self.scalar or key_event.anchor is not None:
+                raise _Unusual
+            if self._tag(key_event) == _MERGE:
+                raise _Unusual
+            key = names.setdefault(key_event.value, key_event.value)
+            if key in out or _SURROGATE.search(key):
+                raise _Unusual
+            inner = path + (key,)
+            mark = key_event.start_mark
+            keys[inner] = _pack(mark.line + 1, mark.column + 1)
+            out[key] = self.node(self.get(), inner, depth + 1)
+        return out
 
 
 class _YamlBuilder:
@@ -373,10 +473,13 @@ def _mark(node: Any) -> tuple[int, int]:
 
 
 def _yaml_scalar(node: Any) -> Any:
-    text = node.value
-    if node.style:  # quoted or block scalar: always a string (plain: None, or "" from libyaml)
+    return _scalar(node.value, node.style, node.tag, node.start_mark)
+
+
+def _scalar(text: str, style: str | None, tag: str, start: Any) -> Any:
+    if style:  # quoted or block scalar: always a string (plain: None, or "" from libyaml)
         return text
-    if node.tag not in (
+    if tag not in (
         "tag:yaml.org,2002:str",
         "tag:yaml.org,2002:int",
         "tag:yaml.org,2002:bool",
@@ -393,7 +496,7 @@ def _yaml_scalar(node: Any) -> Any:
         try:
             return Plain(text, int(text))
         except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-            raise SourceError(f"integer too long ({len(text)} characters)", *_mark(node)) from None
+            raise SourceError(f"integer too long ({len(text)} characters)", start.line + 1, start.column + 1) from None
     return text
 
 
