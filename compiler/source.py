@@ -62,51 +62,79 @@ class Plain:
     value: int | bool
 
 
-_COL_BITS = 32
-_COL_MASK = (1 << _COL_BITS) - 1
+_HALF = (1 << 64) - 1  # a packed position: line << 32 | col; 0 for none
+_WORD = (1 << 32) - 1
 
 
-def _pack(line: int, col: int) -> Any:
-    """(line, col) as one int (a third of a tuple's memory, and a large spec has a few per value)."""
-    return line << _COL_BITS | col if col <= _COL_MASK else (line, col)
+def _span(start: tuple[int, int] | None, end: tuple[int, int] | None) -> Any:
+    """Where a value starts and ends, as one int (start << 64 | end: a fraction of two tuples' memory, and a large
+    spec has a few hundred thousand values); a pair of tuples for a position beyond 32 bits."""
+    if all(at is None or (at[0] <= _WORD and at[1] <= _WORD) for at in (start, end)):
+        return (start[0] << 32 | start[1] if start else 0) << 64 | (end[0] << 32 | end[1] if end else 0)
+    return (start, end)
 
 
-def _unpack(packed: Any) -> tuple[int, int]:
-    return (packed >> _COL_BITS, packed & _COL_MASK) if type(packed) is int else packed
+def _packed(line: int, col: int, end_line: int = 0, end_col: int = 0) -> Any:
+    """`_span((line, col), (end_line, end_col))` (no end: 0, 0), without the tuples, for the readers' loops."""
+    if (line | col | end_line | end_col) <= _WORD:
+        return (line << 32 | col) << 64 | end_line << 32 | end_col
+    return _span((line, col), (end_line, end_col) if end_line else None)
+
+
+def _ends(span: Any) -> tuple[Any, Any]:
+    """(start, end) of a `_span`, each (line, col) or None."""
+    if type(span) is not int:
+        return span
+    start, end = span >> 64, span & _HALF
+    return (start >> 32, start & _WORD) if start else None, (end >> 32, end & _WORD) if end else None
 
 
 class Positions(MutableMapping):
-    """Field path -> (line, col), stored packed (`_pack`); reads and writes (line, col) tuples."""
+    """Field path -> (line, col): the start (or, with `end`, the end) of each value, read from the spans that
+    `SourceMap.spans` keeps for both."""
 
-    __slots__ = ("packed",)
+    __slots__ = ("spans", "end")
 
-    def __init__(self, items: Any = ()) -> None:
-        self.packed: dict[FieldPath, Any] = {}
-        if items:
-            for path, (line, col) in dict(items).items():
-                self.packed[path] = _pack(line, col)
+    def __init__(self, spans: dict[FieldPath, Any], end: bool = False) -> None:
+        self.spans, self.end = spans, end
+
+    def _at(self, path: Any) -> tuple[int, int] | None:
+        span = self.spans.get(path)
+        return None if span is None else _ends(span)[self.end]
 
     def __getitem__(self, path: FieldPath) -> tuple[int, int]:
-        return _unpack(self.packed[path])
+        at = self._at(path)
+        if at is None:
+            raise KeyError(path)
+        return at
 
     def __setitem__(self, path: FieldPath, at: tuple[int, int]) -> None:
-        self.packed[path] = _pack(*at)
+        span = self.spans.get(path)
+        start, end = (None, None) if span is None else _ends(span)
+        self.spans[path] = _span(start, tuple(at)) if self.end else _span(tuple(at), end)
 
     def __delitem__(self, path: FieldPath) -> None:
-        del self.packed[path]
+        start, end = _ends(self.spans[path]) if path in self else (None, None)
+        if start is None and end is None:
+            raise KeyError(path)
+        start, end = (start, None) if self.end else (None, end)
+        if start is None and end is None:
+            del self.spans[path]
+        else:
+            self.spans[path] = _span(start, end)
 
     def __contains__(self, path: object) -> bool:
-        return path in self.packed
+        return self._at(path) is not None
 
     def __iter__(self) -> Iterator[FieldPath]:
-        return iter(self.packed)
+        return (path for path, span in self.spans.items() if _ends(span)[self.end] is not None)
 
     def __len__(self) -> int:
-        return len(self.packed)
+        return sum(1 for _ in self)
 
     def get(self, path: FieldPath, default: Any = None) -> Any:
-        packed = self.packed.get(path)
-        return default if packed is None else _unpack(packed)
+        at = self._at(path)
+        return default if at is None else at
 
     def __repr__(self) -> str:
         return f"Positions({dict(self.items())!r})"
@@ -114,14 +142,24 @@ class Positions(MutableMapping):
 
 class SourceMap:
     """Field path -> (line, col), both 1-based: where each value starts (`positions`), where each mapping
-    key is (`key_positions`) and where each value ends, just after it (`end_positions`)."""
+    key is (`key_positions`) and where each value ends, just after it (`end_positions`).
 
-    __slots__ = ("positions", "key_positions", "end_positions")
+    Starts and ends are kept together, one `_span` per value in `spans`; a key's position is the start of its
+    span in `key_spans`."""
+
+    __slots__ = ("spans", "key_spans", "positions", "key_positions", "end_positions")
 
     def __init__(self, positions: Any = (), key_positions: Any = (), end_positions: Any = ()) -> None:
-        self.positions = Positions(positions)
-        self.key_positions = Positions(key_positions)
-        self.end_positions = Positions(end_positions)
+        self.spans: dict[FieldPath, Any] = {}
+        self.key_spans: dict[FieldPath, Any] = {}
+        self.positions = Positions(self.spans)
+        self.end_positions = Positions(self.spans, end=True)
+        self.key_positions = Positions(self.key_spans)
+        for view, items in ((self.positions, positions), (self.key_positions, key_positions)):
+            for path, at in dict(items).items():
+                view[path] = at
+        for path, at in dict(end_positions).items():
+            self.end_positions[path] = at
 
     def end_of(self, path: FieldPath) -> tuple[int, int] | None:
         return self.end_positions.get(tuple(path))
@@ -131,10 +169,11 @@ class SourceMap:
         path = tuple(path)
         if key and path in self.key_positions:
             return self.key_positions[path]
-        positions = self.positions.packed
+        positions = self.positions
         while True:
-            if path in positions:
-                return _unpack(positions[path])
+            at = positions.get(path)
+            if at is not None:
+                return at
             if not path:
                 return None
             path = path[:-1]
@@ -276,7 +315,7 @@ class _EventBuilder:
         self.mapping, self.mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
         self.count = 0
         self.max_nodes = max(MAX_NODES, text_size // 4)
-        self.starts, self.ends, self.keys = smap.positions.packed, smap.end_positions.packed, smap.key_positions.packed
+        self.spans, self.keys = smap.spans, smap.key_spans
         self.names: dict[str, str] = {}
 
     def document(self) -> Any:
@@ -306,13 +345,11 @@ class _EventBuilder:
         kind = type(event)
         if kind is self.scalar:
             end = event.end_mark
-            self.starts[path] = _pack(start.line + 1, start.column + 1)
-            self.ends[path] = _pack(end.line + 1, end.column + 1)
+            self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
             return _scalar(event.value, event.style, self._tag(event), start)
         if kind is self.alias:
             raise _Unusual
-        self.starts[path] = _pack(start.line + 1, start.column + 1)
-        self.ends[path] = None  # known at the end event; set now to keep the composed tree's order
+        self.spans[path] = None  # its end is known at the end event; set now to keep the composed tree's order
         if kind is self.sequence:
             items = []
             while not self.check(self.sequence_end):
@@ -323,7 +360,7 @@ class _EventBuilder:
         else:
             raise _Unusual
         end = self.get().end_mark
-        self.ends[path] = _pack(end.line + 1, end.column + 1)
+        self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
         return result
 
     def _mapping(self, path: FieldPath, depth: int) -> dict:
@@ -340,7 +377,7 @@ class _EventBuilder:
                 raise _Unusual
             inner = path + (key,)
             mark = key_event.start_mark
-            keys[inner] = _pack(mark.line + 1, mark.column + 1)
+            keys[inner] = _packed(mark.line + 1, mark.column + 1)
             out[key] = self.node(self.get(), inner, depth + 1)
         return out
 
@@ -359,7 +396,7 @@ class _YamlBuilder:
         self.max_nodes = max(MAX_NODES, text_size // 4)  # aliases may not expand a spec far beyond its text
         self.active: set[int] = set()
         self.scalar, self.sequence, self.mapping = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
-        self.starts, self.ends, self.keys = smap.positions.packed, smap.end_positions.packed, smap.key_positions.packed
+        self.spans, self.keys = smap.spans, smap.key_spans
         self.names: dict[str, str] = {}  # one string per distinct key: libyaml makes one per occurrence
 
     def build(self, node: Any, path: FieldPath, depth: int) -> Any:
@@ -369,9 +406,8 @@ class _YamlBuilder:
         if depth > MAX_DEPTH:
             raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *_mark(node))
         start, end = node.start_mark, node.end_mark
-        if path not in self.starts:  # an alias's copy keeps the position of the value it copies
-            self.starts[path] = _pack(start.line + 1, start.column + 1)
-            self.ends[path] = _pack(end.line + 1, end.column + 1)
+        if path not in self.spans:
+            self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
         if isinstance(node, self.scalar):
             return _yaml_scalar(node)
         if id(node) in self.active:
@@ -408,7 +444,7 @@ class _YamlBuilder:
                 raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", line, col)
             inner = path + (key,)  # one tuple for all three maps: a nested step's paths are long
             mark = key_node.start_mark
-            keys[inner] = _pack(mark.line + 1, mark.column + 1)
+            keys[inner] = _packed(mark.line + 1, mark.column + 1)
             out[key] = self.build(value_node, inner, depth + 1)
         return out
 
