@@ -64,43 +64,48 @@ class Plain:
 
 _HALF = (1 << 64) - 1  # a packed position: line << 32 | col; 0 for none
 _WORD = (1 << 32) - 1
+_START, _END, _KEY = 0, 1, 2
 
 
-def _span(start: tuple[int, int] | None, end: tuple[int, int] | None) -> Any:
-    """Where a value starts and ends, as one int (start << 64 | end: a fraction of two tuples' memory, and a large
-    spec has a few hundred thousand values); a pair of tuples for a position beyond 32 bits."""
-    if all(at is None or (at[0] <= _WORD and at[1] <= _WORD) for at in (start, end)):
-        return (start[0] << 32 | start[1] if start else 0) << 64 | (end[0] << 32 | end[1] if end else 0)
-    return (start, end)
+def _span(start: tuple[int, int] | None, end: tuple[int, int] | None, key: tuple[int, int] | None = None) -> Any:
+    """Where a value starts and ends and where its key is, as one int (key << 128 | start << 64 | end: a fraction
+    of three tuples' memory, and a large spec has a few hundred thousand values); a triple of tuples for a
+    position beyond 32 bits."""
+    if all(at is None or (at[0] <= _WORD and at[1] <= _WORD) for at in (start, end, key)):
+        return ((key[0] << 32 | key[1] if key else 0) << 64 | (start[0] << 32 | start[1] if start else 0)) << 64 | (
+            end[0] << 32 | end[1] if end else 0
+        )
+    return (start, end, key)
 
 
-def _packed(line: int, col: int, end_line: int = 0, end_col: int = 0) -> Any:
-    """`_span((line, col), (end_line, end_col))` (no end: 0, 0), without the tuples, for the readers' loops."""
-    if (line | col | end_line | end_col) <= _WORD:
-        return (line << 32 | col) << 64 | end_line << 32 | end_col
-    return _span((line, col), (end_line, end_col) if end_line else None)
+def _packed(line: int, col: int, end_line: int, end_col: int, key_line: int = 0, key_col: int = 0) -> Any:
+    """`_span` of positions given as numbers (a key's as 0, 0 when there is none), for the readers' loops."""
+    if (line | col | end_line | end_col | key_line | key_col) <= _WORD:
+        return ((key_line << 32 | key_col) << 64 | line << 32 | col) << 64 | end_line << 32 | end_col
+    return _span((line, col), (end_line, end_col), (key_line, key_col) if key_line else None)
 
 
-def _ends(span: Any) -> tuple[Any, Any]:
-    """(start, end) of a `_span`, each (line, col) or None."""
+def _parts(span: Any) -> tuple[Any, Any, Any]:
+    """(start, end, key) of a `_span`, each (line, col) or None."""
     if type(span) is not int:
         return span
-    start, end = span >> 64, span & _HALF
-    return (start >> 32, start & _WORD) if start else None, (end >> 32, end & _WORD) if end else None
+    parts = []
+    for packed in (span >> 64 & _HALF, span & _HALF, span >> 128):
+        parts.append((packed >> 32, packed & _WORD) if packed else None)
+    return parts[0], parts[1], parts[2]
 
 
 class Positions(MutableMapping):
-    """Field path -> (line, col): the start (or, with `end`, the end) of each value, read from the spans that
-    `SourceMap.spans` keeps for both."""
+    """Field path -> (line, col): one part (`_START`, `_END` or `_KEY`) of the spans of `SourceMap.spans`."""
 
-    __slots__ = ("spans", "end")
+    __slots__ = ("spans", "part")
 
-    def __init__(self, spans: dict[FieldPath, Any], end: bool = False) -> None:
-        self.spans, self.end = spans, end
+    def __init__(self, spans: dict[FieldPath, Any], part: int) -> None:
+        self.spans, self.part = spans, part
 
     def _at(self, path: Any) -> tuple[int, int] | None:
         span = self.spans.get(path)
-        return None if span is None else _ends(span)[self.end]
+        return None if span is None else _parts(span)[self.part]
 
     def __getitem__(self, path: FieldPath) -> tuple[int, int]:
         at = self._at(path)
@@ -108,26 +113,29 @@ class Positions(MutableMapping):
             raise KeyError(path)
         return at
 
-    def __setitem__(self, path: FieldPath, at: tuple[int, int]) -> None:
+    def _put(self, path: FieldPath, at: tuple[int, int] | None) -> None:
         span = self.spans.get(path)
-        start, end = (None, None) if span is None else _ends(span)
-        self.spans[path] = _span(start, tuple(at)) if self.end else _span(tuple(at), end)
-
-    def __delitem__(self, path: FieldPath) -> None:
-        start, end = _ends(self.spans[path]) if path in self else (None, None)
-        if start is None and end is None:
-            raise KeyError(path)
-        start, end = (start, None) if self.end else (None, end)
-        if start is None and end is None:
+        parts = [None, None, None] if span is None else list(_parts(span))
+        parts[self.part] = at
+        if parts == [None, None, None]:
             del self.spans[path]
         else:
-            self.spans[path] = _span(start, end)
+            self.spans[path] = _span(*parts)
+
+    def __setitem__(self, path: FieldPath, at: tuple[int, int]) -> None:
+        line, col = at
+        self._put(path, (line, col))
+
+    def __delitem__(self, path: FieldPath) -> None:
+        if path not in self:
+            raise KeyError(path)
+        self._put(path, None)
 
     def __contains__(self, path: object) -> bool:
         return self._at(path) is not None
 
     def __iter__(self) -> Iterator[FieldPath]:
-        return (path for path, span in self.spans.items() if _ends(span)[self.end] is not None)
+        return (path for path, span in self.spans.items() if span is not None and _parts(span)[self.part])
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -144,17 +152,15 @@ class SourceMap:
     """Field path -> (line, col), both 1-based: where each value starts (`positions`), where each mapping
     key is (`key_positions`) and where each value ends, just after it (`end_positions`).
 
-    Starts and ends are kept together, one `_span` per value in `spans`; a key's position is the start of its
-    span in `key_spans`."""
+    The three are views of `spans`, which keeps one `_span` per value: its start, its end and its key's place."""
 
-    __slots__ = ("spans", "key_spans", "positions", "key_positions", "end_positions")
+    __slots__ = ("spans", "positions", "key_positions", "end_positions")
 
     def __init__(self, positions: Any = (), key_positions: Any = (), end_positions: Any = ()) -> None:
         self.spans: dict[FieldPath, Any] = {}
-        self.key_spans: dict[FieldPath, Any] = {}
-        self.positions = Positions(self.spans)
-        self.end_positions = Positions(self.spans, end=True)
-        self.key_positions = Positions(self.key_spans)
+        self.positions = Positions(self.spans, _START)
+        self.end_positions = Positions(self.spans, _END)
+        self.key_positions = Positions(self.spans, _KEY)
         for view, items in ((self.positions, positions), (self.key_positions, key_positions)):
             for path, at in dict(items).items():
                 view[path] = at
@@ -315,7 +321,7 @@ class _EventBuilder:
         self.mapping, self.mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
         self.count = 0
         self.max_nodes = max(MAX_NODES, text_size // 4)
-        self.spans, self.keys = smap.spans, smap.key_spans
+        self.spans = smap.spans
         self.names: dict[str, str] = {}
 
     def document(self) -> Any:
@@ -325,7 +331,7 @@ class _EventBuilder:
         if self.check(yaml.StreamEndEvent):
             return None
         self.get()  # the document's start
-        data = self.node(self.get(), (), 0)
+        data = self.node(self.get(), (), 0, 0, 0)
         self.get()  # the document's end
         if not self.check(yaml.StreamEndEvent):
             raise _Unusual  # a second document: the composer words it
@@ -337,7 +343,8 @@ class _EventBuilder:
             tag = self.resolve(self.scalar_node, event.value, event.implicit)
         return tag
 
-    def node(self, event: Any, path: FieldPath, depth: int) -> Any:
+    def node(self, event: Any, path: FieldPath, depth: int, key_line: int, key_col: int) -> Any:
+        """The value of `event`, at `path`; its key (if any) at `key_line`, `key_col`."""
         self.count += 1
         if self.count > self.max_nodes or depth > MAX_DEPTH or event.anchor is not None:
             raise _Unusual
@@ -345,7 +352,9 @@ class _EventBuilder:
         kind = type(event)
         if kind is self.scalar:
             end = event.end_mark
-            self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+            self.spans[path] = _packed(
+                start.line + 1, start.column + 1, end.line + 1, end.column + 1, key_line, key_col
+            )
             return _scalar(event.value, event.style, self._tag(event), start)
         if kind is self.alias:
             raise _Unusual
@@ -353,19 +362,19 @@ class _EventBuilder:
         if kind is self.sequence:
             items = []
             while not self.check(self.sequence_end):
-                items.append(self.node(self.get(), path + (len(items),), depth + 1))
+                items.append(self.node(self.get(), path + (len(items),), depth + 1, 0, 0))
             result: Any = items
         elif kind is self.mapping:
             result = self._mapping(path, depth)
         else:
             raise _Unusual
         end = self.get().end_mark
-        self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+        self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1, key_line, key_col)
         return result
 
     def _mapping(self, path: FieldPath, depth: int) -> dict:
         out: dict = {}
-        names, keys = self.names, self.keys
+        names = self.names
         while not self.check(self.mapping_end):
             key_event = self.get()
             if type(key_event) is not self.scalar or key_event.anchor is not None:
@@ -375,10 +384,8 @@ class _EventBuilder:
             key = names.setdefault(key_event.value, key_event.value)
             if key in out or _SURROGATE.search(key):
                 raise _Unusual
-            inner = path + (key,)
             mark = key_event.start_mark
-            keys[inner] = _packed(mark.line + 1, mark.column + 1)
-            out[key] = self.node(self.get(), inner, depth + 1)
+            out[key] = self.node(self.get(), path + (key,), depth + 1, mark.line + 1, mark.column + 1)
         return out
 
 
@@ -396,10 +403,11 @@ class _YamlBuilder:
         self.max_nodes = max(MAX_NODES, text_size // 4)  # aliases may not expand a spec far beyond its text
         self.active: set[int] = set()
         self.scalar, self.sequence, self.mapping = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
-        self.spans, self.keys = smap.spans, smap.key_spans
+        self.spans = smap.spans
         self.names: dict[str, str] = {}  # one string per distinct key: libyaml makes one per occurrence
 
-    def build(self, node: Any, path: FieldPath, depth: int) -> Any:
+    def build(self, node: Any, path: FieldPath, depth: int, key: Any = None) -> Any:
+        """The value of `node`, at `path`; `key`: its key's node, if any."""
         self.count += 1
         if self.count > self.max_nodes:
             raise SourceError(f"spec too large: more than {self.max_nodes} values (YAML aliases expand)", *_mark(node))
@@ -407,7 +415,14 @@ class _YamlBuilder:
             raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *_mark(node))
         start, end = node.start_mark, node.end_mark
         if path not in self.spans:
-            self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+            at = key.start_mark if key is not None else None
+            self.spans[path] = _packed(
+                start.line + 1,
+                start.column + 1,
+                end.line + 1,
+                end.column + 1,
+                *((at.line + 1, at.column + 1) if at else ()),
+            )
         if isinstance(node, self.scalar):
             return _yaml_scalar(node)
         if id(node) in self.active:
@@ -432,7 +447,7 @@ class _YamlBuilder:
         release = self.release
         if release:
             node.value = []
-        keys, names = self.keys, self.names
+        names = self.names
         for i in range(len(pairs)):
             key_node, value_node = _take(pairs, i) if release else pairs[i]
             key = names.setdefault(key_node.value, key_node.value)
@@ -442,10 +457,7 @@ class _YamlBuilder:
                 line, col = _mark(key_node)
                 first = self.smap.key_positions.get(path + (key,), (0, 0))
                 raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", line, col)
-            inner = path + (key,)  # one tuple for all three maps: a nested step's paths are long
-            mark = key_node.start_mark
-            keys[inner] = _packed(mark.line + 1, mark.column + 1)
-            out[key] = self.build(value_node, inner, depth + 1)
+            out[key] = self.build(value_node, path + (key,), depth + 1, key_node)
         return out
 
     def _flatten(self, node: Any, inside: frozenset[int]) -> list[tuple[Any, Any]]:
