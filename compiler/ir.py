@@ -305,6 +305,15 @@ def word(*parts: "str | Var | UserId | Word") -> "str | Word":
     return Word(tuple(merged))
 
 
+class Below(tuple):
+    """A field path written relative to its node's own `path` (`Below(("run", "command"))`).
+
+    The frontends give every node of a kind the same shared `field_paths` made of these, instead of a few
+    absolute paths per node: a large job has hundreds of thousands of them."""
+
+    __slots__ = ()
+
+
 FieldPaths = tuple[tuple[str, FieldPath], ...]
 
 
@@ -321,7 +330,7 @@ class Located:
     def at(self, name: str) -> FieldPath:
         for key, where in self.field_paths:
             if key == name:
-                return where
+                return self.path + where if type(where) is Below else where
         return self.path
 
 
@@ -334,6 +343,9 @@ KW_ONLY: dict[str, bool] = {"kw_only": True} if sys.version_info >= (3, 10) else
 def required() -> Any:
     """The default of a step field that has to be given: `Step.__post_init__` rejects a step without it."""
     return field(default=None, metadata={"required": True})
+
+
+_REQUIRED: dict[type, tuple[str, ...]] = {}  # each step kind's `required()` fields, looked up once
 
 
 @dataclass(frozen=True, **KW_ONLY)
@@ -355,7 +367,12 @@ class Step(Located):
     awaits: tuple[int, ...] = ()  # set by check_handles: the launch slots named by depends_on
 
     def __post_init__(self) -> None:
-        missing = [f.name for f in fields(self) if f.metadata.get("required") and getattr(self, f.name) is None]
+        names = _REQUIRED.get(type(self))
+        if names is None:
+            names = _REQUIRED[type(self)] = tuple(f.name for f in fields(self) if f.metadata.get("required"))
+        if not names:
+            return
+        missing = [name for name in names if getattr(self, name) is None]
         if missing:
             raise TypeError(f"{type(self).__name__}() missing required keyword argument(s): {', '.join(missing)}")
 

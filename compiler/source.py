@@ -15,11 +15,13 @@ YAML traps are closed here rather than in the models:
 
 from __future__ import annotations
 
+import functools
 import json
 import json.decoder
 import json.scanner
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from .diagnostics import Diagnostic, FieldPath, SourceError, SpecError
@@ -60,13 +62,110 @@ class Plain:
     value: int | bool
 
 
-@dataclass
-class SourceMap:
-    """Field path -> (line, col), both 1-based."""
+_HALF = (1 << 64) - 1  # a packed position: line << 32 | col; 0 for none
+_WORD = (1 << 32) - 1
+_START, _END, _KEY = 0, 1, 2
 
-    positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
-    end_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)  # just after each value
+
+def _span(start: tuple[int, int] | None, end: tuple[int, int] | None, key: tuple[int, int] | None = None) -> Any:
+    """Where a value starts and ends and where its key is, as one int (key << 128 | start << 64 | end: a fraction
+    of three tuples' memory, and a large spec has a few hundred thousand values); a triple of tuples for a
+    position beyond 32 bits."""
+    if all(at is None or (at[0] <= _WORD and at[1] <= _WORD) for at in (start, end, key)):
+        return ((key[0] << 32 | key[1] if key else 0) << 64 | (start[0] << 32 | start[1] if start else 0)) << 64 | (
+            end[0] << 32 | end[1] if end else 0
+        )
+    return (start, end, key)
+
+
+def _packed(line: int, col: int, end_line: int, end_col: int, key_line: int = 0, key_col: int = 0) -> Any:
+    """`_span` of positions given as numbers (a key's as 0, 0 when there is none), for the readers' loops."""
+    if (line | col | end_line | end_col | key_line | key_col) <= _WORD:
+        return ((key_line << 32 | key_col) << 64 | line << 32 | col) << 64 | end_line << 32 | end_col
+    return _span((line, col), (end_line, end_col), (key_line, key_col) if key_line else None)
+
+
+def _parts(span: Any) -> tuple[Any, Any, Any]:
+    """(start, end, key) of a `_span`, each (line, col) or None."""
+    if type(span) is not int:
+        return span
+    parts = []
+    for packed in (span >> 64 & _HALF, span & _HALF, span >> 128):
+        parts.append((packed >> 32, packed & _WORD) if packed else None)
+    return parts[0], parts[1], parts[2]
+
+
+class Positions(MutableMapping):
+    """Field path -> (line, col): one part (`_START`, `_END` or `_KEY`) of the spans of `SourceMap.spans`."""
+
+    __slots__ = ("spans", "part")
+
+    def __init__(self, spans: dict[FieldPath, Any], part: int) -> None:
+        self.spans, self.part = spans, part
+
+    def _at(self, path: Any) -> tuple[int, int] | None:
+        span = self.spans.get(path)
+        return None if span is None else _parts(span)[self.part]
+
+    def __getitem__(self, path: FieldPath) -> tuple[int, int]:
+        at = self._at(path)
+        if at is None:
+            raise KeyError(path)
+        return at
+
+    def _put(self, path: FieldPath, at: tuple[int, int] | None) -> None:
+        span = self.spans.get(path)
+        parts = [None, None, None] if span is None else list(_parts(span))
+        parts[self.part] = at
+        if parts == [None, None, None]:
+            del self.spans[path]
+        else:
+            self.spans[path] = _span(*parts)
+
+    def __setitem__(self, path: FieldPath, at: tuple[int, int]) -> None:
+        line, col = at
+        self._put(path, (line, col))
+
+    def __delitem__(self, path: FieldPath) -> None:
+        if path not in self:
+            raise KeyError(path)
+        self._put(path, None)
+
+    def __contains__(self, path: object) -> bool:
+        return self._at(path) is not None
+
+    def __iter__(self) -> Iterator[FieldPath]:
+        return (path for path, span in self.spans.items() if span is not None and _parts(span)[self.part])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def get(self, path: FieldPath, default: Any = None) -> Any:
+        at = self._at(path)
+        return default if at is None else at
+
+    def __repr__(self) -> str:
+        return f"Positions({dict(self.items())!r})"
+
+
+class SourceMap:
+    """Field path -> (line, col), both 1-based: where each value starts (`positions`), where each mapping
+    key is (`key_positions`) and where each value ends, just after it (`end_positions`).
+
+    The three are views of `spans`, which keeps one `_span` per value: its start, its end and its key's place."""
+
+    __slots__ = ("spans", "positions", "key_positions", "end_positions")
+
+    def __init__(self, positions: Any = (), key_positions: Any = (), end_positions: Any = ()) -> None:
+        self.spans: dict[FieldPath, Any] = {}
+        self.positions = Positions(self.spans, _START)
+        self.end_positions = Positions(self.spans, _END)
+        self.key_positions = Positions(self.spans, _KEY)
+        for view, items in ((self.positions, positions), (self.key_positions, key_positions)):
+            for path, at in dict(items).items():
+                view[path] = at
+        for path, at in dict(end_positions).items():
+            self.end_positions[path] = at
 
     def end_of(self, path: FieldPath) -> tuple[int, int] | None:
         return self.end_positions.get(tuple(path))
@@ -76,9 +175,11 @@ class SourceMap:
         path = tuple(path)
         if key and path in self.key_positions:
             return self.key_positions[path]
+        positions = self.positions
         while True:
-            if path in self.positions:
-                return self.positions[path]
+            at = positions.get(path)
+            if at is not None:
+                return at
             if not path:
                 return None
             path = path[:-1]
@@ -113,6 +214,16 @@ def guess_format(name: str, text: str) -> str:
 def _load_yaml(text: str) -> Source:
     import yaml
 
+    fast = _fast_loader()
+    if fast is not None:
+        smap = SourceMap()
+        loader = fast(text)
+        try:
+            return Source(_EventBuilder(loader, smap, len(text)).document(), smap, "yaml")
+        except (_Unusual, SourceError, yaml.YAMLError, RecursionError):
+            pass  # composed below: the tree's builder finds the same data, or the problem, and words it
+        finally:
+            loader.dispose()
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -172,11 +283,13 @@ def _pure_loader() -> Any:
     return Loader
 
 
+@functools.lru_cache(maxsize=None)
 def _fast_loader() -> Any:
     """libyaml's loader, with a resolver that tags every plain scalar `str` (or `merge`, for `<<`).
 
     `_yaml_scalar` types plain scalars itself and treats every tag PyYAML's resolver could give one alike, so
     the regular expressions that resolver tries on each of them (a third of the loading time) would be wasted.
+    The class is made once, at the first load (making a class costs as much as loading a small spec).
     """
     import yaml
 
@@ -202,41 +315,142 @@ def _tab_hint(text: str, line: int) -> str | None:
     return None
 
 
+class _Unusual(Exception):
+    """The event reader met what only the node tree handles (an anchor, an alias, a merge key, a problem)."""
+
+
+class _EventBuilder:
+    """Plain data and positions straight from the parser's events, without the node tree (which weighs as
+    much as the data: the peak of a large spec's loading). It takes a spec without anchors, aliases and merge
+    keys, that loads without a problem; on anything else it gives up (`_Unusual`) and the tree is composed,
+    so that every such spec, and every message, is exactly as `_YamlBuilder` makes it."""
+
+    def __init__(self, loader: Any, smap: SourceMap, text_size: int):
+        import yaml
+
+        self.get, self.check = loader.get_event, loader.check_event
+        self.resolve = loader.resolve
+        self.scalar_node = yaml.ScalarNode
+        self.scalar, self.alias = yaml.ScalarEvent, yaml.AliasEvent
+        self.sequence, self.sequence_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+        self.mapping, self.mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+        self.count = 0
+        self.max_nodes = max(MAX_NODES, text_size // 4)
+        self.spans = smap.spans
+        self.names: dict[str, str] = {}
+
+    def document(self) -> Any:
+        import yaml
+
+        self.get()  # the stream's start
+        if self.check(yaml.StreamEndEvent):
+            return None
+        self.get()  # the document's start
+        data = self.node(self.get(), (), 0, 0, 0)
+        self.get()  # the document's end
+        if not self.check(yaml.StreamEndEvent):
+            raise _Unusual  # a second document: the composer words it
+        return data
+
+    def _tag(self, event: Any) -> str:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(self.scalar_node, event.value, event.implicit)
+        return tag
+
+    def node(self, event: Any, path: FieldPath, depth: int, key_line: int, key_col: int) -> Any:
+        """The value of `event`, at `path`; its key (if any) at `key_line`, `key_col`."""
+        self.count += 1
+        if self.count > self.max_nodes or depth > MAX_DEPTH or event.anchor is not None:
+            raise _Unusual
+        start = event.start_mark
+        kind = type(event)
+        if kind is self.scalar:
+            end = event.end_mark
+            self.spans[path] = _packed(
+                start.line + 1, start.column + 1, end.line + 1, end.column + 1, key_line, key_col
+            )
+            return _scalar(event.value, event.style, self._tag(event), start)
+        if kind is self.alias:
+            raise _Unusual
+        self.spans[path] = None  # its end is known at the end event; set now to keep the composed tree's order
+        if kind is self.sequence:
+            items = []
+            while not self.check(self.sequence_end):
+                items.append(self.node(self.get(), path + (len(items),), depth + 1, 0, 0))
+            result: Any = items
+        elif kind is self.mapping:
+            result = self._mapping(path, depth)
+        else:
+            raise _Unusual
+        end = self.get().end_mark
+        self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1, key_line, key_col)
+        return result
+
+    def _mapping(self, path: FieldPath, depth: int) -> dict:
+        out: dict = {}
+        names = self.names
+        while not self.check(self.mapping_end):
+            key_event = self.get()
+            if type(key_event) is not self.scalar or key_event.anchor is not None:
+                raise _Unusual
+            if self._tag(key_event) == _MERGE:
+                raise _Unusual
+            key = names.setdefault(key_event.value, key_event.value)
+            if key in out or _SURROGATE.search(key):
+                raise _Unusual
+            mark = key_event.start_mark
+            out[key] = self.node(self.get(), path + (key,), depth + 1, mark.line + 1, mark.column + 1)
+        return out
+
+
 class _YamlBuilder:
     """Plain data and positions from the node tree. With `release` (no node is shared: the text has no
     anchor), each node is let go once built, so that the tree shrinks while the data grows (the tree of a
     large spec is as big as its data)."""
 
     def __init__(self, smap: SourceMap, text_size: int, release: bool = False):
+        import yaml
+
         self.smap = smap
         self.release = release
         self.count = 0
         self.max_nodes = max(MAX_NODES, text_size // 4)  # aliases may not expand a spec far beyond its text
         self.active: set[int] = set()
+        self.scalar, self.sequence, self.mapping = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+        self.spans = smap.spans
+        self.names: dict[str, str] = {}  # one string per distinct key: libyaml makes one per occurrence
 
-    def build(self, node: Any, path: FieldPath, depth: int) -> Any:
-        import yaml
-
+    def build(self, node: Any, path: FieldPath, depth: int, key: Any = None) -> Any:
+        """The value of `node`, at `path`; `key`: its key's node, if any."""
         self.count += 1
         if self.count > self.max_nodes:
             raise SourceError(f"spec too large: more than {self.max_nodes} values (YAML aliases expand)", *_mark(node))
         if depth > MAX_DEPTH:
             raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *_mark(node))
-        self.smap.positions.setdefault(path, _mark(node))
-        self.smap.end_positions.setdefault(path, (node.end_mark.line + 1, node.end_mark.column + 1))
-        if isinstance(node, yaml.ScalarNode):
+        start, end = node.start_mark, node.end_mark
+        if path not in self.spans:
+            at = key.start_mark if key is not None else None
+            self.spans[path] = _packed(
+                start.line + 1,
+                start.column + 1,
+                end.line + 1,
+                end.column + 1,
+                *((at.line + 1, at.column + 1) if at else ()),
+            )
+        if isinstance(node, self.scalar):
             return _yaml_scalar(node)
         if id(node) in self.active:
             raise SourceError("recursive YAML alias", *_mark(node))
         self.active.add(id(node))
         try:
-            if isinstance(node, yaml.SequenceNode):
+            if isinstance(node, self.sequence):
                 items = node.value
                 if self.release:
                     node.value = []
                     return [self.build(_take(items, i), path + (i,), depth + 1) for i in range(len(items))]
                 return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(items)]
-            if isinstance(node, yaml.MappingNode):
+            if isinstance(node, self.mapping):
                 return self._mapping(node, path, depth)
         finally:
             self.active.discard(id(node))
@@ -245,19 +459,20 @@ class _YamlBuilder:
     def _mapping(self, node: Any, path: FieldPath, depth: int) -> dict:
         out: dict = {}
         pairs = self._flatten(node, frozenset())
-        if self.release:
+        release = self.release
+        if release:
             node.value = []
+        names = self.names
         for i in range(len(pairs)):
-            key_node, value_node = _take(pairs, i) if self.release else pairs[i]
-            key = key_node.value
-            _check_key(path, key, _mark(key_node))
+            key_node, value_node = _take(pairs, i) if release else pairs[i]
+            key = names.setdefault(key_node.value, key_node.value)
+            if _SURROGATE.search(key):
+                _check_key(path, key, _mark(key_node))
             if key in out:
                 line, col = _mark(key_node)
                 first = self.smap.key_positions.get(path + (key,), (0, 0))
                 raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", line, col)
-            inner = path + (key,)  # one tuple for both maps: a nested step's paths are long
-            self.smap.key_positions[inner] = _mark(key_node)
-            out[key] = self.build(value_node, inner, depth + 1)
+            out[key] = self.build(value_node, path + (key,), depth + 1, key_node)
         return out
 
     def _flatten(self, node: Any, inside: frozenset[int]) -> list[tuple[Any, Any]]:
@@ -269,6 +484,12 @@ class _YamlBuilder:
         """
         import yaml
 
+        pairs = node.value
+        if not any(k.tag == _MERGE for k, _ in pairs):  # most mappings: as written, once their keys are checked
+            for key_node, _ in pairs:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise SourceError("mapping keys must be plain strings", *_mark(key_node))
+            return pairs
         explicit = {k.value for k, _ in node.value if k.tag != _MERGE and isinstance(k, yaml.ScalarNode)}
         out: list[tuple[Any, Any]] = []
         merged: set[str] = set()
@@ -315,10 +536,13 @@ def _mark(node: Any) -> tuple[int, int]:
 
 
 def _yaml_scalar(node: Any) -> Any:
-    text = node.value
-    if node.style:  # quoted or block scalar: always a string (plain: None, or "" from libyaml)
+    return _scalar(node.value, node.style, node.tag, node.start_mark)
+
+
+def _scalar(text: str, style: str | None, tag: str, start: Any) -> Any:
+    if style:  # quoted or block scalar: always a string (plain: None, or "" from libyaml)
         return text
-    if node.tag not in (
+    if tag not in (
         "tag:yaml.org,2002:str",
         "tag:yaml.org,2002:int",
         "tag:yaml.org,2002:bool",
@@ -335,7 +559,7 @@ def _yaml_scalar(node: Any) -> Any:
         try:
             return Plain(text, int(text))
         except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-            raise SourceError(f"integer too long ({len(text)} characters)", *_mark(node)) from None
+            raise SourceError(f"integer too long ({len(text)} characters)", start.line + 1, start.column + 1) from None
     return text
 
 

@@ -93,26 +93,31 @@ def _take(steps: list[m.Step], i: int) -> m.Step:
     return step
 
 
+_LOCATED = (("depends_on", ir.Below(("dependsOn",))), ("condition", ir.Below(("if",))))
+_RUN_FIELDS = _LOCATED + tuple(
+    (key, ir.Below(("run", name)))
+    for key, name in (("resources", "resources"), ("command", "command"), ("map_uid", "mapUid"))
+)
+_LOOP_FIELDS = {kind: _LOCATED + (("over", ir.Below(("for", kind))),) for kind in ("range", "items")}
+_LAUNCH_FIELDS = _LOCATED + (("handle", ir.Below(("launch", "handleName"))),)
+
+
 def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
+    """One step's IR. Its `field_paths` are relative (`ir.Below`), one tuple shared by every step of a kind."""
     common: dict[str, Any] = dict(
         name=step.name,
         depends_on=tuple(step.dependsOn or ()),
         condition=step.if_ or None,
-        catch=_steps(step.catch or [], path + ("catch",), ctx),
-        finally_steps=_steps(step.finally_ or [], path + ("finally",), ctx),
+        catch=_steps(step.catch, path + ("catch",), ctx) if step.catch else (),
+        finally_steps=_steps(step.finally_, path + ("finally",), ctx) if step.finally_ else (),
         path=path,
     )
-    located = (("depends_on", path + ("dependsOn",)), ("condition", path + ("if",)))
     if step.run is not None:
-        rpath = path + ("run",)
-        common["field_paths"] = located + tuple(
-            (key, rpath + (name,))
-            for key, name in (("resources", "resources"), ("command", "command"), ("map_uid", "mapUid"))
-        )
-        return _run(step.run, rpath, common, ctx.warnings)
+        common["field_paths"] = _RUN_FIELDS
+        return _run(step.run, path + ("run",), common, ctx.warnings)
     if step.for_ is not None:
-        common["field_paths"] = located + (("over", path + ("for", "range" if step.for_.range else "items")),)
         loop = step.for_
+        common["field_paths"] = _LOOP_FIELDS["range" if loop.range else "items"]
         fpath = path + ("for",)
         if loop.items is not None:
             over: ir.ItemsLoop | ir.RangeLoop = ir.ItemsLoop(tuple(loop.items))
@@ -123,7 +128,7 @@ def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
             over=over, parallel=loop.parallel, steps=_steps(loop.steps, fpath + ("steps",), ctx), **common
         )
     if step.launch is not None:
-        common["field_paths"] = located + (("handle", path + ("launch", "handleName")),)
+        common["field_paths"] = _LAUNCH_FIELDS
         launch = step.launch
         signal = 15 if launch.signalOnParentStepExit is None else launch.signalOnParentStepExit
         return ir.LaunchStep(
@@ -133,18 +138,20 @@ def _step(step: m.Step, path: FieldPath, ctx: UseContext) -> ir.AnyStep:
             **common,
         )
     if step.use is not None:
-        return lower_use(step, path, ctx, _steps, dict(common, field_paths=located))
+        return lower_use(step, path, ctx, _steps, dict(common, field_paths=_LOCATED))
     if step.steps:
-        return ir.GroupStep(steps=_steps(step.steps, path + ("steps",), ctx), **common, field_paths=located)
-    return ir.NoteStep(**common, field_paths=located)
+        return ir.GroupStep(steps=_steps(step.steps, path + ("steps",), ctx), **common, field_paths=_LOCATED)
+    return ir.NoteStep(**common, field_paths=_LOCATED)
+
+
+_NO_RESOURCES = ir.PartialResources()  # frozen: one for every step that gives none
+_HOST_NETWORK = ir.Network("host", (), ())
 
 
 def _run(run: m.StepRun, path: FieldPath, common: dict, notes: list[Diagnostic]) -> ir.RunStep:
     res = run.resources
     resources = (
-        ir.PartialResources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask)
-        if res
-        else ir.PartialResources()
+        ir.PartialResources(res.tasks, res.cpusPerTask, res.memPerCpu, res.gpusPerTask) if res else _NO_RESOURCES
     )
     interfaces: list[ir.NetworkInterface] = []
     for i, nic in enumerate(run.customNetworkInterfaces or ()):
@@ -164,7 +171,9 @@ def _run(run: m.StepRun, path: FieldPath, common: dict, notes: list[Diagnostic])
         resources=resources,
         env=_env(run.env, path + ("env",)),
         container=container,
-        network=ir.Network(run.network or "host", tuple(run.dns or ()), tuple(interfaces)),
+        network=ir.Network(run.network or "host", tuple(run.dns or ()), tuple(interfaces))
+        if run.network not in (None, "host") or run.dns or interfaces
+        else _HOST_NETWORK,
         map_root=bool(run.mapRoot),
         map_uid=run.mapUid,
         map_gid=run.mapGid,

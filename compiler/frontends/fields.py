@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError, core_schema
 
 from ..reserved import RESERVED_PATTERN, describe, is_reserved
-from ..source import Plain
+from ..source import _SURROGATE, Plain
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
@@ -36,7 +36,7 @@ def _typed(value: Any) -> Any:
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise invalid("must not contain NUL characters")
-    if any("\ud800" <= c <= "\udfff" for c in value):
+    if _SURROGATE.search(value):
         raise invalid("must be valid Unicode text (a lone surrogate such as \\ud800 is not)")
     return value
 

@@ -28,17 +28,26 @@ class Model(BaseModel):
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _command(value: str) -> str:
+def _words(value: str) -> list[str]:
     try:
-        shlex.split(value)
+        return shlex.split(value)
     except ValueError as exc:
         raise invalid(f"cannot be split into words with shlex.split: {str(exc).lower()}") from None
+
+
+def _command(value: str) -> str:
+    _words(value)
     return value
 
 
-def _program(value: str) -> str:
-    if not shlex.split(value):
+def _program(words: list[str]) -> None:
+    if not words:
         raise invalid("must name a program to run (it is split with shlex.split, not run by a shell)")
+
+
+def _shell_command(value: str) -> str:
+    """A command that splits and names a program; split once (shlex.split is pure Python, a character at a time)."""
+    _program(_words(value))
     return value
 
 
@@ -68,7 +77,7 @@ _NOT_BLANK = keywords(pattern=r"\S")
 
 
 Command = Annotated[Str, _after(_command)]
-ShellCommand = Annotated[Str, _after(_command), _after(_program), _NOT_BLANK]
+ShellCommand = Annotated[Str, _after(_shell_command), _NOT_BLANK]
 Text = Annotated[Str, _after(_no_control), templated(_NO_CONTROL)]
 Image = Annotated[
     Str,
@@ -137,9 +146,10 @@ class CommandShell(Model):
     command: ShellCommand
 
 
-def _not_assignment(value: str) -> str:
-    words = shlex.split(value)
-    if words and "=" in words[0]:
+def _exec_command(value: str) -> str:
+    words = _words(value)
+    _program(words)
+    if "=" in words[0]:
         raise invalid("must not start with a word holding '=' (the program would be read as a variable assignment)")
     return value
 
@@ -153,7 +163,7 @@ def _string_only(value: Any) -> Any:
 
 
 StrictStr = Annotated[Str, BeforeValidator(_string_only)]
-ExecCommand = Annotated[StrictStr, _after(_command), _after(_program), _after(_not_assignment), _NOT_BLANK]
+ExecCommand = Annotated[StrictStr, _after(_exec_command), _NOT_BLANK]
 SpecPath = Annotated[StrictStr, _after(_host_path), templated(r"^(~/|~$|[^~\x00-\x1f\x7f])[^\x00-\x1f\x7f]*$")]
 EnvValue = StrictStr
 
