@@ -15,6 +15,7 @@ from typing import Annotated, Any, Callable, List, Union
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError, core_schema
 
+from ..patterns import Pattern
 from ..reserved import RESERVED_PATTERN, describe, is_reserved
 from ..source import Plain
 
@@ -146,11 +147,11 @@ def OneOf(*choices: str) -> Any:
     return Annotated[Str, rule(lambda v: v in choices, f"must be one of {allowed}", enum=list(choices))]
 
 
-_POSIX_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_HANDLE = re.compile(r"[A-Za-z0-9_]+\Z")
-_WG_KEY = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=\Z")
-_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_POSIX_NAME = Pattern(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_HANDLE = Pattern(r"[A-Za-z0-9_]+\Z")
+_WG_KEY = Pattern(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=\Z")
+_HOST = Pattern(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
+_CONTROL = Pattern(r"[\x00-\x1f\x7f]")
 
 
 def is_posix_name(value: str) -> bool:
@@ -188,7 +189,7 @@ def _is_endpoint(value: str) -> bool:
     return is_host(host)
 
 
-_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+_LABEL = Pattern(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
 
 def is_rfc1123_host(value: str) -> bool:
@@ -210,10 +211,10 @@ def _is_registry(value: str) -> bool:
     return is_host(host) and (not port or port.isdigit())
 
 
-_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
-_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
-_DOMAIN = re.compile(
+_PATH_COMPONENT = Pattern(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
+_TAG = Pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+_DIGEST = Pattern(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
+_DOMAIN = Pattern(
     r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*"
     r"(?::[0-9]+)?\Z"
 )

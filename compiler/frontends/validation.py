@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostic, FieldPath, format_path
+from ..patterns import Pattern
 
 _TYPE_MESSAGES = {
     "int_type": "must be an integer",
@@ -85,8 +86,8 @@ def to_diagnostic(root: type[BaseModel], err: dict, prefix: FieldPath = ()) -> D
     return replace(diag, hint=hint) if hint else diag
 
 
-_UNIT = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT])i?B?\s*\Z", re.I)
-_POSIX_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(=|\Z)")
+_UNIT = Pattern(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT])i?B?\s*\Z", re.I)
+_POSIX_KEY = Pattern(r"[A-Za-z_][A-Za-z0-9_]*(=|\Z)")
 _MB = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
 
 
