@@ -9,7 +9,6 @@ are shown as the user's file has them: pydantic's tags of discriminated unions
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing
 from typing import Any
@@ -177,6 +176,8 @@ def unknown_field_message(root: type[BaseModel], loc: tuple, prefix: FieldPath =
     same_but_case = [name for name in known if name.lower() == key.lower()]
     if same_but_case:
         return f"{kind}; did you mean {full(same_but_case[0])}? (field names are case-sensitive)"
+    import difflib  # a near miss is looked for only in a spec with an unknown field
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
         return f"{kind}; did you mean {full(close[0])}?"
