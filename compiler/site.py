@@ -89,6 +89,8 @@ class SiteError(ValueError):
 
 @dataclass(frozen=True)
 class Site:
+    """The site profile: the cluster's tools, paths, options and `#SBATCH` directives."""
+
     sbatch: tuple[tuple[str, str], ...] = ()
     tools: dict[str, str] = field(default_factory=lambda: dict(TOOLS))
     paths: dict[str, str] = field(default_factory=lambda: dict(PATHS))
