@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, List, Union
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError, core_schema
 
 from ..patterns import Pattern
@@ -128,12 +128,38 @@ def keywords(**schema: Any) -> Schema:
     return Schema(tuple(schema.items()))
 
 
-Str = Annotated[str, BeforeValidator(_text), AfterValidator(_no_nul)]
-Int = Annotated[int, BeforeValidator(_typed), AfterValidator(_int32), keywords(minimum=INT32_MIN, maximum=INT32_MAX)]
-Bool = Annotated[bool, BeforeValidator(_typed)]
+class Before:
+    """`pydantic.BeforeValidator` of a function of the value alone, said so to pydantic's core schema.
+
+    A `BeforeValidator` or `AfterValidator` has pydantic inspect its function's signature at every field whose
+    type holds it, to learn whether it takes an `info` argument: 180 inspections (2.8 ms) at a cold compile
+    for these types. The core schema, and so the validation and the JSON Schema, is the same.
+    """
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_before_validator_function(self.func, handler(source))
+
+
+class After(Before):
+    """`pydantic.AfterValidator` of a function of the value alone (see `Before`)."""
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_after_validator_function(self.func, handler(source))
+
+
+Str = Annotated[str, Before(_text), After(_no_nul)]
+Int = Annotated[int, Before(_typed), After(_int32), keywords(minimum=INT32_MIN, maximum=INT32_MAX)]
+Bool = Annotated[bool, Before(_typed)]
 AtLeast1 = Annotated[Int, Field(ge=1), keywords(minimum=1)]
 AtLeast0 = Annotated[Int, Field(ge=0), keywords(minimum=0)]
-Decimal = Annotated[Int, BeforeValidator(_no_leading_zero)]
+Decimal = Annotated[Int, Before(_no_leading_zero)]
 
 
 def ListOf(item: Any) -> Any:
