@@ -168,4 +168,9 @@ def run(argv: list[str]) -> int:
 
 
 def main() -> None:
+    """The `jobc` command: Python's cyclic collector stays off, since the process ends with the command
+    (`cli_commands._one_by_one` turns it on between specs)."""
+    import gc
+
+    gc.disable()
     sys.exit(run(sys.argv[1:]))

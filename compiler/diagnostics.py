@@ -58,6 +58,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One problem (or warning) at a field path of the spec, worded for the user."""
+
     path: FieldPath
     message: str
     severity: str = "error"

@@ -70,6 +70,8 @@ class PartialResources:
 
 @dataclass(frozen=True)
 class EnvVar:
+    """One `KEY=value` of the job's or a step's environment; the value may hold run-time parts (`Word`)."""
+
     key: str
     value: "str | Word"
     path: FieldPath = ()
@@ -105,6 +107,8 @@ class PythonEnv:
 
 @dataclass(frozen=True)
 class HttpTransport:
+    """Data downloaded from `url` (the job's input) or uploaded to it (its output)."""
+
     url: str
     path: FieldPath = ()
     file_name: str = ""  # set by plan_transport: the downloaded file's name, or the uploaded archive's
@@ -112,6 +116,8 @@ class HttpTransport:
 
 @dataclass(frozen=True)
 class S3Transport:
+    """Data synced from an S3 bucket (the job's input) or to it (its output)."""
+
     region: str
     bucket_url: str
     key_path: str
@@ -190,6 +196,8 @@ class Container:
 
 @dataclass(frozen=True)
 class WireguardPeer:
+    """A peer of a WireGuard interface."""
+
     public_key: str
     allowed_ips: tuple[str, ...] = ()
     endpoint: str | None = None
@@ -199,6 +207,8 @@ class WireguardPeer:
 
 @dataclass(frozen=True)
 class Wireguard:
+    """A WireGuard interface brought up in a step's network namespace."""
+
     addresses: tuple[str, ...]
     private_key: Secret
     peers: tuple[WireguardPeer, ...] = ()
@@ -250,6 +260,8 @@ class VirtualNetwork:
 
 @dataclass(frozen=True)
 class Network:
+    """A step's network: the host's, or a namespace of its own (slirp4netns, pasta) with its DNS and interfaces."""
+
     mode: Literal["host", "slirp4netns", "pasta"] = "host"
     dns: tuple[str, ...] = ()
     interfaces: tuple[NetworkInterface, ...] = ()
@@ -401,11 +413,15 @@ class RunStep(Step):
 
 @dataclass(frozen=True)
 class ItemsLoop:
+    """A `for` over a list of values."""
+
     items: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class RangeLoop:
+    """A `for` over the integers from `begin` to `end` inclusive, by `increment`."""
+
     begin: int
     end: int
     increment: int = 1
@@ -491,6 +507,8 @@ class Sbatch:
 
 @dataclass(frozen=True)
 class Job(Located):
+    """The whole job: its resources, environment, data in and out, and steps, for one batch script."""
+
     name: str
     resources: Resources
     steps: tuple[AnyStep, ...]

@@ -45,6 +45,8 @@ APP_FLAGS = {
 
 @dataclass(frozen=True)
 class CompileOptions:
+    """What the command line adds to a spec: the job's name, the app options, and how `use` modules are found."""
+
     job_name: str | None = None
     app: AppOptions = field(default_factory=AppOptions)
     validate_only: bool = False  # `jobc validate`: check everything (an app spec: every version), render nothing

@@ -24,6 +24,8 @@ MAX_PER_FILE = 50
 
 @dataclass(frozen=True)
 class Located:
+    """A diagnostic with the file and the line and column span it is reported at."""
+
     file: str | None  # None: the command line itself
     start: tuple[int, int] | None
     end: tuple[int, int] | None

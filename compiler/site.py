@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
+from .patterns import Pattern
 
 TOOLS = {
     "srun": "srun",
@@ -70,7 +71,7 @@ OPTIONS: dict[str, Any] = {
     "podman_args": [],  # options of `podman run` (e.g. ["--runtime=runc", "--ulimit=nofile=20000:20000"])
 }
 
-_NAME = re.compile(r"[a-z][a-z0-9-]*\Z")
+_NAME = Pattern(r"[a-z][a-z0-9-]*\Z")
 _TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", bool: "true or false"}
 
 
@@ -88,6 +89,8 @@ class SiteError(ValueError):
 
 @dataclass(frozen=True)
 class Site:
+    """The site profile: the cluster's tools, paths, options and `#SBATCH` directives."""
+
     sbatch: tuple[tuple[str, str], ...] = ()
     tools: dict[str, str] = field(default_factory=lambda: dict(TOOLS))
     paths: dict[str, str] = field(default_factory=lambda: dict(PATHS))
@@ -239,8 +242,8 @@ def _value_problem(section: str, value: Any, default: Any) -> str | None:
     return None
 
 
-_HEADER = re.compile(r"\s*\[\s*([A-Za-z0-9_.\"' -]+?)\s*\]")
-_KEY = re.compile(r"\s*([A-Za-z0-9_.\"' -]+?)\s*=")
+_HEADER = Pattern(r"\s*\[\s*([A-Za-z0-9_.\"' -]+?)\s*\]")
+_KEY = Pattern(r"\s*([A-Za-z0-9_.\"' -]+?)\s*=")
 
 
 def _toml_positions(text: str):

@@ -187,6 +187,8 @@ class SourceMap:
 
 @dataclass(frozen=True)
 class Source:
+    """A parsed spec: its data, where each value was written, and its format (json or yaml)."""
+
     data: Any
     source_map: SourceMap
     fmt: str
@@ -568,6 +570,8 @@ def _scalar(text: str, style: str | None, tag: str, start: Any) -> Any:
 
 @dataclass(frozen=True)
 class _At:
+    """A JSON value with the offsets of its first and past-its-last characters."""
+
     value: Any
     offset: int
     end: int

@@ -15,6 +15,8 @@ from . import commands, containers, networks
 
 @dataclass(frozen=True)
 class Features:
+    """What the script needs, found once over the job, so that it holds only the helpers its steps use."""
+
     task: bool  # the task library: jobc_task and what runs inside steps
     groups: bool  # launches or parallel loops: background groups that can be stopped
     parallel: bool

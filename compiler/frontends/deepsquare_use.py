@@ -10,7 +10,6 @@ job's template data made then: a job without a `use` pays for neither.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import os
@@ -225,6 +224,7 @@ def _load(text: str, shown: str, in_script: str, upath: FieldPath, ctx: UseConte
 
 def _drop_misspelt_descriptions(raw: dict, inside: FieldPath, ctx: UseContext) -> dict:
     """A key one typo away from `description` warns and is left out (see module_models)."""
+    import difflib
 
     def clean(mapping: dict, path: FieldPath, known: list[str]) -> dict:
         out = {}
@@ -280,6 +280,8 @@ def _check(module: Module, use: m.StepUse, upath: FieldPath, inside: FieldPath, 
             problems.append(error(upath + ("args", i, "key"), f"{arg.key} is given twice"))
         given.add(arg.key)
         if arg.key not in inputs:
+            import difflib
+
             close = difflib.get_close_matches(arg.key, list(inputs), n=1, cutoff=0.6)
             known = (
                 f"did you mean {close[0]}?"

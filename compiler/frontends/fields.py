@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable, List, Union
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError, core_schema
 
+from ..patterns import Pattern
 from ..reserved import RESERVED_PATTERN, describe, is_reserved
 from ..source import _SURROGATE, Plain
 
@@ -127,12 +128,38 @@ def keywords(**schema: Any) -> Schema:
     return Schema(tuple(schema.items()))
 
 
-Str = Annotated[str, BeforeValidator(_text), AfterValidator(_no_nul)]
-Int = Annotated[int, BeforeValidator(_typed), AfterValidator(_int32), keywords(minimum=INT32_MIN, maximum=INT32_MAX)]
-Bool = Annotated[bool, BeforeValidator(_typed)]
+class Before:
+    """`pydantic.BeforeValidator` of a function of the value alone, said so to pydantic's core schema.
+
+    A `BeforeValidator` or `AfterValidator` has pydantic inspect its function's signature at every field whose
+    type holds it, to learn whether it takes an `info` argument: 180 inspections (2.8 ms) at a cold compile
+    for these types. The core schema, and so the validation and the JSON Schema, is the same.
+    """
+
+    __slots__ = ("func",)
+
+    def __init__(self, func: Callable[[Any], Any]) -> None:
+        self.func = func
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_before_validator_function(self.func, handler(source))
+
+
+class After(Before):
+    """`pydantic.AfterValidator` of a function of the value alone (see `Before`)."""
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_after_validator_function(self.func, handler(source))
+
+
+Str = Annotated[str, Before(_text), After(_no_nul)]
+Int = Annotated[int, Before(_typed), After(_int32), keywords(minimum=INT32_MIN, maximum=INT32_MAX)]
+Bool = Annotated[bool, Before(_typed)]
 AtLeast1 = Annotated[Int, Field(ge=1), keywords(minimum=1)]
 AtLeast0 = Annotated[Int, Field(ge=0), keywords(minimum=0)]
-Decimal = Annotated[Int, BeforeValidator(_no_leading_zero)]
+Decimal = Annotated[Int, Before(_no_leading_zero)]
 
 
 def ListOf(item: Any) -> Any:
@@ -146,11 +173,11 @@ def OneOf(*choices: str) -> Any:
     return Annotated[Str, rule(lambda v: v in choices, f"must be one of {allowed}", enum=list(choices))]
 
 
-_POSIX_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_HANDLE = re.compile(r"[A-Za-z0-9_]+\Z")
-_WG_KEY = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=\Z")
-_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_POSIX_NAME = Pattern(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_HANDLE = Pattern(r"[A-Za-z0-9_]+\Z")
+_WG_KEY = Pattern(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=\Z")
+_HOST = Pattern(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
+_CONTROL = Pattern(r"[\x00-\x1f\x7f]")
 
 
 def is_posix_name(value: str) -> bool:
@@ -188,7 +215,7 @@ def _is_endpoint(value: str) -> bool:
     return is_host(host)
 
 
-_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+_LABEL = Pattern(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
 
 
 def is_rfc1123_host(value: str) -> bool:
@@ -210,10 +237,10 @@ def _is_registry(value: str) -> bool:
     return is_host(host) and (not port or port.isdigit())
 
 
-_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
-_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
-_DOMAIN = re.compile(
+_PATH_COMPONENT = Pattern(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
+_TAG = Pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+_DIGEST = Pattern(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
+_DOMAIN = Pattern(
     r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*"
     r"(?::[0-9]+)?\Z"
 )

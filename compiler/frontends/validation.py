@@ -9,7 +9,6 @@ are shown as the user's file has them: pydantic's tags of discriminated unions
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostic, FieldPath, format_path
+from ..patterns import Pattern
 
 _TYPE_MESSAGES = {
     "int_type": "must be an integer",
@@ -85,8 +85,8 @@ def to_diagnostic(root: type[BaseModel], err: dict, prefix: FieldPath = ()) -> D
     return replace(diag, hint=hint) if hint else diag
 
 
-_UNIT = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT])i?B?\s*\Z", re.I)
-_POSIX_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(=|\Z)")
+_UNIT = Pattern(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT])i?B?\s*\Z", re.I)
+_POSIX_KEY = Pattern(r"[A-Za-z_][A-Za-z0-9_]*(=|\Z)")
 _MB = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
 
 
@@ -176,6 +176,8 @@ def unknown_field_message(root: type[BaseModel], loc: tuple, prefix: FieldPath =
     same_but_case = [name for name in known if name.lower() == key.lower()]
     if same_but_case:
         return f"{kind}; did you mean {full(same_but_case[0])}? (field names are case-sensitive)"
+    import difflib  # a near miss is looked for only in a spec with an unknown field
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
         return f"{kind}; did you mean {full(close[0])}?"
