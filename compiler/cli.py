@@ -24,6 +24,19 @@ def _usage(message: str) -> Exit:
     return Exit(EXIT_INVALID)
 
 
+def _print(text: str) -> None:
+    """Help, the version and completions go out as a script does: into a closed pipe (`jobc --help | head -1`)
+    they are one `jobc:` line and exit code 74, not a traceback."""
+    from .output import WriteError, write_stdout
+
+    try:
+        write_stdout(text + "\n")
+    except WriteError as exc:
+        from .cli_commands import write_failed
+
+        write_failed(exc)
+
+
 def _near(given: str, known: list[str]) -> str:
     import difflib
 
@@ -51,7 +64,7 @@ def parse(command: Command, argv: list[str]) -> dict[str, object]:
         if option is None:
             raise _usage(f"{flag}: no such option{_near(flag, list(command.options_by_flag))}")
         if option is HELP:
-            print(help_text(command))
+            _print(help_text(command))
             raise Exit(0)
         if not option.takes_value:
             if given:
@@ -138,17 +151,17 @@ def run(argv: list[str]) -> int:
         if argv and argv[0] == "__complete":
             from .completion import complete
 
-            print("\n".join(complete(argv[1:])))
+            _print("\n".join(complete(argv[1:])))
             return 0
         if not argv:
             print(help_text(), file=sys.stderr)
             return EXIT_INVALID
         first = argv[0]
         if first in ("-h", "--help"):
-            print(help_text())
+            _print(help_text())
             return 0
         if first == "--version":
-            print(f"jobc {__version__}")
+            _print(f"jobc {__version__}")
             return 0
         command = COMMANDS.get(first)
         if command is None:

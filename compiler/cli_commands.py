@@ -411,7 +411,7 @@ def _write_atomically(path: str, text: str, *, private: bool) -> None:
     except UsageError as exc:
         raise _Usage(str(exc)) from None
     except WriteError as exc:
-        _write_failed(exc)
+        write_failed(exc)
 
 
 def _write_stdout(text: str) -> None:
@@ -421,10 +421,11 @@ def _write_stdout(text: str) -> None:
     try:
         write_stdout(text)
     except WriteError as exc:
-        _write_failed(exc)
+        write_failed(exc)
 
 
-def _write_failed(exc: Exception) -> None:
+def write_failed(exc: Exception) -> None:
+    """A failed write, on stdout or -o: one `jobc:` line and exit code 74."""
     from .diagnostics import Diagnostic
     from .output import EXIT_IOERR
 

@@ -234,7 +234,18 @@ def closed_pipe_run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         os.close(write_end)
 
 
-@pytest.mark.parametrize("args", [["compile", "job.yaml"], ["schema"], ["compile", "job.yaml", "-o", "job.sh"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compile", "job.yaml"],
+        ["schema"],
+        ["compile", "job.yaml", "-o", "job.sh"],
+        ["--help"],
+        ["--version"],
+        ["schema", "--help"],
+        ["__complete", "comp"],
+    ],
+)
 def test_closed_pipe_on_stdout_exits_74_with_one_line_and_no_traceback(here: Path, args: list[str]) -> None:
     proc = closed_pipe_run(*args, cwd=here)
     assert proc.returncode == 74
