@@ -16,7 +16,10 @@ STEP_LISTS = ("steps", "catch", "finally_steps")
 
 def children(step: Any) -> tuple[Any, ...]:
     """The steps nested in `step`: its body's, then its catch's, then its finally's."""
-    return tuple(child for name in STEP_LISTS for child in getattr(step, name, ()))
+    body, catch, finally_steps = (getattr(step, name, ()) for name in STEP_LISTS)
+    if catch or finally_steps:
+        return tuple(body) + tuple(catch) + tuple(finally_steps)
+    return tuple(body)
 
 
 def map_steps(steps: tuple[Any, ...], fn: Callable[[Any], Any]) -> tuple[Any, ...]:
@@ -36,7 +39,17 @@ def map_steps(steps: tuple[Any, ...], fn: Callable[[Any], Any]) -> tuple[Any, ..
 
 
 def walk(steps: tuple[Any, ...]) -> Iterator[Any]:
-    """Every step, parents before children, in source order."""
-    for step in steps:
-        yield step
-        yield from walk(children(step))
+    """Every step, parents before children, in source order.
+
+    One iterator per open step list on a stack, not one generator per level: a step `yield from`-ed up
+    through every level above it made a walk of a deep tree cost its depth per step."""
+    stack = [iter(steps)]
+    while stack:
+        for step in stack[-1]:
+            yield step
+            nested = children(step)
+            if nested:
+                stack.append(iter(nested))
+                break
+        else:
+            stack.pop()

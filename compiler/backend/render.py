@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Callable
 
 from .. import ir
-from ..diagnostics import Diagnostic, FieldPath, error, fail, format_path, split_path
+from ..diagnostics import Diagnostic, FieldPath, InModule, error, fail, format_path
 from ..directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
 from ..reserved import RESERVED_NAMES, RESERVED_PREFIXES
 from ..site import Site
@@ -84,13 +84,27 @@ def _indent(text: str, width: int) -> str:
 
     One `replace` pads every line, then a blank line loses its pad again: the whole script's steps pass through
     here once per nesting level, and splitting them into lines made a string per line (most of the memory of
-    a 100,000-step compile)."""
+    a 100,000-step compile). An empty line loses it by `replace` too (a regular expression's match per empty
+    line was most of a deep spec's indenting); the expression only runs on a text with a line of whitespace."""
+    pad = " " * width
+    padded = pad + text.replace("\n", "\n" + pad)
+    empty = "\n" + pad + "\n"
+    while empty in padded:  # `replace` skips every other one of consecutive empty lines
+        padded = padded.replace(empty, "\n\n")
+    if padded.endswith("\n" + pad):
+        padded = padded[:-width]
+    if padded.startswith(pad + "\n") or padded == pad:
+        padded = padded[width:]
+    if _WHITESPACE_LINE.search(text) is None and _WHITESPACE_FIRST_LINE.match(text) is None:
+        return padded
     if width not in _PADDED_BLANK:
         _PADDED_BLANK[width] = re.compile(r"^ {%d}([^\S\n]*)$" % width, re.MULTILINE)
-    pad = " " * width
-    return _PADDED_BLANK[width].sub(r"\1", pad + text.replace("\n", "\n" + pad))
+    return _PADDED_BLANK[width].sub(r"\1", padded)
 
 
+# A line of whitespace after a newline (the literal newline first lets `search` skip ahead fast), or first.
+_WHITESPACE_LINE = re.compile(r"\n[^\S\n]+(?:\n|\Z)")
+_WHITESPACE_FIRST_LINE = re.compile(r"[^\S\n]+(?:\n|\Z)")
 _PADDED_BLANK: dict[int, re.Pattern[str]] = {}
 
 
@@ -114,7 +128,7 @@ def render_script(
         if step.name:
             text += f' "{step.name}"'
         line = line_of(step.path) if line_of else None
-        module = split_path(step.path)[-1][0]
+        module = next((part for part in reversed(step.path) if isinstance(part, InModule)), None)
         if line:
             text += f" ({module.script_name if module else job.source_name or 'spec'}:{line})"
         return quoting.comment(text)

@@ -47,8 +47,10 @@ def _transport(t: ir.Transport) -> str:
     return f"S3 {t.url or t.bucket_url} (region {t.region}, endpoint {t.endpoint_url}, key id {t.access_key_id})"
 
 
-def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
-    out = []
+def _steps(steps: tuple[ir.AnyStep, ...], depth: int, out: list[str] | None = None) -> list[str]:
+    """The lines of `steps` and of their nested steps, appended to `out` (one list for the whole tree, not one
+    per step list concatenated into its parent's at every level)."""
+    out = [] if out is None else out
     pad = INDENT * depth
     for step in steps:
         head = format_path(step.path) + (f' "{step.name}"' if step.name else "")
@@ -61,26 +63,26 @@ def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
             out += [f"{pad}{INDENT}{detail}" for detail in _run_details(step)]
         elif isinstance(step, ir.LoopStep):
             out.append(f"{pad}{head}: {_loop(step)}")
-            out += _steps(step.steps, depth + 1)
+            _steps(step.steps, depth + 1, out)
         elif isinstance(step, ir.LaunchStep):
             signal = "left running" if step.signal == 0 else f"signal {step.signal}"
             handle = f" as {step.handle}" if step.handle else ""
             out.append(f"{pad}{head}: launched in the background{handle} (when its step list ends: {signal})")
-            out += _steps(step.steps, depth + 1)
+            _steps(step.steps, depth + 1, out)
         elif isinstance(step, ir.GroupStep):
             out.append(f"{pad}{head}: a group of steps, run in order")
-            out += _steps(step.steps, depth + 1)
+            _steps(step.steps, depth + 1, out)
         elif isinstance(step, ir.ModuleStep):
             out.append(f"{pad}{head}: {_module(step)}")
-            out += _steps(step.steps, depth + 1)
+            _steps(step.steps, depth + 1, out)
         else:
             out.append(f"{pad}{head}: prints its name")
         if step.catch:
             out.append(f"{pad}{INDENT}catch (when it fails):")
-            out += _steps(step.catch, depth + 2)
+            _steps(step.catch, depth + 2, out)
         if step.finally_steps:
             out.append(f"{pad}{INDENT}finally (always, also when the job is stopped):")
-            out += _steps(step.finally_steps, depth + 2)
+            _steps(step.finally_steps, depth + 2, out)
     return out
 
 
