@@ -336,6 +336,9 @@ def required() -> Any:
     return field(default=None, metadata={"required": True})
 
 
+_REQUIRED: dict[type, tuple[str, ...]] = {}  # each step class's fields that are `required()`
+
+
 @dataclass(frozen=True, **KW_ONLY)
 class Step(Located):
     """What every step kind has: a display name, the handles it awaits, its origin, and its control flow.
@@ -355,7 +358,10 @@ class Step(Located):
     awaits: tuple[int, ...] = ()  # set by check_handles: the launch slots named by depends_on
 
     def __post_init__(self) -> None:
-        missing = [f.name for f in fields(self) if f.metadata.get("required") and getattr(self, f.name) is None]
+        kind = type(self)
+        if kind not in _REQUIRED:  # looked up once per class: passes copy steps by the ten thousand
+            _REQUIRED[kind] = tuple(f.name for f in fields(self) if f.metadata.get("required"))
+        missing = [name for name in _REQUIRED[kind] if getattr(self, name) is None]
         if missing:
             raise TypeError(f"{type(self).__name__}() missing required keyword argument(s): {', '.join(missing)}")
 
