@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 from typing import Callable
 
 from .. import ir
@@ -52,8 +53,8 @@ def _environment():
         autoescape=False,
     )
     env.filters.update(
-        code=lambda text: Sh(text),
-        block=lambda text, width: Sh(_indent(text, width) if width else text),
+        code=_Code,
+        block=lambda text, width: _Code(_indent(text, width) if width else text),
         words=quoting.words,
         comment=quoting.comment,
         site_path=quoting.site_path,
@@ -74,8 +75,22 @@ def _environment():
     return env
 
 
+class _Code:
+    """Generated code (the `code` and `block` filters' output), written as it is.
+
+    Not an `Sh`: making one copies the text, and a macro's output is marked at every level of the step tree
+    (then copied again by `str()` when it is written); this wrapper hands the macro's own string on."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: object) -> None:
+        self.text = text
+
+
 def _finalize(value):
     """Quote a value for the shell; an `ir.Word` (literal and run-time parts) renders as one word."""
+    if type(value) is _Code:
+        return value.text
     return render_word(value) if isinstance(value, ir.Word) else quoting.finalize(value)
 
 
@@ -136,7 +151,7 @@ def render_script(
     def secret(value: ir.Secret) -> Sh:
         return quoting.quote(f"<redacted: {value.field}>" if redact else value.value)
 
-    script = template.render(
+    pieces = template.generate(
         job=job,
         site=site,
         features=found,
@@ -152,7 +167,8 @@ def render_script(
         dns_forwarder=networks.DNS_FORWARDER,
         vnet_gateways=networks.gateway_lines(job),
     )
-    return quoting.restore_newlines(script) + "\n"
+    # The newlines restored in each piece, the last newline added to the join: one copy of the script, not three.
+    return "".join(chain(map(quoting.restore_newlines, pieces), ("\n",)))
 
 
 def sbatch_directives(job: ir.Job, site: Site) -> list[tuple[str, Sh]]:
