@@ -136,10 +136,11 @@ def render_script(
     env = environment()
     template = env.get_template("script.sh.j2")
     found = features(job)
+    path_text = lru_cache(maxsize=None)(format_path)  # each step's path: in the header and in its comment
 
     def origin(step: ir.AnyStep) -> Sh:
         """`steps[1] "train" (gpu-training.yaml:27)`: where a reviewer finds the step in the spec."""
-        text = format_path(step.path)
+        text = path_text(step.path)
         if step.name:
             text += f' "{step.name}"'
         line = line_of(step.path) if line_of else None
@@ -156,7 +157,7 @@ def render_script(
         site=site,
         features=found,
         directives=sbatch_directives(job, site),
-        header=header_lines(job, found.secrets, digest or "unknown"),
+        header=header_lines(job, found.secrets, digest or "unknown", path_text),
         srun_line=lambda step: srun.srun_line(step, job, site, found),
         origin=origin,
         inherited=srun.inherited_note,
