@@ -128,26 +128,6 @@ def _line(source_map, path) -> int | None:
 
 
 def _has_secrets(job) -> bool:
-    """Whether any `ir.Secret` is in the job: one walk over the IR, its dataclasses' fields looked up once per
-    class and plain values skipped (it was a quarter of the compile of a 10,000-step job)."""
-    from dataclasses import fields, is_dataclass
+    from .backend.features import holds_secrets
 
-    from . import ir
-
-    names: dict[type, tuple[str, ...]] = {}
-    leaves = (str, int, float, bool, type(None))
-    stack = [job]
-    while stack:
-        value = stack.pop()
-        kind = type(value)
-        if kind in leaves:
-            continue
-        if kind is ir.Secret:
-            return True
-        if kind is tuple or kind is list:
-            stack.extend(value)
-            continue
-        if kind not in names:
-            names[kind] = tuple(f.name for f in fields(value)) if is_dataclass(value) else ()
-        stack.extend(getattr(value, name) for name in names[kind])
-    return False
+    return holds_secrets(job)

@@ -30,12 +30,13 @@ class InModule:
 
 def split_path(path: FieldPath) -> list[tuple["InModule | None", FieldPath]]:
     """The path cut at each `InModule`: (None, the spec's part), then (module, the module file's part)…"""
-    parts: list[tuple[InModule | None, FieldPath]] = [(None, ())]
-    for part in path:
+    parts: list[tuple[InModule | None, FieldPath]] = []
+    module, start = None, 0
+    for i, part in enumerate(path):
         if isinstance(part, InModule):
-            parts.append((part, ()))
-        else:
-            parts[-1] = (parts[-1][0], parts[-1][1] + (part,))
+            parts.append((module, tuple(path[start:i])))
+            module, start = part, i + 1
+    parts.append((module, tuple(path[start:])))
     return parts
 
 

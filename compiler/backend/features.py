@@ -60,8 +60,21 @@ def features(job: ir.Job) -> Features:
                 secrets.append(wg.private_key)
                 secrets += [p.preshared_key for p in wg.peers if p.preshared_key is not None]
             secrets += [b.secret for b in networks.bores(step) if b.secret is not None]
-    launches = any(isinstance(s, ir.LaunchStep) for s in ir.walk(job.steps))
-    parallel = any(isinstance(s, ir.LoopStep) and s.parallel for s in ir.walk(job.steps))
+    launches = parallel = chunks = modules = conditions = guarded = finally_ = False
+    in_finally: set[int] = set()
+    for s in ir.walk(job.steps):  # one walk for every flag of the step tree
+        if isinstance(s, ir.LaunchStep):
+            launches = True
+        elif isinstance(s, ir.LoopStep):
+            parallel = parallel or s.parallel
+            chunks = chunks or isinstance(s.over, ir.ChunkDirs)
+        elif isinstance(s, ir.ModuleStep):
+            modules = True
+        conditions = conditions or bool(s.condition)
+        guarded = guarded or bool(s.catch or s.finally_steps)
+        if s.finally_steps:
+            finally_ = True
+            in_finally.update(id(r) for r in ir.walk(s.finally_steps) if isinstance(r, ir.RunStep))
     return Features(
         task=any(
             id(s) in in_group or networks.uses_netns(s) or commands.uses_python_env(s) or s.container is not None
@@ -82,46 +95,63 @@ def features(job: ir.Job) -> Features:
         pasta=any(s.network.mode == "pasta" for s in runs),
         vnet=bool(job.virtual_networks),
         csv=any(containers.uses_csv(c) for c in boxed),
-        chunks=any(isinstance(s, ir.LoopStep) and isinstance(s.over, ir.ChunkDirs) for s in ir.walk(job.steps)),
+        chunks=chunks,
         python_env=any(commands.uses_python_env(s) for s in runs),
-        modules=any(isinstance(s, ir.ModuleStep) for s in ir.walk(job.steps)),
-        conditions=any(s.condition for s in ir.walk(job.steps)),
-        guarded=any(s.catch or s.finally_steps for s in ir.walk(job.steps)),
-        finally_=any(s.finally_steps for s in ir.walk(job.steps)),
-        in_finally=frozenset(
-            id(r) for s in ir.walk(job.steps) for r in ir.walk(s.finally_steps) if isinstance(r, ir.RunStep)
-        ),
+        modules=modules,
+        conditions=conditions,
+        guarded=guarded,
+        finally_=finally_,
+        in_finally=frozenset(in_finally),
         secrets=tuple(secrets),
         in_group=in_group,
         loop_variables=_loop_variables(job.steps, ()),
     )
 
 
-def _loop_variables(steps: tuple[ir.AnyStep, ...], outer: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
-    found: dict[int, tuple[str, ...]] = {}
+def holds_secrets(job: ir.Job) -> bool:
+    """Whether any `ir.Secret` is in the job. A secret is made in five fields only (an S3 transport's secret key,
+    a registry password, a WireGuard private or preshared key, a bore's secret): a look at those, not a walk
+    over the whole IR (that was a quarter of the compile of a 10,000-step job)."""
+    if any(isinstance(t, ir.S3Transport) for t in (job.input, job.output)):
+        return True
+    for step in ir.run_steps(job):
+        if step.container is not None and step.container.password is not None:
+            return True
+        for nic in step.network.interfaces:
+            if isinstance(nic, ir.Wireguard) or (isinstance(nic, ir.Bore) and nic.secret is not None):
+                return True
+    return False
+
+
+def _loop_variables(
+    steps: tuple[ir.AnyStep, ...], outer: tuple[str, ...], found: dict[int, tuple[str, ...]] | None = None
+) -> dict[int, tuple[str, ...]]:
+    """id of each run step in loops -> the loops' variables (into one dict: merging each level's into its
+    parent's made a deep tree cost its depth per step)."""
+    found = {} if found is None else found
     for step in steps:
         if isinstance(step, ir.RunStep):
             if outer:
                 found[id(step)] = outer
         elif isinstance(step, ir.LoopStep) and not isinstance(step.over, ir.ChunkDirs):
-            found |= _loop_variables(step.steps, tuple(v for v in outer if v != step.variable) + (step.variable,))
+            _loop_variables(step.steps, tuple(v for v in outer if v != step.variable) + (step.variable,), found)
         else:
-            found |= _loop_variables(ir.children(step), outer)
+            _loop_variables(ir.children(step), outer, found)
     return found
 
 
-def _steps_in_groups(steps: tuple[ir.AnyStep, ...], inside: bool) -> set[int]:
+def _steps_in_groups(steps: tuple[ir.AnyStep, ...], inside: bool, found: set[int] | None = None) -> set[int]:
     """ids of the run steps that execute inside a background group (a launch or a parallel iteration)."""
-    found: set[int] = set()
+    found = set() if found is None else found
     for step in steps:
         if isinstance(step, ir.RunStep) and inside:
             found.add(id(step))
         here = inside or isinstance(step, ir.LaunchStep)  # a launch's catch and finally run in its group too
         if isinstance(step, ir.LoopStep):
-            found |= _steps_in_groups(step.steps, inside or step.parallel)
+            _steps_in_groups(step.steps, inside or step.parallel, found)
         elif isinstance(step, (ir.LaunchStep, ir.GroupStep, ir.ModuleStep)):
-            found |= _steps_in_groups(step.steps, here)
-        found |= _steps_in_groups(step.catch + step.finally_steps, here)
+            _steps_in_groups(step.steps, here, found)
+        _steps_in_groups(step.catch + step.finally_steps, here, found)
     return found
 
 

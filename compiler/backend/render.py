@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import chain
 from typing import Callable
 
 from .. import ir
-from ..diagnostics import Diagnostic, FieldPath, error, fail, format_path, split_path
+from ..diagnostics import Diagnostic, FieldPath, InModule, error, fail, format_path
 from ..directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
 from ..reserved import RESERVED_NAMES, RESERVED_PREFIXES
 from ..site import Site
@@ -52,8 +53,8 @@ def _environment():
         autoescape=False,
     )
     env.filters.update(
-        code=lambda text: Sh(text),
-        block=lambda text, width: Sh(_indent(text, width) if width else text),
+        code=_Code,
+        block=lambda text, width: _Code(_indent(text, width) if width else text),
         words=quoting.words,
         comment=quoting.comment,
         site_path=quoting.site_path,
@@ -74,8 +75,22 @@ def _environment():
     return env
 
 
+class _Code:
+    """Generated code (the `code` and `block` filters' output), written as it is.
+
+    Not an `Sh`: making one copies the text, and a macro's output is marked at every level of the step tree
+    (then copied again by `str()` when it is written); this wrapper hands the macro's own string on."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: object) -> None:
+        self.text = text
+
+
 def _finalize(value):
     """Quote a value for the shell; an `ir.Word` (literal and run-time parts) renders as one word."""
+    if type(value) is _Code:
+        return value.text
     return render_word(value) if isinstance(value, ir.Word) else quoting.finalize(value)
 
 
@@ -84,13 +99,27 @@ def _indent(text: str, width: int) -> str:
 
     One `replace` pads every line, then a blank line loses its pad again: the whole script's steps pass through
     here once per nesting level, and splitting them into lines made a string per line (most of the memory of
-    a 100,000-step compile)."""
+    a 100,000-step compile). An empty line loses it by `replace` too (a regular expression's match per empty
+    line was most of a deep spec's indenting); the expression only runs on a text with a line of whitespace."""
+    pad = " " * width
+    padded = pad + text.replace("\n", "\n" + pad)
+    empty = "\n" + pad + "\n"
+    while empty in padded:  # `replace` skips every other one of consecutive empty lines
+        padded = padded.replace(empty, "\n\n")
+    if padded.endswith("\n" + pad):
+        padded = padded[:-width]
+    if padded.startswith(pad + "\n") or padded == pad:
+        padded = padded[width:]
+    if _WHITESPACE_LINE.search(text) is None and _WHITESPACE_FIRST_LINE.match(text) is None:
+        return padded
     if width not in _PADDED_BLANK:
         _PADDED_BLANK[width] = re.compile(r"^ {%d}([^\S\n]*)$" % width, re.MULTILINE)
-    pad = " " * width
-    return _PADDED_BLANK[width].sub(r"\1", pad + text.replace("\n", "\n" + pad))
+    return _PADDED_BLANK[width].sub(r"\1", padded)
 
 
+# A line of whitespace after a newline (the literal newline first lets `search` skip ahead fast), or first.
+_WHITESPACE_LINE = re.compile(r"\n[^\S\n]+(?:\n|\Z)")
+_WHITESPACE_FIRST_LINE = re.compile(r"[^\S\n]+(?:\n|\Z)")
 _PADDED_BLANK: dict[int, re.Pattern[str]] = {}
 
 
@@ -107,14 +136,15 @@ def render_script(
     env = environment()
     template = env.get_template("script.sh.j2")
     found = features(job)
+    path_text = lru_cache(maxsize=None)(format_path)  # each step's path: in the header and in its comment
 
     def origin(step: ir.AnyStep) -> Sh:
         """`steps[1] "train" (gpu-training.yaml:27)`: where a reviewer finds the step in the spec."""
-        text = format_path(step.path)
+        text = path_text(step.path)
         if step.name:
             text += f' "{step.name}"'
         line = line_of(step.path) if line_of else None
-        module = split_path(step.path)[-1][0]
+        module = next((part for part in reversed(step.path) if isinstance(part, InModule)), None)
         if line:
             text += f" ({module.script_name if module else job.source_name or 'spec'}:{line})"
         return quoting.comment(text)
@@ -122,12 +152,12 @@ def render_script(
     def secret(value: ir.Secret) -> Sh:
         return quoting.quote(f"<redacted: {value.field}>" if redact else value.value)
 
-    script = template.render(
+    pieces = template.generate(
         job=job,
         site=site,
         features=found,
         directives=sbatch_directives(job, site),
-        header=header_lines(job, found.secrets, digest or "unknown"),
+        header=header_lines(job, found.secrets, digest or "unknown", path_text),
         srun_line=lambda step: srun.srun_line(step, job, site, found),
         origin=origin,
         inherited=srun.inherited_note,
@@ -138,7 +168,8 @@ def render_script(
         dns_forwarder=networks.DNS_FORWARDER,
         vnet_gateways=networks.gateway_lines(job),
     )
-    return quoting.restore_newlines(script) + "\n"
+    # The newlines restored in each piece, the last newline added to the join: one copy of the script, not three.
+    return "".join(chain(map(quoting.restore_newlines, pieces), ("\n",)))
 
 
 def sbatch_directives(job: ir.Job, site: Site) -> list[tuple[str, Sh]]:

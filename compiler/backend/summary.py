@@ -6,16 +6,21 @@ are deterministic; secrets appear only as the names of their fields, so `--redac
 
 from __future__ import annotations
 
+from typing import Callable
+
 from .. import __version__, ir
-from ..diagnostics import format_path
+from ..diagnostics import FieldPath, format_path
 from .quoting import comment
 from .srun import resources_text
 
 INDENT = "  "
 
 
-def header_lines(job: ir.Job, secrets: tuple[ir.Secret, ...], digest: str) -> list[str]:
-    """The comment lines, without their leading `# `, each safe in a comment."""
+def header_lines(
+    job: ir.Job, secrets: tuple[ir.Secret, ...], digest: str, path_text: Callable[[FieldPath], str] = format_path
+) -> list[str]:
+    """The comment lines, without their leading `# `, each safe in a comment (`path_text`: `format_path`, or
+    the render's memo of it, which the step comments use too)."""
     lines = [
         f"jobc {__version__}, spec sha256 {digest}",
         "",
@@ -30,7 +35,7 @@ def header_lines(job: ir.Job, secrets: tuple[ir.Secret, ...], digest: str) -> li
     if job.enable_logging:
         lines.append(f"{INDENT}logging: the job's output is also logged")
     lines.append(f"{INDENT}steps:")
-    lines += _steps(job.steps, 2)
+    lines += _steps(job.steps, 2, [], path_text)
     if secrets:
         fields = ", ".join(s.field for s in secrets)
         lines.append(
@@ -47,11 +52,14 @@ def _transport(t: ir.Transport) -> str:
     return f"S3 {t.url or t.bucket_url} (region {t.region}, endpoint {t.endpoint_url}, key id {t.access_key_id})"
 
 
-def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
-    out = []
+def _steps(
+    steps: tuple[ir.AnyStep, ...], depth: int, out: list[str], path_text: Callable[[FieldPath], str]
+) -> list[str]:
+    """The lines of `steps` and of their nested steps, appended to `out` (one list for the whole tree, not one
+    per step list concatenated into its parent's at every level)."""
     pad = INDENT * depth
     for step in steps:
-        head = format_path(step.path) + (f' "{step.name}"' if step.name else "")
+        head = path_text(step.path) + (f' "{step.name}"' if step.name else "")
         if step.depends_on:
             head += f" after {', '.join(step.depends_on)}"
         if step.condition:
@@ -61,26 +69,26 @@ def _steps(steps: tuple[ir.AnyStep, ...], depth: int) -> list[str]:
             out += [f"{pad}{INDENT}{detail}" for detail in _run_details(step)]
         elif isinstance(step, ir.LoopStep):
             out.append(f"{pad}{head}: {_loop(step)}")
-            out += _steps(step.steps, depth + 1)
+            _steps(step.steps, depth + 1, out, path_text)
         elif isinstance(step, ir.LaunchStep):
             signal = "left running" if step.signal == 0 else f"signal {step.signal}"
             handle = f" as {step.handle}" if step.handle else ""
             out.append(f"{pad}{head}: launched in the background{handle} (when its step list ends: {signal})")
-            out += _steps(step.steps, depth + 1)
+            _steps(step.steps, depth + 1, out, path_text)
         elif isinstance(step, ir.GroupStep):
             out.append(f"{pad}{head}: a group of steps, run in order")
-            out += _steps(step.steps, depth + 1)
+            _steps(step.steps, depth + 1, out, path_text)
         elif isinstance(step, ir.ModuleStep):
             out.append(f"{pad}{head}: {_module(step)}")
-            out += _steps(step.steps, depth + 1)
+            _steps(step.steps, depth + 1, out, path_text)
         else:
             out.append(f"{pad}{head}: prints its name")
         if step.catch:
             out.append(f"{pad}{INDENT}catch (when it fails):")
-            out += _steps(step.catch, depth + 2)
+            _steps(step.catch, depth + 2, out, path_text)
         if step.finally_steps:
             out.append(f"{pad}{INDENT}finally (always, also when the job is stopped):")
-            out += _steps(step.finally_steps, depth + 2)
+            _steps(step.finally_steps, depth + 2, out, path_text)
     return out
 
 

@@ -9,6 +9,7 @@ launches across the whole job, in source order, for the script's PID variables.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import replace
 
 from .. import ir
@@ -50,11 +51,15 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
                 seen[handle] = slot
             step = replace(step, handle=handle, slot=slot, steps=_scope(step.steps, problems, counter))
         elif isinstance(step, (ir.LoopStep, ir.GroupStep, ir.ModuleStep)):
-            step = replace(step, steps=_scope(step.steps, problems, counter))
+            body = _scope(step.steps, problems, counter)
+            if body is not step.steps:
+                step = replace(step, steps=body)
         if step.catch or step.finally_steps:
             catch = _scope(step.catch, problems, counter)
             step = replace(step, catch=catch, finally_steps=_scope(step.finally_steps, problems, counter))
         out.append(step)
+    if all(map(operator.is_, out, steps)):  # nothing in this step list changed: its step is not copied
+        return steps
     return tuple(out)
 
 
