@@ -1,4 +1,4 @@
-"""source.py: parsing JSON and YAML into plain data plus positions, and closing YAML's traps."""
+"""source.py and its readers (source_yaml, source_json): JSON and YAML to plain data plus positions; YAML's traps."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from ..patterns import Pattern
 from ..reserved import RESERVED_PATTERN, describe, is_reserved
-from ..source import _SURROGATE, Plain
+from ..source_map import _SURROGATE, Plain
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
