@@ -37,7 +37,15 @@ def restore_newlines(script: str) -> str:
     return script.replace(QUOTED_NEWLINE, "\n")
 
 
+# shlex.quote's own test of a word that needs no quotes (`shlex._find_unsafe`): such a word holds no quote,
+# newline or carriage return either, so it is written as it is without the replacements below.
+_NEEDS_QUOTES = re.compile(r"[^\w@%+=:,./-]", re.ASCII).search
+
+
 def quote(value: Any) -> Sh:
+    """`value` as one shell word; a plain word (most of a script's: names, paths, numbers) costs one search."""
+    if type(value) is str and value and _NEEDS_QUOTES(value) is None:
+        return Sh(value)
     if isinstance(value, Sh):
         return value
     if isinstance(value, bool):
@@ -62,10 +70,13 @@ def words(values: Any) -> Sh:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def comment(value: str) -> Sh:
     """Text safe inside a `# comment`: control characters shown escaped, on one line."""
+    if _CONTROL_OR_SURROGATE.search(value) is None:
+        return Sh(value)
     text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], value)
     return Sh(_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
