@@ -44,20 +44,18 @@ def format_path(path: FieldPath) -> str:
     """`("steps", 2, "run", "shell")` -> `steps[2].run.shell`; control characters in keys are shown escaped.
 
     A path into a module file shows the part inside that file. Called for every step of a script (its
-    comment, its name, the header): the module's part is found from the end, without `split_path`'s
-    list of parts, and a key is only escaped when it holds a control character."""
-    start = len(path)
-    while start and not isinstance(path[start - 1], InModule):
-        start -= 1
+    comment, its name, the header): an `InModule` starts the text again, without `split_path`'s list of
+    parts, and a key is only escaped when it holds a control character."""
     out = ""
-    for i in range(start, len(path)):
-        part = path[i]
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
+    for part in path:
+        if isinstance(part, str):
             if _CONTROL.search(part) is not None:
                 part = _CONTROL.sub(lambda m: repr(m.group())[1:-1], part)
             out += f".{part}" if out else part
+        elif isinstance(part, InModule):
+            out = ""
+        else:
+            out += f"[{part}]"
     return out
 
 

@@ -44,7 +44,10 @@ _NEEDS_QUOTES = re.compile(r"[^\w@%+=:,./-]", re.ASCII).search
 
 def quote(value: Any) -> Sh:
     """`value` as one shell word; a plain word (most of a script's: names, paths, numbers) costs one search."""
-    if type(value) is str and value and _NEEDS_QUOTES(value) is None:
+    kind = type(value)
+    if kind is Sh:
+        return value
+    if kind is str and value and _NEEDS_QUOTES(value) is None:
         return Sh(value)
     if isinstance(value, Sh):
         return value
