@@ -30,6 +30,8 @@ class InModule:
 
 def split_path(path: FieldPath) -> list[tuple["InModule | None", FieldPath]]:
     """The path cut at each `InModule`: (None, the spec's part), then (module, the module file's part)…"""
+    if InModule not in map(type, path):  # a field of the spec itself (most paths): one scan in C
+        return [(None, tuple(path))]
     parts: list[tuple[InModule | None, FieldPath]] = []
     module, start = None, 0
     for i, part in enumerate(path):

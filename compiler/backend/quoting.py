@@ -68,7 +68,7 @@ def finalize(value: Any) -> Any:
 
 def words(values: Any) -> Sh:
     """Quote each value and join them with spaces (an argv)."""
-    return Sh(" ".join(quote(v) for v in values))
+    return Sh(" ".join(map(quote, values)))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -144,7 +144,9 @@ def render_script(
         if step.name:
             text += f' "{step.name}"'
         line = line_of(step.path) if line_of else None
-        module = next((part for part in reversed(step.path) if isinstance(part, InModule)), None)
+        module = None
+        if InModule in map(type, step.path):  # a step of a module (rare): its script's name, not the job's
+            module = next(part for part in reversed(step.path) if isinstance(part, InModule))
         if line:
             text += f" ({module.script_name if module else job.source_name or 'spec'}:{line})"
         return quoting.comment(text)
