@@ -165,8 +165,9 @@ def test_yaml_nesting_limit() -> None:
 
 @pytest.mark.parametrize("text", ["[" * 10_000, "a: " + "{b: " * 5_000, "[" * 1_001 + "a: b: c"])
 def test_pure_python_yaml_parser_stops_reading_at_the_depth_limit(text, monkeypatch) -> None:
-    """libyaml hands every text it refuses (too deep, unclosed) to PyYAML's parser, whose scanner works in proportion to the depth
-    at every token: it must give up at jobc's limit instead of reading on (it took seconds)."""
+    """libyaml hands every text it refuses (too deep, unclosed) to PyYAML's parser, whose scanner works in
+    proportion to the depth at every token: it must give up at jobc's limit instead of reading on (it took
+    seconds)."""
     import yaml.scanner
 
     fetched = []
