@@ -1,7 +1,7 @@
 """The intermediate representation: what a job does, in plain frozen dataclasses.
 
 It knows nothing of JSON, YAML, DeepSquare or bfabric. Frontends build it; the
-passes in `jobc.passes` return new IR (with `dataclasses.replace`), never mutate
+passes in `jobc.passes` return new IR (with `evolve`, a faster `dataclasses.replace`), never mutate
 it; the backend renders it. Every node carries the field path it came from, so a
 pass can report a problem at the right place in the user's file.
 
@@ -17,9 +17,9 @@ from enum import Enum
 from typing import Any, Iterator, Literal, Union
 
 from .diagnostics import Diagnostic, FieldPath
-from .walk import children, map_steps, walk
+from .walk import children, evolve, map_steps, walk
 
-__all__ = ["children", "map_steps", "walk"]  # the walker over the step tree lives in `walk`
+__all__ = ["children", "evolve", "map_steps", "walk"]  # the walker over the step tree lives in `walk`
 
 
 @dataclass(frozen=True)

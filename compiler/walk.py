@@ -7,18 +7,66 @@ IR's classes (`ir` re-exports it).
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any, Callable, Iterator
+from dataclasses import fields
+from itertools import chain
+from typing import Any, Callable, Iterator, TypeVar
 
 STEP_LISTS = ("steps", "catch", "finally_steps")
+
+Node = TypeVar("Node")
+
+
+def evolve(node: Node, **changes: Any) -> Node:
+    """`dataclasses.replace` for the IR's frozen nodes: a copy of `node` with `changes`, made without `__init__`.
+
+    `replace` calls `__init__` with every field, which made it most of the passes' time on a large job
+    (a step has some thirty fields; every step gets copied). A copy of a valid node is valid, so only the
+    names are checked, and a required step field (`ir.required()`) that is set to None."""
+    names, required = _fields_of(type(node))
+    if not changes.keys() <= names:
+        unknown = ", ".join(sorted(changes.keys() - names))
+        raise TypeError(f"{type(node).__name__} has no field {unknown}")
+    missing = [name for name in required if name in changes and changes[name] is None]
+    if missing:
+        raise TypeError(f"{type(node).__name__}() missing required keyword argument(s): {', '.join(missing)}")
+    new = object.__new__(type(node))
+    state = new.__dict__
+    state.update(node.__dict__)
+    state.update(changes)
+    return new
+
+
+_FIELDS: dict[type, tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def _fields_of(kind: type) -> tuple[frozenset[str], tuple[str, ...]]:
+    found = _FIELDS.get(kind)
+    if found is None:
+        found = _FIELDS[kind] = (
+            frozenset(f.name for f in fields(kind)),
+            tuple(f.name for f in fields(kind) if f.metadata.get("required")),
+        )
+    return found
+
+
+_LISTS: dict[type, tuple[str, ...]] = {}  # each step kind's names among STEP_LISTS, looked up once
+
+
+def _lists_of(kind: type) -> tuple[str, ...]:
+    found = _LISTS.get(kind)
+    if found is None:
+        found = _LISTS[kind] = tuple(name for name in STEP_LISTS if name in _fields_of(kind)[0])
+    return found
 
 
 def children(step: Any) -> tuple[Any, ...]:
     """The steps nested in `step`: its body's, then its catch's, then its finally's."""
-    body, catch, finally_steps = (getattr(step, name, ()) for name in STEP_LISTS)
-    if catch or finally_steps:
-        return tuple(body) + tuple(catch) + tuple(finally_steps)
-    return tuple(body)
+    lists = [
+        nested for nested in (getattr(step, name) for name in _LISTS.get(type(step)) or _lists_of(type(step))) if nested
+    ]
+    if not lists:
+        return ()
+    return tuple(lists[0]) if len(lists) == 1 else tuple(chain.from_iterable(lists))
 
 
 def map_steps(steps: tuple[Any, ...], fn: Callable[[Any], Any]) -> tuple[Any, ...]:
@@ -29,14 +77,14 @@ def map_steps(steps: tuple[Any, ...], fn: Callable[[Any], Any]) -> tuple[Any, ..
     changed = False
     for step in steps:
         nested = None
-        for name in STEP_LISTS:
-            before = getattr(step, name, ())
+        for name in _LISTS.get(type(step)) or _lists_of(type(step)):
+            before = getattr(step, name)
             if before:
                 after = map_steps(before, fn)
                 if after is not before:
                     nested = nested or {}
                     nested[name] = after
-        mapped = fn(replace(step, **nested) if nested else step)
+        mapped = fn(evolve(step, **nested) if nested else step)
         changed = changed or mapped is not step
         out.append(mapped)
     return tuple(out) if changed else steps

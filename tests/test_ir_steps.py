@@ -46,3 +46,26 @@ def test_every_step_kind_is_declared_with_ir_kw_only() -> None:
 def test_steps_take_keyword_arguments_only() -> None:
     with pytest.raises(TypeError):
         ir.NoteStep("a")  # type: ignore[misc]
+
+
+def test_evolve_copies_like_replace_and_leaves_the_node_as_it_was() -> None:
+    step = ir.RunStep(command="true", name="a", path=("steps", 0), resources=ir.PartialResources(tasks=2))
+    res = ir.Resources(2, 1, 512, 0)
+    evolved = ir.evolve(step, resources=res, map_root=True)
+    assert evolved == dataclasses.replace(step, resources=res, map_root=True)
+    assert type(evolved) is ir.RunStep and hash(evolved) == hash(
+        dataclasses.replace(step, resources=res, map_root=True)
+    )
+    assert step.resources == ir.PartialResources(tasks=2) and not step.map_root
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        evolved.name = "b"  # type: ignore[misc]
+    container = ir.Container(image="ubuntu")
+    assert ir.evolve(container, registry="r") == dataclasses.replace(container, registry="r")
+
+
+def test_evolve_refuses_an_unknown_field_and_a_required_one_set_to_none() -> None:
+    step = ir.LoopStep(over=ir.ItemsLoop(("a",)))
+    with pytest.raises(TypeError, match="LoopStep has no field nmae$"):
+        ir.evolve(step, nmae="x")
+    with pytest.raises(TypeError, match=r"LoopStep\(\) missing required keyword argument\(s\): over$"):
+        ir.evolve(step, over=None)

@@ -10,7 +10,6 @@ launches across the whole job, in source order, for the script's PID variables.
 from __future__ import annotations
 
 import operator
-from dataclasses import replace
 
 from .. import ir
 from ..diagnostics import Diagnostic, error, fail
@@ -22,7 +21,7 @@ def check_handles(job: ir.Job, site: object = None) -> ir.Job:
     steps = _scope(job.steps, problems, counter)
     if problems:
         fail(problems)
-    return replace(job, steps=steps)
+    return ir.evolve(job, steps=steps)
 
 
 def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: list[int]) -> tuple[ir.AnyStep, ...]:
@@ -36,7 +35,7 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
             else:
                 awaits.append(seen[name.lower()])
         if step.depends_on or step.awaits:  # most steps depend on nothing: no copy of them
-            step = replace(step, depends_on=tuple(n.lower() for n in step.depends_on), awaits=tuple(awaits))
+            step = ir.evolve(step, depends_on=tuple(n.lower() for n in step.depends_on), awaits=tuple(awaits))
         if isinstance(step, ir.LaunchStep):
             counter[0] += 1
             slot = counter[0]
@@ -49,14 +48,14 @@ def _scope(steps: tuple[ir.AnyStep, ...], problems: list[Diagnostic], counter: l
                         )
                     )
                 seen[handle] = slot
-            step = replace(step, handle=handle, slot=slot, steps=_scope(step.steps, problems, counter))
+            step = ir.evolve(step, handle=handle, slot=slot, steps=_scope(step.steps, problems, counter))
         elif isinstance(step, (ir.LoopStep, ir.GroupStep, ir.ModuleStep)):
             body = _scope(step.steps, problems, counter)
             if body is not step.steps:
-                step = replace(step, steps=body)
+                step = ir.evolve(step, steps=body)
         if step.catch or step.finally_steps:
             catch = _scope(step.catch, problems, counter)
-            step = replace(step, catch=catch, finally_steps=_scope(step.finally_steps, problems, counter))
+            step = ir.evolve(step, catch=catch, finally_steps=_scope(step.finally_steps, problems, counter))
         out.append(step)
     if all(map(operator.is_, out, steps)):  # nothing in this step list changed: its step is not copied
         return steps

@@ -13,7 +13,6 @@ uses it gets a warning pointing to `$item`.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from .. import ir
 from ..diagnostics import Diagnostic, warning
@@ -35,11 +34,11 @@ def lower_loops(job: ir.Job, site: object = None) -> ir.Job:
                         step.at("over"), f"runs no iteration: from {r.begin} by {r.increment} never reaches {r.end}"
                     )
                 )
-            return replace(step, variable="index")
-        return replace(step, variable="item")
+            return ir.evolve(step, variable="index")
+        return ir.evolve(step, variable="item")
 
     steps = ir.map_steps(job.steps, lower)
     for step in ir.walk(steps):
         if isinstance(step, ir.RunStep) and _GO_ITEM.search(step.command):
             notes.append(warning(step.at("command"), '{{ .Item }} is not substituted by jobc; use "$item"'))
-    return replace(job, steps=steps, warnings=job.warnings + tuple(notes))
+    return ir.evolve(job, steps=steps, warnings=job.warnings + tuple(notes))

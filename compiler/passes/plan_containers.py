@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import replace
 
 from .. import ir
 from ..site import Site
@@ -31,21 +30,21 @@ def plan_containers(job: ir.Job, site: Site) -> ir.Job:
     def plan(step: ir.AnyStep) -> ir.AnyStep:
         if not isinstance(step, ir.RunStep) or step.container is None:
             return step
-        return replace(step, container=_plan(step.container))
+        return ir.evolve(step, container=_plan(step.container))
 
-    return replace(job, steps=ir.map_steps(job.steps, plan))
+    return ir.evolve(job, steps=ir.map_steps(job.steps, plan))
 
 
 def _plan(c: ir.Container) -> ir.Container:
     if c.runtime in ENGINES:
-        return replace(c, image_location=ir.ImageLocation.ENGINE)
+        return ir.evolve(c, image_location=ir.ImageLocation.ENGINE)
     if c.image.startswith("/"):
         for prefix, where in (("/input/", ir.ImageLocation.INPUT), ("/output/", ir.ImageLocation.OUTPUT)):
             if c.image.startswith(prefix):
-                return replace(c, image_file=c.image[len(prefix) :], image_location=where)
-        return replace(c, image_file=c.image.lstrip("/"), image_location=ir.ImageLocation.STORAGE)
+                return ir.evolve(c, image_file=c.image[len(prefix) :], image_location=where)
+        return ir.evolve(c, image_file=c.image.lstrip("/"), image_location=ir.ImageLocation.STORAGE)
     if c.hosted:
-        return replace(c, image_file=c.image, image_location=ir.ImageLocation.HOSTED)
+        return ir.evolve(c, image_file=c.image, image_location=ir.ImageLocation.HOSTED)
     registry = c.registry or DEFAULT_REGISTRY
     image = c.image
     if registry in DOCKER_HUB and "/" not in image.split(":", 1)[0]:
@@ -61,7 +60,7 @@ def _plan(c: ir.Container) -> ir.Container:
     readable = (
         re.sub(r"[^A-Za-z0-9._-]+", "_", c.image).strip("._")[:80].rstrip("._") or "image"
     )  # the hash keeps it unique
-    return replace(
+    return ir.evolve(
         c,
         registry=registry,
         image_source=source,

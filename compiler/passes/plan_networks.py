@@ -20,7 +20,6 @@ on its command line, the only way that client takes it: a warning says so
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import replace
 
 from .. import ir
 from ..diagnostics import Diagnostic, error, fail, format_path, warning
@@ -81,16 +80,16 @@ def plan_networks(job: ir.Job, site: object = None) -> ir.Job:
             return step
         named = []
         for i, nic in enumerate(step.network.interfaces):
-            nic = replace(nic, interface=interface_name(step, i, nic))
+            nic = ir.evolve(nic, interface=interface_name(step, i, nic))
             if isinstance(nic, ir.Vnet):
                 network = by_name[nic.name]
                 ip = str(ipaddress.ip_interface(nic.address).ip)
-                nic = replace(nic, network=network, peer=ordered[network].index(ip))
+                nic = ir.evolve(nic, network=network, peer=ordered[network].index(ip))
             named.append(nic)
-        return replace(step, network=replace(step.network, interfaces=tuple(named)))
+        return ir.evolve(step, network=ir.evolve(step.network, interfaces=tuple(named)))
 
-    networks = tuple(replace(net, peers=ordered.get(i, ())) for i, net in enumerate(job.virtual_networks))
-    return replace(
+    networks = tuple(ir.evolve(net, peers=ordered.get(i, ())) for i, net in enumerate(job.virtual_networks))
+    return ir.evolve(
         job, steps=ir.map_steps(job.steps, plan), virtual_networks=networks, warnings=job.warnings + tuple(notes)
     )
 

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from .. import ir
@@ -33,7 +32,7 @@ def plan_transport(job: ir.Job, site: object = None) -> ir.Job:
     if continuous and job.output is None:
         notes.append(warning(job.at("continuous_output_sync"), "has no effect without an output"))
         continuous = False
-    return replace(
+    return ir.evolve(
         job,
         input=_plan(job.input, "input"),
         output=_plan(job.output, "output"),
@@ -44,10 +43,10 @@ def plan_transport(job: ir.Job, site: object = None) -> ir.Job:
 
 def _plan(t: ir.Transport | None, direction: str) -> ir.Transport | None:
     if isinstance(t, ir.HttpTransport):
-        return replace(t, file_name=_file_name(t.url, direction))
+        return ir.evolve(t, file_name=_file_name(t.url, direction))
     if isinstance(t, ir.S3Transport):
         prefix = t.key_path.strip("/")
-        return replace(t, url=f"{t.bucket_url}/{prefix}/" if prefix else f"{t.bucket_url}/")
+        return ir.evolve(t, url=f"{t.bucket_url}/{prefix}/" if prefix else f"{t.bucket_url}/")
     return t
 
 
