@@ -300,6 +300,8 @@ class Word:
 
 def word(*parts: "str | Var | UserId | Word") -> "str | Word":
     """One word from literal text, run-time parts and other words: a plain str when it is all literal."""
+    if len(parts) == 1 and type(parts[0]) is str:
+        return parts[0]
     flat: list = []
     for part in parts:
         if isinstance(part, Word):

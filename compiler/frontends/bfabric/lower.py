@@ -34,6 +34,8 @@ from .versions import Version
 
 WORK_DIR = ir.Var(ir.Place.WORK)
 CHUNK_DIR = ir.Var(ir.Place.CHUNK)
+WORK_DIR_WORD, CHUNK_DIR_WORD = ir.Word((WORK_DIR,)), ir.Word((CHUNK_DIR,))  # words are frozen: one for every use
+USER_WORD = ir.word(ir.UserId("uid"), ":", ir.UserId("gid"))  # docker's `--user uid:gid`
 HOME = ir.Var(ir.Place.HOME)
 DEFAULT_MEM_PER_CPU = 1024  # MB; see docs/bfabric.md, "Resources"
 BFABRIC_CONFIG = "/home/user/.bfabricpy.yml"  # where bfabric-app-runner mounts ~/.bfabricpy.yml
@@ -47,11 +49,11 @@ def lower(v: Version, s: Settings, name: str, problems: list[Diagnostic], notes:
     workunit = _workunit(s.app.workunit_ref)
     commands = _Commands(s, problems, notes)
     steps: list[ir.AnyStep] = [
-        commands.run("dispatch", model.commands.dispatch, cpath + ("dispatch",), [workunit, WORK_DIR]),
-        commands.run("process", model.commands.process, cpath + ("process",), [CHUNK_DIR]),
+        commands.run("dispatch", model.commands.dispatch, cpath + ("dispatch",), [workunit, WORK_DIR_WORD]),
+        commands.run("process", model.commands.process, cpath + ("process",), [CHUNK_DIR_WORD]),
     ]
     if model.commands.collect is not None:
-        steps.append(commands.run("collect", model.commands.collect, cpath + ("collect",), [workunit, CHUNK_DIR]))
+        steps.append(commands.run("collect", model.commands.collect, cpath + ("collect",), [workunit, CHUNK_DIR_WORD]))
     loop = ir.LoopStep(
         name=f"app version {v.name}",
         path=cpath,
@@ -123,7 +125,10 @@ class _Commands:
         self.notes = notes
 
     def run(self, name: str, cmd: m.AnyCommand, path: FieldPath, args: list) -> ir.RunStep:
-        argv = [*shlex.split(cmd.command), *(ir.word(a) for a in args)]
+        """The command's run step; `args` (words) follow the command's own words."""
+        command = cmd.command
+        words = command.words if isinstance(command, m.CommandLine) else shlex.split(command)
+        argv = [*words, *args]
         container = self.container(cmd, path) if isinstance(cmd, m.CommandDocker) else None
         command_env = python_env = None
         fields: list[tuple[str, FieldPath]] = [("command", path + ("command",))]
@@ -148,10 +153,10 @@ class _Commands:
         return ir.RunStep(
             name=name,
             path=path,
-            command=cmd.command,
+            command=str(command),
             argv=tuple(argv),
             container=container,
-            work_dir=ir.word(WORK_DIR),
+            work_dir=WORK_DIR_WORD,
             command_env=command_env,
             python_env=python_env,
             field_paths=tuple(fields),
@@ -186,7 +191,7 @@ class _Commands:
             extra_args=tuple(cmd.custom_args) if engine else (),
             hostname=cmd.hostname if engine else None,
             mac_address=cmd.mac_address if engine else None,
-            user=ir.word(ir.UserId("uid"), ":", ir.UserId("gid")) if engine else None,
+            user=USER_WORD if engine else None,
             path=path,
         )
 
@@ -243,7 +248,7 @@ def mounts(opts: m.MountOptions, path: FieldPath, app_dir: str) -> tuple[ir.Moun
     out = []
     if opts.share_bfabric_config:
         out.append(ir.Mount(ir.word(HOME, "/.bfabricpy.yml"), BFABRIC_CONFIG, True, path + ("share_bfabric_config",)))
-    work = ir.Word((WORK_DIR,))
+    work = WORK_DIR_WORD
     target = work if opts.work_dir_target is None else str(PurePosixPath(opts.work_dir_target))
     out.append(ir.Mount(work, target, False, path + ("work_dir_target",)))
     for kind, read_only in (("read_only", True), ("writeable", False)):

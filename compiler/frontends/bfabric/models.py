@@ -28,27 +28,38 @@ class Model(BaseModel):
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _words(value: str) -> list[str]:
+class CommandLine(str):
+    """A command as written, with the words `shlex.split` made of it when it was validated (`words`).
+
+    shlex.split is pure Python, a character at a time: lowering takes these words instead of splitting again."""
+
+    words: tuple[str, ...]
+
+
+def _words(value: str) -> CommandLine:
     try:
-        return shlex.split(value)
+        words = shlex.split(value)
     except ValueError as exc:
         raise invalid(f"cannot be split into words with shlex.split: {str(exc).lower()}") from None
+    line = CommandLine(value)
+    line.words = tuple(words)
+    return line
 
 
-def _command(value: str) -> str:
-    _words(value)
-    return value
+def _command(value: str) -> CommandLine:
+    return _words(value)
 
 
-def _program(words: list[str]) -> None:
+def _program(words: tuple[str, ...]) -> None:
     if not words:
         raise invalid("must name a program to run (it is split with shlex.split, not run by a shell)")
 
 
-def _shell_command(value: str) -> str:
-    """A command that splits and names a program; split once (shlex.split is pure Python, a character at a time)."""
-    _program(_words(value))
-    return value
+def _shell_command(value: str) -> CommandLine:
+    """A command that splits and names a program."""
+    line = _words(value)
+    _program(line.words)
+    return line
 
 
 def _no_control(value: str) -> str:
@@ -146,12 +157,12 @@ class CommandShell(Model):
     command: ShellCommand
 
 
-def _exec_command(value: str) -> str:
-    words = _words(value)
-    _program(words)
-    if "=" in words[0]:
+def _exec_command(value: str) -> CommandLine:
+    line = _words(value)
+    _program(line.words)
+    if "=" in line.words[0]:
         raise invalid("must not start with a word holding '=' (the program would be read as a variable assignment)")
-    return value
+    return line
 
 
 def _string_only(value: Any) -> Any:

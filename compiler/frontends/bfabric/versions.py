@@ -16,7 +16,7 @@ from ...source import Plain
 from ..validation import validate
 from . import models as m
 from .settings import Settings
-from .templating import AppVariables, SubstitutionError, sanitize_name, substitute
+from .templating import AppVariables, SubstitutionError, has_substitution, sanitize_name, substitute
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,12 @@ def expand(data: Any, s: Settings) -> tuple[list[Version], list[Diagnostic]]:
     return out, problems
 
 
+# The rest of the file is validated with AppSpec; its versions are each validated after Mako (`expand`). In
+# their place, an instance built without validation, which pydantic takes as it is: with no version list to
+# refuse, validating the rest raises nothing when it is valid.
+_VALIDATED_LATER = m.AppVersionMultiTemplate.model_construct()
+
+
 def _entries(data: Any, problems: list[Diagnostic]) -> list[tuple[FieldPath, Any]]:
     """The version entries: `versions[i]`, or the whole file when it is a single version."""
     if not isinstance(data, dict):
@@ -67,8 +73,8 @@ def _entries(data: Any, problems: list[Diagnostic]) -> list[tuple[FieldPath, Any
     if "versions" not in data:
         return [((), data)]
     top = {k: v for k, v in data.items() if k != "versions"}
-    _, found = validate(m.AppSpec, {**top, "versions": []})
-    problems += [d for d in found if d.path != ("versions",)]
+    _, found = validate(m.AppSpec, {**top, "versions": [_VALIDATED_LATER]})
+    problems += found
     versions = data["versions"]
     if not isinstance(versions, list):
         problems.append(error(("versions",), "must be a list of app versions"))
@@ -109,6 +115,8 @@ class _App:
 def _substitute_tree(value: Any, app: _App, path: FieldPath, problems: list[Diagnostic]) -> Any:
     """Every string (not mapping keys, as bfabric-app-runner) through Mako; a failing one stays as written."""
     if isinstance(value, str):
+        if not has_substitution(value):
+            return value  # nothing for Mako: `substitute` would return it as it is
         app.path = path
         try:
             return substitute(value, app)  # type: ignore[arg-type]
