@@ -8,7 +8,6 @@ IR's classes (`ir` re-exports it).
 from __future__ import annotations
 
 from dataclasses import fields
-from itertools import chain
 from typing import Any, Callable, Iterator, TypeVar
 
 STEP_LISTS = ("steps", "catch", "finally_steps")
@@ -61,12 +60,12 @@ def _lists_of(kind: type) -> tuple[str, ...]:
 
 def children(step: Any) -> tuple[Any, ...]:
     """The steps nested in `step`: its body's, then its catch's, then its finally's."""
-    lists = [
-        nested for nested in (getattr(step, name) for name in _LISTS.get(type(step)) or _lists_of(type(step))) if nested
-    ]
-    if not lists:
-        return ()
-    return tuple(lists[0]) if len(lists) == 1 else tuple(chain.from_iterable(lists))
+    found: tuple[Any, ...] = ()
+    for name in _LISTS.get(type(step)) or _lists_of(type(step)):
+        nested = getattr(step, name)
+        if nested:
+            found = found + tuple(nested) if found else tuple(nested)
+    return found
 
 
 def map_steps(steps: tuple[Any, ...], fn: Callable[[Any], Any]) -> tuple[Any, ...]:

@@ -363,7 +363,13 @@ class StepRun(Model):
 
     @classmethod
     def _checks(cls, data: dict) -> list[Problem]:
+        if data.keys().isdisjoint(_RUN_RULE_FIELDS):  # most steps: none of the rules applies
+            return []
         return _entrypoint_problems(data) + _map_problems(data) + _network_problems(data)
+
+
+# The fields without which no rule of StepRun._checks applies (each rule needs one of them given).
+_RUN_RULE_FIELDS = frozenset(("shell", "mapRoot", "dns", "customNetworkInterfaces"))
 
 
 def _entrypoint_problems(data: dict) -> list[Problem]:
@@ -437,7 +443,7 @@ class Step(Model):
 
     @classmethod
     def _checks(cls, data: dict) -> list[str]:
-        given = [name for name in _given(data, *cls.at_most_one_of) if data[name] != []]
+        given = [name for name in cls.at_most_one_of if name in data and data[name] is not None and data[name] != []]
         if len(given) > 1:
             return [exclusive_bodies(cls.at_most_one_of, given)]
         return []
