@@ -302,19 +302,23 @@ def word(*parts: "str | Var | UserId | Word") -> "str | Word":
     """One word from literal text, run-time parts and other words: a plain str when it is all literal."""
     if len(parts) == 1 and type(parts[0]) is str:
         return parts[0]
-    flat: list = []
+    merged: list = []
+    literal = True
     for part in parts:
         if isinstance(part, Word):
-            flat.extend(part.parts)
-        elif part != "":
-            flat.append(part)
-    merged: list = []
-    for part in flat:
-        if isinstance(part, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += part
+            pieces: tuple = part.parts
+        elif part == "":
+            continue
         else:
-            merged.append(part)
-    if all(isinstance(p, str) for p in merged):
+            pieces = (part,)
+        for piece in pieces:
+            if not isinstance(piece, str):
+                literal = False
+            elif merged and isinstance(merged[-1], str):
+                merged[-1] += piece
+                continue
+            merged.append(piece)
+    if literal:
         return "".join(merged)
     return Word(tuple(merged))
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from ... import ir
@@ -41,7 +40,7 @@ def to_ir(data: Any, *, name: str, options: CompileOptions, site: Site, spec_fil
     if problems:
         fail(_dedupe(problems))
     job = jobs[versions.index(selected) if settings.validate_only else 0]
-    return job if not notes else replace(job, warnings=job.warnings + tuple(_dedupe(notes)))
+    return job if not notes else ir.evolve(job, warnings=job.warnings + tuple(_dedupe(notes)))
 
 
 def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
