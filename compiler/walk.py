@@ -21,14 +21,16 @@ def evolve(node: Node, **changes: Any) -> Node:
     `replace` calls `__init__` with every field, which made it most of the passes' time on a large job
     (a step has some thirty fields; every step gets copied). A copy of a valid node is valid, so only the
     names are checked, and a required step field (`ir.required()`) that is set to None."""
-    names, required = _fields_of(type(node))
-    if not changes.keys() <= names:
+    kind = type(node)
+    names, required = _FIELDS.get(kind) or _fields_of(kind)
+    if not names.issuperset(changes):
         unknown = ", ".join(sorted(changes.keys() - names))
-        raise TypeError(f"{type(node).__name__} has no field {unknown}")
-    missing = [name for name in required if name in changes and changes[name] is None]
-    if missing:
-        raise TypeError(f"{type(node).__name__}() missing required keyword argument(s): {', '.join(missing)}")
-    new = object.__new__(type(node))
+        raise TypeError(f"{kind.__name__} has no field {unknown}")
+    for name in required:
+        if name in changes and changes[name] is None:
+            missing = ", ".join(n for n in required if n in changes and changes[n] is None)
+            raise TypeError(f"{kind.__name__}() missing required keyword argument(s): {missing}")
+    new = object.__new__(kind)
     state = new.__dict__
     state.update(node.__dict__)
     state.update(changes)
