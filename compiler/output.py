@@ -34,10 +34,20 @@ def _cause(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def _write_text(stream, text: str) -> None:
+    """Write `text` to the text stream a megabyte at a time: given it whole, the stream encodes all of it at
+    once, a second copy of the script in memory (35 MB for 100,000 flat steps) when memory peaks."""
+    for start in range(0, len(text), _CHUNK):
+        stream.write(text[start : start + _CHUNK])
+
+
+_CHUNK = 1 << 20
+
+
 def write_stdout(text: str) -> None:
     """Write `text` to standard output and flush it, so that a failure is seen here and not at exit."""
     try:
-        sys.stdout.write(text)
+        _write_text(sys.stdout, text)
         sys.stdout.flush()
     except OSError as exc:
         _silence_stdout()
@@ -80,7 +90,7 @@ def _write_straight(path: str, text: str) -> None:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            _write_text(fh, text)
             fh.flush()
     except OSError as exc:
         raise WriteError(f"{path}: cannot write: {_cause(exc)}") from None
@@ -99,7 +109,7 @@ def _write_atomically(path: str, target: str, text: str, *, private: bool) -> No
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            _write_text(fh, text)
         if not private:
             umask = os.umask(0)
             os.umask(umask)

@@ -261,3 +261,48 @@ def test_cannot_create_the_output_is_exit_2(here: Path) -> None:
         result = invoke("compile", "job.yaml", "-o", "ro/job.sh")
         assert result.exit_code == 2 and result.stderr == "jobc: ro/job.sh: cannot write: Permission denied [E0604]\n"
     assert len(result.stderr.splitlines()) == 1
+
+
+# --- a script of many megabytes: written a megabyte at a time, whole -------------------------------------------
+
+BIG = "".join(f"echo 'line {i}' # é\n" for i in range(150_000))  # 3.3 million characters: four chunks
+
+
+def test_a_script_of_several_megabytes_reaches_stdout_and_a_file_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from jobc.output import _CHUNK, write_file, write_stdout
+
+    assert len(BIG) > 3 * _CHUNK
+    write_stdout(BIG)
+    assert capsys.readouterr().out == BIG
+    write_file(str(tmp_path / "big.sh"), BIG, private=False)
+    assert (tmp_path / "big.sh").read_bytes() == BIG.encode()
+
+
+def test_a_full_disk_after_the_first_megabyte_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills after the first chunk: one error, the temporary file removed, the old script kept."""
+    import jobc.output as output
+
+    target = tmp_path / "job.sh"
+    target.write_text("previous script\n")
+    written: list[int] = []
+
+    class FillingUp:
+        def __init__(self, stream) -> None:
+            self.stream = stream
+
+        def write(self, text: str) -> None:
+            if written:
+                raise OSError(28, "No space left on device")
+            written.append(len(text))
+            self.stream.write(text)
+
+    real = output._write_text
+    monkeypatch.setattr(output, "_write_text", lambda stream, text: real(FillingUp(stream), text))
+    with pytest.raises(output.WriteError, match=r"job\.sh: cannot write: No space left on device"):
+        output.write_file(str(target), BIG, private=False)
+    assert written == [output._CHUNK]
+    assert target.read_text() == "previous script\n" and sorted(os.listdir(tmp_path)) == ["job.sh"]
