@@ -306,3 +306,39 @@ def test_a_full_disk_after_the_first_megabyte_keeps_the_old_file(
         output.write_file(str(target), BIG, private=False)
     assert written == [output._CHUNK]
     assert target.read_text() == "previous script\n" and sorted(os.listdir(tmp_path)) == ["job.sh"]
+
+
+def test_a_streamed_compile_renders_the_same_script_in_chunks_once() -> None:
+    """`compile_spec(stream=True)`, as the CLI writes: the chunks are the script, rendered as they are taken, with
+    Python's cyclic collector as it was; they can be taken once."""
+    import gc
+
+    from jobc import _CHUNK, compile_spec
+
+    text = HELLO + "".join(f"  - run: {{command: echo 'step {i}'}}\n" for i in range(6000))
+    whole = compile_spec(text).script
+    streamed = compile_spec(text, stream=True)
+    assert streamed.script is None
+    assert gc.isenabled()
+    chunks = list(streamed.chunks())
+    assert gc.isenabled()
+    assert "".join(chunks) == whole and len(chunks) > 1 and all(len(c) >= _CHUNK for c in chunks[:-1])
+    with pytest.raises(RuntimeError):
+        streamed.chunks()
+    assert list(compile_spec(text).chunks()) == [whole]
+
+
+def test_a_streamed_compile_finds_every_problem_before_the_first_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `#SBATCH` directives are checked when the script's rendering starts: still inside `compile_spec`, so
+    that a problem is reported and nothing written."""
+    from jobc import compile_spec
+    from jobc.backend import render
+    from jobc.diagnostics import Diagnostic, SpecError
+
+    def refused(job, site):
+        raise SpecError([Diagnostic((), "refused")])
+
+    monkeypatch.setattr(render, "sbatch_directives", refused)
+    with pytest.raises(SpecError) as info:
+        compile_spec(HELLO, stream=True)
+    assert info.value.diagnostics[0].message == "refused" and info.value.source_map is not None
