@@ -227,10 +227,11 @@ def compile_command(
         for spec, target in _one_by_one(zip(specs, targets)):
             try:
                 text, digest = _read_spec(spec)
+                held = [text]  # compile_spec lets go of it once read: not beside the script as it is rendered
+                del text
                 result = compile_spec(
-                    text, name=spec, site=site, redact=redact, options=options, digest=digest, stream=not checking
+                    held, name=spec, site=site, redact=redact, options=options, digest=digest, stream=not checking
                 )
-                del text  # the script is rendered as it is written (`stream`): without the spec's text beside it
             except SpecError as exc:
                 _report(spec, exc, reporter)
                 invalid = True

@@ -342,3 +342,14 @@ def test_a_streamed_compile_finds_every_problem_before_the_first_chunk(monkeypat
     with pytest.raises(SpecError) as info:
         compile_spec(HELLO, stream=True)
     assert info.value.diagnostics[0].message == "refused" and info.value.source_map is not None
+
+
+def test_a_spec_text_given_in_a_list_is_let_go_once_read() -> None:
+    """The CLI hands `compile_spec` its text in a list, which the compile empties: the same script, and no
+    reference to a large spec's text left while the script is rendered."""
+    from jobc import compile_spec
+
+    held = [HELLO]
+    assert compile_spec(held, stream=True).chunks is not None and held == []
+    held = [HELLO]
+    assert compile_spec(held).script == compile_spec(HELLO).script and held == []
