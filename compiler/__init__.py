@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: `jobc --help` imports this module and nothing heavier
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .diagnostics import Diagnostic
     from .options import CompileOptions
     from .site import Site
@@ -20,28 +22,80 @@ if TYPE_CHECKING:
 
 
 class Compiled:
-    """What `compile_spec` returns (a plain class: `dataclasses` costs `jobc --help` more than the rest)."""
+    """What `compile_spec` returns (a plain class: `dataclasses` costs `jobc --help` more than the rest).
 
-    __slots__ = ("script", "warnings", "has_secrets", "source_map")
+    With `compile_spec(stream=True)`, `script` is None and `chunks` renders the script as it is taken, a
+    megabyte at a time, once: the CLI writes it so, never holding all of it (99 MB for 100,000 nested steps).
+    """
+
+    __slots__ = ("script", "warnings", "has_secrets", "source_map", "_pieces")
 
     def __init__(
-        self, script: str, warnings: tuple["Diagnostic", ...], has_secrets: bool, source_map: "SourceMap"
+        self,
+        script: "str | None",
+        warnings: tuple["Diagnostic", ...],
+        has_secrets: bool,
+        source_map: "SourceMap",
+        pieces: "Iterator[str] | None" = None,
     ) -> None:
         self.script, self.warnings, self.has_secrets, self.source_map = script, warnings, has_secrets, source_map
+        self._pieces = pieces
+
+    def chunks(self) -> "Iterator[str]":
+        """The script in chunks of about a megabyte (rendered now, with `stream=True`)."""
+        if self.script is not None:
+            return iter([self.script])
+        pieces, self._pieces = self._pieces, None
+        if pieces is None:
+            raise RuntimeError("the script's chunks were taken already")
+        return _chunks(pieces)
+
+
+_CHUNK = 1 << 20
+
+
+def _chunks(pieces: "Iterator[str]") -> "Iterator[str]":
+    """The script's pieces joined into chunks of about `_CHUNK` characters, Python's cyclic collector paused
+    while each is rendered, as it is for the rest of a compile (see `compile_spec`)."""
+    import gc
+
+    more = True
+    while more:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            batch, length = [], 0
+            for piece in pieces:
+                batch.append(piece)
+                length += len(piece)
+                if length >= _CHUNK:
+                    break
+            else:
+                more = False
+            chunk = "".join(batch)
+        finally:
+            if was_enabled:
+                gc.enable()
+        if chunk:
+            yield chunk
 
 
 def compile_spec(
-    text: str,
+    text: "str | list[str]",
     *,
     name: str = "job.yaml",
     site: "Site | None" = None,
     redact: bool = False,
     options: "CompileOptions | None" = None,
     digest: str | None = None,
+    stream: bool = False,
 ) -> Compiled:
     """Compile spec `text` (the file `name` decides JSON or YAML). Raises `SpecError`.
 
     `digest` is the SHA-256 of the spec file's bytes, shown in the script's header (default: of `text`).
+    `stream`: the script is rendered as `Compiled.chunks` are taken (every problem is found before).
+    `text` may come as a list of it alone, which the compile empties and lets go of once the spec is read: the
+    CLI so holds no spec text (22 MB for 100,000 nested steps) while the script is rendered.
 
     Python's cyclic garbage collector is paused meanwhile: a compile makes millions of objects and almost no
     cycles (the render's context and the IR it refers to, at the end), and the collector's passes over them
@@ -52,20 +106,21 @@ def compile_spec(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile(text, name=name, site=site, redact=redact, options=options, digest=digest)
+        return _compile(text, name=name, site=site, redact=redact, options=options, digest=digest, stream=stream)
     finally:
         if was_enabled:
             gc.enable()
 
 
 def _compile(
-    text: str,
+    text: "str | list[str]",
     *,
     name: str,
     site: "Site | None",
     redact: bool,
     options: "CompileOptions | None",
     digest: str | None,
+    stream: bool = False,
 ) -> Compiled:
     import hashlib
 
@@ -77,7 +132,11 @@ def _compile(
     from .source import guess_format, load
 
     site = site or Site()
+    if isinstance(text, list):
+        text = text.pop()
+    digest = digest or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     source = load(text, guess_format(name, text))
+    del text
     source_map = source.source_map
     try:
         try:
@@ -92,11 +151,14 @@ def _compile(
             site,
             redact=redact,
             line_of=lambda path: _line(source_map, path),
-            digest=digest or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
+            digest=digest,
+            in_pieces=stream,
         )
     except SpecError as exc:
         exc.source_map = source_map
         raise
+    if stream:
+        return Compiled(None, job.warnings, _has_secrets(job), source_map, script)
     return Compiled(script, job.warnings, _has_secrets(job), source_map)
 
 

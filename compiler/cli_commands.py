@@ -223,10 +223,15 @@ def compile_command(
             module_cache=module_cache,
         )
         invalid = stale = False
+        checking = check or diff
         for spec, target in _one_by_one(zip(specs, targets)):
             try:
                 text, digest = _read_spec(spec)
-                result = compile_spec(text, name=spec, site=site, redact=redact, options=options, digest=digest)
+                held = [text]  # compile_spec lets go of it once read: not beside the script as it is rendered
+                del text
+                result = compile_spec(
+                    held, name=spec, site=site, redact=redact, options=options, digest=digest, stream=not checking
+                )
             except SpecError as exc:
                 _report(spec, exc, reporter)
                 invalid = True
@@ -238,7 +243,7 @@ def compile_command(
                 invalid = True
                 continue
             reporter.report(_shown(spec), result.warnings, result.source_map)
-            if check or diff:
+            if checking:
                 stale = _check_current(target, result.script, show_diff=diff) or stale
             elif target is None:
                 if result.has_secrets and not redact and not sys.stdout.isatty():
@@ -247,9 +252,9 @@ def compile_command(
                         "or use --redact for review",
                         severity="warning",
                     )
-                _write_stdout(result.script)
+                _write_stdout(result.chunks())
             else:
-                _write_atomically(target, result.script, private=result.has_secrets and not redact)
+                _write_atomically(target, result.chunks(), private=result.has_secrets and not redact)
                 _write_stdout(target + "\n")
         reporter.finish()
         if invalid:
@@ -402,7 +407,7 @@ def schema_command(*, kind: str) -> None:
     _guarded(run)
 
 
-def _write_atomically(path: str, text: str, *, private: bool) -> None:
+def _write_atomically(path: str, text: str | Iterable[str], *, private: bool) -> None:
     """Write the script to `-o PATH`: atomically, or straight to a FIFO or a device (see compiler/output.py)."""
     from .output import UsageError, WriteError, write_file
 
@@ -414,7 +419,7 @@ def _write_atomically(path: str, text: str, *, private: bool) -> None:
         write_failed(exc)
 
 
-def _write_stdout(text: str) -> None:
+def _write_stdout(text: str | Iterable[str]) -> None:
     """Write to standard output; a full disk or a closed pipe is one `jobc:` line and exit code 74."""
     from .output import WriteError, write_stdout
 

@@ -80,15 +80,18 @@ def _parts(span: Any) -> tuple[Any, Any, Any]:
 
 
 class Positions(MutableMapping):
-    """Field path -> (line, col): one part (`_START`, `_END` or `_KEY`) of the spans of `SourceMap.spans`."""
+    """Field path -> (line, col): one part (`_START`, `_END` or `_KEY`) of the spans of a `SourceMap`."""
 
-    __slots__ = ("spans", "part")
+    __slots__ = ("smap", "part")
 
-    def __init__(self, spans: dict[FieldPath, Any], part: int) -> None:
-        self.spans, self.part = spans, part
+    def __init__(self, smap: "SourceMap", part: int) -> None:
+        self.smap, self.part = smap, part
 
     def _at(self, path: Any) -> tuple[int, int] | None:
-        span = self.spans.get(path)
+        tree = self.smap.tree
+        if tree is not None:
+            return tree.at(path, self.part)
+        span = self.smap.spans.get(path)
         return None if span is None else _parts(span)[self.part]
 
     def __getitem__(self, path: FieldPath) -> tuple[int, int]:
@@ -98,13 +101,14 @@ class Positions(MutableMapping):
         return at
 
     def _put(self, path: FieldPath, at: tuple[int, int] | None) -> None:
-        span = self.spans.get(path)
+        spans = self.smap.materialised()
+        span = spans.get(path)
         parts = [None, None, None] if span is None else list(_parts(span))
         parts[self.part] = at
         if parts == [None, None, None]:
-            del self.spans[path]
+            del spans[path]
         else:
-            self.spans[path] = _span(*parts)
+            spans[path] = _span(*parts)
 
     def __setitem__(self, path: FieldPath, at: tuple[int, int]) -> None:
         line, col = at
@@ -119,7 +123,7 @@ class Positions(MutableMapping):
         return self._at(path) is not None
 
     def __iter__(self) -> Iterator[FieldPath]:
-        return (path for path, span in self.spans.items() if span is not None and _parts(span)[self.part])
+        return (path for path, span in self.smap.items() if span is not None and _parts(span)[self.part])
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -136,20 +140,33 @@ class SourceMap:
     """Field path -> (line, col), both 1-based: where each value starts (`positions`), where each mapping
     key is (`key_positions`) and where each value ends, just after it (`end_positions`).
 
-    The three are views of `spans`, which keeps one `_span` per value: its start, its end and its key's place."""
+    The three are views of `spans`, which keeps one `_span` per value: its start, its end and its key's place;
+    or, for a spec read by the YAML event reader, of `tree` (a `SpanTree`), until a view is written to."""
 
-    __slots__ = ("spans", "positions", "key_positions", "end_positions")
+    __slots__ = ("spans", "tree", "positions", "key_positions", "end_positions")
 
     def __init__(self, positions: Any = (), key_positions: Any = (), end_positions: Any = ()) -> None:
         self.spans: dict[FieldPath, Any] = {}
-        self.positions = Positions(self.spans, _START)
-        self.end_positions = Positions(self.spans, _END)
-        self.key_positions = Positions(self.spans, _KEY)
+        self.tree: SpanTree | None = None
+        self.positions = Positions(self, _START)
+        self.end_positions = Positions(self, _END)
+        self.key_positions = Positions(self, _KEY)
         for view, items in ((self.positions, positions), (self.key_positions, key_positions)):
             for path, at in dict(items).items():
                 view[path] = at
         for path, at in dict(end_positions).items():
             self.end_positions[path] = at
+
+    def items(self) -> Iterator[tuple[FieldPath, Any]]:
+        """(path, `_span`) of every value, in the document's order."""
+        return self.tree.items() if self.tree is not None else iter(self.spans.items())
+
+    def materialised(self) -> dict[FieldPath, Any]:
+        """`spans`, holding the tree's spans first if there is a tree (a view is being written to: rare)."""
+        if self.tree is not None:
+            tree, self.tree = self.tree, None
+            self.spans.update(tree.items())
+        return self.spans
 
     def end_of(self, path: FieldPath) -> tuple[int, int] | None:
         return self.end_positions.get(tuple(path))
@@ -167,6 +184,78 @@ class SourceMap:
             if not path:
                 return None
             path = path[:-1]
+
+
+class SpanTree:
+    """The spans of a spec's values, numbered in the document's order, without a field path per value.
+
+    A dict from field paths to spans cost ~190 bytes a value (the path's tuple, its int, the dict's slot):
+    77 MB of a 100,000-step spec's 7 MB of YAML, more than its data. Here a value is four 64-bit words in
+    `nodes` (its start, its end, its key's place, its shape and where its children's numbers start) and a
+    32-bit word in `children`; a mapping's keys, shared by every mapping with the same keys, are in `shapes`.
+    A path is found by walking from the top. Every position fits 32 bits (the reader checks the text's size).
+    """
+
+    __slots__ = ("nodes", "children", "shapes", "shape_ids")
+
+    def __init__(self) -> None:
+        from array import array
+
+        self.nodes = array("Q")  # per value: start, end, key (line << 32 | col, 0 for none), shape << 32 | first
+        self.children = array("I")  # the numbers of each container's values, a container's together
+        self.shapes: list[Any] = [None]  # by shape number: None (a scalar), a length (a list), key -> index (a mapping)
+        self.shape_ids: dict[Any, int] = {}
+
+    def shape(self, of: Any) -> int:
+        """The number of the shape of a list (its length) or of a mapping (the tuple of its keys)."""
+        number = self.shape_ids.get(of)
+        if number is None:
+            number = self.shape_ids[of] = len(self.shapes)
+            self.shapes.append(of if type(of) is int else {key: i for i, key in enumerate(of)})
+        return number
+
+    def node(self, path: Any) -> int | None:
+        nodes, shapes = self.nodes, self.shapes
+        if not nodes:
+            return None
+        number = 0
+        for part in path:
+            word = nodes[4 * number + 3]
+            shape = shapes[word >> 32]
+            if type(shape) is dict:
+                index = shape.get(part) if isinstance(part, str) else None
+            elif shape is not None and isinstance(part, int) and 0 <= part < shape:
+                index = part
+            else:
+                return None
+            if index is None:
+                return None
+            number = self.children[(word & _WORD) + index]
+        return number
+
+    def at(self, path: Any, part: int) -> tuple[int, int] | None:
+        number = self.node(path)
+        if number is None:
+            return None
+        packed = self.nodes[4 * number + part]
+        return (packed >> 32, packed & _WORD) if packed else None
+
+    def items(self) -> Iterator[tuple[FieldPath, Any]]:
+        """(path, `_span`) of every value, in the document's order."""
+        if not self.nodes:
+            return
+        nodes, shapes, children = self.nodes, self.shapes, self.children
+        stack: list[tuple[FieldPath, int]] = [((), 0)]
+        while stack:
+            path, number = stack.pop()
+            start, end, key, word = nodes[4 * number : 4 * number + 4]
+            yield path, (key << 64 | start) << 64 | end
+            shape, first = shapes[word >> 32], word & _WORD
+            if shape is None:
+                continue
+            names = list(shape) if type(shape) is dict else range(shape)
+            for index in reversed(range(len(names))):
+                stack.append((path + (names[index],), children[first + index]))
 
 
 @dataclass(frozen=True)

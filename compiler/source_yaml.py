@@ -19,7 +19,19 @@ import re
 from typing import Any
 
 from .diagnostics import FieldPath, SourceError
-from .source_map import _SURROGATE, MAX_DEPTH, MAX_NODES, Plain, Source, SourceMap, _check_key, _LineIndex, _packed
+from .source_map import (
+    _SURROGATE,
+    _WORD,
+    MAX_DEPTH,
+    MAX_NODES,
+    Plain,
+    Source,
+    SourceMap,
+    SpanTree,
+    _check_key,
+    _LineIndex,
+    _packed,
+)
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -140,11 +152,16 @@ class _EventBuilder:
     """Plain data and positions straight from the parser's events, without the node tree (which weighs as
     much as the data: the peak of a large spec's loading). It takes a spec without anchors, aliases and merge
     keys, that loads without a problem; on anything else it gives up (`_Unusual`) and the tree is composed,
-    so that every such spec, and every message, is exactly as `_YamlBuilder` makes it."""
+    so that every such spec, and every message, is exactly as `_YamlBuilder` makes it.
+
+    The positions go into a `SpanTree` (a value's number is its place in the document's order, `count`
+    before it is read), so no field path is made for a value."""
 
     def __init__(self, loader: Any, smap: SourceMap, text_size: int):
         import yaml
 
+        if text_size >= _WORD:  # a position might not fit the tree's 32 bits: the composed tree takes it
+            raise _Unusual
         self.get, self.check = loader.get_event, loader.check_event
         self.resolve = loader.resolve
         self.scalar_node = yaml.ScalarNode
@@ -153,7 +170,8 @@ class _EventBuilder:
         self.mapping, self.mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
         self.count = 0
         self.max_nodes = max(MAX_NODES, text_size // 4)
-        self.spans = smap.spans
+        self.tree = smap.tree = SpanTree()
+        self.nodes = self.tree.nodes
         self.names: dict[str, str] = {}
 
     def document(self) -> Any:
@@ -163,7 +181,7 @@ class _EventBuilder:
         if self.check(yaml.StreamEndEvent):
             return None
         self.get()  # the document's start
-        data = self.node(self.get(), (), 0, 0, 0)
+        data = self.node(self.get(), 0, 0)
         self.get()  # the document's end
         if not self.check(yaml.StreamEndEvent):
             raise _Unusual  # a second document: the composer words it
@@ -175,36 +193,45 @@ class _EventBuilder:
             tag = self.resolve(self.scalar_node, event.value, event.implicit)
         return tag
 
-    def node(self, event: Any, path: FieldPath, depth: int, key_line: int, key_col: int) -> Any:
-        """The value of `event`, at `path`; its key (if any) at `key_line`, `key_col`."""
+    def node(self, event: Any, depth: int, key_at: int) -> Any:
+        """The value of `event`; its key (if any) at `key_at` (line << 32 | col, else 0)."""
         self.count += 1
         if self.count > self.max_nodes or depth > MAX_DEPTH or event.anchor is not None:
             raise _Unusual
         start = event.start_mark
         kind = type(event)
+        nodes = self.nodes
         if kind is self.scalar:
             end = event.end_mark
-            self.spans[path] = _packed(
-                start.line + 1, start.column + 1, end.line + 1, end.column + 1, key_line, key_col
+            nodes.extend(
+                ((start.line + 1) << 32 | (start.column + 1), (end.line + 1) << 32 | (end.column + 1), key_at, 0)
             )
             return _scalar(event.value, event.style, self._tag(event), start)
         if kind is self.alias:
             raise _Unusual
-        self.spans[path] = None  # its end is known at the end event; set now to keep the composed tree's order
+        at = len(nodes)
+        nodes.extend(((start.line + 1) << 32 | (start.column + 1), 0, key_at, 0))  # its end and shape come last
+        members: list[int] = []
         if kind is self.sequence:
             items = []
             while not self.check(self.sequence_end):
-                items.append(self.node(self.get(), path + (len(items),), depth + 1, 0, 0))
+                members.append(self.count)
+                items.append(self.node(self.get(), depth + 1, 0))
             result: Any = items
+            shape = self.tree.shape(len(items))
         elif kind is self.mapping:
-            result = self._mapping(path, depth)
+            result = self._mapping(depth, members)
+            shape = self.tree.shape(tuple(result))
         else:
             raise _Unusual
         end = self.get().end_mark
-        self.spans[path] = _packed(start.line + 1, start.column + 1, end.line + 1, end.column + 1, key_line, key_col)
+        nodes[at + 1] = (end.line + 1) << 32 | (end.column + 1)
+        children = self.tree.children
+        nodes[at + 3] = shape << 32 | len(children)
+        children.extend(members)
         return result
 
-    def _mapping(self, path: FieldPath, depth: int) -> dict:
+    def _mapping(self, depth: int, members: list[int]) -> dict:
         out: dict = {}
         names = self.names
         while not self.check(self.mapping_end):
@@ -217,7 +244,8 @@ class _EventBuilder:
             if key in out or _SURROGATE.search(key):
                 raise _Unusual
             mark = key_event.start_mark
-            out[key] = self.node(self.get(), path + (key,), depth + 1, mark.line + 1, mark.column + 1)
+            members.append(self.count)
+            out[key] = self.node(self.get(), depth + 1, (mark.line + 1) << 32 | (mark.column + 1))
         return out
 
 

@@ -261,3 +261,95 @@ def test_cannot_create_the_output_is_exit_2(here: Path) -> None:
         result = invoke("compile", "job.yaml", "-o", "ro/job.sh")
         assert result.exit_code == 2 and result.stderr == "jobc: ro/job.sh: cannot write: Permission denied [E0604]\n"
     assert len(result.stderr.splitlines()) == 1
+
+
+# --- a script of many megabytes: written a megabyte at a time, whole -------------------------------------------
+
+BIG = "".join(f"echo 'line {i}' # é\n" for i in range(150_000))  # 3.3 million characters: four chunks
+
+
+def test_a_script_of_several_megabytes_reaches_stdout_and_a_file_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from jobc.output import _CHUNK, write_file, write_stdout
+
+    assert len(BIG) > 3 * _CHUNK
+    write_stdout(BIG)
+    assert capsys.readouterr().out == BIG
+    write_file(str(tmp_path / "big.sh"), BIG, private=False)
+    assert (tmp_path / "big.sh").read_bytes() == BIG.encode()
+
+
+def test_a_full_disk_after_the_first_megabyte_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills after the first chunk: one error, the temporary file removed, the old script kept."""
+    import jobc.output as output
+
+    target = tmp_path / "job.sh"
+    target.write_text("previous script\n")
+    written: list[int] = []
+
+    class FillingUp:
+        def __init__(self, stream) -> None:
+            self.stream = stream
+
+        def write(self, text: str) -> None:
+            if written:
+                raise OSError(28, "No space left on device")
+            written.append(len(text))
+            self.stream.write(text)
+
+    real = output._write_text
+    monkeypatch.setattr(output, "_write_text", lambda stream, text: real(FillingUp(stream), text))
+    with pytest.raises(output.WriteError, match=r"job\.sh: cannot write: No space left on device"):
+        output.write_file(str(target), BIG, private=False)
+    assert written == [output._CHUNK]
+    assert target.read_text() == "previous script\n" and sorted(os.listdir(tmp_path)) == ["job.sh"]
+
+
+def test_a_streamed_compile_renders_the_same_script_in_chunks_once() -> None:
+    """`compile_spec(stream=True)`, as the CLI writes: the chunks are the script, rendered as they are taken, with
+    Python's cyclic collector as it was; they can be taken once."""
+    import gc
+
+    from jobc import _CHUNK, compile_spec
+
+    text = HELLO + "".join(f"  - run: {{command: echo 'step {i}'}}\n" for i in range(6000))
+    whole = compile_spec(text).script
+    streamed = compile_spec(text, stream=True)
+    assert streamed.script is None
+    assert gc.isenabled()
+    chunks = list(streamed.chunks())
+    assert gc.isenabled()
+    assert "".join(chunks) == whole and len(chunks) > 1 and all(len(c) >= _CHUNK for c in chunks[:-1])
+    with pytest.raises(RuntimeError):
+        streamed.chunks()
+    assert list(compile_spec(text).chunks()) == [whole]
+
+
+def test_a_streamed_compile_finds_every_problem_before_the_first_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `#SBATCH` directives are checked when the script's rendering starts: still inside `compile_spec`, so
+    that a problem is reported and nothing written."""
+    from jobc import compile_spec
+    from jobc.backend import render
+    from jobc.diagnostics import Diagnostic, SpecError
+
+    def refused(job, site):
+        raise SpecError([Diagnostic((), "refused")])
+
+    monkeypatch.setattr(render, "sbatch_directives", refused)
+    with pytest.raises(SpecError) as info:
+        compile_spec(HELLO, stream=True)
+    assert info.value.diagnostics[0].message == "refused" and info.value.source_map is not None
+
+
+def test_a_spec_text_given_in_a_list_is_let_go_once_read() -> None:
+    """The CLI hands `compile_spec` its text in a list, which the compile empties: the same script, and no
+    reference to a large spec's text left while the script is rendered."""
+    from jobc import compile_spec
+
+    held = [HELLO]
+    assert compile_spec(held, stream=True).chunks is not None and held == []
+    held = [HELLO]
+    assert compile_spec(held).script == compile_spec(HELLO).script and held == []

@@ -192,6 +192,51 @@ def test_locate_falls_back_to_the_nearest_enclosing_field() -> None:
     assert SourceMap().locate(("a",)) is None
 
 
+_TREE_TEXTS = [
+    "a: 1\n",
+    "plain scalar\n",
+    "[]\n",
+    "{}\n",
+    "steps:\n  - name: x\n    run: {command: echo, env: [{key: A, value: '1'}]}\n  - {name: y, steps: []}\nz: ~\n",
+    "- [1, [2, {a: b}]]\n- c: {d: [e, f]}\n  g: |\n    text\n",
+    "k: é\nl: [ü, 'x']\n",
+]
+
+
+def _composed(text: str):
+    """The source map of `text` as the node tree's builder makes it (anchors, merge keys, problems)."""
+    from jobc.source_yaml import _compose, _YamlBuilder
+
+    smap = SourceMap()
+    _YamlBuilder(smap, len(text)).build(_compose(text), (), 0)
+    return smap
+
+
+@pytest.mark.parametrize("text", _TREE_TEXTS)
+def test_the_event_readers_span_tree_holds_what_the_node_trees_builder_finds(text: str) -> None:
+    """The event reader keeps its positions in a `SpanTree`, without a field path per value; every path, in
+    the same order, and every position, start, end and key, is what the dict of the node tree's builder holds."""
+    smap, composed = load(text, "yaml").source_map, _composed(text)
+    assert smap.tree is not None
+    assert list(smap.items()) == list(composed.spans.items())
+    for view in ("positions", "key_positions", "end_positions"):
+        mine, theirs = getattr(smap, view), getattr(composed, view)
+        assert dict(mine.items()) == dict(theirs.items())
+        for path in list(composed.spans) + [("nope",), (0,), (5,), ("steps", 9), ("a", 0), ("steps", "0")]:
+            assert mine.get(path) == theirs.get(path), (view, path)
+            assert smap.locate(path, key=True) == composed.locate(path, key=True)
+
+
+def test_writing_to_a_span_trees_view_keeps_every_other_position() -> None:
+    smap = load("a: {b: [1, 2]}\n", "yaml").source_map
+    before = dict(smap.positions.items())
+    smap.positions[("a", "new")] = (9, 9)
+    del smap.key_positions[("a",)]
+    assert smap.tree is None
+    assert dict(smap.positions.items()) == {**before, ("a", "new"): (9, 9)}
+    assert ("a",) not in smap.key_positions and smap.end_positions[("a", "b", 1)] == (1, 13)
+
+
 @pytest.mark.parametrize(
     "name, text, fmt",
     [

@@ -130,9 +130,11 @@ def render_script(
     redact: bool = False,
     line_of: Callable[[FieldPath], int | None] | None = None,
     digest: str = "",
+    in_pieces: bool = False,
 ) -> str:
     """The script; `line_of` gives the spec line of a field path (for the step comments), `digest` the
-    SHA-256 of the spec (for the header)."""
+    SHA-256 of the spec (for the header). `in_pieces`: an iterator of its pieces instead, rendered as they are
+    taken (the CLI writes them as they come; every problem of the spec is found before the first)."""
     env = environment()
     template = env.get_template("script.sh.j2")
     found = features(job)
@@ -171,7 +173,8 @@ def render_script(
         vnet_gateways=networks.gateway_lines(job),
     )
     # The newlines restored in each piece, the last newline added to the join: one copy of the script, not three.
-    return "".join(chain(map(quoting.restore_newlines, pieces), ("\n",)))
+    script = chain(map(quoting.restore_newlines, pieces), ("\n",))
+    return script if in_pieces else "".join(script)  # type: ignore[return-value]
 
 
 def sbatch_directives(job: ir.Job, site: Site) -> list[tuple[str, Sh]]:
