@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import chain
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .. import ir
 from ..diagnostics import Diagnostic, FieldPath, InModule, error, fail, format_path
@@ -123,6 +123,17 @@ _WHITESPACE_FIRST_LINE = re.compile(r"[^\S\n]+(?:\n|\Z)")
 _PADDED_BLANK: dict[int, re.Pattern[str]] = {}
 
 
+class StepLines(NamedTuple):
+    """What Python writes of one step, handed to the templates in one call per step (a call from a template
+    costs more than most of these lines): where the step is in the spec, the note on the resources it
+    inherits, and for a run step the batch-shell lines before its srun and the srun line itself."""
+
+    origin: Sh
+    note: str
+    setup: list[Sh]
+    srun: Sh | None
+
+
 def render_script(
     job: ir.Job,
     site: Site,
@@ -151,6 +162,16 @@ def render_script(
             text += f" ({module.script_name if module else job.source_name or 'spec'}:{line})"
         return quoting.comment(text)
 
+    def step_lines(step: ir.AnyStep) -> StepLines:
+        if not isinstance(step, ir.RunStep):
+            return StepLines(origin(step), "", [], None)
+        return StepLines(
+            origin(step),
+            srun.inherited_note(step),
+            srun.step_setup(step, job, site),
+            srun.srun_line(step, job, site, found),
+        )
+
     def secret(value: ir.Secret) -> Sh:
         return quoting.quote(f"<redacted: {value.field}>" if redact else value.value)
 
@@ -160,10 +181,7 @@ def render_script(
         features=found,
         directives=sbatch_directives(job, site),
         header=header_lines(job, found.secrets, digest or "unknown", path_text),
-        srun_line=lambda step: srun.srun_line(step, job, site, found),
-        origin=origin,
-        inherited=srun.inherited_note,
-        step_setup=lambda step: srun.step_setup(step, job, site),
+        step_lines=step_lines,
         loop_shellcheck_codes=loop_shellcheck_codes,
         secret=secret,
         reserved_case=RESERVED_CASE,
