@@ -97,29 +97,26 @@ def _finalize(value):
 def _indent(text: str, width: int) -> str:
     """Every line that is not blank (whitespace only) gets `width` spaces in front.
 
-    One `replace` pads every line, then a blank line loses its pad again: the whole script's steps pass through
-    here once per nesting level, and splitting them into lines made a string per line (most of the memory of
-    a 100,000-step compile). An empty line loses it by `replace` too (a regular expression's match per empty
-    line was most of a deep spec's indenting); the expression only runs on a text with a line of whitespace."""
+    The whole script's steps pass through here once per nesting level, so each pass is a scan or two in C
+    over the text: a line of whitespace ends in whitespace, so a text without a newline after whitespace
+    (found by a search that skips to each newline and looks one character back) and without a last line of
+    whitespace has none; then every line that is not empty is padded by one substitution. Only a text with
+    a line that ends in whitespace takes the expression that keeps such a line as it is (no string per line
+    either way: that was most of the memory of a 100,000-step compile)."""
     pad = " " * width
-    padded = pad + text.replace("\n", "\n" + pad)
-    empty = "\n" + pad + "\n"
-    while empty in padded:  # `replace` skips every other one of consecutive empty lines
-        padded = padded.replace(empty, "\n\n")
-    if padded.endswith("\n" + pad):
-        padded = padded[:-width]
-    if padded.startswith(pad + "\n") or padded == pad:
-        padded = padded[width:]
-    if _WHITESPACE_LINE.search(text) is None and _WHITESPACE_FIRST_LINE.match(text) is None:
-        return padded
+    last_line = text[text.rfind("\n") + 1 :]
+    if _NEWLINE_AFTER_WHITESPACE.search(text) is None and not last_line.isspace():
+        padded = _LINE_AFTER_NEWLINE.sub("\n" + pad, text)
+        return padded if text[:1] in ("", "\n") else pad + padded
     if width not in _PADDED_BLANK:
         _PADDED_BLANK[width] = re.compile(r"^ {%d}([^\S\n]*)$" % width, re.MULTILINE)
-    return _PADDED_BLANK[width].sub(r"\1", padded)
+    return _PADDED_BLANK[width].sub(r"\1", pad + text.replace("\n", "\n" + pad))
 
 
-# A line of whitespace after a newline (the literal newline first lets `search` skip ahead fast), or first.
-_WHITESPACE_LINE = re.compile(r"\n[^\S\n]+(?:\n|\Z)")
-_WHITESPACE_FIRST_LINE = re.compile(r"[^\S\n]+(?:\n|\Z)")
+# A newline right after whitespace (the literal newline first lets `search` skip ahead fast).
+_NEWLINE_AFTER_WHITESPACE = re.compile(r"\n(?<=[^\S\n]\n)")
+# A newline that starts a line that is not empty.
+_LINE_AFTER_NEWLINE = re.compile(r"\n(?=[^\n])")
 _PADDED_BLANK: dict[int, re.Pattern[str]] = {}
 
 
