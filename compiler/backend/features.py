@@ -47,7 +47,8 @@ class Features:
 
 def features(job: ir.Job) -> Features:
     in_group = frozenset(_steps_in_groups(job.steps, False))
-    runs = list(ir.run_steps(job))
+    every_step = list(ir.walk(job.steps))  # one walk for the run steps and for every flag of the step tree
+    runs = [s for s in every_step if isinstance(s, ir.RunStep)]
     boxed = [s.container for s in runs if s.container is not None]
     imported = [c for c in boxed if c.image_source is not None]
     secrets: list[ir.Secret] = []
@@ -62,7 +63,7 @@ def features(job: ir.Job) -> Features:
             secrets += [b.secret for b in networks.bores(step) if b.secret is not None]
     launches = parallel = chunks = modules = conditions = guarded = finally_ = False
     in_finally: set[int] = set()
-    for s in ir.walk(job.steps):  # one walk for every flag of the step tree
+    for s in every_step:
         if isinstance(s, ir.LaunchStep):
             launches = True
         elif isinstance(s, ir.LoopStep):

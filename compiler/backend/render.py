@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import chain
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .. import ir
 from ..diagnostics import Diagnostic, FieldPath, InModule, error, fail, format_path
@@ -97,30 +97,38 @@ def _finalize(value):
 def _indent(text: str, width: int) -> str:
     """Every line that is not blank (whitespace only) gets `width` spaces in front.
 
-    One `replace` pads every line, then a blank line loses its pad again: the whole script's steps pass through
-    here once per nesting level, and splitting them into lines made a string per line (most of the memory of
-    a 100,000-step compile). An empty line loses it by `replace` too (a regular expression's match per empty
-    line was most of a deep spec's indenting); the expression only runs on a text with a line of whitespace."""
+    The whole script's steps pass through here once per nesting level, so each pass is a scan or two in C
+    over the text: a line of whitespace ends in whitespace, so a text without a newline after whitespace
+    (found by a search that skips to each newline and looks one character back) and without a last line of
+    whitespace has none; then every line that is not empty is padded by one substitution. Only a text with
+    a line that ends in whitespace takes the expression that keeps such a line as it is (no string per line
+    either way: that was most of the memory of a 100,000-step compile)."""
     pad = " " * width
-    padded = pad + text.replace("\n", "\n" + pad)
-    empty = "\n" + pad + "\n"
-    while empty in padded:  # `replace` skips every other one of consecutive empty lines
-        padded = padded.replace(empty, "\n\n")
-    if padded.endswith("\n" + pad):
-        padded = padded[:-width]
-    if padded.startswith(pad + "\n") or padded == pad:
-        padded = padded[width:]
-    if _WHITESPACE_LINE.search(text) is None and _WHITESPACE_FIRST_LINE.match(text) is None:
-        return padded
+    last_line = text[text.rfind("\n") + 1 :]
+    if _NEWLINE_AFTER_WHITESPACE.search(text) is None and not last_line.isspace():
+        padded = _LINE_AFTER_NEWLINE.sub("\n" + pad, text)
+        return padded if text[:1] in ("", "\n") else pad + padded
     if width not in _PADDED_BLANK:
         _PADDED_BLANK[width] = re.compile(r"^ {%d}([^\S\n]*)$" % width, re.MULTILINE)
-    return _PADDED_BLANK[width].sub(r"\1", padded)
+    return _PADDED_BLANK[width].sub(r"\1", pad + text.replace("\n", "\n" + pad))
 
 
-# A line of whitespace after a newline (the literal newline first lets `search` skip ahead fast), or first.
-_WHITESPACE_LINE = re.compile(r"\n[^\S\n]+(?:\n|\Z)")
-_WHITESPACE_FIRST_LINE = re.compile(r"[^\S\n]+(?:\n|\Z)")
+# A newline right after whitespace (the literal newline first lets `search` skip ahead fast).
+_NEWLINE_AFTER_WHITESPACE = re.compile(r"\n(?<=[^\S\n]\n)")
+# A newline that starts a line that is not empty.
+_LINE_AFTER_NEWLINE = re.compile(r"\n(?=[^\n])")
 _PADDED_BLANK: dict[int, re.Pattern[str]] = {}
+
+
+class StepLines(NamedTuple):
+    """What Python writes of one step, handed to the templates in one call per step (a call from a template
+    costs more than most of these lines): where the step is in the spec, the note on the resources it
+    inherits, and for a run step the batch-shell lines before its srun and the srun line itself."""
+
+    origin: Sh
+    note: str
+    setup: list[Sh]
+    srun: Sh | None
 
 
 def render_script(
@@ -153,6 +161,16 @@ def render_script(
             text += f" ({module.script_name if module else job.source_name or 'spec'}:{line})"
         return quoting.comment(text)
 
+    def step_lines(step: ir.AnyStep) -> StepLines:
+        if not isinstance(step, ir.RunStep):
+            return StepLines(origin(step), "", [], None)
+        return StepLines(
+            origin(step),
+            srun.inherited_note(step),
+            srun.step_setup(step, job, site),
+            srun.srun_line(step, job, site, found),
+        )
+
     def secret(value: ir.Secret) -> Sh:
         return quoting.quote(f"<redacted: {value.field}>" if redact else value.value)
 
@@ -162,10 +180,7 @@ def render_script(
         features=found,
         directives=sbatch_directives(job, site),
         header=header_lines(job, found.secrets, digest or "unknown", path_text),
-        srun_line=lambda step: srun.srun_line(step, job, site, found),
-        origin=origin,
-        inherited=srun.inherited_note,
-        step_setup=lambda step: srun.step_setup(step, job, site),
+        step_lines=step_lines,
         loop_shellcheck_codes=loop_shellcheck_codes,
         secret=secret,
         reserved_case=RESERVED_CASE,

@@ -36,28 +36,29 @@ def job_name(step: ir.RunStep, loop_variables: tuple[str, ...] = ()) -> Sh:
     return Sh(f'{name}" [{values}]"')
 
 
-def srun_options(step: ir.RunStep, job: ir.Job, loop_variables: tuple[str, ...] = ()) -> list[Sh]:
+def srun_options(step: ir.RunStep, job: ir.Job, loop_variables: tuple[str, ...] = ()) -> Sh:
+    """The options of the step's `srun`, on one line: each is a word quoted here, so they are joined as they are."""
     res = step.resources
     assert isinstance(res, ir.Resources), "resolve_defaults must run first"
     opts = [
-        Sh(f"--job-name={job_name(step, loop_variables)}"),
-        Sh(f"--ntasks={res.tasks}"),
-        Sh(f"--cpus-per-task={res.cpus_per_task}"),
-        Sh(f"--mem-per-cpu={res.mem_per_cpu}M"),
+        f"--job-name={job_name(step, loop_variables)}",
+        f"--ntasks={res.tasks}",
+        f"--cpus-per-task={res.cpus_per_task}",
+        f"--mem-per-cpu={res.mem_per_cpu}M",
     ]
     if job.resources.gpus or res.gpus_per_task:
-        opts.append(Sh(f"--gpus-per-task={res.gpus_per_task}"))
+        opts.append(f"--gpus-per-task={res.gpus_per_task}")
         if not res.gpus_per_task:
-            opts.append(Sh("--gres=none"))  # Slurm 24.11 reads --gpus-per-task=0 as no request: all the job's GPUs
+            opts.append("--gres=none")  # Slurm 24.11 reads --gpus-per-task=0 as no request: all the job's GPUs
     if step.disable_cpu_binding:
-        opts.append(Sh("--cpu-bind=none"))
+        opts.append("--cpu-bind=none")
     if step.mpi:
-        opts.append(Sh(f"--mpi={quote(step.mpi)}"))
+        opts.append(f"--mpi={quote(step.mpi)}")
     if isinstance(step.work_dir, ir.Word) and not containers.enters_work_dir(step):
-        opts.append(Sh(f"--chdir={render_word(step.work_dir)}"))  # a directory the script made itself
+        opts.append(f"--chdir={render_word(step.work_dir)}")  # a directory the script made itself
     else:
-        opts.append(Sh('--chdir="$STORAGE_PATH"'))
-    return opts
+        opts.append('--chdir="$STORAGE_PATH"')
+    return Sh(" ".join(opts))
 
 
 def _cd_into_work_dir(step: ir.RunStep) -> bool:
@@ -108,12 +109,11 @@ def _id_map(step: ir.RunStep, site: Site) -> list[Sh]:
     """
     if networks.uses_netns(step):
         return []
-    unshare = [quote(site.tool("unshare")), Sh("--user")]
     if step.map_uid is None and step.map_gid is None:
         if step.container is None and step.map_root:
-            return unshare + [Sh("--map-root-user"), Sh("--mount")]
+            return [quote(site.tool("unshare")), Sh("--user"), Sh("--map-root-user"), Sh("--mount")]
         return []
-    out = unshare + [Sh("--map-current-user")]
+    out = [quote(site.tool("unshare")), Sh("--user"), Sh("--map-current-user")]
     if step.map_uid is not None:
         out.append(Sh(f"--map-user={step.map_uid}"))
     if step.map_gid is not None:
@@ -130,9 +130,9 @@ _WRAPPER_ENDS = {"--", "jobc-task", "jobc-workdir", "jobc-ids"}
 
 def srun_line(step: ir.RunStep, job: ir.Job, site: Site, found: "Features") -> Sh:
     """`srun OPTIONS` on one line, then each task wrapper and the command on lines of their own."""
+    first = "jobc_finally_srun " if id(step) in found.in_finally else ""
     options = srun_options(step, job, found.loop_variables.get(id(step), ()))
-    first = [Sh("jobc_finally_srun")] if id(step) in found.in_finally else []
-    lines = [words(first + [site.tool("srun")] + options)]
+    lines = [f"{first}{quote(site.tool('srun'))} {options}"]
     current: list[Sh] = [Sh("--")]
     for token in task_wrappers(step, site, id(step) in found.in_group):
         current.append(token)

@@ -6,6 +6,7 @@ are deterministic; secrets appear only as the names of their fields, so `--redac
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 from .. import __version__, ir
@@ -35,7 +36,9 @@ def header_lines(
     if job.enable_logging:
         lines.append(f"{INDENT}logging: the job's output is also logged")
     lines.append(f"{INDENT}steps:")
-    lines += _steps(job.steps, 2, [], path_text)
+    # A run step's resources in words, once per distinct resources: a large job's steps share a few.
+    run_text = lru_cache(maxsize=None)(_run)
+    lines += _steps(job.steps, 2, [], path_text, run_text)
     if secrets:
         fields = ", ".join(s.field for s in secrets)
         lines.append(
@@ -53,7 +56,11 @@ def _transport(t: ir.Transport) -> str:
 
 
 def _steps(
-    steps: tuple[ir.AnyStep, ...], depth: int, out: list[str], path_text: Callable[[FieldPath], str]
+    steps: tuple[ir.AnyStep, ...],
+    depth: int,
+    out: list[str],
+    path_text: Callable[[FieldPath], str],
+    run_text: Callable[["ir.Resources | ir.PartialResources", tuple[str, ...]], str],
 ) -> list[str]:
     """The lines of `steps` and of their nested steps, appended to `out` (one list for the whole tree, not one
     per step list concatenated into its parent's at every level)."""
@@ -65,30 +72,30 @@ def _steps(
         if step.condition:
             head += f" if [[ {step.condition} ]]"
         if isinstance(step, ir.RunStep):
-            out.append(f"{pad}{head}: {_run(step)}")
+            out.append(f"{pad}{head}: {run_text(step.resources, step.inherited)}")
             out += [f"{pad}{INDENT}{detail}" for detail in _run_details(step)]
         elif isinstance(step, ir.LoopStep):
             out.append(f"{pad}{head}: {_loop(step)}")
-            _steps(step.steps, depth + 1, out, path_text)
+            _steps(step.steps, depth + 1, out, path_text, run_text)
         elif isinstance(step, ir.LaunchStep):
             signal = "left running" if step.signal == 0 else f"signal {step.signal}"
             handle = f" as {step.handle}" if step.handle else ""
             out.append(f"{pad}{head}: launched in the background{handle} (when its step list ends: {signal})")
-            _steps(step.steps, depth + 1, out, path_text)
+            _steps(step.steps, depth + 1, out, path_text, run_text)
         elif isinstance(step, ir.GroupStep):
             out.append(f"{pad}{head}: a group of steps, run in order")
-            _steps(step.steps, depth + 1, out, path_text)
+            _steps(step.steps, depth + 1, out, path_text, run_text)
         elif isinstance(step, ir.ModuleStep):
             out.append(f"{pad}{head}: {_module(step)}")
-            _steps(step.steps, depth + 1, out, path_text)
+            _steps(step.steps, depth + 1, out, path_text, run_text)
         else:
             out.append(f"{pad}{head}: prints its name")
         if step.catch:
             out.append(f"{pad}{INDENT}catch (when it fails):")
-            _steps(step.catch, depth + 2, out, path_text)
+            _steps(step.catch, depth + 2, out, path_text, run_text)
         if step.finally_steps:
             out.append(f"{pad}{INDENT}finally (always, also when the job is stopped):")
-            _steps(step.finally_steps, depth + 2, out, path_text)
+            _steps(step.finally_steps, depth + 2, out, path_text, run_text)
     return out
 
 
@@ -102,11 +109,10 @@ def _module(step: ir.ModuleStep) -> str:
     return text
 
 
-def _run(step: ir.RunStep) -> str:
-    res = step.resources
+def _run(res: "ir.Resources | ir.PartialResources", inherited: tuple[str, ...]) -> str:
     text = resources_text(res) if isinstance(res, ir.Resources) else "resources unresolved"
-    if step.inherited and isinstance(res, ir.Resources):
-        text += " (the job's " + ", ".join(_INHERITED[name] for name in step.inherited) + ")"
+    if inherited and isinstance(res, ir.Resources):
+        text += " (the job's " + ", ".join(_INHERITED[name] for name in inherited) + ")"
     return text
 
 
