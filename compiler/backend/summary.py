@@ -7,7 +7,8 @@ are deterministic; secrets appear only as the names of their fields, so `--redac
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable
+from itertools import chain
+from typing import Callable, Iterator
 
 from .. import __version__, ir
 from ..diagnostics import FieldPath, format_path
@@ -19,9 +20,10 @@ INDENT = "  "
 
 def header_lines(
     job: ir.Job, secrets: tuple[ir.Secret, ...], digest: str, path_text: Callable[[FieldPath], str] = format_path
-) -> list[str]:
+) -> Iterator[str]:
     """The comment lines, without their leading `# `, each safe in a comment (`path_text`: `format_path`, or
-    the render's memo of it, which the step comments use too)."""
+    the render's memo of it, which the step comments use too). Made as the template takes them: a large job's
+    lines (460 bytes each, a line per step) are never all held at once."""
     lines = [
         f"jobc {__version__}, spec sha256 {digest}",
         "",
@@ -38,15 +40,13 @@ def header_lines(
     lines.append(f"{INDENT}steps:")
     # A run step's resources in words, once per distinct resources: a large job's steps share a few.
     run_text = lru_cache(maxsize=None)(_run)
-    lines += _steps(job.steps, 2, [], path_text, run_text)
     if secrets:
         fields = ", ".join(s.field for s in secrets)
-        lines.append(
-            f"{INDENT}secrets: this script holds {len(secrets)} ({fields}): keep it private (jobc -o writes 0600)"
-        )
+        last = f"{INDENT}secrets: this script holds {len(secrets)} ({fields}): keep it private (jobc -o writes 0600)"
     else:
-        lines.append(f"{INDENT}secrets: none")
-    return [comment(line) for line in lines]
+        last = f"{INDENT}secrets: none"
+    for line in chain(lines, _steps(job.steps, 2, path_text, run_text), (last,)):
+        yield comment(line)
 
 
 def _transport(t: ir.Transport) -> str:
@@ -58,12 +58,10 @@ def _transport(t: ir.Transport) -> str:
 def _steps(
     steps: tuple[ir.AnyStep, ...],
     depth: int,
-    out: list[str],
     path_text: Callable[[FieldPath], str],
     run_text: Callable[["ir.Resources | ir.PartialResources", tuple[str, ...]], str],
-) -> list[str]:
-    """The lines of `steps` and of their nested steps, appended to `out` (one list for the whole tree, not one
-    per step list concatenated into its parent's at every level)."""
+) -> Iterator[str]:
+    """The lines of `steps` and of their nested steps."""
     pad = INDENT * depth
     for step in steps:
         head = path_text(step.path) + (f' "{step.name}"' if step.name else "")
@@ -72,31 +70,30 @@ def _steps(
         if step.condition:
             head += f" if [[ {step.condition} ]]"
         if isinstance(step, ir.RunStep):
-            out.append(f"{pad}{head}: {run_text(step.resources, step.inherited)}")
-            out += [f"{pad}{INDENT}{detail}" for detail in _run_details(step)]
+            yield f"{pad}{head}: {run_text(step.resources, step.inherited)}"
+            yield from [f"{pad}{INDENT}{detail}" for detail in _run_details(step)]
         elif isinstance(step, ir.LoopStep):
-            out.append(f"{pad}{head}: {_loop(step)}")
-            _steps(step.steps, depth + 1, out, path_text, run_text)
+            yield f"{pad}{head}: {_loop(step)}"
+            yield from _steps(step.steps, depth + 1, path_text, run_text)
         elif isinstance(step, ir.LaunchStep):
             signal = "left running" if step.signal == 0 else f"signal {step.signal}"
             handle = f" as {step.handle}" if step.handle else ""
-            out.append(f"{pad}{head}: launched in the background{handle} (when its step list ends: {signal})")
-            _steps(step.steps, depth + 1, out, path_text, run_text)
+            yield f"{pad}{head}: launched in the background{handle} (when its step list ends: {signal})"
+            yield from _steps(step.steps, depth + 1, path_text, run_text)
         elif isinstance(step, ir.GroupStep):
-            out.append(f"{pad}{head}: a group of steps, run in order")
-            _steps(step.steps, depth + 1, out, path_text, run_text)
+            yield f"{pad}{head}: a group of steps, run in order"
+            yield from _steps(step.steps, depth + 1, path_text, run_text)
         elif isinstance(step, ir.ModuleStep):
-            out.append(f"{pad}{head}: {_module(step)}")
-            _steps(step.steps, depth + 1, out, path_text, run_text)
+            yield f"{pad}{head}: {_module(step)}"
+            yield from _steps(step.steps, depth + 1, path_text, run_text)
         else:
-            out.append(f"{pad}{head}: prints its name")
+            yield f"{pad}{head}: prints its name"
         if step.catch:
-            out.append(f"{pad}{INDENT}catch (when it fails):")
-            _steps(step.catch, depth + 2, out, path_text, run_text)
+            yield f"{pad}{INDENT}catch (when it fails):"
+            yield from _steps(step.catch, depth + 2, path_text, run_text)
         if step.finally_steps:
-            out.append(f"{pad}{INDENT}finally (always, also when the job is stopped):")
-            _steps(step.finally_steps, depth + 2, out, path_text, run_text)
-    return out
+            yield f"{pad}{INDENT}finally (always, also when the job is stopped):"
+            yield from _steps(step.finally_steps, depth + 2, path_text, run_text)
 
 
 def _module(step: ir.ModuleStep) -> str:
