@@ -194,7 +194,7 @@ jobc_enroot_import() {
 # enroot starts with a clean environment: pass the spec's variables ($JOBC_CONTAINER_ENV), the platform's,
 # Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV, by name.
 jobc_enroot() {
-  local image=$1 key line rc=0 no_entrypoint=0 dir
+  local image=$1 key line rc=0 no_entrypoint=0 dir stop=0
   local -a opts=() keys=() settings=()
   local -A seen=()
   shift
@@ -236,21 +236,29 @@ jobc_enroot() {
   JOBC_ENROOT_NAME=jobc-$SLURM_JOB_ID-$SLURM_STEP_ID-${SLURMD_NODENAME//[^A-Za-z0-9_-]/_}
   dir=$(jobc_node_dir) || return
   JOBC_ENROOT_LOCK=$dir/$JOBC_ENROOT_NAME.lock
-  jobc_enroot_locked jobc_enroot_acquire "$image" || return
-  if (( no_entrypoint )); then
-    # Written while this task holds the container, so the last task's release cannot remove it meanwhile.
-    printf 'exec "$@"\n' > "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" &&
-      mv -f -- "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" "$dir/$JOBC_ENROOT_NAME.rc" || rc=$?
-    opts+=(--rc "$dir/$JOBC_ENROOT_NAME.rc")
-  fi
-  trap 'jobc_enroot_locked jobc_enroot_release; exit 143' TERM
-  trap 'jobc_enroot_locked jobc_enroot_release; exit 130' INT
-  trap 'jobc_enroot_locked jobc_enroot_release; exit 129' HUP
+  # A signal only sets `stop` (bash runs the trap once the command in front of it has ended), so the
+  # release runs once, with the traps still set: Slurm signals a step's processes one by one, and this shell's
+  # TERM may come after the container's command has already ended on its own.
+  trap 'stop=143' TERM
+  trap 'stop=130' INT
+  trap 'stop=129' HUP
+  jobc_enroot_locked jobc_enroot_acquire "$image" || rc=$?
   if (( rc == 0 )); then
-    env "${settings[@]}" enroot start "${opts[@]}" "$JOBC_ENROOT_NAME" "$@" || rc=$?
+    if (( no_entrypoint )); then
+      # Written while this task holds the container, so the last task's release cannot remove it meanwhile.
+      printf 'exec "$@"\n' > "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" &&
+        mv -f -- "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" "$dir/$JOBC_ENROOT_NAME.rc" || rc=$?
+      opts+=(--rc "$dir/$JOBC_ENROOT_NAME.rc")
+    fi
+    if (( rc == 0 && stop == 0 )); then
+      env "${settings[@]}" enroot start "${opts[@]}" "$JOBC_ENROOT_NAME" "$@" || rc=$?
+    fi
+    jobc_enroot_locked jobc_enroot_release
   fi
   trap - TERM INT HUP
-  jobc_enroot_locked jobc_enroot_release
+  if (( stop )); then
+    exit "$stop"
+  fi
   return "$rc"
 }
 
@@ -320,7 +328,7 @@ export -f jobc_enroot jobc_node_dir jobc_enroot_locked jobc_enroot_users jobc_en
 # them. Usage: jobc_netns slirp4netns|pasta [UID GID] -- COMMAND...
 # The namespace reports its PID in a node-local directory; slirp4netns or pasta attaches to it from outside.
 jobc_netns() {
-  local mode=$1 rc=0
+  local mode=$1 rc=0 stop=0
   local -a ids=(--map-root-user)
   shift
   if [[ $1 != -- ]]; then
@@ -331,13 +339,18 @@ jobc_netns() {
   JOBC_NETNS_SYNC=$(mktemp -d "${TMPDIR:-/tmp}/jobc-netns.XXXXXX") || return
   jobc_netns_link "$mode" "$JOBC_NETNS_SYNC" &
   JOBC_NETNS_HELPER=$!
-  trap 'jobc_netns_end; exit 143' TERM
-  trap 'jobc_netns_end; exit 130' INT
-  trap 'jobc_netns_end; exit 129' HUP
+  # A signal only sets `stop`, so that the helper is stopped and the directory removed with the traps still
+  # set (this shell's TERM may come after the namespace has already ended on its own), as in jobc_enroot.
+  trap 'stop=143' TERM
+  trap 'stop=130' INT
+  trap 'stop=129' HUP
   unshare --user "${ids[@]}" --net --mount -- \
     "$BASH" -c 'jobc_netns_inside "$@"' jobc-netns "$mode" "$JOBC_NETNS_SYNC" "$@" || rc=$?
-  trap - TERM INT HUP
   jobc_netns_end
+  trap - TERM INT HUP
+  if (( stop )); then
+    exit "$stop"
+  fi
   return "$rc"
 }
 

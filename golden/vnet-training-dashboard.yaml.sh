@@ -382,7 +382,7 @@ declare -A JOBC_SECRETS=(
 # them. Usage: jobc_netns slirp4netns|pasta [UID GID] -- COMMAND...
 # The namespace reports its PID in a node-local directory; slirp4netns or pasta attaches to it from outside.
 jobc_netns() {
-  local mode=$1 rc=0
+  local mode=$1 rc=0 stop=0
   local -a ids=(--map-root-user)
   shift
   if [[ $1 != -- ]]; then
@@ -393,13 +393,18 @@ jobc_netns() {
   JOBC_NETNS_SYNC=$(mktemp -d "${TMPDIR:-/tmp}/jobc-netns.XXXXXX") || return
   jobc_netns_link "$mode" "$JOBC_NETNS_SYNC" &
   JOBC_NETNS_HELPER=$!
-  trap 'jobc_netns_end; exit 143' TERM
-  trap 'jobc_netns_end; exit 130' INT
-  trap 'jobc_netns_end; exit 129' HUP
+  # A signal only sets `stop`, so that the helper is stopped and the directory removed with the traps still
+  # set (this shell's TERM may come after the namespace has already ended on its own), as in jobc_enroot.
+  trap 'stop=143' TERM
+  trap 'stop=130' INT
+  trap 'stop=129' HUP
   unshare --user "${ids[@]}" --net --mount -- \
     "$BASH" -c 'jobc_netns_inside "$@"' jobc-netns "$mode" "$JOBC_NETNS_SYNC" "$@" || rc=$?
-  trap - TERM INT HUP
   jobc_netns_end
+  trap - TERM INT HUP
+  if (( stop )); then
+    exit "$stop"
+  fi
   return "$rc"
 }
 

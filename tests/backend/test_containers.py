@@ -398,3 +398,56 @@ def test_enroot_tasks_on_one_node_share_one_container(tmp_path, tasks):
     assert records[0]["argv"] == ["create", "--name", "jobc-7-3-node_1", str(tmp_path / "img.sqsh")]
     assert records[-1]["argv"] == ["remove", "--force", "jobc-7-3-node_1"]
     assert list((node_tmp / f"jobc-{os.getuid()}").iterdir()) == []
+
+
+def test_enroot_container_is_removed_when_the_tasks_term_comes_after_its_command_ended(tmp_path):
+    """Slurm signals a step's processes one by one: the container's command may end on its TERM before the
+    task's shell gets its own. That TERM, arriving here while the release waits for the node's lock (a flock
+    stand-in sends it), must not stop the release: the container is removed, and the task ends with 143."""
+    script = compile_steps("""
+        - name: c
+          run:
+            container: {image: /img.sqsh}
+            command: "true"
+    """)
+    functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
+    (tmp_path / "functions.sh").write_text(functions)
+    (tmp_path / "img.sqsh").write_text("squashfs")
+    stand_ins = tmp_path / "bin"
+    stand_ins.mkdir()
+    flock = stand_ins / "flock"
+    flock.write_text(
+        textwrap.dedent(f"""\
+            #!/bin/bash
+            # The second lock is the release's: the container's command has ended, now the shell's TERM comes.
+            echo x >> {tmp_path / "flocks"}
+            if [[ $(wc -l < {tmp_path / "flocks"}) == 2 ]]; then kill -TERM "$PPID"; fi
+            exec /usr/bin/flock "$@"
+        """)
+    )
+    flock.chmod(0o755)
+    log = tmp_path / "shims.jsonl"
+    node_tmp = tmp_path / "tmp"
+    node_tmp.mkdir()
+    driver = 'eval "$(cat "$1")"; (jobc_enroot "$2" --rw -- true); echo "task ended with $?"'
+    env = {
+        **os.environ,
+        "PATH": f"{stand_ins}:{SHIMS}:{os.environ['PATH']}",
+        "JOBC_SHIM_LOG": str(log),
+        "TMPDIR": str(node_tmp),
+        "SLURM_JOB_ID": "7",
+        "SLURM_STEP_ID": "4",
+        "SLURMD_NODENAME": "n1",
+    }
+    result = subprocess.run(
+        ["bash", "-c", driver, "driver", str(tmp_path / "functions.sh"), str(tmp_path / "img.sqsh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.stdout == "task ended with 143\n", result.stderr
+    assert (tmp_path / "flocks").read_text() == "x\nx\n"
+    verbs = [json.loads(line)["argv"][0] for line in log.read_text().splitlines()]
+    assert verbs == ["create", "start", "remove"], result.stderr
+    assert list((node_tmp / f"jobc-{os.getuid()}").iterdir()) == []

@@ -331,5 +331,5 @@ def test_enroot_shim_container_is_removed_when_its_step_is_stopped_with_term(slu
     assert ran.rc == 0, ran
     assert ran.res.elapsed < 40, "the launch was stopped, not waited for"
     verbs = [c["argv"][0] for c in calls(tmp_path, "enroot")]
-    assert verbs == ["create", "start", "remove"], verbs
+    assert verbs == ["create", "start", "remove"], (verbs, ran)
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"jobc-{os.getuid()}/jobc-{ran.res.job_id}-*"))
