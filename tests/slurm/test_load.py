@@ -3,6 +3,11 @@
 Each job runs a parallel loop, a launched sidecar and an S3 output push. They must all end COMPLETED with
 exit code 0, push every file, keep their own storage, step directories and logs (nothing shared between
 them), and leave no process behind. The count and the wall time are printed for the closing note.
+
+The sidecar asks for a CPU like every step, and Slurm gives a job's CPUs to its waiting steps in no set order:
+under load it can start only once the others are done, and then be told to stop before its `trap` is set
+(or, still waiting, not start at all). Its last step waits until the sidecar is beating, as a client waits
+for its service.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ def load_spec(server, bucket: str) -> str:
                                 "run": {
                                     "shell": "/bin/bash",
                                     "command": "trap 'echo stopped > \"$DEEPSQUARE_OUTPUT/$SLURM_JOB_ID-sidecar\"; exit 0' TERM; "
-                                    "while :; do sleep 0.1; done",
+                                    'touch "$STORAGE_PATH/beating"; while :; do sleep 0.1; done',
                                 },
                             }
                         ]
@@ -56,7 +61,8 @@ def load_spec(server, bucket: str) -> str:
                 {
                     "name": "mine",
                     "run": {
-                        "command": 'echo "$SLURM_JOB_ID" > "$STORAGE_PATH/mine"; '
+                        "command": 'for i in $(seq 1200); do [ -e "$STORAGE_PATH/beating" ] && break; sleep 0.1; done; '
+                        '[ -e "$STORAGE_PATH/beating" ] && echo "$SLURM_JOB_ID" > "$STORAGE_PATH/mine" && '
                         'cp "$STORAGE_PATH/mine" "$DEEPSQUARE_OUTPUT/$SLURM_JOB_ID-mine"'
                     },
                 },
@@ -104,9 +110,9 @@ def test_fifty_jobs_at_once(slurm2, s3, tmp_path, capsys):
     for job_id in ids:
         for item in ITEMS:
             assert objects[f"{job_id}-{item}"] == f"{job_id} {item}\n".encode()
-        assert objects[f"{job_id}-sidecar"] == b"stopped\n"
-        assert objects[f"{job_id}-mine"] == f"{job_id}\n".encode()  # its own storage, not another job's
         log = (tmp_path / f"job-{job_id}.out").read_text()
+        assert objects.get(f"{job_id}-sidecar") == b"stopped\n", log
+        assert objects[f"{job_id}-mine"] == f"{job_id}\n".encode()  # its own storage, not another job's
         assert "jobc: step mine" in log and "jobc: pushing the output failed" not in log
         assert not (tmp_path / "storage" / job_id / ".jobc").exists()
     assert len({(tmp_path / "storage" / i / "mine").read_text() for i in ids}) == JOBS
