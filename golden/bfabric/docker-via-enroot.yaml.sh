@@ -295,7 +295,7 @@ jobc_enroot_import() {
 # enroot starts with a clean environment: pass the spec's variables ($JOBC_CONTAINER_ENV), the platform's,
 # Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV, by name.
 jobc_enroot() {
-  local image=$1 key line rc=0 no_entrypoint=0 dir
+  local image=$1 key line rc=0 no_entrypoint=0 dir stop=0
   local -a opts=() keys=() settings=()
   local -A seen=()
   shift
@@ -337,21 +337,29 @@ jobc_enroot() {
   JOBC_ENROOT_NAME=jobc-$SLURM_JOB_ID-$SLURM_STEP_ID-${SLURMD_NODENAME//[^A-Za-z0-9_-]/_}
   dir=$(jobc_node_dir) || return
   JOBC_ENROOT_LOCK=$dir/$JOBC_ENROOT_NAME.lock
-  jobc_enroot_locked jobc_enroot_acquire "$image" || return
-  if (( no_entrypoint )); then
-    # Written while this task holds the container, so the last task's release cannot remove it meanwhile.
-    printf 'exec "$@"\n' > "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" &&
-      mv -f -- "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" "$dir/$JOBC_ENROOT_NAME.rc" || rc=$?
-    opts+=(--rc "$dir/$JOBC_ENROOT_NAME.rc")
-  fi
-  trap 'jobc_enroot_locked jobc_enroot_release; exit 143' TERM
-  trap 'jobc_enroot_locked jobc_enroot_release; exit 130' INT
-  trap 'jobc_enroot_locked jobc_enroot_release; exit 129' HUP
+  # A signal only sets `stop` (bash runs the trap once the command in front of it has ended), so the
+  # release runs once, with the traps still set: Slurm signals a step's processes one by one, and this shell's
+  # TERM may come after the container's command has already ended on its own.
+  trap 'stop=143' TERM
+  trap 'stop=130' INT
+  trap 'stop=129' HUP
+  jobc_enroot_locked jobc_enroot_acquire "$image" || rc=$?
   if (( rc == 0 )); then
-    env "${settings[@]}" enroot start "${opts[@]}" "$JOBC_ENROOT_NAME" "$@" || rc=$?
+    if (( no_entrypoint )); then
+      # Written while this task holds the container, so the last task's release cannot remove it meanwhile.
+      printf 'exec "$@"\n' > "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" &&
+        mv -f -- "$dir/$JOBC_ENROOT_NAME.rc.$BASHPID" "$dir/$JOBC_ENROOT_NAME.rc" || rc=$?
+      opts+=(--rc "$dir/$JOBC_ENROOT_NAME.rc")
+    fi
+    if (( rc == 0 && stop == 0 )); then
+      env "${settings[@]}" enroot start "${opts[@]}" "$JOBC_ENROOT_NAME" "$@" || rc=$?
+    fi
+    jobc_enroot_locked jobc_enroot_release
   fi
   trap - TERM INT HUP
-  jobc_enroot_locked jobc_enroot_release
+  if (( stop )); then
+    exit "$stop"
+  fi
   return "$rc"
 }
 
