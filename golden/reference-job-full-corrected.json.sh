@@ -436,7 +436,7 @@ jobc_netns_tell() {
 # Inside the namespace: report the PID, wait for tap0, set up DNS, WireGuard and bore, run the command
 # (in a subshell: it may be a function with its own traps), then take them down.
 jobc_netns_inside() {
-  local mode=$1 sync=$2 tries=0 answer name i rc=0 client address port target secret
+  local mode=$1 sync=$2 tries=0 answer name i rc=0 client address port target secret stop=0
   local -a wireguard=() bore_client=() bore_address=() bore_port=() bore_target=() bore_secret=()
   shift 3  # the mode, the sync directory and --
   if [[ -f $JOBC_STEP_DIR/wireguard ]]; then
@@ -472,9 +472,10 @@ jobc_netns_inside() {
   mount --bind "$JOBC_STEP_DIR/resolv.conf" /etc/resolv.conf || return
   JOBC_NETNS_WIREGUARD=()
   JOBC_NETNS_BORE=()
-  trap 'jobc_netns_down; exit 143' TERM
-  trap 'jobc_netns_down; exit 130' INT
-  trap 'jobc_netns_down; exit 129' HUP
+  # As in jobc_netns: a signal sets `stop`, and the interfaces and tunnels come down with the traps still set.
+  trap 'stop=143' TERM
+  trap 'stop=130' INT
+  trap 'stop=129' HUP
   if [[ -n ${wireguard[0]-} ]]; then
     # wireguard-go (no kernel module) keeps its socket in /var/run/wireguard: make it this namespace's own.
     if mkdir -p /var/run/wireguard 2>/dev/null; then
@@ -482,6 +483,7 @@ jobc_netns_inside() {
     fi
   fi
   for name in "${wireguard[@]}"; do
+    (( stop == 0 )) || break
     if [[ $mode == pasta && $name == vnet* ]]; then
       jobc_netns_gateway_endpoint "$JOBC_STEP_DIR/$name.conf"
     fi
@@ -493,6 +495,7 @@ jobc_netns_inside() {
     JOBC_NETNS_WIREGUARD+=("$name")
   done
   for i in "${!bore_address[@]}"; do
+    (( stop == 0 )) || break
     if [[ ${bore_client[i]} == bore ]]; then
       bore -s "${bore_address[i]}" -p "${bore_port[i]}" -ls localhost -lp "${bore_target[i]}" &
     else
@@ -508,9 +511,14 @@ jobc_netns_inside() {
     fi
     JOBC_NETNS_BORE+=("$!")
   done
-  ( "$@" ) || rc=$?
-  trap - TERM INT HUP
+  if (( stop == 0 )); then
+    ( "$@" ) || rc=$?
+  fi
   jobc_netns_down
+  trap - TERM INT HUP
+  if (( stop )); then
+    exit "$stop"
+  fi
   return "$rc"
 }
 

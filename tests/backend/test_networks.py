@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import subprocess
 import textwrap
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 from test_containers import shellcheck, srun_command, step_lines  # same directory (tests/backend has no __init__)
 
 from jobc import compile_spec
+
+SHIMS = Path(__file__).resolve().parents[1] / "shims"
 
 PRIVATE = "ISVZDOnSUSOR8XnCP3u1GQm10dJrK15Gr+p6TqSLTJ8="
 PEER = "Kp6WgyXRuBOyn9OQhyLO+g76wUd2vgtHbZre0iLjOOM="
@@ -245,3 +249,58 @@ def test_bash_functions_parse_and_stay_out_of_argv(tmp_path):
     )
     assert check.returncode == 0, check.stderr
     assert check.stdout.split() == ["jobc_netns", "jobc_netns_inside", "jobc_netns_link"]
+
+
+def test_the_namespace_comes_down_when_its_shells_term_comes_after_the_command_ended(tmp_path):
+    """Slurm signals a step's processes one by one, so the namespace's shell may get its TERM once the command
+    has ended and the teardown has begun. Here the command ends on its own and a bore stand-in, stopped by the
+    teardown, sends that TERM: the WireGuard interface still goes down, and the shell ends with 143. Runs
+    jobc_netns_inside in a real user, network and mount namespace (unshare), with the wg-quick shim."""
+    script = compile_spec(SPEC).script
+    functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
+    (tmp_path / "functions.sh").write_text(functions)
+    step_dir = tmp_path / "step"
+    step_dir.mkdir()
+    (step_dir / "resolv.conf").write_text("nameserver 10.8.0.1\n")
+    (step_dir / "wireguard").write_text("net1\n")
+    (step_dir / "net1.conf").write_text("[Interface]\n")
+    (step_dir / "bore").write_text("bore bore.example.org 2200 8888 -\n")
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    (sync / "go").write_text("ok\n")
+    stand_ins = tmp_path / "bin"
+    stand_ins.mkdir()
+    for name in ("wg-quick", "_record.py"):
+        (stand_ins / name).symlink_to(SHIMS / name)
+    bore = stand_ins / "bore"
+    bore.write_text(
+        textwrap.dedent(f"""\
+            #!/bin/bash
+            trap 'echo stopped >> {tmp_path / "bore.log"}; kill -TERM "$PPID"; exit 0' TERM
+            echo started >> {tmp_path / "bore.log"}
+            while :; do sleep 0.05; done
+        """)
+    )
+    bore.chmod(0o755)
+    # The command ends on its own once bore has set its trap.
+    inside = 'eval "$(cat "$1")"; jobc_netns_inside slirp4netns "$2" -- sh -c "until [ -s \\"\\$0\\" ]; do sleep 0.05; done" "$3"'
+    driver = f'unshare --user --map-root-user --net --mount -- bash -c {shlex.quote(inside)} inside "$1" "$2" "$3"; echo "ended with $?"'
+    result = subprocess.run(
+        ["bash", "-c", driver, "driver", str(tmp_path / "functions.sh"), str(sync), str(tmp_path / "bore.log")],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PATH": f"{stand_ins}:{os.environ['PATH']}",
+            "JOBC_SHIM_LOG": str(tmp_path / "shims.jsonl"),
+            "JOBC_STEP_DIR": str(step_dir),
+        },
+        timeout=60,
+    )
+    assert result.stdout == "ended with 143\n", result.stderr
+    assert (tmp_path / "bore.log").read_text() == "started\nstopped\n"
+    log = (tmp_path / "shims.jsonl").read_text().splitlines()
+    assert [json.loads(line)["argv"] for line in log] == [
+        ["up", str(step_dir / "net1.conf")],
+        ["down", str(step_dir / "net1.conf")],
+    ]
