@@ -114,10 +114,21 @@ def spec(*steps, **top) -> str:
 # ---- a step fails ---------------------------------------------------------------------------------------------
 
 
-SIDECAR = launch(run(TRAP.format(name="sidecar-signal") + "; while :; do sleep 0.2; done", "sidecar"))
+# The sidecar says when its trap is set, and the next step waits for it: Slurm gives the job's CPUs to waiting
+# steps in no set order, and under load the sidecar could otherwise start only once the job is failing.
+SIDECAR = launch(
+    run(
+        TRAP.format(name="sidecar-signal") + '; touch "$STORAGE_PATH/sidecar-up"; while :; do sleep 0.2; done',
+        "sidecar",
+    )
+)
 FAILING_STEPS = (
     SIDECAR,
-    run('echo result > "$DEEPSQUARE_OUTPUT/result"', "write"),
+    run(
+        'for i in $(seq 1200); do [ -e "$STORAGE_PATH/sidecar-up" ] && break; sleep 0.1; done; '
+        'echo result > "$DEEPSQUARE_OUTPUT/result"',
+        "write",
+    ),
     run("echo failing; exit 7", "fail"),
     run('touch "$DEEPSQUARE_OUTPUT/after"', "after"),
 )
