@@ -351,18 +351,27 @@ def test_generated_container_scripts_pass_shellcheck(tmp_path):
         shellcheck(compile_steps(steps, redact=True), tmp_path)
 
 
-@pytest.mark.parametrize("tasks", [1, 4])
-def test_enroot_tasks_on_one_node_share_one_container(tmp_path, tasks):
-    """Concurrent jobc_enroot calls of one step: one create, every task starts, one remove, no lock left."""
+def task_functions(script: str) -> str:
+    """The task-side functions of a generated script, to run outside Slurm."""
+    return script[script.index("# In a step:") : script.index("# ---- running the job")]
+
+
+def write_enroot_task(tmp_path: Path) -> None:
+    """functions.sh (the task side of a one-container-step job) and the image img.sqsh, in tmp_path."""
     script = compile_steps("""
         - name: c
           run:
             container: {image: /img.sqsh}
             command: "true"
     """)
-    functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
-    (tmp_path / "functions.sh").write_text(functions)
+    (tmp_path / "functions.sh").write_text(task_functions(script))
     (tmp_path / "img.sqsh").write_text("squashfs")
+
+
+@pytest.mark.parametrize("tasks", [1, 4])
+def test_enroot_tasks_on_one_node_share_one_container(tmp_path, tasks):
+    """Concurrent jobc_enroot calls of one step: one create, every task starts, one remove, no lock left."""
+    write_enroot_task(tmp_path)
     log = tmp_path / "shims.jsonl"
     node_tmp = tmp_path / "tmp"
     node_tmp.mkdir()
@@ -404,15 +413,7 @@ def test_enroot_container_is_removed_when_the_tasks_term_comes_after_its_command
     """Slurm signals a step's processes one by one: the container's command may end on its TERM before the
     task's shell gets its own. That TERM, arriving here while the release waits for the node's lock (a flock
     stand-in sends it), must not stop the release: the container is removed, and the task ends with 143."""
-    script = compile_steps("""
-        - name: c
-          run:
-            container: {image: /img.sqsh}
-            command: "true"
-    """)
-    functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
-    (tmp_path / "functions.sh").write_text(functions)
-    (tmp_path / "img.sqsh").write_text("squashfs")
+    write_enroot_task(tmp_path)
     stand_ins = tmp_path / "bin"
     stand_ins.mkdir()
     flock = stand_ins / "flock"

@@ -10,7 +10,8 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from test_containers import shellcheck, srun_command, step_lines  # same directory (tests/backend has no __init__)
+# test_containers: the same directory (tests/backend has no __init__)
+from test_containers import shellcheck, srun_command, step_lines, task_functions
 
 from jobc import compile_spec
 
@@ -240,7 +241,7 @@ def test_bash_functions_parse_and_stay_out_of_argv(tmp_path):
     path = tmp_path / "job.sh"
     path.write_text(script)
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
-    functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
+    functions = task_functions(script)
     check = subprocess.run(
         ["bash", "-c", functions + "\nbash -c 'declare -F jobc_netns jobc_netns_inside jobc_netns_link'"],
         capture_output=True,
@@ -257,7 +258,7 @@ def test_the_namespace_comes_down_when_its_shells_term_comes_after_the_command_e
     teardown, sends that TERM: the WireGuard interface still goes down, and the shell ends with 143. Runs
     jobc_netns_inside in a real user, network and mount namespace (unshare), with the wg-quick shim."""
     script = compile_spec(SPEC).script
-    functions = script[script.index("# In a step:") : script.index("# ---- running the job")]
+    functions = task_functions(script)
     (tmp_path / "functions.sh").write_text(functions)
     step_dir = tmp_path / "step"
     step_dir.mkdir()
