@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from jobc.diagnostics import SourceError
@@ -224,7 +226,14 @@ def test_the_event_readers_span_tree_holds_what_the_node_trees_builder_finds(tex
         assert dict(mine.items()) == dict(theirs.items())
         for path in list(composed.spans) + [("nope",), (0,), (5,), ("steps", 9), ("a", 0), ("steps", "0")]:
             assert mine.get(path) == theirs.get(path), (view, path)
-            assert smap.locate(path, key=True) == composed.locate(path, key=True)
+    # The tree keeps the last path's parent: every lookup, in the document's order, backwards and in a shuffled
+    # order, with paths that go on past a value or miss, finds what the dict finds.
+    paths = list(composed.spans) + [("nope",), (0,), (5,), ("steps", 9), ("a", 0), ("steps", "0"), ("steps", 0, "x", 1)]
+    paths += [path + ("more", 0) for path in composed.spans]
+    for order in (paths, paths[::-1], random.Random(len(text)).sample(paths, len(paths))):
+        for path in order:
+            for key in (False, True):
+                assert smap.locate(path, key=key) == composed.locate(path, key=key), (path, key)
 
 
 def test_writing_to_a_span_trees_view_keeps_every_other_position() -> None:
