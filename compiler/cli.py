@@ -182,8 +182,15 @@ def run(argv: list[str]) -> int:
 
 def main() -> None:
     """The `jobc` command: Python's cyclic collector stays off, since the process ends with the command
-    (`cli_commands._one_by_one` turns it on between specs)."""
+    (`cli_commands._one_by_one` turns it on between specs).
+
+    Pydantic plugins (packages of the `pydantic` entry point group, such as tracing) are not loaded unless
+    `PYDANTIC_DISABLE_PLUGINS` is set: jobc's models are its own, a plugin installed beside it has no business
+    in its validation, and looking for one reads the metadata of every installed package at each start
+    (decision 68)."""
     import gc
+    import os
 
     gc.disable()
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.exit(run(sys.argv[1:]))

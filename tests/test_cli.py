@@ -126,6 +126,40 @@ def test_compile_of_a_job_without_use_imports_no_module_machinery(tmp_path: Path
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.parametrize(("setting", "loaded"), [(None, False), ("", True)])
+def test_compile_loads_no_pydantic_plugin_unless_the_user_asks(setting, loaded, tmp_path: Path) -> None:
+    """A distribution on the path with a `pydantic` entry point (as a tracing package installs one): jobc does
+    not import it; with `PYDANTIC_DISABLE_PLUGINS` set by the user (here to nothing: every plugin), pydantic
+    loads it as usual, which shows the plugin is found."""
+    site = tmp_path / "site"
+    (site / "probe_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "probe_plugin-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: probe-plugin\nVersion: 1.0\n"
+    )
+    (site / "probe_plugin-1.0.dist-info" / "entry_points.txt").write_text("[pydantic]\nprobe = probe_plugin:plugin\n")
+    marker = tmp_path / "plugin-imported"
+    (site / "probe_plugin.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        "class Plugin:\n    def new_schema_validator(self, *args, **kwargs):\n        return None, None, None\n"
+        "plugin = Plugin()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("JOBC_SITE", "PYDANTIC_DISABLE_PLUGINS")}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), *filter(None, [env.get("PYTHONPATH")])])
+    if setting is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = setting
+    job = EXAMPLES / "reference-job-minimal.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "jobc", "compile", str(job), "-o", "out.sh"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert marker.exists() is loaded
+
+
 # --- compile --------------------------------------------------------------------------------------
 
 
