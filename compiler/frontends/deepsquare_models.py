@@ -5,8 +5,6 @@ the user's file. Rules the reference states and the decisions of the project's
 notes (docs/decisions.md) live here, each with its message in `fields.py`.
 """
 
-from __future__ import annotations
-
 import shlex
 from typing import Annotated, Any, ClassVar, Optional, Union
 
@@ -44,6 +42,8 @@ from .fields import (
     exclusive_bodies,
     rule,
 )
+
+Problem = Union[str, tuple[str, str]]
 
 
 class Model(BaseModel):
@@ -102,9 +102,6 @@ def _given(data: dict, *names: str) -> list[str]:
 
 def _and(names: tuple[str, ...]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-Problem = Union[str, tuple[str, str]]
 
 
 def _problem(problem: Problem, data: Any) -> InitErrorDetails:
@@ -434,9 +431,9 @@ class Step(Model):
     dependsOn: Optional[ListOf(HandleName)] = None
     if_: Optional[Str] = Field(default=None, alias="if")
     run: Optional[StepRun] = None
-    for_: Optional[StepFor] = Field(default=None, alias="for")
-    launch: Optional[StepAsyncLaunch] = None
-    use: Optional[StepUse] = None
+    for_: Optional["StepFor"] = Field(default=None, alias="for")
+    launch: Optional["StepAsyncLaunch"] = None
+    use: Optional["StepUse"] = None
     steps: Optional[ListOf("Step")] = None
     catch: Optional[ListOf("Step")] = None
     finally_: Optional[ListOf("Step")] = Field(default=None, alias="finally")

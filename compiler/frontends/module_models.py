@@ -5,8 +5,6 @@ The grid decodes module.yaml ignoring unknown keys; jobc reports them (decision 
 (`despcription`). See docs/modules.md.
 """
 
-from __future__ import annotations
-
 from typing import Optional
 
 from .deepsquare_models import Model, Step

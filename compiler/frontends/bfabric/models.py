@@ -7,8 +7,6 @@ command will get. Rules the specification leaves open are jobc decisions,
 documented in docs/bfabric.md; each message is next to its rule.
 """
 
-from __future__ import annotations
-
 import re
 import shlex
 from typing import Annotated, Any, Literal, Optional, Union

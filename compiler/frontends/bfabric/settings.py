@@ -1,7 +1,5 @@
 """The command line's part of an app spec: its options checked, and the `--submitter` file read."""
 
-from __future__ import annotations
-
 import os
 import re
 from dataclasses import dataclass
