@@ -208,7 +208,7 @@ class SpanTree:
         self.children = array("I")  # the numbers of each container's values, a container's together
         self.shapes: list[Any] = [None]  # by shape number: None (a scalar), a length (a list), key -> index (a mapping)
         self.shape_ids: dict[Any, int] = {}
-        self._parent: tuple[Any, int | None] = ((), 0)  # the last path looked up but its last part, and its node
+        self._parent: tuple[Any, int] = ((), 0)  # the last path looked up but its last part, and its node
 
     def shape(self, of: Any) -> int:
         """The number of the shape of a list (its length) or of a mapping (the tuple of its keys)."""
@@ -231,7 +231,8 @@ class SpanTree:
             number = self._parent[1]
         else:
             number = self._walk(0, parent)
-            self._parent = (parent, number)
+            if number is not None:  # a path that misses is not kept: it says nothing of the next one
+                self._parent = (parent, number)
         return None if number is None else self._walk(number, path[-1:])
 
     def _walk(self, number: int, parts: Any) -> int | None:

@@ -63,8 +63,11 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def jobc_process(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "JOBC_SITE"}
+def jobc_process(
+    *args: str, cwd: Path, input: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`python -m jobc ARGS` without the caller's JOBC_SITE (`env`: the variables to run with instead)."""
+    env = {k: v for k, v in (os.environ if env is None else env).items() if k != "JOBC_SITE"}
     return subprocess.run(
         [sys.executable, "-m", "jobc", *args], cwd=cwd, input=input, capture_output=True, text=True, env=env, timeout=60
     )
@@ -143,19 +146,11 @@ def test_compile_loads_no_pydantic_plugin_unless_the_user_asks(setting, loaded, 
         "class Plugin:\n    def new_schema_validator(self, *args, **kwargs):\n        return None, None, None\n"
         "plugin = Plugin()\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("JOBC_SITE", "PYDANTIC_DISABLE_PLUGINS")}
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
     env["PYTHONPATH"] = os.pathsep.join([str(site), *filter(None, [env.get("PYTHONPATH")])])
     if setting is not None:
         env["PYDANTIC_DISABLE_PLUGINS"] = setting
-    job = EXAMPLES / "reference-job-minimal.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "jobc", "compile", str(job), "-o", "out.sh"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    proc = jobc_process("compile", str(EXAMPLES / "reference-job-minimal.json"), "-o", "out.sh", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert marker.exists() is loaded
 
