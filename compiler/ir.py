@@ -443,7 +443,7 @@ class ChunkDirs:
     (a shell word, created if missing); then the other steps run once per chunk directory: each one
     that `directory`/chunks.yml lists, else each `directory`/*/inputs.yml one level down, sorted."""
 
-    directory: str
+    directory: "str | Word"
     setup: int = 1
 
 

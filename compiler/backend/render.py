@@ -1,26 +1,28 @@
 """Render a lowered job into one bash script with the templates in `templates/`.
 
 One Jinja environment, configured so that every `{{ value }}` is shell-quoted
-(`quoting.finalize`). Macro output is generated code and is marked with the
-`code`/`block` filters. Rendering is a pure function of the IR and the site
-profile: no clock, no randomness, no environment lookups.
+(`quoting.finalize`); text that jobc generated is marked with the `code` filter.
+The step tree is written by `steps.StepWriter` (Python, under the same quoting
+rule) and handed to the template one top-level step at a time. Rendering is a
+pure function of the IR and the site profile: no clock, no randomness, no
+environment lookups.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from itertools import chain
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from .. import ir
-from ..diagnostics import Diagnostic, FieldPath, InModule, error, fail, format_path
+from ..diagnostics import Diagnostic, FieldPath, error, fail, format_path
 from ..directives import RESOURCE_DIRECTIVES, DirectiveError, sbatch_value
 from ..reserved import RESERVED_NAMES, RESERVED_PREFIXES
 from ..site import Site
-from . import networks, quoting, srun
-from .features import features, loop_shellcheck_codes
+from . import networks, quoting
+from .features import features
 from .quoting import Sh
+from .steps import StepWriter
 from .summary import header_lines
 from .words import render_word
 
@@ -54,21 +56,12 @@ def _environment():
     )
     env.filters.update(
         code=_Code,
-        block=lambda text, width: _Code(_indent(text, width) if width else text),
         words=quoting.words,
         comment=quoting.comment,
         site_path=quoting.site_path,
-        field_path=format_path,
         octal=lambda mode: Sh(format(mode, "o")),
-        launch_slots=lambda steps: [s.slot for s in steps if isinstance(s, ir.LaunchStep)],
     )
     env.tests.update(
-        run_step=lambda s: isinstance(s, ir.RunStep),
-        loop_step=lambda s: isinstance(s, ir.LoopStep),
-        launch_step=lambda s: isinstance(s, ir.LaunchStep),
-        module_step=lambda s: isinstance(s, ir.ModuleStep),
-        group_step=lambda s: isinstance(s, ir.GroupStep),
-        items_loop=lambda s: isinstance(s, ir.ItemsLoop),
         http_transport=lambda t: isinstance(t, ir.HttpTransport),
         s3_transport=lambda t: isinstance(t, ir.S3Transport),
     )
@@ -76,10 +69,11 @@ def _environment():
 
 
 class _Code:
-    """Generated code (the `code` and `block` filters' output), written as it is.
+    """Generated code (the `code` filter's output), written as it is.
 
-    Not an `Sh`: making one copies the text, and a macro's output is marked at every level of the step tree
-    (then copied again by `str()` when it is written); this wrapper hands the macro's own string on."""
+    Not an `Sh`: making one copies the text, and the steps' text (`steps.StepWriter`, one piece per top-level
+    step, megabytes in a large job) would be copied again by `str()` when it is written; this wrapper hands the
+    string on."""
 
     __slots__ = ("text",)
 
@@ -92,43 +86,6 @@ def _finalize(value):
     if type(value) is _Code:
         return value.text
     return render_word(value) if isinstance(value, ir.Word) else quoting.finalize(value)
-
-
-def _indent(text: str, width: int) -> str:
-    """Every line that is not blank (whitespace only) gets `width` spaces in front.
-
-    The whole script's steps pass through here once per nesting level, so each pass is a scan or two in C
-    over the text: a line of whitespace ends in whitespace, so a text without a newline after whitespace
-    (found by a search that skips to each newline and looks one character back) and without a last line of
-    whitespace has none; then every line that is not empty is padded by one substitution. Only a text with
-    a line that ends in whitespace takes the expression that keeps such a line as it is (no string per line
-    either way: that was most of the memory of a 100,000-step compile)."""
-    pad = " " * width
-    last_line = text[text.rfind("\n") + 1 :]
-    if _NEWLINE_AFTER_WHITESPACE.search(text) is None and not last_line.isspace():
-        padded = _LINE_AFTER_NEWLINE.sub("\n" + pad, text)
-        return padded if text[:1] in ("", "\n") else pad + padded
-    if width not in _PADDED_BLANK:
-        _PADDED_BLANK[width] = re.compile(r"^ {%d}([^\S\n]*)$" % width, re.MULTILINE)
-    return _PADDED_BLANK[width].sub(r"\1", pad + text.replace("\n", "\n" + pad))
-
-
-# A newline right after whitespace (the literal newline first lets `search` skip ahead fast).
-_NEWLINE_AFTER_WHITESPACE = re.compile(r"\n(?<=[^\S\n]\n)")
-# A newline that starts a line that is not empty.
-_LINE_AFTER_NEWLINE = re.compile(r"\n(?=[^\n])")
-_PADDED_BLANK: dict[int, re.Pattern[str]] = {}
-
-
-class StepLines(NamedTuple):
-    """What Python writes of one step, handed to the templates in one call per step (a call from a template
-    costs more than most of these lines): where the step is in the spec, the note on the resources it
-    inherits, and for a run step the batch-shell lines before its srun and the srun line itself."""
-
-    origin: Sh
-    note: str
-    setup: list[Sh]
-    srun: Sh | None
 
 
 def render_script(
@@ -147,29 +104,7 @@ def render_script(
     template = env.get_template("script.sh.j2")
     found = features(job)
     path_text = lru_cache(maxsize=None)(format_path)  # each step's path: in the header and in its comment
-
-    def origin(step: ir.AnyStep) -> Sh:
-        """`steps[1] "train" (gpu-training.yaml:27)`: where a reviewer finds the step in the spec."""
-        text = path_text(step.path)
-        if step.name:
-            text += f' "{step.name}"'
-        line = line_of(step.path) if line_of else None
-        module = None
-        if InModule in map(type, step.path):  # a step of a module (rare): its script's name, not the job's
-            module = next(part for part in reversed(step.path) if isinstance(part, InModule))
-        if line:
-            text += f" ({module.script_name if module else job.source_name or 'spec'}:{line})"
-        return quoting.comment(text)
-
-    def step_lines(step: ir.AnyStep) -> StepLines:
-        if not isinstance(step, ir.RunStep):
-            return StepLines(origin(step), "", [], None)
-        return StepLines(
-            origin(step),
-            srun.inherited_note(step),
-            srun.step_setup(step, job, site),
-            srun.srun_line(step, job, site, found),
-        )
+    writer = StepWriter(job, site, found, line_of, path_text)
 
     def secret(value: ir.Secret) -> Sh:
         return quoting.quote(f"<redacted: {value.field}>" if redact else value.value)
@@ -180,8 +115,7 @@ def render_script(
         features=found,
         directives=sbatch_directives(job, site),
         header=header_lines(job, found.secrets, digest or "unknown", path_text),
-        step_lines=step_lines,
-        loop_shellcheck_codes=loop_shellcheck_codes,
+        step_texts=writer.top_level(),
         secret=secret,
         reserved_case=RESERVED_CASE,
         dns_forwarder=networks.DNS_FORWARDER,

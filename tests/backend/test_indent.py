@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jobc.backend.render import _indent
+from jobc.backend.steps import indent as _indent
 
 
 def _by_lines(text: str, width: int) -> str:
