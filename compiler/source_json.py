@@ -1,8 +1,10 @@
 """The JSON reader: a spec's text to plain data and positions.
 
 The standard library's decoder keeps no positions, so its pure-Python scanner runs here with hooks that
-record where each value starts and ends, and keys are found by walking back from their values. It is a
-module of its own so that a YAML spec never imports it.
+record where each value starts and ends, and keys are found by walking back from their values. The positions
+go into a `SpanTree`, as the YAML event reader's do: a field path and a dict entry per value cost most of the
+reading time of a large spec (and most of its memory). It is a module of its own so that a YAML spec never
+imports it.
 """
 
 from __future__ import annotations
@@ -10,18 +12,14 @@ from __future__ import annotations
 import json
 import json.decoder
 import json.scanner
-from dataclasses import dataclass
 from typing import Any
 
 from .diagnostics import FieldPath, SourceError
-from .source_map import MAX_DEPTH, Source, SourceMap, _check_key, _LineIndex
+from .source_map import _WORD, MAX_DEPTH, Source, SourceMap, SpanTree, _check_key, _LineIndex
 
-
-@dataclass(frozen=True)
-class _At:
-    value: Any
-    offset: int
-    end: int
+# A scanned value: (value, offset of its first character, offset just after it). A tuple, not a class: a large
+# spec has a few hundred thousand of them, made and dropped while it is read.
+_At = tuple
 
 
 class _PositionDecoder(json.JSONDecoder):
@@ -42,7 +40,7 @@ class _PositionDecoder(json.JSONDecoder):
                 if exc.offset is None:  # the innermost value: the number itself starts here
                     exc.offset = idx
                 raise
-            return _At(value, idx, end), end
+            return (value, idx, end), end
 
         return scan
 
@@ -95,32 +93,68 @@ def load_json(text: str) -> Source:
     if end != len(text):
         line, col = _line_col(text, end)
         raise SourceError("invalid JSON: extra data after the document", line, col)
+    if len(text) >= _WORD:  # a position would not fit the tree's 32 bits (and the text is 4 GiB or more)
+        raise SourceError("spec too large: 4 GiB or more of JSON", 1, 1)
     smap = SourceMap()
-    lines = _LineIndex(text)
-    return Source(_unwrap(root, (), smap, lines, 0), smap, "json")
+    return Source(_TreeBuilder(smap, _LineIndex(text)).value(root, (), 0, 0), smap, "json")
 
 
-def _unwrap(at: _At, path: FieldPath, smap: SourceMap, lines: "_LineIndex", depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *lines.at(at.offset))
-    smap.positions.setdefault(path, lines.at(at.offset))
-    smap.end_positions.setdefault(path, lines.at(at.end))
-    value = at.value
-    if isinstance(value, _Pairs):
-        out: dict = {}
-        for key, item in value:
-            key_at = lines.at(_key_start(lines.text, item.offset))
-            _check_key(path, key, key_at)
-            if key in out:
-                first = smap.key_positions[path + (key,)]
-                raise SourceError(f"duplicate key {key!r} (first defined on line {first[0]})", *key_at)
-            inner = path + (key,)
-            smap.key_positions[inner] = key_at
-            out[key] = _unwrap(item, inner, smap, lines, depth + 1)
-        return out
-    if isinstance(value, list):
-        return [_unwrap(item, path + (i,), smap, lines, depth + 1) for i, item in enumerate(value)]
-    return value
+class _TreeBuilder:
+    """Plain data from the scanned values, and their positions into the source map's `SpanTree` (a value's
+    number is its place in the document's order); the first problem met in that order is raised."""
+
+    def __init__(self, smap: SourceMap, lines: _LineIndex):
+        import bisect
+
+        self.tree = smap.tree = SpanTree()
+        self.nodes, self.children = self.tree.nodes, self.tree.children
+        self.text, self.starts, self.bisect = lines.text, lines.starts, bisect.bisect_right
+
+    def packed(self, offset: int) -> int:
+        """The (line, col) of `offset`, 1-based, as line << 32 | col."""
+        line = self.bisect(self.starts, offset)
+        return line << 32 | (offset - self.starts[line - 1] + 1)
+
+    def value(self, at: _At, path: FieldPath, depth: int, key_at: int) -> Any:
+        """The data of `at`, at `path`; its key (if any) at `key_at` (packed, else 0)."""
+        value, offset, end = at
+        if depth > MAX_DEPTH:
+            raise SourceError(f"spec nested deeper than {MAX_DEPTH} levels", *_unpacked(self.packed(offset)))
+        nodes = self.nodes
+        slot = len(nodes)  # its four words; its number is slot // 4
+        nodes.extend((self.packed(offset), self.packed(end), key_at, 0))
+        if isinstance(value, _Pairs):
+            members: list[int] = []
+            out: dict = {}
+            for key, item in value:
+                key_packed = self.packed(_key_start(self.text, item[1]))
+                _check_key(path, key, _unpacked(key_packed))
+                if key in out:
+                    first = nodes[4 * members[list(out).index(key)] + 2] >> 32
+                    raise SourceError(f"duplicate key {key!r} (first defined on line {first})", *_unpacked(key_packed))
+                members.append(len(nodes) // 4)
+                out[key] = self.value(item, path + (key,), depth + 1, key_packed)
+            self._close(slot, self.tree.shape(tuple(out)), members)
+            return out
+        if isinstance(value, list):
+            members = []
+            items = []
+            for i, item in enumerate(value):
+                members.append(len(nodes) // 4)
+                items.append(self.value(item, path + (i,), depth + 1, 0))
+            self._close(slot, self.tree.shape(len(items)), members)
+            return items
+        return value
+
+    def _close(self, slot: int, shape: int, members: list[int]) -> None:
+        """A container's shape and its values' numbers, once they are read."""
+        children = self.children
+        self.nodes[slot + 3] = shape << 32 | len(children)
+        children.extend(members)
+
+
+def _unpacked(packed: int) -> tuple[int, int]:
+    return packed >> 32, packed & _WORD
 
 
 def _key_start(text: str, value_offset: int) -> int:

@@ -73,6 +73,35 @@ def test_json_nesting_limit() -> None:
     assert "nested" in message
 
 
+def test_json_duplicate_key_names_the_line_of_the_first() -> None:
+    assert err('{"x": {"a": 1,\n  "b": 2,\n  "a": 3}}', "json") == ("duplicate key 'a' (first defined on line 1)", 3, 3)
+
+
+def test_json_positions_are_kept_in_the_span_tree() -> None:
+    src = load('{"steps": [\n  {"name": "a"},\n  {"name": "b", "run": {}}\n]}', "json")
+    smap = src.source_map
+    assert smap.tree is not None, "a JSON spec's positions are a SpanTree, as a YAML spec's"
+    assert [path for path, _ in smap.items()] == [
+        (),
+        ("steps",),
+        ("steps", 0),
+        ("steps", 0, "name"),
+        ("steps", 1),
+        ("steps", 1, "name"),
+        ("steps", 1, "run"),
+    ]
+    assert smap.end_of(("steps", 1)) == (3, 27)
+    assert smap.locate(("steps", 1, "run", "command"), key=True) == (3, 24)  # its parent's value
+
+
+def test_json_of_4_gib_or_more_is_refused_before_positions_overflow(monkeypatch) -> None:
+    """A position is 32 bits of line and 32 of column; the limit is lowered here, a 4 GiB text is not made."""
+    import jobc.source_json
+
+    monkeypatch.setattr(jobc.source_json, "_WORD", 8)
+    assert err('{"a": 1}', "json") == ("spec too large: 4 GiB or more of JSON", 1, 1)
+
+
 # --- YAML -------------------------------------------------------------------------------------
 
 
