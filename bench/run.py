@@ -229,6 +229,8 @@ def add_large(cases: Cases, jobc: list[str], tmp: Path, many_dir: Path, names: l
     """The large specs and the many-spec runs (left out by `--startup`)."""
     cases.add("flat-big", jobc + ["compile", "flat-big.yaml", "-o", "/dev/null"], tmp)
     cases.add("flat-bigger", jobc + ["compile", "flat-bigger.yaml", "-o", "/dev/null"], tmp, every=slow)
+    cases.add("json-big", jobc + ["compile", "flat-big.json", "-o", "/dev/null"], tmp)
+    cases.add("json-bigger", jobc + ["compile", "flat-bigger.json", "-o", "/dev/null"], tmp, every=slow)
     cases.add("nested-big", jobc + ["compile", "nested-big.yaml", "-o", "/dev/null"], tmp)
     cases.add("nested-bigger", jobc + ["compile", "nested-bigger.yaml", "-o", "/dev/null"], tmp, every=slow)
     cases.add("invalid-bigger", jobc + ["validate", "invalid-bigger.yaml"], tmp, expect=(2,), every=slow)
@@ -245,6 +247,13 @@ def large_rows(cases: Cases, big: int, bigger: int, many: int) -> list[tuple[str
             f"{bigger:,} flat steps",
             f"{ms('flat-bigger')}, {cases.rss['flat-bigger']:.0f} MB",
             f"{ratio('flat-bigger', 'flat-big'):.2f}× {big:,}",
+            f"≤ 11× {big:,}, ≤ 300 MB",
+        ),
+        (f"{big:,} flat steps, JSON", ms("json-big"), f"{ratio('json-big', 'compile'):.2f}× minimal", "≤ 3× minimal"),
+        (
+            f"{bigger:,} flat steps, JSON",
+            f"{ms('json-bigger')}, {cases.rss['json-bigger']:.0f} MB",
+            f"{ratio('json-bigger', 'json-big'):.2f}× {big:,}",
             f"≤ 11× {big:,}, ≤ 300 MB",
         ),
         (
@@ -295,6 +304,8 @@ def compiler_figures(args, rounds: int, venv: Path) -> tuple[str, list[tuple[str
     if not args.startup:
         specs.write_flat(tmp / "flat-big.yaml", big)
         specs.write_flat(tmp / "flat-bigger.yaml", bigger)
+        specs.write_flat_json(tmp / "flat-big.json", big)
+        specs.write_flat_json(tmp / "flat-bigger.json", bigger)
         specs.write_nested(tmp / "nested-big.yaml", big)
         specs.write_nested(tmp / "nested-bigger.yaml", bigger)
         specs.write_flat(tmp / "invalid-bigger.yaml", bigger, invalid=True)

@@ -1,7 +1,9 @@
-"""The specs the benchmark compiles: generated at a given size, written as YAML (block style, as people write)."""
+"""The specs the benchmark compiles: generated at a given size, written as YAML (block style, as people write)
+or as JSON (indented, as the Job Reference's examples are)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -20,6 +22,16 @@ def write_flat(path: Path, steps: int, *, invalid: bool = False) -> None:
         fh.write(HEAD)
         for i in range(steps):
             fh.write(_run_step(i, "  ", invalid and i % 100 == 0))
+
+
+def write_flat_json(path: Path, steps: int) -> None:
+    """The steps of `write_flat`, as JSON."""
+    job = {
+        "resources": {"tasks": 1, "cpusPerTask": 1, "memPerCpu": 512, "gpusPerTask": 0},
+        "steps": [{"name": f"step {i}", "run": {"command": f'echo "step {i}" > /dev/null'}} for i in range(steps)],
+    }
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(job, fh, indent=2)
 
 
 def write_nested(path: Path, steps: int) -> None:

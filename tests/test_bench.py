@@ -22,7 +22,7 @@ def test_bench_runs_with_tiny_sizes() -> None:
     assert rows[0].split("|")[1].strip() == "figure"
     figures = {row.split("|")[1].strip() for row in rows[2:]}
     assert {"cold `jobc compile` minimal job", "`jobc --help`", "completion (`jobc comp<TAB>`)"} <= figures
-    assert "50 flat steps" in figures and "500 steps nested 5 deep" in figures
+    assert "50 flat steps" in figures and "500 steps nested 5 deep" in figures and "500 flat steps, JSON" in figures
 
 
 def test_bench_startup_selection_leaves_out_the_large_specs() -> None:
