@@ -101,7 +101,8 @@ def load_json(text: str) -> Source:
 
 class _TreeBuilder:
     """Plain data from the scanned values, and their positions into the source map's `SpanTree` (a value's
-    number is its place in the document's order); the first problem met in that order is raised."""
+    number is its place in the document's order); the first problem met in that order is raised. The scanned
+    values are emptied on the way."""
 
     def __init__(self, smap: SourceMap, lines: _LineIndex):
         import bisect
@@ -126,7 +127,8 @@ class _TreeBuilder:
         if isinstance(value, _Pairs):
             members: list[int] = []
             out: dict = {}
-            for key, item in value:
+            for j in range(len(value)):
+                key, item = _take(value, j)
                 key_packed = self.packed(_key_start(self.text, item[1]))
                 _check_key(path, key, _unpacked(key_packed))
                 if key in out:
@@ -139,9 +141,9 @@ class _TreeBuilder:
         if isinstance(value, list):
             members = []
             items = []
-            for i, item in enumerate(value):
+            for i in range(len(value)):
                 members.append(len(nodes) // 4)
-                items.append(self.value(item, path + (i,), depth + 1, 0))
+                items.append(self.value(_take(value, i), path + (i,), depth + 1, 0))
             self._close(slot, self.tree.shape(len(items)), members)
             return items
         return value
@@ -151,6 +153,13 @@ class _TreeBuilder:
         children = self.children
         self.nodes[slot + 3] = shape << 32 | len(children)
         children.extend(members)
+
+
+def _take(items: list, i: int) -> Any:
+    """`items[i]`, no longer held by `items`: the scanned values are let go while the data grows (both are as big
+    as the spec)."""
+    item, items[i] = items[i], None
+    return item
 
 
 def _unpacked(packed: int) -> tuple[int, int]:
