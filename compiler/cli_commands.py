@@ -375,7 +375,10 @@ def validate_command(
         failed = False
         for spec in _one_by_one(specs):
             try:
-                result = compile_spec(_read(spec), name=spec, site=site, options=options)
+                held = [_read(spec)]  # let go of once read, as by compile
+                result = compile_spec(held, name=spec, site=site, options=options, stream=True)
+                for _ in result.chunks():  # rendered as by compile (the render finds problems too), never held
+                    pass
             except SpecError as exc:
                 _report(spec, exc, reporter)
                 failed = True
