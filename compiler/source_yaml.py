@@ -206,6 +206,8 @@ class _EventBuilder:
             nodes.extend(
                 ((start.line + 1) << 32 | (start.column + 1), (end.line + 1) << 32 | (end.column + 1), key_at, 0)
             )
+            if event.style:  # quoted or block: a string, whatever its tag (`_scalar`'s first rule)
+                return event.value
             return _scalar(event.value, event.style, self._tag(event), start)
         if kind is self.alias:
             raise _Unusual
@@ -238,10 +240,15 @@ class _EventBuilder:
             key_event = self.get()
             if type(key_event) is not self.scalar or key_event.anchor is not None:
                 raise _Unusual
-            if self._tag(key_event) == _MERGE:
-                raise _Unusual
-            key = names.setdefault(key_event.value, key_event.value)
-            if key in out or _SURROGATE.search(key):
+            text = key_event.value
+            if (text == "<<" or key_event.tag is not None) and self._tag(key_event) == _MERGE:
+                raise _Unusual  # only a plain `<<` or an explicit tag can make a merge key
+            key = names.get(text)
+            if key is None:  # a key met for the first time: one string for all its occurrences, checked once
+                if _SURROGATE.search(text):
+                    raise _Unusual
+                key = names[text] = text
+            if key in out:
                 raise _Unusual
             mark = key_event.start_mark
             members.append(self.count)
