@@ -150,7 +150,7 @@ def _compile(
             job,
             site,
             redact=redact,
-            line_of=lambda path: _line(source_map, path),
+            line_of=_line_of(source_map),
             digest=digest,
             in_pieces=stream,
         )
@@ -179,14 +179,17 @@ def _check_valid_part(exc, **context) -> None:
         pass
 
 
-def _line(source_map, path) -> int | None:
+def _line_of(source_map):
+    """The spec line of a field path, for the steps' comments (called once per step: the import is done once)."""
     from .diagnostics import split_path
 
-    module, inside = split_path(path)[-1]
-    if module is not None:  # a step of a module: its line in the module's file
-        source_map = module.source_map
-    pos = source_map.locate(inside, key=True)  # a mapping under a key: the key's line, where a reader looks
-    return pos[0] if pos else None
+    def line_of(path) -> int | None:
+        module, inside = split_path(path)[-1]
+        smap = module.source_map if module is not None else source_map  # a module's step: its line in its file
+        pos = smap.locate(inside, key=True)  # a mapping under a key: the key's line, where a reader looks
+        return pos[0] if pos else None
+
+    return line_of
 
 
 def _has_secrets(job) -> bool:

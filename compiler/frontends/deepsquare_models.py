@@ -77,20 +77,18 @@ class Model(BaseModel):
             # forward references were resolved (Step); the outer application does the checks.
             return handler(data)
         problems = cls._checks(data)
+        if not problems:  # most mappings: a second application finds none either
+            return handler(data)
         _CHECKING.add(id(data))
         try:
-            result = handler(data)
+            handler(data)
         except ValidationError as exc:
-            if not problems:
-                raise
             raise ValidationError.from_exception_data(
                 exc.title, [_problem(message, data) for message in problems] + [_again(e) for e in exc.errors()]
             ) from None
         finally:
             _CHECKING.discard(id(data))
-        if problems:
-            raise ValidationError.from_exception_data(cls.__name__, [_problem(message, data) for message in problems])
-        return result
+        raise ValidationError.from_exception_data(cls.__name__, [_problem(message, data) for message in problems])
 
 
 _CHECKING: set[int] = set()  # ids of the mappings whose checks are running
