@@ -73,6 +73,13 @@ def test_json_nesting_limit() -> None:
     assert "nested" in message
 
 
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_nesting_beyond_the_limit_is_placed_at_the_first_value_too_deep(fmt: str) -> None:
+    """`[[[…]]]` is the same text in both formats, and both readers place it alike."""
+    deep = "[" * (MAX_DEPTH + 50) + "]" * (MAX_DEPTH + 50)
+    assert err(deep, fmt) == (f"spec nested deeper than {MAX_DEPTH} levels", 1, MAX_DEPTH + 2)
+
+
 def test_json_duplicate_key_names_the_line_of_the_first() -> None:
     assert err('{"x": {"a": 1,\n  "b": 2,\n  "a": 3}}', "json") == ("duplicate key 'a' (first defined on line 1)", 3, 3)
 
