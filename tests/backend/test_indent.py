@@ -1,4 +1,4 @@
-"""The `block` filter's indenting: every line that is not blank (empty or whitespace only) gets the pad."""
+"""`steps.indent`: every line that is not blank (empty or whitespace only) gets the pad."""
 
 from __future__ import annotations
 
