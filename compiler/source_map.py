@@ -141,7 +141,8 @@ class SourceMap:
     key is (`key_positions`) and where each value ends, just after it (`end_positions`).
 
     The three are views of `spans`, which keeps one `_span` per value: its start, its end and its key's place;
-    or, for a spec read by the YAML event reader, of `tree` (a `SpanTree`), until a view is written to."""
+    or, for a spec read by the JSON reader or the YAML event reader, of `tree` (a `SpanTree`), until a view is
+    written to."""
 
     __slots__ = ("spans", "tree", "positions", "key_positions", "end_positions")
 
