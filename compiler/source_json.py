@@ -112,7 +112,7 @@ def _unpacked(packed: int) -> tuple[int, int]:
 def _problem(text: str) -> SourceError:
     """The problem of a text the C scanner refused, as the pure-Python scanner finds it: its words, its place."""
     try:
-        root_end = _PositionDecoder().scan_once(text, _skip_ws(text, 0))[1]
+        root_end = _PurePythonDecoder().scan_once(text, _skip_ws(text, 0))[1]
     except json.JSONDecodeError as exc:
         message, line, col = _json_problem(text, exc)
         return SourceError(f"invalid JSON: {message}", line, col)
@@ -131,7 +131,7 @@ def _problem(text: str) -> SourceError:
     return SourceError("invalid JSON: unreadable", line, col)  # both scanners read the same grammar: not met
 
 
-class _PositionDecoder(json.JSONDecoder):
+class _PurePythonDecoder(json.JSONDecoder):
     """The stdlib decoder with its pure-Python scanner, noting where a too long integer starts."""
 
     def __init__(self) -> None:
