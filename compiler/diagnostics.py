@@ -42,13 +42,14 @@ def split_path(path: FieldPath) -> list[tuple["InModule | None", FieldPath]]:
     return parts
 
 
-def format_path(path: FieldPath) -> str:
+def format_path(path: FieldPath, start: str = "") -> str:
     """`("steps", 2, "run", "shell")` -> `steps[2].run.shell`; control characters in keys are shown escaped.
+    `start`: the text of a path that `path` continues (the render's memo makes a step's from its parent's).
 
     A path into a module file shows the part inside that file. Called for every step of a script (its
     comment, its name, the header): an `InModule` starts the text again, without `split_path`'s list of
     parts, and a key is only escaped when it holds a control character."""
-    out = ""
+    out = start
     for part in path:
         if isinstance(part, str):
             if _CONTROL.search(part) is not None:

@@ -103,7 +103,7 @@ def render_script(
     env = environment()
     template = env.get_template("script.sh.j2")
     found = features(job)
-    path_text = lru_cache(maxsize=None)(format_path)  # each step's path: in the header and in its comment
+    path_text = path_texts()  # each step's path: in the header and in its comment
     writer = StepWriter(job, site, found, line_of, path_text)
 
     def secret(value: ir.Secret) -> Sh:
@@ -124,6 +124,26 @@ def render_script(
     # The newlines restored in each piece, the last newline added to the join: one copy of the script, not three.
     script = chain(map(quoting.restore_newlines, pieces), ("\n",))
     return script if in_pieces else "".join(script)  # type: ignore[return-value]
+
+
+def path_texts() -> Callable[[FieldPath], str]:
+    """`format_path`, remembered, each path's text made from the nearest shorter path already made.
+
+    The header and the step comments take the steps' paths in the document's order, a step's parent before
+    it, so a step 5 deep (a path of 17 parts, 2.6 µs to format) is its parent's text and its last 3 parts.
+    Only the paths asked for are kept (not every prefix: 100,000 nested steps would hold 100,000 more)."""
+    memo: dict[FieldPath, str] = {(): ""}
+
+    def path_text(path: FieldPath) -> str:
+        text = memo.get(path)
+        if text is None:
+            cut = len(path) - 1
+            while path[:cut] not in memo:  # () is in it
+                cut -= 1
+            text = memo[path] = format_path(path[cut:], memo[path[:cut]])
+        return text
+
+    return path_text
 
 
 def sbatch_directives(job: ir.Job, site: Site) -> list[tuple[str, Sh]]:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jobc import compile_spec, ir
 from jobc.backend import containers
+from jobc.backend.render import path_texts
+from jobc.diagnostics import InModule, format_path
 from jobc.frontends import data_to_ir
 from jobc.options import AppOptions, CompileOptions
 from jobc.passes import run_passes
@@ -130,3 +134,24 @@ def test_the_same_image_is_the_same_cache_file_from_either_frontend() -> None:
 def test_rendered_lines(runtime: str, line: str) -> None:
     script = compile_spec(APP, name="app.yaml", options=app_options(runtime)).script
     assert line in script, script
+
+
+_PART = st.one_of(
+    st.sampled_from(["steps", "for", "launch", "catch", "run", "k\x01ey"]),
+    st.integers(min_value=0, max_value=3),
+    st.builds(lambda name: InModule(name, None), st.sampled_from(["m.yaml", "n.yaml"])),
+)
+
+
+@given(st.lists(st.lists(_PART, max_size=8).map(tuple), max_size=12))
+def test_path_texts_remembers_format_path_whatever_the_order_of_the_paths(paths):
+    """Each path's text is made from the nearest shorter one already made: the same text as format_path's,
+    whichever paths came before (parents or not, module parts and escaped keys included)."""
+    path_text = path_texts()
+    for path in paths + paths[::-1]:
+        assert path_text(path) == format_path(path)
+
+
+def test_format_path_continues_the_text_of_a_shorter_path():
+    assert format_path(("for", "steps", 2), "steps[0]") == "steps[0].for.steps[2]"
+    assert format_path((InModule("m.yaml", None), "steps", 1), "steps[3].use") == "steps[1]"
