@@ -102,8 +102,8 @@ def test_help_version_and_completion_import_no_heavy_module(args: list[str], tmp
     probe = (
         "import sys\n"
         f"sys.argv = ['jobc', *{args!r}]\n"
-        "from jobc.cli import main\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "from jobc.cli import command\n"
+        "code = command(sys.argv[1:])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('pydantic', 'pydantic_core', 'jinja2', 'yaml', 'mako', 'typer', 'click', 'argparse'))\n"
         "print(repr(heavy), file=sys.stderr)\n"
@@ -119,8 +119,9 @@ def test_compile_of_a_job_without_use_imports_no_module_machinery(tmp_path: Path
     probe = (
         "import sys\n"
         f"sys.argv = ['jobc', 'compile', {str(EXAMPLES / 'reference-job-minimal.json')!r}, '-o', 'out.sh']\n"
-        "from jobc.cli import main\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "from jobc.cli import command\n"
+        "code = command(sys.argv[1:])\n"
+        "assert not code, code\n"
         "print(repr(sorted(m for m in sys.modules if m.startswith(('jobc.modules', 'jobc.frontends.module_models')))))\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
@@ -440,6 +441,42 @@ def test_python_dash_m_jobc(here: Path) -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("#!")
     proc = jobc_process("compile", "bad.yaml", cwd=here)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_a_large_script_reaches_a_pipe_whole_from_the_console_command(tmp_path: Path) -> None:
+    """The command ends without the interpreter's teardown (`cli.leave`): a script far larger than a pipe's
+    buffer still arrives byte for byte, with exit code 0."""
+    steps = "".join(f"  - name: s{i}\n    run:\n      command: echo {i}\n" for i in range(2000))
+    spec = "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 512, gpusPerTask: 0}\nsteps:\n" + steps
+    (tmp_path / "big.yaml").write_text(spec)
+    proc = jobc_process("compile", "big.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout) > 500_000
+    assert proc.stdout == jobc.compile_spec(spec, name="big.yaml").script
+
+
+def test_leave_flushes_what_is_buffered_and_skips_the_teardown() -> None:
+    """`leave(code)`: the buffered output goes out, the code is kept, and what a teardown runs (here an
+    `atexit` function) does not run."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('teardown ran'))\n"
+        "sys.stdout.write('buffered output')\n"
+        "sys.stderr.write('buffered error')\n"
+        "from jobc.cli import leave\n"
+        "leave(3)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=_BUFFERED, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "buffered output", "buffered error")
+
+
+def test_leave_with_a_flush_that_fails_ends_with_exit_code_74() -> None:
+    probe = "import os, sys\nfrom jobc.cli import leave\nsys.stdout.write('lost')\nos.close(1)\nleave(0)\n"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=_BUFFERED, timeout=60)
+    assert proc.returncode == 74, proc.stderr
+
+
+_BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # the output waits for a flush
 
 
 # --- schema: tests/test_schema.py ----------------------------------------------------------------------

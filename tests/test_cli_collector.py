@@ -47,11 +47,12 @@ def test_the_command_ends_with_the_collector_off_and_turned_on_only_between_spec
     spec = str(EXAMPLES / "reference-job-minimal.json")
     probe = (
         "import gc, sys\n"
-        "from jobc.cli import main\n"
+        "from jobc.cli import command\n"
         "passes = []\n"
         "gc.callbacks.append(lambda phase, info: passes.append(phase))\n"
         f"sys.argv = ['jobc', 'compile', '--out-dir', 'out', *[{spec!r}] * 1, *[{str(EXAMPLES / 'gpu-training.yaml')!r}] * {count - 1}]\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "code = command(sys.argv[1:])\n"
+        "assert not code, code\n"
         "print(gc.isenabled(), bool(passes), file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
