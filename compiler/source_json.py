@@ -19,8 +19,9 @@ from typing import Any
 from .diagnostics import FieldPath, SourceError
 from .source_map import _WORD, MAX_DEPTH, Source, SourceMap, SpanTree, _check_key, _LineIndex
 
-# The tokens of a valid JSON text that start a value or a key; `,` `:` and whitespace are skipped.
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]|[^\s,:\[\]{}"]+', re.S)
+# The tokens of a valid JSON text that start a value or a key; `,` `:` and whitespace are skipped. A string is
+# written as runs of plain characters between escapes, not one alternative per character: a third faster.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]|[^\s,:\[\]{}"]+', re.S)
 
 
 class _Pairs(list):
@@ -52,6 +53,7 @@ class _TreeBuilder:
         self.tree = smap.tree = SpanTree()
         self.nodes, self.children = self.tree.nodes, self.tree.children
         self.next_token = _TOKEN.finditer(lines.text).__next__
+        self.keys: set[str] = set()  # the keys already checked (`_check_key`)
         self.starts, self.bisect = lines.starts, bisect.bisect_right
 
     def packed(self, offset: int) -> int:
@@ -70,15 +72,27 @@ class _TreeBuilder:
         if type(value) is _Pairs:
             members: list[int] = []
             out: dict = {}
+            next_token, packed, keys = self.next_token, self.packed, self.keys
+            scalars_here = depth < MAX_DEPTH
             for j in range(len(value)):
-                key, item = _take(value, j)
-                key_packed = self.packed(self.next_token().start())
-                _check_key(path, key, _unpacked(key_packed))
+                key, item = value[j]
+                value[j] = None  # let go of the decoded pair: it and the data are as big as the spec
+                key_packed = packed(next_token().start())
+                if key not in keys:  # a key met for the first time: checked once for all its occurrences
+                    _check_key(path, key, _unpacked(key_packed))
+                    keys.add(key)
                 if key in out:
                     first = nodes[4 * members[list(out).index(key)] + 2] >> 32
                     raise SourceError(f"duplicate key {key!r} (first defined on line {first})", *_unpacked(key_packed))
                 members.append(len(nodes) // 4)
-                out[key] = self.value(item, path + (key,), depth + 1, key_packed)
+                kind = type(item)
+                if scalars_here and kind is not _Pairs and kind is not list:  # `value`'s last case, written out
+                    start, end = next_token().span()
+                    at = packed(start)
+                    nodes.extend((at, at + end - start, key_packed, 0))  # a scalar's token is on one line
+                    out[key] = item
+                else:
+                    out[key] = self.value(item, path + (key,), depth + 1, key_packed)
             self._close(slot, self.tree.shape(tuple(out)), members)
             return out
         if type(value) is list:
@@ -88,7 +102,7 @@ class _TreeBuilder:
                 value[i] = self.value(value[i], path + (i,), depth + 1, 0)
             self._close(slot, self.tree.shape(len(value)), members)
             return value
-        nodes[slot + 1] = self.packed(token.end())
+        nodes[slot + 1] = nodes[slot] + token.end() - token.start()  # a scalar's token is on one line
         return value
 
     def _close(self, slot: int, shape: int, members: list[int]) -> None:
@@ -97,12 +111,6 @@ class _TreeBuilder:
         self.nodes[slot + 1] = self.packed(self.next_token().end())
         self.nodes[slot + 3] = shape << 32 | len(children)
         children.extend(members)
-
-
-def _take(items: list, i: int) -> Any:
-    """`items[i]`, no longer held by `items`."""
-    item, items[i] = items[i], None
-    return item
 
 
 def _unpacked(packed: int) -> tuple[int, int]:
