@@ -204,8 +204,8 @@ def command(argv: list[str]) -> int:
 def leave(code: int) -> None:
     """End the process with `code` once standard output and error are flushed, without the interpreter's
     teardown, as mypy's `hard_exit` does (decision 71): the teardown finalises every module's objects
-    (pydantic's schemas, Jinja's environment, the job's IR) in a full collection, collector off or not, a
-    seventh of a minimal compile. Nothing of jobc's waits for it: a command has closed its files when it
+    (pydantic's schemas, Jinja's environment, the job's IR) in a full collection, collector off or not, an
+    eighth of a minimal compile. Nothing of jobc's waits for it: a command has closed its files when it
     returns, and jobc registers nothing to run at exit. A flush that fails is a failed write (exit code 74)."""
     import os
 
