@@ -27,10 +27,14 @@ def _usage(message: str) -> Exit:
 def _print(text: str) -> None:
     """Help, the version and completions go out as a script does: into a closed pipe (`jobc --help | head -1`)
     they are one `jobc:` line and exit code 74, not a traceback."""
+    _print_text(text + "\n")
+
+
+def _print_text(text: str) -> None:
     from .output import WriteError, write_stdout
 
     try:
-        write_stdout(text + "\n")
+        write_stdout(text)
     except WriteError as exc:
         from .cli_commands import write_failed
 
@@ -206,14 +210,18 @@ def leave(code: int) -> None:
     teardown, as mypy's `hard_exit` does (decision 71): the teardown finalises every module's objects
     (pydantic's schemas, Jinja's environment, the job's IR) in a full collection, collector off or not, an
     eighth of a minimal compile. Nothing of jobc's waits for it: a command has closed its files when it
-    returns, and jobc registers nothing to run at exit. A flush that fails is a failed write (exit code 74)."""
+    returns, and jobc registers nothing to run at exit. A flush that fails is a failed write as any other:
+    one `jobc:` line, exit code 74."""
     import os
 
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe, or a stream already closed
-            from .output import EXIT_IOERR
-
-            code = code or EXIT_IOERR
+    try:
+        _print_text("")  # only a flush: a failure is reported as every failed write is
+    except Exit as failed:
+        code = code or failed.code
+    except ValueError:  # standard output already closed: nothing is waiting in it
+        pass
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr is gone: the exit code still says what happened
+        pass
     os._exit(code)

@@ -470,10 +470,11 @@ def test_leave_flushes_what_is_buffered_and_skips_the_teardown() -> None:
     assert (proc.returncode, proc.stdout, proc.stderr) == (3, "buffered output", "buffered error")
 
 
-def test_leave_with_a_flush_that_fails_ends_with_exit_code_74() -> None:
+def test_leave_with_a_flush_that_fails_is_a_failed_write_one_line_and_exit_code_74() -> None:
     probe = "import os, sys\nfrom jobc.cli import leave\nsys.stdout.write('lost')\nos.close(1)\nleave(0)\n"
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=_BUFFERED, timeout=60)
     assert proc.returncode == 74, proc.stderr
+    assert proc.stderr.startswith("jobc: <stdout>: cannot write: Bad file descriptor") and proc.stderr.count("\n") == 1
 
 
 _BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # the output waits for a flush
