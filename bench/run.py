@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import slurm_overhead  # noqa: E402  (bench/slurm_overhead.py: the generated script under the real Slurm)
 import specs  # noqa: E402  (bench/specs.py: the generated specs)
+from startup_parts import ONE_MODEL  # noqa: E402  (the floor and one pydantic model, ending as jobc ends)
 
 
 def log(*args) -> None:
@@ -125,22 +126,6 @@ def timed(fn, n):
     for _ in range(n):
         start = time.perf_counter(); fn(); runs.append(time.perf_counter() - start)
     return first, statistics.median(runs)
-"""
-
-# What any program that validates with pydantic pays before its own work: the floor's imports, then one model
-# with a string field defined and validated (pydantic imports the rest of itself, its plugin loader included),
-# run and ended as `jobc.cli.command` and `leave` run a command. The cold compile's ratio to it is what jobc's
-# own modules, models and work add.
-ONE_MODEL = """
-import gc, os, sys
-gc.disable()
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-import pydantic, jinja2, yaml
-class Model(pydantic.BaseModel):
-    name: str
-Model.model_validate({"name": "x"})
-sys.stdout.flush()
-os._exit(0)
 """
 
 JOBC_APP = (

@@ -22,7 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHILD = """
+# A process started and ended as `jobc.cli.command` and `leave` run a command, around the floor's imports and one
+# model: `bench/run.py` times it whole (its "floor and one pydantic model" row); CHILD marks its parts and jobc's.
+START = """
 import gc, os, sys, time
 gc.disable()
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
@@ -35,6 +37,16 @@ class Model(pydantic.BaseModel):
     name: str
 Model.model_validate({"name": "x"})
 mark()
+"""
+END = """
+sys.stdout.flush()
+os._exit(0)
+"""
+ONE_MODEL = START + END
+
+CHILD = (
+    START
+    + """
 import jobc.ir
 mark()
 import jobc.frontends.fields
@@ -50,9 +62,9 @@ mark()
 compile_spec(text, name=sys.argv[1])
 mark()
 print(" ".join(str((b - a) * 1000) for a, b in zip(marks, marks[1:])))
-sys.stdout.flush()
-os._exit(0)
 """
+    + END
+)
 
 PARTS = (
     "`import pydantic, jinja2, yaml` (the floor's imports, without its start and its teardown)",
