@@ -222,7 +222,8 @@ jobc_enroot_import() {
 # where they override the site's enroot.conf. The image's /etc/rc runs its ENTRYPOINT with COMMAND as
 # arguments; --no-entrypoint runs COMMAND itself instead (an rc script that only does `exec "$@"`).
 # enroot starts with a clean environment: pass the spec's variables ($JOBC_CONTAINER_ENV), the platform's,
-# Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV, by name.
+# Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV, by name; a container's own (--env=KEY=VALUE,
+# never exported on the batch side) by value, and they win.
 jobc_enroot() {
   local image=$1 key line rc=0 no_entrypoint=0 dir stop=0
   local -a opts=() keys=() settings=()
@@ -233,6 +234,10 @@ jobc_enroot() {
       settings+=("$1")
     elif [[ $1 == --no-entrypoint ]]; then
       no_entrypoint=1
+    elif [[ $1 == --env=* ]]; then
+      key=${1#--env=}
+      seen[${key%%=*}]=1
+      opts+=("$1")
     else
       opts+=("$1")
     fi

@@ -5,7 +5,7 @@ The batch script fetches a registry image once per step run, before `srun`
 
     enroot     jobc_enroot_import SOURCE FILE [REGISTRY USER SECRET]        (batch: netrc credentials, import)
                jobc_enroot IMAGE ENROOT_MOUNT_HOME=y|n [ENROOT_ROOTFS_WRITABLE=n] [--no-entrypoint] [--root] [--rw] \\
-                   --mount HOST:DIR[:ro]… -- \\
+                   --mount HOST:DIR[:ro]… [--env=KEY=VALUE]… -- \\
                    [SHELL -c 'cd -- "$JOBC_WORKDIR" && exec "$@"' jobc-workdir] [ENTRYPOINT] COMMAND…
     apptainer  jobc_apptainer_pull SOURCE FILE [USER SECRET]                (batch: credentials in its env)
                apptainer exec|run [--fakeroot] [--no-home] [--writable-tmpfs] [--pwd DIR] \\
@@ -27,7 +27,8 @@ directory travels in $JOBC_WORKDIR (never spliced into the command) and the
 variables are passed by name (`--env KEY`): the spec's are listed in
 $JOBC_CONTAINER_ENV, and `jobc_enroot` (templates/container.sh.j2) adds the
 platform's, Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV at run
-time. Apptainer keeps the host environment; the container's own variables
+time. The container's own variables (`ir.Container.env`) go by value,
+`--env=KEY=VALUE`, and win over those. Apptainer keeps the host environment; the container's own variables
 reach it as APPTAINERENV_KEY.
 
 docker and podman containers are named `jobc-JOB-STEP-TASK` by `jobc_engine`
@@ -102,10 +103,12 @@ def image_path(c: ir.Container) -> Sh:
 
 
 def env_keys(step: ir.RunStep, job: ir.Job) -> list[str]:
-    """Variables of the spec that enroot passes by name: the job's, the step's, the container's (each once)."""
+    """Variables of the spec that enroot passes by name: the job's and the step's (each once). The container's
+    own go by value (`--env=KEY=VALUE`): exported before `srun`, a PATH or HOME meant for the container would
+    be the step's, srun's and enroot's."""
     assert step.container is not None
     keys: dict[str, None] = {}
-    for var in job.env + step.env + step.container.env:
+    for var in job.env + step.env:
         keys.setdefault(var.key, None)
     if step.container.x11:
         keys.setdefault("DISPLAY", None)
@@ -144,7 +147,6 @@ def setup_lines(step: ir.RunStep, job: ir.Job) -> list[Sh]:
     if c.runtime == "apptainer":
         lines += [Sh(f"export APPTAINERENV_{var.key}={render_word(var.value)}") for var in c.env]
     if c.runtime == "enroot":
-        lines += [Sh(f"export {var.key}={render_word(var.value)}") for var in c.env]
         if c.start_in_work_dir:
             lines.append(Sh(f"export JOBC_WORKDIR={work_dir(step)}"))
         lines.append(Sh(f"export JOBC_CONTAINER_ENV={quote(' '.join(env_keys(step, job)))}"))
@@ -180,6 +182,7 @@ def _enroot(step: ir.RunStep, c: ir.Container, site: Site) -> list[Sh]:
         out += [Sh("--mount"), _colon_mount(m)]
     if c.x11:
         out += [Sh("--mount"), _x11(site)]
+    out += [render_word(ir.word(f"--env={var.key}=", var.value)) for var in c.env]
     out.append(Sh("--"))
     if c.start_in_work_dir:
         shell = step.shell if step.argv is None else "/bin/sh"

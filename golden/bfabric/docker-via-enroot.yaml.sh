@@ -79,11 +79,10 @@ jobc_steps() {
         (
           jobc_load_env
           jobc_enroot_import 'docker://ghcr.io#example/diann:1.8.1' "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh
-          export DIANN_MODE='library free'
-          export JOBC_CONTAINER_ENV=DIANN_MODE
+          export JOBC_CONTAINER_ENV=''
           srun --job-name=process --ntasks=1 --cpus-per-task=1 --mem-per-cpu=1024M --chdir="${JOBC_WORK_DIR}" \
             -- bash -c 'jobc_task "$@"' jobc-task \
-            jobc_enroot "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --rw --mount "${HOME}"/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro --mount "${JOBC_WORK_DIR}":"${JOBC_WORK_DIR}" --mount /data/libraries:/libraries:ro -- \
+            jobc_enroot "$JOBC_IMAGE_CACHE"/example_diann_1.8.1-7459e55126ba.sqsh ENROOT_MOUNT_HOME=n --no-entrypoint --rw --mount "${HOME}"/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro --mount "${JOBC_WORK_DIR}":"${JOBC_WORK_DIR}" --mount /data/libraries:/libraries:ro '--env=DIANN_MODE=library free' -- \
             /opt/diann/entry.sh diann --threads 8 "${JOBC_CHUNK_DIR}"
         )
       )
@@ -293,7 +292,8 @@ jobc_enroot_import() {
 # where they override the site's enroot.conf. The image's /etc/rc runs its ENTRYPOINT with COMMAND as
 # arguments; --no-entrypoint runs COMMAND itself instead (an rc script that only does `exec "$@"`).
 # enroot starts with a clean environment: pass the spec's variables ($JOBC_CONTAINER_ENV), the platform's,
-# Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV, by name.
+# Slurm's, the loop's and those loaded from $DEEPSQUARE_ENV, by name; a container's own (--env=KEY=VALUE,
+# never exported on the batch side) by value, and they win.
 jobc_enroot() {
   local image=$1 key line rc=0 no_entrypoint=0 dir stop=0
   local -a opts=() keys=() settings=()
@@ -304,6 +304,10 @@ jobc_enroot() {
       settings+=("$1")
     elif [[ $1 == --no-entrypoint ]]; then
       no_entrypoint=1
+    elif [[ $1 == --env=* ]]; then
+      key=${1#--env=}
+      seen[${key%%=*}]=1
+      opts+=("$1")
     else
       opts+=("$1")
     fi

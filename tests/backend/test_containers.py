@@ -452,3 +452,34 @@ def test_enroot_container_is_removed_when_the_tasks_term_comes_after_its_command
     verbs = [json.loads(line)["argv"][0] for line in log.read_text().splitlines()]
     assert verbs == ["create", "start", "remove"], result.stderr
     assert list((node_tmp / f"jobc-{os.getuid()}").iterdir()) == []
+
+
+def test_enroot_shim_gets_a_containers_own_variable_by_value_and_it_wins_over_the_same_name(tmp_path):
+    """A container's own variable (bfabric docker `env`) reaches `enroot start` as `--env=KEY=VALUE`, never
+    by name: so it is not exported on the batch side (where a PATH or SLURM_JOB_ID would be srun's), and
+    the name is not passed a second time from jobc_enroot's own list."""
+    write_enroot_task(tmp_path)
+    log = tmp_path / "shims.jsonl"
+    node_tmp = tmp_path / "tmp"
+    node_tmp.mkdir()
+    driver = 'eval "$(cat "$1")"; jobc_enroot "$2" --rw --env=SLURM_JOB_ID=spec -- sh -c \'echo "$SLURM_JOB_ID"\''
+    env = {
+        **os.environ,
+        "PATH": f"{SHIMS}:{os.environ['PATH']}",
+        "JOBC_SHIM_LOG": str(log),
+        "TMPDIR": str(node_tmp),
+        "SLURM_JOB_ID": "7",
+        "SLURM_STEP_ID": "5",
+        "SLURMD_NODENAME": "n1",
+    }
+    result = subprocess.run(
+        ["bash", "-c", driver, "driver", str(tmp_path / "functions.sh"), str(tmp_path / "img.sqsh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "spec\n"
+    [start] = [r for r in map(json.loads, log.read_text().splitlines()) if r["argv"][0] == "start"]
+    assert "SLURM_JOB_ID=spec" in start["env_keys"] and "SLURM_JOB_ID" not in start["env_keys"]

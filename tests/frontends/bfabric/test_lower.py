@@ -280,11 +280,12 @@ def test_enroot_runtime(tmp_path: Path) -> None:
         f"{home}/.bfabricpy.yml:/home/user/.bfabricpy.yml:ro",
         "--mount",
         f"{work}:{work}",
+        "--env=MODE=x",
         "--",
         "run",
         f"{work}/chunk-1",
     ]
-    assert "export MODE=x" in ran.script and "export JOBC_CONTAINER_ENV=MODE" in ran.script
+    assert "export MODE" not in ran.script and "JOBC_CONTAINER_ENV=MODE" not in ran.script
 
 
 def test_site_profile_chooses_the_runtime_and_the_flag_wins(tmp_path: Path) -> None:
