@@ -26,6 +26,7 @@ Lines = list[str]
 Body = Callable[[str, Lines], None]
 
 TRAP_LAUNCHES = "trap jobc_abort_launches EXIT"
+NO_STEPS = "{pad}: # no steps"
 
 
 class StepWriter:
@@ -48,6 +49,8 @@ class StepWriter:
     def top_level(self) -> Iterator[str]:
         """The job's steps, one piece per step (with the blank line between them), then the end of their scope."""
         steps = self.job.steps
+        if not steps:
+            yield NO_STEPS.format(pad="  ")
         for index, step in enumerate(steps):
             out: Lines = []
             self.step(step, "  ", out)
@@ -60,7 +63,7 @@ class StepWriter:
     def scope(self, steps: tuple[ir.AnyStep, ...], pad: str, out: Lines) -> None:
         """A step list, a blank line between steps, then the end of the scope (its launches are signalled)."""
         if not steps:
-            out.append("")
+            out.append(NO_STEPS.format(pad=pad))  # a shell body may not be empty: `( )` is a syntax error
             return
         for index, step in enumerate(steps):
             if index:

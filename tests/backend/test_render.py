@@ -155,3 +155,28 @@ def test_path_texts_remembers_format_path_whatever_the_order_of_the_paths(paths)
 def test_format_path_continues_the_text_of_a_shorter_path():
     assert format_path(("for", "steps", 2), "steps[0]") == "steps[0].for.steps[2]"
     assert format_path((InModule("m.yaml", None), "steps", 1), "steps[3].use") == "steps[1]"
+
+
+@pytest.mark.parametrize(
+    "steps",
+    ["steps: []\n", "steps:\n  - name: l\n    for: {items: [a, b], steps: []}\n"],
+    ids=["job", "sequential-loop"],
+)
+def test_an_empty_step_list_is_a_no_op_body_not_a_syntax_error(steps, tmp_path):
+    """The Reference types step lists `[Step!]!`, so `[]` is a valid spec: bash refuses an empty `{ }` or
+    `( )`, so the body is `:`."""
+    import subprocess
+
+    from support import shellcheck_binary
+
+    head = "resources: {tasks: 1, cpusPerTask: 1, memPerCpu: 512, gpusPerTask: 0}\n"
+    script = compile_spec(head + steps, name="job.yaml").script
+    path = tmp_path / "job.sh"
+    path.write_text(script)
+    assert ": # no steps" in script
+    syntax = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+    assert syntax.returncode == 0, syntax.stderr
+    lint = subprocess.run(
+        [shellcheck_binary(), "--shell=bash", "--severity=style", "--norc", str(path)], capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout

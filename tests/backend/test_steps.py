@@ -42,9 +42,10 @@ def test_each_top_level_step_is_one_piece_and_the_scope_ends_with_its_launches()
     ]
 
 
-def test_an_empty_scope_is_one_blank_line() -> None:
+def test_an_empty_scope_is_a_no_op_command() -> None:
+    """bash refuses an empty `( )`: the scope's body is `:`."""
     [text] = pieces(ir.GroupStep(name="g", path=("steps", 0)))
-    assert text == '  # steps[0] "g"\n  jobc_step g\n  (\n\n  )'
+    assert text == '  # steps[0] "g"\n  jobc_step g\n  (\n    : # no steps\n  )'
 
 
 def test_names_conditions_and_handles_are_quoted() -> None:
