@@ -368,6 +368,31 @@ def write_enroot_task(tmp_path: Path) -> None:
     (tmp_path / "img.sqsh").write_text("squashfs")
 
 
+def run_enroot_driver(tmp_path: Path, driver: str, *, step_id: str, path: str = ""):
+    """Run `driver` (bash: $1 the task functions, $2 the image) as task SLURM_JOB_ID 7 on node n1, with the
+    enroot shim (and `path` before it) on PATH: its result, the shim's log and the node's TMPDIR."""
+    log = tmp_path / "shims.jsonl"
+    node_tmp = tmp_path / "tmp"
+    node_tmp.mkdir()
+    env = {
+        **os.environ,
+        "PATH": f"{path}{SHIMS}:{os.environ['PATH']}",
+        "JOBC_SHIM_LOG": str(log),
+        "TMPDIR": str(node_tmp),
+        "SLURM_JOB_ID": "7",
+        "SLURM_STEP_ID": step_id,
+        "SLURMD_NODENAME": "n1",
+    }
+    result = subprocess.run(
+        ["bash", "-c", driver, "driver", str(tmp_path / "functions.sh"), str(tmp_path / "img.sqsh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    return result, log, node_tmp
+
+
 @pytest.mark.parametrize("tasks", [1, 4])
 def test_enroot_tasks_on_one_node_share_one_container(tmp_path, tasks):
     """Concurrent jobc_enroot calls of one step: one create, every task starts, one remove, no lock left."""
@@ -427,26 +452,8 @@ def test_enroot_container_is_removed_when_the_tasks_term_comes_after_its_command
         """)
     )
     flock.chmod(0o755)
-    log = tmp_path / "shims.jsonl"
-    node_tmp = tmp_path / "tmp"
-    node_tmp.mkdir()
     driver = 'eval "$(cat "$1")"; (jobc_enroot "$2" --rw -- true); echo "task ended with $?"'
-    env = {
-        **os.environ,
-        "PATH": f"{stand_ins}:{SHIMS}:{os.environ['PATH']}",
-        "JOBC_SHIM_LOG": str(log),
-        "TMPDIR": str(node_tmp),
-        "SLURM_JOB_ID": "7",
-        "SLURM_STEP_ID": "4",
-        "SLURMD_NODENAME": "n1",
-    }
-    result = subprocess.run(
-        ["bash", "-c", driver, "driver", str(tmp_path / "functions.sh"), str(tmp_path / "img.sqsh")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    result, log, node_tmp = run_enroot_driver(tmp_path, driver, step_id="4", path=f"{stand_ins}:")
     assert result.stdout == "task ended with 143\n", result.stderr
     assert (tmp_path / "flocks").read_text() == "x\nx\n"
     verbs = [json.loads(line)["argv"][0] for line in log.read_text().splitlines()]
@@ -459,26 +466,8 @@ def test_enroot_shim_gets_a_containers_own_variable_by_value_and_it_wins_over_th
     by name: so it is not exported on the batch side (where a PATH or SLURM_JOB_ID would be srun's), and
     the name is not passed a second time from jobc_enroot's own list."""
     write_enroot_task(tmp_path)
-    log = tmp_path / "shims.jsonl"
-    node_tmp = tmp_path / "tmp"
-    node_tmp.mkdir()
     driver = 'eval "$(cat "$1")"; jobc_enroot "$2" --rw --env=SLURM_JOB_ID=spec -- sh -c \'echo "$SLURM_JOB_ID"\''
-    env = {
-        **os.environ,
-        "PATH": f"{SHIMS}:{os.environ['PATH']}",
-        "JOBC_SHIM_LOG": str(log),
-        "TMPDIR": str(node_tmp),
-        "SLURM_JOB_ID": "7",
-        "SLURM_STEP_ID": "5",
-        "SLURMD_NODENAME": "n1",
-    }
-    result = subprocess.run(
-        ["bash", "-c", driver, "driver", str(tmp_path / "functions.sh"), str(tmp_path / "img.sqsh")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    result, log, _ = run_enroot_driver(tmp_path, driver, step_id="5")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "spec\n"
     [start] = [r for r in map(json.loads, log.read_text().splitlines()) if r["argv"][0] == "start"]
