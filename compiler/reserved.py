@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 
-RESERVED_NAMES = (
+SCRIPT_NAMES = (
     "PATH",
     "LD_PRELOAD",
     "IFS",
-    "BASH_ENV",
     "ENV",
     "SHELLOPTS",
-    "BASHOPTS",
     "HOME",
     "STORAGE_PATH",
     "NTASKS",
@@ -27,7 +25,40 @@ RESERVED_NAMES = (
     "CPUS",
     "MEM",
 )
-RESERVED_PREFIXES = ("DEEPSQUARE_", "SLURM_", "JOBC_")
+SCRIPT_PREFIXES = ("DEEPSQUARE_", "SLURM_", "JOBC_")
+
+# Bash's own variables that are read-only (an `export UID=…` ends the job under `set -e`) or change how
+# bash runs the script: FUNCNEST caps its nested helpers, GLOBIGNORE and POSIXLY_CORRECT change expansion,
+# TMOUT times out its `read`s, EXECIGNORE hides commands, CDPATH redirects `cd`.
+BASH_NAMES = (
+    "BASH",
+    "BASHOPTS",
+    "BASHPID",
+    "CDPATH",
+    "EUID",
+    "EXECIGNORE",
+    "FUNCNAME",
+    "FUNCNEST",
+    "GLOBIGNORE",
+    "GLOBSORT",
+    "GROUPS",
+    "LINENO",
+    "OPTERR",
+    "OPTIND",
+    "PIPESTATUS",
+    "POSIXLY_CORRECT",
+    "PPID",
+    "PS4",
+    "RANDOM",
+    "SECONDS",
+    "SRANDOM",
+    "TMOUT",
+    "UID",
+)
+BASH_PREFIXES = ("BASH_",)
+
+RESERVED_NAMES = SCRIPT_NAMES + BASH_NAMES
+RESERVED_PREFIXES = SCRIPT_PREFIXES + BASH_PREFIXES
 
 # The same rule as a bash extended regular expression, for the script's `[[ $key =~ … ]]`.
 RESERVED_PATTERN = "^(" + "|".join(RESERVED_NAMES + tuple(p + "[A-Za-z0-9_]*" for p in RESERVED_PREFIXES)) + ")$"
@@ -38,4 +69,6 @@ def is_reserved(name: str) -> bool:
 
 
 def describe() -> str:
-    return ", ".join(RESERVED_NAMES + tuple(p + "*" for p in RESERVED_PREFIXES))
+    script = ", ".join(SCRIPT_NAMES + tuple(p + "*" for p in SCRIPT_PREFIXES))
+    shell = ", ".join(BASH_NAMES + tuple(p + "*" for p in BASH_PREFIXES))
+    return f"for the script itself ({script}) or by bash ({shell})"

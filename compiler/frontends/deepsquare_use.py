@@ -271,7 +271,7 @@ def _check(module: Module, use: m.StepUse, upath: FieldPath, inside: FieldPath, 
             problems.append(
                 error(
                     upath + ("exportEnvAs",),
-                    f"makes output {item.key} {exported}, a name reserved for the script ({describe()})",
+                    f"makes output {item.key} {exported}, a name reserved {describe()}",
                 )
             )
     given: set[str] = set()

@@ -328,7 +328,7 @@ EnvName = Annotated[
     PosixName,
     rule(
         lambda v: not is_reserved(v),
-        f"is reserved for the script itself ({describe()}): choose another name",
+        f"is reserved {describe()}: choose another name",
         **{"not": {"pattern": RESERVED_PATTERN}},
     ),
 ]

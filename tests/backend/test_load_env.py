@@ -60,6 +60,10 @@ TRICKY = [
     "A2=é",
     "A3=b=c",
     "LD_PRELOAD=x",
+    "UID=0",
+    "BASH_VERSINFO=9",
+    "FUNCNEST=1",
+    "BASHFUL=1",
     "LAST=no newline at the end",
 ]
 

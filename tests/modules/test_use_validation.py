@@ -111,8 +111,10 @@ def test_export_env_as_making_a_reserved_name(tmp_path: Path) -> None:
     steps = USE_GREETER + "      exportEnvAs: SLURM\n"
     assert problems(tmp_path, steps, {"greeter/module.yaml": GREETER}) == [
         "job.yaml:9:20: steps[0].use.exportEnvAs: makes output RESULT SLURM_RESULT, a name reserved for the script "
-        "(PATH, LD_PRELOAD, IFS, BASH_ENV, ENV, SHELLOPTS, BASHOPTS, HOME, STORAGE_PATH, NTASKS, CPUS_PER_TASK, "
-        "MEM_PER_CPU, GPUS_PER_TASK, GPUS, CPUS, MEM, DEEPSQUARE_*, SLURM_*, JOBC_*) [E0304]"
+        "itself (PATH, LD_PRELOAD, IFS, ENV, SHELLOPTS, HOME, STORAGE_PATH, NTASKS, CPUS_PER_TASK, MEM_PER_CPU, "
+        "GPUS_PER_TASK, GPUS, CPUS, MEM, DEEPSQUARE_*, SLURM_*, JOBC_*) or by bash (BASH, BASHOPTS, BASHPID, CDPATH, "
+        "EUID, EXECIGNORE, FUNCNAME, FUNCNEST, GLOBIGNORE, GLOBSORT, GROUPS, LINENO, OPTERR, OPTIND, PIPESTATUS, "
+        "POSIXLY_CORRECT, PPID, PS4, RANDOM, SECONDS, SRANDOM, TMOUT, UID, BASH_*) [E0304]"
     ]
 
 
