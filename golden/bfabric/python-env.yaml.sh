@@ -293,18 +293,19 @@ jobc_python_env() {
   fi
   local root=${XDG_CACHE_HOME-$HOME/.cache}
   root=${root:-.}/jobc/python-envs
-  # The command's environment, as for exec: PATH entries first, then the variables (they apply to uv too).
+  # The command's environment, as for exec: PATH entries first, then the variables. They apply to uv and
+  # the command through `env --`, never to this function, whose own variables they could otherwise reassign.
   local entry path_set=0 new_path=
-  if (( ${#entries[@]} )); then
-    for entry in "${entries[@]}"; do
-      new_path+=$entry:
-    done
-    export PATH="$new_path${PATH-}"
-  fi
+  for entry in "${entries[@]}"; do
+    new_path+=$entry:
+  done
   for entry in "${assignments[@]}"; do
     [[ ${entry%%=*} == PATH ]] && path_set=1
-    export -- "${entry?}"
   done
+  local -a uv_env=("${assignments[@]}")
+  if (( ${#entries[@]} && ! path_set )); then
+    uv_env=("PATH=$new_path${PATH-}" "${assignments[@]}")
+  fi
   local env fd rc=0
   if [[ $refresh == 1 ]]; then
     mkdir -p -- "$root/ephemeral" || exit
@@ -314,7 +315,7 @@ jobc_python_env() {
     trap 'exit 143' TERM
     trap 'exit 130' INT
     trap 'exit 129' HUP
-    jobc_python_env_provision "$uv_path" "$env" "$pyver" "$pylock" --reinstall "${deps[@]}" || exit
+    jobc_python_env_provision "$env" "$pyver" "$pylock" --reinstall "${#deps[@]}" "${deps[@]}" env -- "${uv_env[@]}" "$uv_path" || exit
   else
     local key mtime
     mtime=$(stat -c %.9Y -- "$pylock") || exit
@@ -328,7 +329,7 @@ jobc_python_env() {
     exec {fd}>>"$env.lock" || exit
     flock "$fd" || exit
     if [[ ! -e $env/.provisioned ]]; then
-      jobc_python_env_provision "$uv_path" "$env" "$pyver" "$pylock" "" "${deps[@]}" || exit
+      jobc_python_env_provision "$env" "$pyver" "$pylock" "" "${#deps[@]}" "${deps[@]}" env -- "${uv_env[@]}" "$uv_path" || exit
     fi
     exec {fd}>&-
   fi
@@ -337,23 +338,27 @@ jobc_python_env() {
   else
     set -- "$env/bin/python" "$@"
   fi
-  (( path_set )) || export PATH="$env/bin:${PATH-}"
+  local -a run_env=("${assignments[@]}")
+  (( path_set )) || run_env=("PATH=$env/bin:$new_path${PATH-}" "${assignments[@]}")
   if [[ $refresh == 1 ]]; then
-    "$@" || rc=$?
+    env -- "${run_env[@]}" "$@" || rc=$?
     exit "$rc"
   fi
-  exec "$@"
+  exec env -- "${run_env[@]}" "$@"
 }
 export -f jobc_python_env
 
-# uv venv --clear ENV; uv pip install -r PYLOCK [--reinstall]; uv pip install --no-deps DEP…; touch ENV/.provisioned
+# UV… venv --clear ENV; UV… pip install -r PYLOCK [--reinstall]; UV… pip install --no-deps DEP…; touch ENV/.provisioned
+# (UV… is uv's argv with its environment in front: env -- K=V… UV)
 jobc_python_env_provision() {
-  local uv=$1 env=$2 pyver=$3 pylock=$4 reinstall=$5 rc=0
-  shift 5
+  local env=$1 pyver=$2 pylock=$3 reinstall=$4 rc=0
+  shift 4
+  local -a deps=("${@:2:$1}")
+  shift $(( $1 + 1 ))
   {
-    "$uv" venv --clear -p "$pyver" -- "$env" &&
-      "$uv" pip install -p "$env/bin/python" -r "$pylock" ${reinstall:+"$reinstall"} &&
-      if (( $# )); then "$uv" pip install -p "$env/bin/python" --no-deps -- "$@"; fi &&
+    "$@" venv --clear -p "$pyver" -- "$env" &&
+      "$@" pip install -p "$env/bin/python" -r "$pylock" ${reinstall:+"$reinstall"} &&
+      if (( ${#deps[@]} )); then "$@" pip install -p "$env/bin/python" --no-deps -- "${deps[@]}"; fi &&
       touch -- "$env/.provisioned"
   } >&2 || rc=$?
   if (( rc )); then

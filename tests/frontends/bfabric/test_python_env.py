@@ -187,3 +187,21 @@ def test_refresh_environment_is_removed_when_the_step_is_signalled(tmp_path: Pat
     [done] = run(tmp_path, app(pyenv(kill, refresh=True)))
     assert done.returncode == 143, done.stderr
     assert list((tmp_path / "cache/jobc/python-envs/ephemeral").iterdir()) == []
+
+
+def test_variables_named_like_the_helpers_own_reach_the_command_and_change_nothing_else(tmp_path: Path) -> None:
+    """`env` names that are jobc_python_env's locals (the lock file, the refresh mode, PATH's bookkeeping, the
+    cache root) and HOSTNAME, part of the cache key: the command sees them, the helper does not."""
+    names = ["pylock", "refresh", "path_set", "root", "env", "entries", "deps", "uv", "rc", "key", "fd", "HOSTNAME"]
+    variables = {name: f"/nowhere/{name}" for name in names}
+    printed = f"sys.argv[1:{len(names) + 1}]"  # the names; the step's own arguments follow
+    show = f"python -c 'import os, sys; print(\"VARS\", *(os.environ[n] for n in {printed}))' " + " ".join(names)
+    process = pyenv(show, env=variables, prepend_paths=["tools"])
+    collect = pyenv(show, env=variables, refresh=True)
+    [done] = run(tmp_path, app(process, collect))
+    assert done.returncode == 0, done.stderr
+    shown = [line.split()[1:] for line in done.stdout.splitlines() if line.startswith("VARS")]
+    assert shown == [list(variables.values())] * 2
+    [env] = envs(tmp_path)
+    assert (env / ".provisioned").exists()
+    assert list((tmp_path / "cache/jobc/python-envs/ephemeral").iterdir()) == []
