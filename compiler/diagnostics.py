@@ -74,6 +74,7 @@ class Diagnostic:
     severity: str = "error"
     hint: str | None = None  # what to write instead, where a common mistake is recognised
     code: str | None = None  # None: the message registry's code for the text (compiler/messages.py)
+    at_key: bool = False  # about the mapping key at `path` (an env name), so located at the key, not its value
 
     @property
     def resolved_code(self) -> str | None:
@@ -116,7 +117,7 @@ class SourceError(SpecError):
 def locate(diag: Diagnostic, spec: str, source_map: Any) -> tuple[str, tuple[int, int] | None, str]:
     """Where a diagnostic is: (file, its (line, col) or None, the `(used by …)` text naming the `use` steps
     that brought a module in, innermost first; empty for a field of the spec itself)."""
-    key = diag.message.startswith("unknown field")
+    key = diag.at_key or diag.message.startswith("unknown field")
     parts = split_path(diag.path)
     file, smap, path = spec, source_map, parts[-1][1]
     if parts[-1][0] is not None:

@@ -117,7 +117,7 @@ def _diagnostic(root: type[BaseModel], err: dict, prefix: FieldPath = ()) -> Dia
     loc = tuple(err["loc"])
     if loc and loc[-1] == "[key]":
         inner = _diagnostic(root, {**err, "loc": loc[:-1], "type": _key_kind(err["type"])}, prefix)
-        return Diagnostic(inner.path, f"the name {inner.message}")
+        return Diagnostic(inner.path, f"the name {inner.message}", at_key=True)
     path = prefix + _without_tags(root, loc)
     kind = err["type"]
     ctx = err.get("ctx") or {}

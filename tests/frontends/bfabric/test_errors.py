@@ -182,7 +182,7 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         spec(process="{type: exec, command: p, env: {'A-B': x}}"),
         [],
         [
-            "app.yaml:5:54: versions[0].commands.process.env.A-B: the name must be a POSIX name: letters, digits and "
+            "app.yaml:5:47: versions[0].commands.process.env.A-B: the name must be a POSIX name: letters, digits and "
             "underscores, not starting with a digit [E0303]"
         ],
     ),
@@ -333,7 +333,7 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         spec(process=docker(env="{'MY VAR': x}")),
         [],
         [
-            "app.yaml:5:75: versions[0].commands.process.env.MY VAR: the name must be a POSIX name: letters, digits and "
+            "app.yaml:5:65: versions[0].commands.process.env.MY VAR: the name must be a POSIX name: letters, digits and "
             "underscores, not starting with a digit [E0303]"
         ],
     ),
