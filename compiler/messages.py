@@ -614,6 +614,7 @@ MESSAGES: tuple[Message, ...] = (
             r"must be a non-negative integer",
             r"must be a list of strings",
             r"must be a non-empty string without NUL",
+            r"must be one of .*",
             r"not an sbatch option name",
             r"set by the spec's resources, not by a directive",
             r"expected key=value, .*",

@@ -71,6 +71,9 @@ OPTIONS: dict[str, Any] = {
     "podman_args": [],  # options of `podman run` (e.g. ["--runtime=runc", "--ulimit=nofile=20000:20000"])
 }
 
+CONTAINER_RUNTIMES = ("docker", "apptainer", "enroot")
+_CHOICES = {("options", "container_runtime"): CONTAINER_RUNTIMES}
+
 _NAME = Pattern(r"[a-z][a-z0-9-]*\Z")
 _TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", bool: "true or false"}
 
@@ -155,19 +158,22 @@ def load_site(path: str | None) -> Site:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _toml_error(path, str(exc)) from None
+        raise _toml_error(path, str(exc), text) from None
     return site_from_dict(data, where=path, text=text)
 
 
-def _toml_error(path: str, message: str) -> SiteError:
-    """tomllib's message ends with `(at line L, column C)`: shown as the profile's `file:line:col`."""
+def _toml_error(path: str, message: str, text: str) -> SiteError:
+    """tomllib's message ends with `(at line L, column C)` or `(at end of document)`: shown as the profile's
+    `file:line:col` (the end: just after the last character)."""
     from .diagnostics import Diagnostic
     from .source import SourceMap
 
-    at = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+    at = re.search(r" \(at (?:line (\d+), column (\d+)|end of document)\)$", message)
     if not at:
         return SiteError(f"{path}: invalid TOML: {message}")
-    smap = SourceMap(positions={(): (int(at.group(1)), int(at.group(2)))})
+    last = text.split("\n")
+    line, col = (int(at.group(1)), int(at.group(2))) if at.group(1) else (len(last), len(last[-1]) + 1)
+    smap = SourceMap(positions={(): (line, col)})
     return SiteError(file=path, diagnostics=[Diagnostic((), f"invalid TOML: {message[: at.start()]}")], source_map=smap)
 
 
@@ -205,7 +211,7 @@ def site_from_dict(data: dict[str, Any], *, where: str = "site profile", text: s
             if key not in defaults:
                 problem((section, key), f"unknown key{_did_you_mean(key, defaults)}", "E0701")
                 continue
-            message = _value_problem(section, value, defaults[key])
+            message = _value_problem(section, value, defaults[key], _CHOICES.get((section, key)))
             if message:
                 problem((section, key), message)
             else:
@@ -229,7 +235,7 @@ def _did_you_mean(name: str, known) -> str:
     return f"{hint} (known: {', '.join(sorted(known))})"
 
 
-def _value_problem(section: str, value: Any, default: Any) -> str | None:
+def _value_problem(section: str, value: Any, default: Any, choices: tuple[str, ...] | None) -> str | None:
     expected = type(default)
     if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
         return f"must be {_TYPE_NAMES[expected]}"
@@ -239,6 +245,8 @@ def _value_problem(section: str, value: Any, default: Any) -> str | None:
         return "must be a list of strings"
     if expected is str and ("\x00" in value or (section == "tools" and not value)):
         return "must be a non-empty string without NUL"
+    if choices and value not in choices:
+        return f"must be one of {', '.join(choices)}"
     return None
 
 

@@ -319,6 +319,12 @@ def test_site_profile_from_the_environment(here: Path, monkeypatch: pytest.Monke
             "[paths\n",
             "site.toml:1:7: invalid TOML: Expected ']' at the end of a table declaration [E0703]",
         ),
+        ("[paths]\nstorage_root = [1,\n", "site.toml:3:1: invalid TOML: Invalid value [E0703]"),  # at the end
+        ('[paths]\nstorage_root = "x', "site.toml:2:18: invalid TOML: Unterminated string [E0703]"),
+        (
+            "[options]\ncontainer_runtime = 'singularity'\n",
+            "site.toml:2:1: options.container_runtime: must be one of docker, apptainer, enroot [E0702]",
+        ),
     ],
 )
 def test_bad_site_profile_is_a_clean_error(here: Path, profile: str, message: str) -> None:

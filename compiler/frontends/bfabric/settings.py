@@ -6,20 +6,17 @@ from dataclasses import dataclass
 
 from ...diagnostics import Diagnostic, SpecError, error, fail
 from ...options import AppOptions, CompileOptions
-from ...site import Site
+from ...site import CONTAINER_RUNTIMES, Site
 from . import models as m
-
-RUNTIMES = ("docker", "apptainer", "enroot")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The app options with their defaults, and where the container runtime was chosen."""
+    """The app options with their defaults (the container runtime: the flag's, else the site profile's)."""
 
     app: AppOptions
     cpus_per_task: int
     container_runtime: str
-    runtime_origin: str
     submitters_file: str
     validate_only: bool
     app_dir: str = "/"  # ${app.dir}: --app-dir, else the spec file's directory (symlinks resolved)
@@ -27,14 +24,10 @@ class Settings:
     @classmethod
     def of(cls, options: CompileOptions, site: Site, spec_file: str = "-") -> "Settings":
         app = options.app
-        runtime, origin = app.container_runtime, "--container-runtime"
-        if runtime is None:
-            runtime, origin = site.options.get("container_runtime"), "the site profile's options.container_runtime"
         return cls(
             app=app,
             cpus_per_task=1 if app.cpus_per_task is None else app.cpus_per_task,
-            container_runtime=runtime or "docker",
-            runtime_origin=origin,
+            container_runtime=app.container_runtime or site.options["container_runtime"],
             submitters_file=app.submitters_file or "the submitter file",
             validate_only=options.validate_only,
             app_dir=app.app_dir if app.app_dir is not None else spec_dir(spec_file),
@@ -52,8 +45,9 @@ def check_settings(s: Settings) -> list[Diagnostic]:
     """Problems of the flags themselves (reported for the whole file)."""
     app = s.app
     problems = []
-    if s.container_runtime not in RUNTIMES:
-        problems.append(error((), f"{s.runtime_origin} {s.container_runtime}: must be one of {', '.join(RUNTIMES)}"))
+    if s.container_runtime not in CONTAINER_RUNTIMES:
+        runtimes = ", ".join(CONTAINER_RUNTIMES)
+        problems.append(error((), f"--container-runtime {s.container_runtime}: must be one of {runtimes}"))
     if s.cpus_per_task < 1:
         problems.append(error((), "--cpus-per-task: must be at least 1"))
     if app.mem is not None:
