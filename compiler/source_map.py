@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from .diagnostics import Diagnostic, FieldPath, SourceError, SpecError
 
@@ -168,6 +168,24 @@ class SourceMap:
             tree, self.tree = self.tree, None
             self.spans.update(tree.items())
         return self.spans
+
+    def translate(self, at: Callable[[int, int], tuple[int, int]]) -> None:
+        """Every position (line, col) replaced by `at(line, col)`, in place: the YAML reader's own lines made
+        the editor's (`source_yaml`), once, right after reading."""
+
+        def packed(word: int) -> int:
+            line, col = at(word >> 32, word & _WORD)
+            return line << 32 | col
+
+        if self.tree is not None:
+            nodes = self.tree.nodes
+            for i in range(len(nodes)):
+                if i % 4 != 3 and nodes[i]:
+                    nodes[i] = packed(nodes[i])
+            return
+        for path, span in self.spans.items():
+            start, end, key = (None if part is None else at(*part) for part in _parts(span))
+            self.spans[path] = _span(start, end, key)
 
     def end_of(self, path: FieldPath) -> tuple[int, int] | None:
         return self.end_positions.get(tuple(path))

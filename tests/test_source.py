@@ -120,6 +120,18 @@ def test_yaml_positions() -> None:
     assert keys[("a", "c")] == (3, 3)
 
 
+@pytest.mark.parametrize("anchor", ["", "&v "])  # the event reader and, with an anchor, the node tree's builder
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_yaml_positions_count_newlines_only_as_an_editor_and_the_json_reader_do(separator: str, anchor: str) -> None:
+    """PyYAML breaks lines at U+2028, U+2029 and U+0085 too; a file holding one reported line 5 of 4."""
+    text = f'a: "x{separator}y"\nb:\n  c: {anchor}[1, z{separator}w, q]\nd: 1\n'
+    src = load(text, "yaml")
+    pos, keys = src.source_map.positions, src.source_map.key_positions
+    assert (pos[("b", "c", 2)], keys[("d",)], pos[("d",)]) == ((3, 15 + len(anchor)), (4, 1), (4, 4))
+    assert src.source_map.end_of(("b", "c", 1)) == (3, 13 + len(anchor))
+    assert err(f'a: "x{separator}y"\nb: [1\n', "yaml")[1:] == (3, 1)
+
+
 @pytest.mark.parametrize(
     "text, value",
     [
