@@ -331,3 +331,17 @@ class _LineIndex:
 
         line = bisect.bisect_right(self.starts, offset)
         return line, offset - self.starts[line - 1] + 1
+
+
+class _EditorLines:
+    """PyYAML and libyaml count U+0085, U+2028 and U+2029 as line breaks (YAML 1.1); an editor, `sed -n`, grep
+    and the JSON reader count newlines only. Their (line, col) of a text holding one, made the editor's."""
+
+    def __init__(self, text: str):
+        self.yaml_starts = [0] + [m.end() for m in re.finditer("\r\n|[\n\r\x85\u2028\u2029]", text)]
+        self.editor = _LineIndex(text)
+
+    def at(self, line: int, col: int) -> tuple[int, int]:
+        if not 0 < line <= len(self.yaml_starts):
+            return line, col
+        return self.editor.at(self.yaml_starts[line - 1] + col - 1)

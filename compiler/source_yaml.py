@@ -29,6 +29,7 @@ from .source_map import (
     SourceMap,
     SpanTree,
     _check_key,
+    _EditorLines,
     _LineIndex,
     _packed,
 )
@@ -49,20 +50,6 @@ def load_yaml(text: str) -> Source:
         raise SourceError(exc.diagnostics[0].message, *lines.at(exc.line, exc.col), exc.diagnostics[0].hint) from None
     source.source_map.translate(lines.at)
     return source
-
-
-class _EditorLines:
-    """PyYAML and libyaml count U+0085, U+2028 and U+2029 as line breaks (YAML 1.1); an editor, `sed -n`, grep
-    and the JSON reader count newlines only. Their (line, col) of a text holding one, made the editor's."""
-
-    def __init__(self, text: str):
-        self.yaml_starts = [0] + [m.end() for m in re.finditer("\r\n|[\n\r\x85\u2028\u2029]", text)]
-        self.editor = _LineIndex(text)
-
-    def at(self, line: int, col: int) -> tuple[int, int]:
-        if not 0 < line <= len(self.yaml_starts):
-            return line, col
-        return self.editor.at(self.yaml_starts[line - 1] + col - 1)
 
 
 def _load_yaml(text: str) -> Source:
