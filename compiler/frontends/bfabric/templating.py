@@ -33,8 +33,15 @@ from dataclasses import dataclass
 VARIABLES = ("id", "name", "version", "dir")
 AVAILABLE = "${app.id}, ${app.name}, ${app.version}, ${app.dir}"
 
-# A `${…}` expression as Mako reads it: up to the first `}` that is not inside a quoted string.
-_EXPRESSION = r"""\$\{(?:[^}'"]|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")*\}"""
+# A `${…}` expression as Mako reads it: up to the first `}` that is not inside a quoted string (triple-quoted too).
+_EXPRESSION = (
+    r"\$\{(?:[^}'\"]"
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r")*\}"
+)
 _SPECIAL = re.compile(
     rf"(?P<expr>{_EXPRESSION})"
     # a control line, a comment line or `%%` (at the very start Mako also skips newlines and other whitespace)
@@ -92,7 +99,7 @@ def substitute(text: str, app: AppVariables) -> str:
     try:
         return template.render(app=app)
     except Exception as exc:  # noqa: BLE001 - checked by _template; anything left is reported, never a crash
-        raise SubstitutionError(f"cannot substitute: {exc}") from None
+        raise SubstitutionError(f"cannot substitute: {_without_address(exc)}") from None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -120,7 +127,13 @@ def _template(text: str):
     try:
         return Template(template, strict_undefined=True)
     except Exception as exc:  # noqa: BLE001 - checked above; anything left is reported, never a crash
-        raise SubstitutionError(f"cannot substitute: {exc}") from None
+        raise SubstitutionError(f"cannot substitute: {_without_address(exc)}") from None
+
+
+def _without_address(exc: Exception) -> str:
+    """Mako's compile errors name the template's module by its memory address: left out, so that the same
+    spec gives the same message."""
+    return re.sub(r" \(memory:0x[0-9a-f]+, line \d+\)", "", str(exc))
 
 
 _ONLY = f"only {AVAILABLE} or a quoted string (${{'${{'}} for a literal ${{) can be substituted"
@@ -130,8 +143,8 @@ def check_expression(code: str, escapes: str = "") -> None:
     shown = "${" + (f"{code.strip()} | {escapes}" if escapes else code) + "}"
     if escapes:
         raise SubstitutionError(f"{shown}: Mako filters are not supported; {_ONLY}")
-    try:
-        tree = ast.parse(code.strip(), mode="eval").body
+    try:  # in parentheses, as Mako compiles it: a `#` comment would leave them open
+        tree = ast.parse(f"({code.strip()})", mode="eval").body
     except SyntaxError:
         raise SubstitutionError(f"{shown}: not a substitution; {_ONLY}") from None
     if isinstance(tree, ast.Constant) and isinstance(tree.value, str):

@@ -42,6 +42,8 @@ APP = AppVariables(id=123, name="My_App", version="1.0.0")
         ("\x0c %% ${app.id}\n\r%%", "\x0c %% 123\n\r%%"),
         ("tab\t${app.id}\x0bvt", "tab\t123\x0bvt"),
         ("ünïcödé ${app.name} ✓", "ünïcödé My_App ✓"),
+        ("${'''a\n%b\n## c'''} ${app.id}", "a\n%b\n## c 123"),  # a triple-quoted literal is Mako's, kept whole
+        ('${"""q}\n<%"""}${app.id}', "q}\n<%123"),
     ],
 )
 def test_substitute(text: str, expected: str) -> None:
@@ -81,6 +83,11 @@ def test_a_string_without_substitution_is_not_rendered_at_all() -> None:
             "quoted string (${'${'} for a literal ${) can be substituted",
         ),
         ("echo ${HOME", "unterminated ${ (write ${'${'} for a literal ${)"),
+        (  # Mako compiles the expression inside parentheses, which a comment leaves open
+            "${app.id#}",
+            "${app.id#}: not a substitution; only ${app.id}, ${app.name}, ${app.version}, ${app.dir} or a "
+            "quoted string (${'${'} for a literal ${) can be substituted",
+        ),
     ],
 )
 def test_errors(text: str, message: str) -> None:
