@@ -27,6 +27,7 @@ class Version:
     model: m.AppVersionMultiTemplate
     path: FieldPath  # the entry in `versions` (or () for a single-version file)
     version_path: FieldPath
+    written: str = ""  # the name as written, before Mako
 
 
 def expand(data: Any, s: Settings) -> tuple[list[Version], list[Diagnostic]]:
@@ -55,7 +56,7 @@ def expand(data: Any, s: Settings) -> tuple[list[Version], list[Diagnostic]]:
             problems += app.missing_problems()
             if model is not None and text:
                 assert isinstance(model, m.AppVersionMultiTemplate)
-                out.append(Version(concrete, model, path, vpath))
+                out.append(Version(concrete, model, path, vpath, text))
     return out, problems
 
 
@@ -133,7 +134,9 @@ def _substitute_tree(value: Any, app: _App, path: FieldPath, problems: list[Diag
 def check_duplicates(versions: list[Version], problems: list[Diagnostic]) -> None:
     first: dict[str, Version] = {}
     for v in versions:
-        if v.name in first and first[v.name].path != v.path:
+        earlier = first.get(v.name)
+        # the same name written twice in one entry's list is the model's error (`lists version … twice`)
+        if earlier is not None and (earlier.path != v.path or earlier.written != v.written):
             problems.append(
                 error(
                     v.version_path, f"version {v.name} is already defined at {format_path(first[v.name].version_path)}"

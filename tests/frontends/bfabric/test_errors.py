@@ -99,6 +99,12 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         FLAGS + ["--app-version", "1.0"],
         ["app.yaml:7:14: versions[1].version: version 1.0 is already defined at versions[0].version [E0503]"],
     ),
+    (  # bfabric-app-runner checks the versions after substitution: --app-id 7 makes both 7
+        "version-twice-after-substitution",
+        spec(version='["${app.id}", "7"]'),
+        FLAGS + ["--app-id", "7"],
+        ["app.yaml:2:28: versions[0].version[1]: version 7 is already defined at versions[0].version[0] [E0503]"],
+    ),
     (
         "version-not-a-string",
         spec(version="[{a: 1}]"),
