@@ -189,8 +189,8 @@ class _Commands:
             entrypoint=cmd.entrypoint,
             keep_entrypoint=True,
             extra_args=tuple(cmd.custom_args) if engine else (),
-            hostname=cmd.hostname if engine else None,
-            mac_address=cmd.mac_address if engine else None,
+            hostname=(cmd.hostname or None) if engine else None,
+            mac_address=(cmd.mac_address or None) if engine else None,
             user=USER_WORD if engine else None,
             path=path,
         )

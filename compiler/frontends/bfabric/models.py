@@ -97,12 +97,15 @@ Image = Annotated[
 MacAddress = Annotated[
     Str,
     rule(
-        lambda v: bool(re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}", v)),
+        lambda v: not v or bool(re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}", v)),
         "must be a MAC address such as 02:42:ac:11:00:02",
     ),
-    templated("^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"),
+    templated("^$|^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"),
 ]
-HostName = Annotated[Str, rule(lambda v: is_host(v) and len(v) <= 253, "must be a host name such as worker-1")]
+# Empty: unset, as bfabric-app-runner passes --hostname and --mac-address only for a non-empty value.
+HostName = Annotated[
+    Str, rule(lambda v: not v or (is_host(v) and len(v) <= 253), "must be a host name such as worker-1")
+]
 EngineArg = Annotated[Str, _after(_no_control), templated(_NO_CONTROL)]
 
 

@@ -194,6 +194,20 @@ CASES = [
         env: {}
 """),
     ),
+    Case(
+        "empty-hostname-and-mac-address-are-unset",
+        _app("""\
+      dispatch:
+        type: shell
+        command: "d"
+      process:
+        type: docker
+        image: "app:1"
+        command: "p"
+        mac_address: ""
+        hostname: ""
+"""),
+    ),
 ]
 
 # bfabric-app-runner 0.9's exec: argv, PATH entries (spec-relative, ~, absolute; first entry first) and env.
