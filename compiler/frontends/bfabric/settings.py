@@ -3,6 +3,7 @@
 import os
 import re
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from ...diagnostics import Diagnostic, SpecError, error, fail
 from ...options import AppOptions, CompileOptions
@@ -19,7 +20,7 @@ class Settings:
     container_runtime: str
     submitters_file: str
     validate_only: bool
-    app_dir: str = "/"  # ${app.dir}: --app-dir, else the spec file's directory (symlinks resolved)
+    app_dir: str = "/"  # ${app.dir}: --app-dir as a Path (no trailing /, as 0.9.1), else the spec file's directory
 
     @classmethod
     def of(cls, options: CompileOptions, site: Site, spec_file: str = "-") -> "Settings":
@@ -30,7 +31,7 @@ class Settings:
             container_runtime=app.container_runtime or site.options["container_runtime"],
             submitters_file=app.submitters_file or "the submitter file",
             validate_only=options.validate_only,
-            app_dir=app.app_dir if app.app_dir is not None else spec_dir(spec_file),
+            app_dir=str(PurePosixPath(app.app_dir)) if app.app_dir is not None else spec_dir(spec_file),
         )
 
 

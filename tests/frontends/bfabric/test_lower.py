@@ -558,6 +558,13 @@ def test_a_0_9_spec_without_submitter_compiles(tmp_path: Path) -> None:
     assert not [line for line in ran.script.splitlines() if line.startswith("#SBATCH --partition")]
 
 
+def test_app_dir_is_written_as_bfabric_app_runner_writes_a_path(tmp_path: Path) -> None:
+    """0.9.1 substitutes ${app.dir} from a Path: no trailing slash, no `.` or doubled slashes inside."""
+    ran = run_app(tmp_path, APP_091, options={"app_version": "1.1.0", "app_dir": "/opt/./app//"})
+    assert ran.rc == 0, ran.stderr
+    assert ran.argv("process")[4] == "/opt/app"
+
+
 def test_app_dir_is_the_spec_files_resolved_directory(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()
