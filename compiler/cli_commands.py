@@ -276,6 +276,10 @@ def _targets(specs: List[str], output: Optional[str], out_dir: Optional[str], *,
     """The file each spec's script goes to (None: standard output)."""
     if output is not None and out_dir is not None:
         raise _Usage("-o and --out-dir: give one of them")
+    if output == "":
+        raise _Usage("-o: must name a file; leave it out, or give -o -, for standard output")
+    if output == "-":
+        output = None  # standard output, as a spec `-` is standard input
     if output is not None:
         if len(specs) > 1:
             raise _Usage(f"-o {output}: names one script, for one spec; use --out-dir for {len(specs)} specs")

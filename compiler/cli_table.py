@@ -153,7 +153,7 @@ COMMANDS = {
                 Option(
                     ("-o", "--output"),
                     "output",
-                    "Write the script here (atomically) and print its path (one spec).",
+                    "Write the script here (atomically) and print its path (one spec); - is standard output.",
                     metavar="FILE",
                     complete="file",
                 ),

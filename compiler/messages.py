@@ -541,6 +541,7 @@ MESSAGES: tuple[Message, ...] = (
             r"--app-version .*: no such version .*",
             r"#SBATCH --.*",
             r"completion .*: must be one of .*",
+            r"-o: must name a file; .*",
         ),
         "A command-line option has a value it does not take; jobc names the option.",
         "jobc compile --app-id x app.yaml\n",

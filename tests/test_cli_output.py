@@ -79,6 +79,18 @@ def expected_script() -> str:
     return result.stdout
 
 
+def test_dash_o_dash_is_standard_output_and_an_empty_name_is_a_usage_error(here: Path) -> None:
+    """`-o -` is standard output, as the spec `-` is standard input; `-o ''` named nothing (it failed as
+    "Is a directory", exit code 74)."""
+    result = invoke("compile", "job.yaml", "-o", "-")
+    assert result.exit_code == 0 and result.stdout == expected_script() and not Path("-").exists()
+    result = invoke("compile", "job.yaml", "-o", "")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ("jobc: -o: must name a file; leave it out, or give -o -, for standard output [E0601]\n")
+    result = invoke("compile", "job.yaml", "-o", "-", "--check")
+    assert result.exit_code == 2 and "--check and --diff compare with the scripts written" in result.stderr
+
+
 # --- -o onto a symlink: the file it points to, atomically --------------------------------------------------------
 
 
