@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from ...diagnostics import Diagnostic, SpecError, error, fail
 from ...options import AppOptions, CompileOptions
 from ...site import CONTAINER_RUNTIMES, Site
+from ..fields import INT32_MAX
 from . import models as m
 
 
@@ -51,6 +52,8 @@ def check_settings(s: Settings) -> list[Diagnostic]:
         problems.append(error((), f"--container-runtime {s.container_runtime}: must be one of {runtimes}"))
     if s.cpus_per_task < 1:
         problems.append(error((), "--cpus-per-task: must be at least 1"))
+    elif s.cpus_per_task > INT32_MAX:  # Slurm's counts are 32-bit; sbatch refuses more
+        problems.append(error((), f"--cpus-per-task: must be at most {INT32_MAX}"))
     if app.mem is not None:
         try:
             _check_mem(app.mem)

@@ -642,6 +642,12 @@ FLAG_CASES: list[tuple[str, str, list[str], list[str]]] = [
     ),
     ("cpus", spec(), FLAGS + ["--cpus-per-task", "0"], ["jobc: app.yaml: --cpus-per-task: must be at least 1 [E0601]"]),
     (
+        "cpus-too-many",
+        spec(),
+        FLAGS + ["--cpus-per-task", "2147483648"],
+        ["jobc: app.yaml: --cpus-per-task: must be at most 2147483647 [E0601]"],
+    ),
+    (
         "work-dir",
         spec(),
         FLAGS + ["--work-dir", "a\nb"],
