@@ -15,13 +15,39 @@ from . import __version__
 from .cli_table import COMMANDS, EXIT_INVALID, HELP, SUMMARY, TOP_OPTIONS, Command, Exit, Option
 
 
-def _usage(message: str) -> Exit:
+def _usage(message: str, fmt: str = "human") -> Exit:
     """A command-line mistake in jobc's own words, with its code: `jobc: --app-id: must be an integer, got 'x'
-    [E0601]`, exit 2 (the registry's code is looked up only on this path, so --help stays lean)."""
+    [E0601]`, exit 2 (the registry's code is looked up only on this path, so --help stays lean); in the
+    `--format` given, for a tool that reads jobc's JSON or GitHub's annotations."""
+    if fmt != "human":
+        from .report import Reporter
+
+        reporter = Reporter(fmt)
+        reporter.usage(message)
+        reporter.finish()
+        return Exit(EXIT_INVALID)
     from .diagnostics import Diagnostic
 
     print(f"jobc: {Diagnostic((), message).text()}", file=sys.stderr)
     return Exit(EXIT_INVALID)
+
+
+class _Mistake(Exception):
+    """A mistake among a command's options, reported by `parse` in the command's `--format`."""
+
+
+def _given_format(command: Command, argv: list[str]) -> str:
+    """The `--format` of `argv`, read before its options are, so that a mistake among them is reported in it."""
+    option = command.options_by_flag.get("--format")
+    fmt = "human"
+    for i, token in enumerate(argv if option is not None else ()):
+        if token == "--":
+            break
+        if token == "--format" and i + 1 < len(argv):
+            fmt = argv[i + 1]
+        elif token.startswith("--format="):
+            fmt = token.partition("=")[2]
+    return fmt if option is not None and fmt in option.choices else "human"
 
 
 def _print(text: str) -> None:
@@ -50,6 +76,13 @@ def _near(given: str, known: list[str]) -> str:
 
 def parse(command: Command, argv: list[str]) -> dict[str, object]:
     """The values of `command`'s options and argument; `--help` prints the help and leaves with 0."""
+    try:
+        return _parse(command, argv)
+    except _Mistake as mistake:
+        raise _usage(str(mistake), _given_format(command, argv)) from None
+
+
+def _parse(command: Command, argv: list[str]) -> dict[str, object]:
     values: dict[str, object] = {
         o.dest: ([] if o.kind == "list" else False if o.kind == "flag" else o.default) for o in command.options
     }
@@ -66,25 +99,25 @@ def parse(command: Command, argv: list[str]) -> dict[str, object]:
         given = given or (value if not token.startswith("--") else "")
         option = command.options_by_flag.get(flag)
         if option is None:
-            raise _usage(f"{flag}: no such option{_near(flag, list(command.options_by_flag))}")
+            raise _Mistake(f"{flag}: no such option{_near(flag, list(command.options_by_flag))}")
         if option is HELP:
             _print(help_text(command))
             raise Exit(0)
         if not option.takes_value:
             if given:
-                raise _usage(f"{flag}: takes no value")
+                raise _Mistake(f"{flag}: takes no value")
             values[option.dest] = True
             continue
         if not given:
             value = next(tokens, None)
             if value is None:
-                raise _usage(f"{flag}: needs a value")
+                raise _Mistake(f"{flag}: needs a value")
         values[option.dest] = _value(option, flag, value, values[option.dest])
     if command.argument is None:
         if positional:
-            raise _usage(f"{positional[0]}: unexpected argument (jobc {command.name} takes none)")
+            raise _Mistake(f"{positional[0]}: unexpected argument (jobc {command.name} takes none)")
     elif not positional:
-        raise _usage(f"{command.argument.metavar}: is required")
+        raise _Mistake(f"{command.argument.metavar}: is required")
     else:
         values[command.argument.dest] = positional
     return values
@@ -95,11 +128,11 @@ def _value(option: Option, flag: str, value: str, current: object) -> object:
         try:
             return int(value)
         except ValueError:
-            raise _usage(f"{flag}: must be an integer, got {value!r}") from None
+            raise _Mistake(f"{flag}: must be an integer, got {value!r}") from None
     if option.kind == "list":
         return [*current, value]  # type: ignore[misc]
     if option.choices and value not in option.choices:
-        raise _usage(f"{flag} {value}: must be one of {', '.join(option.choices)}")
+        raise _Mistake(f"{flag} {value}: must be one of {', '.join(option.choices)}")
     return value
 
 

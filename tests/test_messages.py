@@ -270,3 +270,17 @@ def test_a_missing_pylock_is_a_warning(tmp_path: Path, monkeypatch) -> None:
         "exist here (the compute nodes may see another file system) [W0104]",
         "app.yaml: ok",
     ]
+
+
+@pytest.mark.parametrize("fmt", ["json", "github"])
+def test_a_mistake_among_the_options_is_reported_in_the_format_given(fmt: str, two_problems: str) -> None:
+    """`--bogus` is found while the options are read, before `--format` is known: it is read first."""
+    result = CliRunner().invoke(app, ["validate", "--bogus", f"--format={fmt}", two_problems])
+    assert (result.exit_code, result.stdout) == (2, "")
+    if fmt == "github":
+        assert result.stderr == "::error title=E0605::--bogus: no such option\n"
+    else:
+        [item] = json.loads(result.stderr)
+        assert (item["code"], item["message"], item["file"]) == ("E0605", "--bogus: no such option", None)
+    human = CliRunner().invoke(app, ["validate", "--format", "xml", two_problems])
+    assert human.stderr == "jobc: --format xml: must be one of human, json, github [E0601]\n"
