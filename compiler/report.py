@@ -13,8 +13,9 @@ them on standard error:
 from __future__ import annotations
 
 import json
+import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, TextIO
 
 from .diagnostics import Diagnostic, format_path, locate, split_path
@@ -88,7 +89,7 @@ class Reporter:
         diag = Diagnostic((), message, severity, code=code)
         if self.fmt == "human":
             label = "warning: " if severity == "warning" else ""
-            self._out().write(f"jobc: {label}{diag.text()}\n")
+            self._out().write(f"jobc: {label}{_shown(diag.text())}\n")
         else:
             self.report(None, [diag])
 
@@ -104,13 +105,27 @@ class Reporter:
     def _line(self, item: Located) -> str:
         if self.fmt == "github":
             return _github(item)
-        if _of_command_line(item.diagnostic) or not item.file:
-            where = f"jobc: {item.file}" if item.file else "jobc"
+        file, diag = _shown(item.file), item.diagnostic
+        if _of_command_line(diag) or not file:
+            where = f"jobc: {file}" if file else "jobc"
         elif item.start:
-            where = f"{item.file}:{item.start[0]}:{item.start[1]}"
+            where = f"{file}:{item.start[0]}:{item.start[1]}"
         else:
-            where = item.file
-        return item.diagnostic.render(where, item.used_by)
+            where = file
+        if _CONTROL.search(diag.message + (diag.hint or "")):
+            diag = replace(diag, message=_shown(diag.message), hint=_shown(diag.hint), code=diag.resolved_code)
+        return diag.render(where, _shown(item.used_by))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _shown(text: Any) -> Any:
+    """`text` on one line: a file named `a<newline>b.yaml` is shown `a\\x0ab.yaml`, so that a problem stays
+    one line (`file:line:col: …`) for the people and the tools that read them."""
+    if not text or not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _of_command_line(diag: Diagnostic) -> bool:

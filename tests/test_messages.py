@@ -284,3 +284,13 @@ def test_a_mistake_among_the_options_is_reported_in_the_format_given(fmt: str, t
         assert (item["code"], item["message"], item["file"]) == ("E0605", "--bogus: no such option", None)
     human = CliRunner().invoke(app, ["validate", "--format", "xml", two_problems])
     assert human.stderr == "jobc: --format xml: must be one of human, json, github [E0601]\n"
+
+
+def test_a_file_name_holding_a_newline_keeps_each_problem_on_one_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("we\nird.yaml").write_text(TWO_PROBLEMS)
+    result = CliRunner().invoke(app, ["validate", "we\nird.yaml", "no\tne.yaml"])
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2 and all(line.startswith(("we\\x0aird.yaml:", "jobc: ")) for line in lines)
+    assert lines[0] == "we\\x0aird.yaml:1:20: resources.tasks: must be at least 1 [E0301]"
+    assert lines[-1] == "jobc: no\\x09ne.yaml: No such file or directory [E0604]"
